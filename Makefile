@@ -1,0 +1,65 @@
+# wangge — `make run` serves the platform, `make test` runs the checks.
+# Each step is idempotent: a second run skips what is already done.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+SYSTEM_PACKAGES := postgis
+TEST_SYSTEM_PACKAGES := postgis
+
+.DEFAULT_GOAL := help
+.PHONY: help install system db demo run test test-slow lint format bench clean
+
+help: ## list the tasks
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(INSTALLED): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+	@$(BIN)/python -m pip install -q -e ".[dev]" 2>&1 | grep -Ev '^(WARNING: Location|  )' || true
+	@$(BIN)/python -c "import api.cli" && touch $@
+	@echo "wangge: python environment ready in $(VENV)"
+
+install: $(INSTALLED) ## create the virtualenv and install wangge into it
+
+system: ## install PostgreSQL + PostGIS from the system packages where missing
+	@scripts/ensure-system-packages $(SYSTEM_PACKAGES)
+
+db: install system ## start the database (embedded cluster or DATABASE_URL) and migrate it
+	@$(BIN)/wangge db up
+	@$(BIN)/wangge db upgrade
+
+demo: db ## load the reference district (Shibei) if it is not loaded yet
+	@$(BIN)/wangge demo load
+
+run: demo ## set everything up and serve on http://127.0.0.1:8000
+	@$(BIN)/wangge serve
+
+test: install ## set up as `run` does, then ruff and pytest
+	@scripts/ensure-system-packages $(TEST_SYSTEM_PACKAGES)
+	@$(BIN)/wangge db up
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+	@$(BIN)/pytest
+
+test-slow: install ## the long checks (marked slow) only
+	@scripts/ensure-system-packages $(TEST_SYSTEM_PACKAGES)
+	@$(BIN)/wangge db up
+	@$(BIN)/pytest -m slow
+
+lint: install ## ruff check and format check
+	@$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: install ## apply ruff's formatting and safe fixes
+	@$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+bench: install ## measure speed beside baselines; writes docs/benchmarks.md
+	@scripts/ensure-system-packages $(TEST_SYSTEM_PACKAGES)
+	@$(BIN)/wangge db up
+	@$(BIN)/python -m bench
+
+clean: ## stop the embedded cluster and delete var/ and the virtualenv
+	-@test -x $(BIN)/wangge && $(BIN)/wangge db down
+	rm -rf var $(VENV)

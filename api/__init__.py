@@ -1,0 +1,1 @@
+"""The wangge FastAPI application and the ``wangge`` command line."""

@@ -1,0 +1,43 @@
+"""The application factory: ``create_app(settings) -> FastAPI``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.db import make_engine
+from api.routes import health
+from api.settings import Settings, redact
+
+log = logging.getLogger("wangge.api")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; the database pool opens in ``lifespan`` and closes with it."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings)
+        app.state.engine = engine
+        log.info("database %s", redact(settings.sqlalchemy_url()))
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="wangge",
+        summary="Grid-based urban governance on PostGIS",
+        version="0.1.0",
+        debug=settings.debug,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,166 @@
+"""The ``wangge`` command line: serve, manage the database, load and move layers.
+
+Every failure the user can fix ends in one line on stderr that says what to do and a
+non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from pydantic import ValidationError
+
+from api.settings import Settings, redact
+from geo.errors import WanggeError
+
+app = typer.Typer(
+    help="wangge: grid-based urban governance on PostGIS.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="The database: embedded cluster and migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="Address to listen on (WANGGE_HOST)."),
+    port: int = typer.Option(None, help="Port to listen on (WANGGE_PORT)."),
+    workers: int = typer.Option(None, help="Worker processes (WANGGE_WORKERS)."),
+) -> None:
+    """Serve the platform (the database must be up and migrated)."""
+    import uvicorn
+
+    from api.db import make_engine, require_head
+
+    settings = _settings()
+    engine = make_engine(settings, pool_size=1)
+    require_head(engine)
+    engine.dispose()
+    typer.echo(f"wangge: serving on http://{host or settings.host}:{port or settings.port}")
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        log_level="info",
+    )
+
+
+@db_app.command("up")
+def db_up() -> None:
+    """Start the embedded cluster (creating it the first time) or check DATABASE_URL."""
+    from api.db import check_reachable, make_engine
+
+    settings = _settings()
+    if settings.embedded:
+        from api.cluster import Cluster
+
+        cluster = Cluster(settings)
+        started = cluster.up()
+        state = "started" if started else "already running"
+        typer.echo(
+            f"wangge: embedded PostGIS {state} on port {settings.pg_port} "
+            f"(socket {settings.pg_socket_dir})"
+        )
+    else:
+        engine = make_engine(settings, pool_size=1)
+        check_reachable(engine)
+        typer.echo(f"wangge: using {redact(settings.sqlalchemy_url())} (DATABASE_URL)")
+
+
+@db_app.command("down")
+def db_down() -> None:
+    """Stop the embedded cluster."""
+    settings = _settings()
+    if not settings.embedded:
+        typer.echo("wangge: DATABASE_URL is set; the embedded cluster is not used")
+        return
+    from api.cluster import Cluster
+
+    stopped = Cluster(settings).down()
+    typer.echo("wangge: embedded PostGIS stopped" if stopped else "wangge: it was not running")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Say where the database is, whether it runs and whether it is migrated."""
+    from api.db import current_revision, head_revision, make_engine
+
+    settings = _settings()
+    if settings.embedded:
+        from api.cluster import Cluster
+
+        status = Cluster(settings).status()
+        typer.echo(
+            f"cluster:    {status.data_dir} "
+            f"({'initialised' if status.initialized else 'not initialised'})"
+        )
+        typer.echo(
+            f"server:     {'running, pid ' + str(status.pid) if status.running else 'stopped'}"
+            f" (port {status.port}, socket {status.socket_dir})"
+        )
+        if not status.running:
+            raise typer.Exit(3)
+    typer.echo(f"database:   {redact(settings.sqlalchemy_url())}")
+    engine = make_engine(settings, pool_size=1)
+    from api.db import check_reachable
+
+    check_reachable(engine)
+    with engine.connect() as conn:
+        current = current_revision(conn)
+    head = head_revision()
+    typer.echo(
+        f"migrations: {current or 'none'} (head {head})"
+        + ("" if current == head else " — run `wangge db upgrade`")
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Run the migrations up to REVISION (default: head)."""
+    from api.db import make_engine, upgrade
+
+    engine = make_engine(_settings(), pool_size=1)
+    upgrade(engine, revision)
+    typer.echo(f"wangge: database migrated to {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: str = typer.Argument(..., help="Target revision, e.g. -1 or base."),
+) -> None:
+    """Run the migrations down to REVISION."""
+    from api.db import check_reachable, downgrade, make_engine
+
+    engine = make_engine(_settings(), pool_size=1)
+    check_reachable(engine)
+    downgrade(engine, revision)
+    typer.echo(f"wangge: database migrated down to {revision}")
+
+
+def main() -> None:
+    """Entry point of the ``wangge`` script: domain errors become one line and exit 1."""
+    try:
+        app()
+    except WanggeError as exc:
+        typer.echo(f"wangge: {exc.message}", err=True)
+        sys.exit(1)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "WANGGE_" + str(first["loc"][0]).upper() if first["loc"] else "?"
+        typer.echo(f"wangge: setting {name}: {first['msg']} (got {first.get('input')!r})", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

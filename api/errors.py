@@ -1,0 +1,122 @@
+"""Every error leaves the API in one JSON shape (API.md), mapped here and only here.
+
+``{"error": {"code", "message", "field"?}}``; 4xx for bad input, 503 with
+``Retry-After`` when the database is unreachable, and a 500 whose body carries only
+a request id (the traceback goes to the log, never to the client).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException
+
+from geo import errors
+
+log = logging.getLogger("wangge.api")
+
+STATUS: list[tuple[type[errors.WanggeError], int]] = [
+    (errors.TooLarge, 413),
+    (errors.NotFound, 404),
+    (errors.Conflict, 409),
+    (errors.InvalidInput, 400),
+    (errors.Unavailable, 503),
+    (errors.SetupError, 503),
+    (errors.WanggeError, 400),
+]
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, str] = {"code": code, "message": message}
+    if field is not None:
+        body["field"] = field
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+def _unavailable(request: Request) -> JSONResponse:
+    retry = str(request.app.state.settings.retry_after_s)
+    return error_response(
+        503,
+        "database_unavailable",
+        "the database is unreachable; retry shortly",
+        headers={"Retry-After": retry},
+    )
+
+
+def _field_of(loc: tuple[object, ...] | list[object]) -> str | None:
+    parts = [str(p) for p in loc if p not in ("query", "body", "path", "header")]
+    return ".".join(parts) or None
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every exception into the JSON error shape."""
+
+    @app.exception_handler(errors.WanggeError)
+    async def _domain(request: Request, exc: errors.WanggeError) -> JSONResponse:
+        status = next(code for cls, code in STATUS if isinstance(exc, cls))
+        if status == 503:
+            return _unavailable(request)
+        return error_response(status, exc.code, exc.message, exc.field)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        field = _field_of(first.get("loc", ()))
+        message = str(first.get("msg", "invalid request"))
+        if field:
+            message = f"{field}: {message}"
+        return error_response(422, "invalid_request", message, field)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        code = HTTP_CODES.get(exc.status_code, "error")
+        message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"no such path: {request.url.path}"
+        return error_response(exc.status_code, code, message, headers=exc.headers)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if isinstance(exc, OperationalError) or exc.connection_invalidated:
+            log.warning("database unavailable: %s", type(exc.orig).__name__)
+            return _unavailable(request)
+        return _internal(request, exc)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool(request: Request, exc: PoolTimeout) -> JSONResponse:
+        return _unavailable(request)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        return _internal(request, exc)
+
+
+def _internal(request: Request, exc: Exception) -> JSONResponse:
+    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:12]
+    log.error("unhandled error, request %s", request_id, exc_info=exc)
+    return error_response(500, "internal_error", f"internal error; quote request id {request_id}")

@@ -1,0 +1,25 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.db import readiness
+from api.deps import EngineDep, SettingsDep
+
+router = APIRouter(tags=["service"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """200 while the process runs."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(engine: EngineDep, settings: SettingsDep) -> JSONResponse:
+    """200 when the database is reachable, has PostGIS and is migrated to head; else 503."""
+    ok, report = readiness(engine)
+    headers = None if ok else {"Retry-After": str(settings.retry_after_s)}
+    return JSONResponse(report, status_code=200 if ok else 503, headers=headers)

@@ -1,0 +1,99 @@
+"""The one settings object of wangge (environment variables and an optional ``.env``).
+
+Every variable has the ``WANGGE_`` prefix except ``DATABASE_URL``, which is also
+accepted under its conventional name. Nothing is read at import time: callers build
+``Settings()`` when they start.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    """The project folder when running from a checkout, else the working directory."""
+    checkout = Path(__file__).resolve().parents[1]
+    return checkout if (checkout / "pyproject.toml").is_file() else Path.cwd()
+
+
+class Settings(BaseSettings):
+    """Configuration of the server, the embedded database cluster and the CLI."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="WANGGE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "WANGGE_DATABASE_URL"),
+        description="An existing PostGIS server; unset = the embedded cluster.",
+    )
+    home: Path = Field(default_factory=_default_home, description="Where var/ lives.")
+    pg_port: int = Field(default=54320, ge=1, le=65535, description="Embedded cluster port.")
+    pg_bindir: Path | None = Field(default=None, description="PostgreSQL binaries to use.")
+    db_name: str = Field(default="wangge", description="Database on the embedded cluster.")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    base_url: str = Field(default="", description="Public URL (QR codes); default from host.")
+    debug: bool = False
+    workers: int = Field(default=1, ge=1, le=64)
+    pool_size: int = Field(default=10, ge=1, le=200)
+    statement_timeout_ms: int = Field(default=30_000, ge=100)
+    retry_after_s: int = Field(default=5, ge=1, description="Retry-After on a 503.")
+    demo_seed: int = Field(default=20240601, description="Seed of the generated demo layers.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_url(cls, value: str | None) -> str | None:
+        """Accept plain ``postgresql://`` URLs and use the psycopg 3 driver for them."""
+        if not value:
+            return None
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @property
+    def var_dir(self) -> Path:
+        """Project-local state: the embedded cluster, caches (ignored by git)."""
+        return self.home / "var"
+
+    @property
+    def pg_dir(self) -> Path:
+        return self.var_dir / "pg"
+
+    @property
+    def pg_socket_dir(self) -> Path:
+        return self.pg_dir / "run"
+
+    @property
+    def embedded(self) -> bool:
+        """True when the platform runs its own cluster (no DATABASE_URL)."""
+        return self.database_url is None
+
+    @property
+    def public_base_url(self) -> str:
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def sqlalchemy_url(self, database: str | None = None) -> str:
+        """The URL of ``database`` (default: the configured one) on the configured server."""
+        if self.database_url is not None:
+            if database is None:
+                return self.database_url
+            from sqlalchemy.engine import make_url
+
+            return make_url(self.database_url).set(database=database).render_as_string(False)
+        socket = quote(str(self.pg_socket_dir), safe="")
+        name = database or self.db_name
+        return f"postgresql+psycopg://wangge@/{name}?host={socket}&port={self.pg_port}"
+
+
+def redact(url: str) -> str:
+    """``url`` with its password replaced, for logs and messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,1 @@
+"""Layer tables, import/export, validation and the reference district's data."""

@@ -1,0 +1,129 @@
+"""Tables of the grid hierarchy, declared once for queries and for migration checks.
+
+One ``areas`` table holds every level (district → street → community → grid →
+micro-grid) of every generation. The database itself enforces the hierarchy: the
+code's length matches the level, a child's code extends its parent's by three
+digits, the parent exists in the same generation (a deferred foreign key, so a
+whole generation loads in one transaction), and geometries are valid and non-empty.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    CheckConstraint,
+    Computed,
+    DateTime,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+LEVELS = ("district", "street", "community", "grid", "micro_grid")
+CODE_LENGTH = {"district": 6, "street": 9, "community": 12, "grid": 15, "micro_grid": 18}
+GENERATION_STATES = ("draft", "active", "retired")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class Generation(Base):
+    """A version of the grid layers; exactly one is active, drafts are checked first."""
+
+    __tablename__ = "generations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    label: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(8), server_default="draft")
+    source: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'active', 'retired')", name="status"),
+        Index(
+            "uq_generations_one_active",
+            "status",
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+
+_LENGTH_CASE = " ".join(f"WHEN '{lvl}' THEN {n}" for lvl, n in CODE_LENGTH.items())
+
+
+class Area(Base):
+    """One polygon of the hierarchy in one generation."""
+
+    __tablename__ = "areas"
+
+    generation: Mapped[int] = mapped_column(
+        ForeignKey("generations.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(18), primary_key=True)
+    level: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(Text)
+    parent_code: Mapped[str | None] = mapped_column(String(18))
+    geom: Mapped[Any] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False
+    )
+    area_m2: Mapped[float] = mapped_column(
+        Float, Computed("ST_Area(geom::geography)", persisted=True)
+    )
+    households: Mapped[int | None] = mapped_column(Integer)
+    population: Mapped[int | None] = mapped_column(Integer)
+    worker_name: Mapped[str | None] = mapped_column(Text)
+    worker_phone: Mapped[str | None] = mapped_column(Text)
+    party_branch: Mapped[str | None] = mapped_column(Text)
+    properties: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'"))
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["generation", "parent_code"],
+            ["areas.generation", "areas.code"],
+            ondelete="CASCADE",
+            deferrable=True,
+            initially="DEFERRED",
+        ),
+        CheckConstraint(f"level IN {LEVELS!r}", name="level"),
+        CheckConstraint("code ~ '^[0-9]+$'", name="code_digits"),
+        CheckConstraint(f"length(code) = CASE level {_LENGTH_CASE} END", name="code_length"),
+        CheckConstraint("(level = 'district') = (parent_code IS NULL)", name="root"),
+        CheckConstraint(
+            "parent_code IS NULL OR parent_code = left(code, length(code) - 3)",
+            name="code_extends_parent",
+        ),
+        CheckConstraint("ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name="geom_valid"),
+        CheckConstraint(
+            "level = 'grid' OR (worker_name IS NULL AND worker_phone IS NULL "
+            "AND party_branch IS NULL)",
+            name="worker_on_grids",
+        ),
+        Index("ix_areas_geom", "geom", postgresql_using="gist"),
+        Index("ix_areas_generation_level", "generation", "level"),
+        Index("ix_areas_generation_parent_code", "generation", "parent_code"),
+    )

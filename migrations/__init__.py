@@ -1,0 +1,1 @@
+"""Alembic migrations of the wangge schema (run with ``wangge db upgrade``)."""

@@ -1,0 +1,90 @@
+"""Tests own their database: a fresh one per session on the embedded cluster (or on
+DATABASE_URL), migrated up, down and up again, dropped at the end. The database that
+`make run` serves is never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, Engine, text
+
+from api.db import downgrade, make_engine, upgrade
+from api.settings import Settings
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+def _base_settings() -> Settings:
+    return Settings()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    settings = _base_settings()
+    engine = make_engine(settings, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            server = conn.execute(text("SHOW server_version")).scalar()
+            postgis = conn.execute(
+                text("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
+            ).scalar()
+    finally:
+        engine.dispose()
+    import shapely
+
+    return [
+        f"PostgreSQL {server}, PostGIS {postgis or '(not yet in the served db)'}, "
+        f"GEOS {shapely.geos_version_string}, shapely {shapely.__version__}"
+    ]
+
+
+@pytest.fixture(scope="session")
+def test_settings() -> Iterator[Settings]:
+    """Settings of a throwaway database created for this test session."""
+    base = _base_settings()
+    name = f"wangge_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = make_engine(base, pool_size=1, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    if base.embedded:
+        settings = base.model_copy(update={"db_name": name})
+    else:
+        settings = base.model_copy(update={"database_url": base.sqlalchemy_url(name)})
+    try:
+        yield settings
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(test_settings: Settings) -> Iterator[Engine]:
+    """The session database, migrated up, down to base and up again (migrations are code)."""
+    eng = make_engine(test_settings)
+    upgrade(eng)
+    downgrade(eng, "base")
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def conn(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that is rolled back after the test."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            yield connection
+        finally:
+            transaction.rollback()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
