@@ -18,7 +18,7 @@ help: ## list the tasks
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-	@$(BIN)/python -m pip install -q -e ".[dev]" 2>&1 | grep -Ev '^(WARNING: Location|  )' || true
+	@$(BIN)/python -m pip install -q -e ".[dev]" --config-settings editable_mode=compat 2>&1 | grep -Ev '^(WARNING: Location|  )' || true
 	@$(BIN)/python -c "import api.cli" && touch $@
 	@echo "wangge: python environment ready in $(VENV)"
 

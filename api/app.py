@@ -10,8 +10,9 @@ from fastapi import FastAPI
 
 from api import errors
 from api.db import make_engine
-from api.routes import health
+from api.routes import areas, features, health, root
 from api.settings import Settings, redact
+from web import WEB_DIR
 
 log = logging.getLogger("wangge.api")
 
@@ -38,6 +39,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.index_html = (WEB_DIR / "index.html").read_text(encoding="utf-8")
     errors.install(app)
-    app.include_router(health.router)
+    for module in (root, health, features, areas):
+        app.include_router(module.router)
     return app

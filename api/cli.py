@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from api.settings import Settings, redact
 from geo.errors import WanggeError
+from layers.models import PLURAL
 
 app = typer.Typer(
     help="wangge: grid-based urban governance on PostGIS.",
@@ -22,6 +23,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The database: embedded cluster and migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+demo_app = typer.Typer(help="The reference district (Shibei, generated grids).", no_args_is_help=True)
+app.add_typer(demo_app, name="demo")
+layers_app = typer.Typer(help="Grid layers: checks and generations.", no_args_is_help=True)
+app.add_typer(layers_app, name="layers")
 
 
 def _settings() -> Settings:
@@ -67,8 +72,7 @@ def db_up() -> None:
         started = cluster.up()
         state = "started" if started else "already running"
         typer.echo(
-            f"wangge: embedded PostGIS {state} on port {settings.pg_port} "
-            f"(socket {settings.pg_socket_dir})"
+            f"wangge: embedded PostGIS {state} on port {settings.pg_port} (socket {settings.pg_socket_dir})"
         )
     else:
         engine = make_engine(settings, pool_size=1)
@@ -100,8 +104,7 @@ def db_status() -> None:
 
         status = Cluster(settings).status()
         typer.echo(
-            f"cluster:    {status.data_dir} "
-            f"({'initialised' if status.initialized else 'not initialised'})"
+            f"cluster:    {status.data_dir} ({'initialised' if status.initialized else 'not initialised'})"
         )
         typer.echo(
             f"server:     {'running, pid ' + str(status.pid) if status.running else 'stopped'}"
@@ -144,6 +147,58 @@ def db_downgrade(
     check_reachable(engine)
     downgrade(engine, revision)
     typer.echo(f"wangge: database migrated down to {revision}")
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    from api.db import make_engine, require_head
+
+    engine = make_engine(_settings(), pool_size=1)
+    require_head(engine)
+    return engine
+
+
+@demo_app.command("load")
+def demo_load(
+    seed: int = typer.Option(None, help="Seed of the generated layers (WANGGE_DEMO_SEED)."),
+    force: bool = typer.Option(False, help="Generate and load again even if already loaded."),
+) -> None:
+    """Load Shibei: the real boundary, streets and communities, generated grids."""
+    from api.progress import Progress
+    from layers.reference.load import load_reference
+
+    seed = _settings().demo_seed if seed is None else seed
+    progress = Progress("generating micro-grids")
+    with _engine().begin() as conn:
+        result = load_reference(conn, seed, force=force, progress=progress)
+    counts = " / ".join(f"{n:,} {PLURAL[level]}" for level, n in result.counts.items())
+    if result.skipped:
+        typer.echo(f"wangge: reference district already loaded (generation {result.generation}: {counts})")
+    else:
+        typer.echo(
+            f"wangge: loaded the reference district as generation {result.generation} "
+            f"in {progress.elapsed:.1f} s: {counts}"
+        )
+
+
+@layers_app.command("check")
+def layers_check(
+    generation: int = typer.Option(None, help="Generation to check (default: the active one)."),
+) -> None:
+    """Check nesting, coverage and overlaps; list every problem with its code."""
+    from layers.areas import count_by_level, require_active
+    from layers.validate import check_generation
+
+    with _engine().connect() as conn:
+        generation = require_active(conn) if generation is None else generation
+        counts = count_by_level(conn, generation)
+        problems = check_generation(conn, generation)
+    for problem in problems:
+        typer.echo(f"  {problem}")
+    summary = ", ".join(f"{n:,} {PLURAL[level]}" for level, n in counts.items())
+    if problems:
+        typer.echo(f"wangge: generation {generation} has {len(problems)} problem(s) ({summary})", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"wangge: generation {generation} tiles exactly ({summary})")
 
 
 def main() -> None:

@@ -112,9 +112,7 @@ class Cluster:
         """Let ``postgres`` traverse to the project folder (e.g. a 0700 temp clone)."""
         if self._server_user() is None:
             return
-        probe = subprocess.run(
-            ["runuser", "-u", "postgres", "--", "test", "-x", str(self.root)], check=False
-        )
+        probe = subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(self.root)], check=False)
         if probe.returncode == 0:
             return
         for parent in [self.root, *self.root.parents]:
@@ -202,9 +200,7 @@ class Cluster:
 
     def _initdb(self, bindir: Path) -> None:
         if any(self.data_dir.iterdir()):
-            raise SetupError(
-                f"{self.data_dir} holds files but no cluster: move it away and run again"
-            )
+            raise SetupError(f"{self.data_dir} holds files but no cluster: move it away and run again")
         self._run(
             bindir / "initdb",
             "-D",

@@ -64,8 +64,7 @@ def check_reachable(engine: Engine) -> None:
     except DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "no answer"
         raise Unavailable(
-            f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
-            f"{reason}"
+            f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: {reason}"
         ) from exc
 
 

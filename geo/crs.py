@@ -236,9 +236,7 @@ def from_wgs84(lon: ArrayLike, lat: ArrayLike, crs: str | None) -> tuple[FloatAr
     return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
 
-def transform(
-    x: ArrayLike, y: ArrayLike, src: str | None, dst: str | None
-) -> tuple[FloatArray, FloatArray]:
+def transform(x: ArrayLike, y: ArrayLike, src: str | None, dst: str | None) -> tuple[FloatArray, FloatArray]:
     """Any accepted CRS → any accepted CRS (through WGS84)."""
     return from_wgs84(*to_wgs84(x, y, src), dst)
 

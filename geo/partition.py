@@ -86,9 +86,7 @@ def _cut_region(
     amplitude = wiggle * length
     f1, f2 = rng.uniform(0.8, 1.8), rng.uniform(2.5, 4.5)
     p1, p2 = rng.uniform(0, 2 * np.pi, 2)
-    offset = amplitude * (
-        0.65 * np.sin(2 * np.pi * f1 * t + p1) + 0.35 * np.sin(2 * np.pi * f2 * t + p2)
-    )
+    offset = amplitude * (0.65 * np.sin(2 * np.pi * f1 * t + p1) + 0.35 * np.sin(2 * np.pi * f2 * t + p2))
     offset[[0, -1]] = 0.0
     s = lo - pad + t * (length + 2 * pad)
     line = np.outer(s, normal) + np.outer(at + offset, axis)

@@ -33,6 +33,13 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 LEVELS = ("district", "street", "community", "grid", "micro_grid")
 CODE_LENGTH = {"district": 6, "street": 9, "community": 12, "grid": 15, "micro_grid": 18}
+PLURAL = {
+    "district": "districts",
+    "street": "streets",
+    "community": "communities",
+    "grid": "grids",
+    "micro_grid": "micro-grids",
+}
 GENERATION_STATES = ("draft", "active", "retired")
 
 metadata = MetaData(
@@ -91,9 +98,7 @@ class Area(Base):
     geom: Mapped[Any] = mapped_column(
         Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False
     )
-    area_m2: Mapped[float] = mapped_column(
-        Float, Computed("ST_Area(geom::geography)", persisted=True)
-    )
+    area_m2: Mapped[float] = mapped_column(Float, Computed("ST_Area(geom::geography)", persisted=True))
     households: Mapped[int | None] = mapped_column(Integer)
     population: Mapped[int | None] = mapped_column(Integer)
     worker_name: Mapped[str | None] = mapped_column(Text)
@@ -119,8 +124,7 @@ class Area(Base):
         ),
         CheckConstraint("ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name="geom_valid"),
         CheckConstraint(
-            "level = 'grid' OR (worker_name IS NULL AND worker_phone IS NULL "
-            "AND party_branch IS NULL)",
+            "level = 'grid' OR (worker_name IS NULL AND worker_phone IS NULL AND party_branch IS NULL)",
             name="worker_on_grids",
         ),
         Index("ix_areas_geom", "geom", postgresql_using="gist"),

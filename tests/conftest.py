@@ -11,8 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, text
 
+from api.app import create_app
 from api.db import downgrade, make_engine, upgrade
 from api.settings import Settings
 
@@ -88,3 +90,19 @@ def conn(engine: Engine) -> Iterator[Connection]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def demo(engine: Engine, test_settings: Settings) -> int:
+    """The reference district loaded once into the session database; its generation."""
+    from layers.reference.load import load_reference
+
+    with engine.begin() as connection:
+        return load_reference(connection, test_settings.demo_seed).generation
+
+
+@pytest.fixture(scope="session")
+def client(test_settings: Settings, engine: Engine, demo: int) -> Iterator[TestClient]:
+    """The app on the session database with the reference district, over real HTTP semantics."""
+    with TestClient(create_app(test_settings)) as c:
+        yield c

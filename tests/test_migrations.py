@@ -26,7 +26,7 @@ def _insert(conn: Connection, code: str, level: str, parent: str | None) -> None
     conn.execute(
         text(
             f"INSERT INTO areas (generation, code, level, name, parent_code, geom) "
-            f"VALUES (1, :code, :level, 'x', :parent, {SQUARE})"
+            f"VALUES (900, :code, :level, 'x', :parent, {SQUARE})"
         ),
         {"code": code, "level": level, "parent": parent},
     )
@@ -45,33 +45,34 @@ def _insert(conn: Connection, code: str, level: str, parent: str | None) -> None
 def test_database_rejects_broken_hierarchy(
     conn: Connection, code: str, level: str, parent: str | None, constraint: str
 ) -> None:
-    conn.execute(text("INSERT INTO generations (id, label) VALUES (1, 't')"))
+    conn.execute(text("INSERT INTO generations (id, label) VALUES (900, 't')"))
     _insert(conn, "370203", "district", None)
     with pytest.raises(IntegrityError, match=constraint):
         _insert(conn, code, level, parent)
 
 
 def test_missing_parent_fails_at_commit(conn: Connection) -> None:
-    conn.execute(text("INSERT INTO generations (id, label) VALUES (1, 't')"))
+    conn.execute(text("INSERT INTO generations (id, label) VALUES (900, 't')"))
     _insert(conn, "370203005", "street", "370203")  # parent absent: deferred check
     with pytest.raises(IntegrityError, match="fk_areas_generation_parent_code"):
         conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
 
 
 def test_area_m2_is_computed_in_metres(conn: Connection) -> None:
-    conn.execute(text("INSERT INTO generations (id, label) VALUES (1, 't')"))
+    conn.execute(text("INSERT INTO generations (id, label) VALUES (900, 't')"))
     conn.execute(
         text(
-            "INSERT INTO areas (generation, code, level, name, geom) VALUES (1, '370203', "
+            "INSERT INTO areas (generation, code, level, name, geom) VALUES (900, '370203', "
             "'district', 'x', "
             "ST_Multi(ST_Buffer(ST_Point(120.38, 36.08)::geography, 100)::geometry))"
         )
     )
-    area = conn.execute(text("SELECT area_m2 FROM areas")).scalar_one()
+    area = conn.execute(text("SELECT area_m2 FROM areas WHERE generation = 900")).scalar_one()
     assert area == pytest.approx(31_400, rel=0.01)  # π·100² m², not square degrees
 
 
 def test_only_one_active_generation(conn: Connection) -> None:
-    conn.execute(text("INSERT INTO generations (id, label, status) VALUES (1, 'a', 'active')"))
+    conn.execute(text("UPDATE generations SET status = 'retired'"))
+    conn.execute(text("INSERT INTO generations (id, label, status) VALUES (900, 'a', 'active')"))
     with pytest.raises(IntegrityError, match="uq_generations_one_active"):
-        conn.execute(text("INSERT INTO generations (id, label, status) VALUES (2, 'b', 'active')"))
+        conn.execute(text("INSERT INTO generations (id, label, status) VALUES (901, 'b', 'active')"))

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -12,12 +9,6 @@ from sqlalchemy import Engine
 from api.app import create_app
 from api.db import downgrade, head_revision, upgrade
 from api.settings import Settings
-
-
-@pytest.fixture(scope="module")
-def client(test_settings: Settings, engine: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app(test_settings)) as c:
-        yield c
 
 
 def test_healthz(client: TestClient) -> None:

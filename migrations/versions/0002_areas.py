@@ -30,13 +30,9 @@ def upgrade() -> None:
         sa.Column("label", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=8), server_default="draft", nullable=False),
         sa.Column("source", sa.Text(), nullable=True),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
-        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.Column("activated_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint(
-            "status IN ('draft', 'active', 'retired')", name=op.f("ck_generations_status")
-        ),
+        sa.CheckConstraint("status IN ('draft', 'active', 'retired')", name=op.f("ck_generations_status")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_generations")),
     )
     op.create_index(
@@ -55,9 +51,7 @@ def upgrade() -> None:
         sa.Column("parent_code", sa.String(length=18), nullable=True),
         sa.Column(
             "geom",
-            geoalchemy2.types.Geometry(
-                geometry_type="MULTIPOLYGON", srid=4326, spatial_index=False
-            ),
+            geoalchemy2.types.Geometry(geometry_type="MULTIPOLYGON", srid=4326, spatial_index=False),
             nullable=False,
         ),
         sa.Column(
@@ -82,22 +76,15 @@ def upgrade() -> None:
             name=op.f("ck_areas_level"),
         ),
         sa.CheckConstraint("code ~ '^[0-9]+$'", name=op.f("ck_areas_code_digits")),
-        sa.CheckConstraint(
-            f"length(code) = CASE level {LENGTHS} END", name=op.f("ck_areas_code_length")
-        ),
-        sa.CheckConstraint(
-            "(level = 'district') = (parent_code IS NULL)", name=op.f("ck_areas_root")
-        ),
+        sa.CheckConstraint(f"length(code) = CASE level {LENGTHS} END", name=op.f("ck_areas_code_length")),
+        sa.CheckConstraint("(level = 'district') = (parent_code IS NULL)", name=op.f("ck_areas_root")),
         sa.CheckConstraint(
             "parent_code IS NULL OR parent_code = left(code, length(code) - 3)",
             name=op.f("ck_areas_code_extends_parent"),
         ),
+        sa.CheckConstraint("ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name=op.f("ck_areas_geom_valid")),
         sa.CheckConstraint(
-            "ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name=op.f("ck_areas_geom_valid")
-        ),
-        sa.CheckConstraint(
-            "level = 'grid' OR (worker_name IS NULL AND worker_phone IS NULL "
-            "AND party_branch IS NULL)",
+            "level = 'grid' OR (worker_name IS NULL AND worker_phone IS NULL AND party_branch IS NULL)",
             name=op.f("ck_areas_worker_on_grids"),
         ),
         sa.ForeignKeyConstraint(

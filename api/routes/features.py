@@ -1,0 +1,212 @@
+"""OGC API – Features (Core + GeoJSON) for the grid layers, so QGIS reads them directly.
+
+Landing page, conformance, collections and items as in OGC 17-069r4; features are
+GeoJSON (RFC 7946) in CRS84 with the area code as id. Personal data (the grid
+worker's phone) is never part of these public responses.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import Connection, text
+
+from api.deps import ConnDep
+from api.params import BBoxDep, PageDep
+from geo.errors import NotFound
+from layers import areas
+from layers.models import PLURAL
+
+router = APIRouter(tags=["OGC API – Features"])
+
+GEOJSON = "application/geo+json"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
+]
+AREA_COLLECTIONS = {
+    "streets": ("street", "街道 Streets", "The district's 22 streets (real codes and names)."),
+    "communities": ("community", "社区 Communities", "Communities (real codes and names)."),
+    "grids": ("grid", "网格 Grids", "Grids with their responsible grid worker (generated in the demo)."),
+    "micro_grids": ("micro_grid", "微网格 Micro-grids", "Micro-grids, one door-to-door round each."),
+}
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _link(href: str, rel: str, type_: str, title: str | None = None) -> dict[str, str]:
+    link = {"href": href, "rel": rel, "type": type_}
+    if title:
+        link["title"] = title
+    return link
+
+
+def landing(request: Request) -> dict[str, Any]:
+    """The OGC API landing page (also answered at ``/`` for API clients)."""
+    base = _base(request)
+    return {
+        "title": "wangge",
+        "description": "Grid-based urban governance: the district's grid layers, assets and cases.",
+        "links": [
+            _link(f"{base}/?f=json", "self", "application/json", "this document"),
+            _link(f"{base}/openapi.json", "service-desc", "application/vnd.oai.openapi+json;version=3.0",
+                  "the API definition"),
+            _link(f"{base}/docs", "service-doc", "text/html", "the API documentation"),
+            _link(f"{base}/conformance", "conformance", "application/json", "conformance classes"),
+            _link(f"{base}/collections", "data", "application/json", "the collections"),
+        ],
+    }  # fmt: skip
+
+
+@router.get("/conformance")
+def conformance() -> dict[str, list[str]]:
+    """The conformance classes this server implements."""
+    return {"conformsTo": CONFORMANCE}
+
+
+def _extent(conn: Connection, level: str, generation: int | None) -> list[float]:
+    if generation is None:
+        return [-180.0, -90.0, 180.0, 90.0]
+    row = conn.execute(
+        text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+             "(SELECT ST_Extent(geom) AS e FROM areas WHERE generation = :g AND level = :l) s"),
+        {"g": generation, "l": level},
+    ).first()  # fmt: skip
+    if row is None or row[0] is None:
+        return [-180.0, -90.0, 180.0, 90.0]
+    return [round(float(v), 7) for v in row]
+
+
+def _collection(request: Request, conn: Connection, cid: str, generation: int | None) -> dict[str, Any]:
+    level, title, description = AREA_COLLECTIONS[cid]
+    base = _base(request)
+    return {
+        "id": cid,
+        "title": title,
+        "description": description,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "storageCrs": CRS84,
+        "extent": {"spatial": {"bbox": [_extent(conn, level, generation)], "crs": CRS84}},
+        "links": [
+            _link(f"{base}/collections/{cid}", "self", "application/json", title),
+            _link(f"{base}/collections/{cid}/items", "items", GEOJSON, f"{PLURAL[level]} as GeoJSON"),
+        ],
+    }
+
+
+def _collection_id(cid: str) -> str:
+    if cid not in AREA_COLLECTIONS:
+        raise NotFound(f"no collection {cid!r}; see /collections", field="collectionId")
+    return cid
+
+
+@router.get("/collections")
+def collections(request: Request, conn: ConnDep) -> dict[str, Any]:
+    """The layers served as OGC API – Features collections."""
+    generation = areas.active_generation(conn)
+    base = _base(request)
+    return {
+        "links": [_link(f"{base}/collections", "self", "application/json", "the collections")],
+        "collections": [_collection(request, conn, cid, generation) for cid in AREA_COLLECTIONS],
+    }
+
+
+@router.get("/collections/{collectionId}")
+def collection(collectionId: str, request: Request, conn: ConnDep) -> dict[str, Any]:
+    """One collection's description and extent."""
+    return _collection(request, conn, _collection_id(collectionId), areas.active_generation(conn))
+
+
+def feature(row: dict[str, Any], base: str, cid: str) -> dict[str, Any]:
+    """A database row (with ``geojson``) as a GeoJSON Feature whose id is the code."""
+    props = {k: v for k, v in row.items() if k != "geojson" and v is not None}
+    return {
+        "type": "Feature",
+        "id": row["code"],
+        "geometry": json.loads(row["geojson"]) if row.get("geojson") else None,
+        "properties": props,
+        "links": [_link(f"{base}/collections/{cid}/items/{row['code']}", "self", GEOJSON)],
+    }
+
+
+def _generation(conn: Connection, generation: int | None) -> int:
+    if generation is None:
+        return areas.require_active(conn)
+    if not any(g.id == generation for g in areas.list_generations(conn)):
+        raise NotFound(f"no generation {generation}", field="generation")
+    return generation
+
+
+@router.get("/collections/{collectionId}/items", response_class=JSONResponse)
+def items(
+    collectionId: str,
+    request: Request,
+    conn: ConnDep,
+    bbox: BBoxDep,
+    page: PageDep,
+    parent: str | None = Query(None, description="Only the children of this area code."),
+    generation: int | None = Query(None, description="Grid generation (default: the active one)."),
+) -> JSONResponse:
+    """Features of a collection, filtered by bbox and parent, paged with limit/offset."""
+    cid = _collection_id(collectionId)
+    level = AREA_COLLECTIONS[cid][0]
+    if parent is not None:
+        areas.level_of(parent, field="parent")
+    gen = _generation(conn, generation)
+    rows, matched = areas.query_features(
+        conn, level=level, generation=gen, bbox=bbox, parent=parent, limit=page.limit, offset=page.offset
+    )
+    base = _base(request)
+    query = {k: v for k, v in request.query_params.items() if k not in ("offset", "f")}
+    here = f"{base}/collections/{cid}/items"
+
+    def href(offset: int) -> str:
+        return f"{here}?{urlencode({**query, 'offset': offset, 'limit': page.limit})}"
+
+    links = [_link(href(page.offset), "self", GEOJSON, "this page"),
+             _link(f"{base}/collections/{cid}", "collection", "application/json")]  # fmt: skip
+    if page.offset + len(rows) < matched:
+        links.append(_link(href(page.offset + page.limit), "next", GEOJSON, "next page"))
+    if page.offset > 0:
+        links.append(_link(href(max(0, page.offset - page.limit)), "prev", GEOJSON, "previous page"))
+    body = {
+        "type": "FeatureCollection",
+        "features": [feature(r, base, cid) for r in rows],
+        "numberMatched": matched,
+        "numberReturned": len(rows),
+        "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "links": links,
+    }
+    return JSONResponse(body, media_type=GEOJSON)
+
+
+@router.get("/collections/{collectionId}/items/{featureId}", response_class=JSONResponse)
+def item(
+    collectionId: str,
+    featureId: str,
+    request: Request,
+    conn: ConnDep,
+    generation: int | None = Query(None, description="Grid generation (default: the active one)."),
+) -> JSONResponse:
+    """One feature by its code."""
+    cid = _collection_id(collectionId)
+    level = AREA_COLLECTIONS[cid][0]
+    gen = _generation(conn, generation)
+    if areas.LEVEL_OF_LENGTH.get(len(featureId)) != level or not featureId.isdigit():
+        raise NotFound(f"no {level.replace('_', '-')} with code {featureId}", field="featureId")
+    row = areas.get_area(conn, featureId, gen)
+    base = _base(request)
+    body = feature(row, base, cid)
+    body["links"].append(_link(f"{base}/collections/{cid}", "collection", "application/json"))
+    return JSONResponse(body, media_type=GEOJSON)

@@ -1,0 +1,28 @@
+"""``/``: the web map for browsers, the OGC API landing page for API clients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from api.routes.features import landing
+
+router = APIRouter(tags=["service"])
+
+
+def wants_html(request: Request, f: str | None) -> bool:
+    """Content negotiation as OGC API servers do it: ``f=`` first, then ``Accept``."""
+    if f is not None:
+        return f.lower() == "html"
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept
+
+
+@router.get("/", response_model=None)
+def root(request: Request, f: str | None = Query(None, pattern="^(json|html)$")) -> Any:
+    """The map (browsers) or the OGC API landing page (``application/json``, ``?f=json``)."""
+    if wants_html(request, f):
+        return HTMLResponse(request.app.state.index_html)
+    return JSONResponse(landing(request))

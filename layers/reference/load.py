@@ -1,0 +1,50 @@
+"""Load the reference district into the database (``wangge demo load`` and ``make run``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+from geo.errors import InvalidGeometry
+from layers import areas
+from layers.reference import district
+from layers.validate import check_generation
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    generation: int
+    counts: dict[str, int]
+    skipped: bool
+
+
+def source_tag(seed: int) -> str:
+    return f"reference:shibei:seed={seed}"
+
+
+def load_reference(
+    conn: Connection, seed: int, *, force: bool = False, progress: district.Progress | None = None
+) -> LoadResult:
+    """Generate and write Shibei as the active generation, unless that seed is already live.
+
+    Runs in the caller's transaction: a failure leaves the database as it was.
+    """
+    tag = source_tag(seed)
+    live = conn.execute(
+        text("SELECT id FROM generations WHERE status = 'active' AND source = :s"), {"s": tag}
+    ).scalar()
+    if live is not None and not force:
+        return LoadResult(live, areas.count_by_level(conn, live), skipped=True)
+    records = district.generate(seed, progress)
+    generation = areas.create_generation(
+        conn, f"Shibei reference district, generated grids (seed {seed})", source=tag
+    )
+    areas.write_areas(conn, generation, records)
+    problems = check_generation(conn, generation)
+    if problems:
+        raise InvalidGeometry(
+            f"the generated district does not tile: {problems[0]} (+{len(problems) - 1} more)"
+        )
+    areas.activate(conn, generation)
+    return LoadResult(generation, areas.count_by_level(conn, generation), skipped=False)

@@ -1,0 +1,109 @@
+"""OGC API – Features as QGIS and OWSLib read it, and /api/areas."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
+GEOJSON = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"
+
+
+def test_root_negotiates(client: TestClient) -> None:
+    landing = client.get("/", headers={"Accept": "application/json"})
+    assert landing.status_code == 200
+    rels = {link["rel"]: link["href"] for link in landing.json()["links"]}
+    assert {"self", "service-desc", "conformance", "data"} <= set(rels)
+    assert rels["data"].endswith("/collections")
+    assert client.get("/").json()["links"]  # no Accept header: JSON
+    assert client.get("/?f=json", headers={"Accept": "text/html"}).json()["links"]
+    html = client.get("/", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert html.headers["content-type"].startswith("text/html")
+    assert "generated" in html.text
+
+
+def test_conformance_declares_core_and_geojson(client: TestClient) -> None:
+    conforms = client.get("/conformance").json()["conformsTo"]
+    assert CORE in conforms and GEOJSON in conforms
+
+
+def test_collections_list_the_grid_layers_with_extent(client: TestClient) -> None:
+    body = client.get("/collections").json()
+    by_id = {c["id"]: c for c in body["collections"]}
+    assert {"streets", "communities", "grids", "micro_grids"} <= set(by_id)
+    grids = by_id["grids"]
+    x0, y0, x1, y1 = grids["extent"]["spatial"]["bbox"][0]
+    assert 120.29 < x0 < x1 < 120.44 and 36.06 < y0 < y1 < 36.17
+    assert any(link["rel"] == "items" and link["type"] == "application/geo+json" for link in grids["links"])
+    assert client.get("/collections/micro_grids").json()["id"] == "micro_grids"
+
+
+def test_items_page_with_links_and_counts(client: TestClient) -> None:
+    r = client.get("/collections/micro_grids/items", params={"limit": 50})
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/geo+json"
+    body = r.json()
+    assert body["type"] == "FeatureCollection"
+    assert body["numberMatched"] == 7082 and body["numberReturned"] == 50
+    rels = {link["rel"]: link["href"] for link in body["links"]}
+    assert "next" in rels and "prev" not in rels
+    second = client.get(rels["next"]).json()
+    assert second["numberReturned"] == 50
+    assert second["features"][0]["id"] > body["features"][-1]["id"]
+    last = client.get("/collections/micro_grids/items", params={"limit": 50, "offset": 7050}).json()
+    assert last["numberReturned"] == 32
+    assert "next" not in {link["rel"] for link in last["links"]}
+
+
+def test_items_bbox_and_parent_filters(client: TestClient) -> None:
+    bbox = "120.36,36.09,120.37,36.10"
+    body = client.get("/collections/grids/items", params={"bbox": bbox, "limit": 1000}).json()
+    assert 0 < body["numberMatched"] < 940
+    for f in body["features"]:
+        xs = [c[0] for poly in f["geometry"]["coordinates"] for ring in poly for c in ring]
+        ys = [c[1] for poly in f["geometry"]["coordinates"] for ring in poly for c in ring]
+        assert min(xs) <= 120.37 and max(xs) >= 120.36 and min(ys) <= 36.10 and max(ys) >= 36.09
+    kids = client.get("/collections/communities/items", params={"parent": "370203020"}).json()
+    assert kids["numberMatched"] == 7
+    assert all(f["properties"]["parent_code"] == "370203020" for f in kids["features"])
+
+
+def test_item_by_code_and_no_personal_data(client: TestClient) -> None:
+    grid = client.get("/collections/grids/items", params={"limit": 1}).json()["features"][0]
+    code = grid["id"]
+    one = client.get(f"/collections/grids/items/{code}")
+    assert one.status_code == 200
+    feature = one.json()
+    assert feature["id"] == code and feature["geometry"]["type"] == "MultiPolygon"
+    assert feature["properties"]["worker_name"]
+    assert "worker_phone" not in feature["properties"]
+    assert "worker_phone" not in client.get("/collections/grids/items", params={"limit": 940}).text
+
+
+def test_feature_errors(client: TestClient) -> None:
+    missing = client.get("/collections/grids/items/370203020009999")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    assert client.get("/collections/grids/items/370203020").status_code == 404  # a street code
+    assert client.get("/collections/nope/items").status_code == 404
+    bad = client.get("/collections/grids/items", params={"bbox": "1,2,3"})
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == "bbox"
+    swapped = client.get("/collections/grids/items", params={"bbox": "120.4,36.1,120.3,36.0"})
+    assert swapped.status_code == 400
+    assert client.get("/collections/grids/items", params={"limit": 0}).json()["error"]["field"] == "limit"
+    assert (
+        client.get("/collections/grids/items", params={"parent": "12ab"}).json()["error"]["field"] == "parent"
+    )
+
+
+def test_area_with_chain_children_and_figures(client: TestClient) -> None:
+    community = client.get("/api/areas/370203020009").json()
+    assert community["name"] == "恩县路社区居委会"
+    assert [p["code"] for p in community["parents"]] == ["370203", "370203020"]
+    assert community["parents"][1]["name"] == "即墨路街道"
+    grid_codes = [c["code"] for c in community["children"]]
+    assert grid_codes and all(c.startswith("370203020009") and len(c) == 15 for c in grid_codes)
+    assert community["figures"]["households"] > 0 and community["figures"]["area_m2"] > 10_000
+    grid = client.get(f"/api/areas/{grid_codes[0]}", params={"geometry": "false"}).json()
+    assert grid["grid_worker"]["name"] and grid["geometry"] is None
+    assert "phone" not in str(grid)
+    assert client.get("/api/areas/12").status_code == 400
+    assert client.get("/api/areas/370203099").status_code == 404
