@@ -7,6 +7,7 @@ non-zero exit, never a traceback.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 from pydantic import ValidationError
@@ -199,6 +200,96 @@ def layers_check(
         typer.echo(f"wangge: generation {generation} has {len(problems)} problem(s) ({summary})", err=True)
         raise typer.Exit(1)
     typer.echo(f"wangge: generation {generation} tiles exactly ({summary})")
+
+
+@layers_app.command("activate")
+def layers_activate(generation: int = typer.Argument(..., help="The draft generation to make live.")) -> None:
+    """Check a generation and make it the live one (atomic; the old one is retired)."""
+    from layers.areas import activate
+    from layers.validate import check_generation
+
+    with _engine().begin() as conn:
+        problems = check_generation(conn, generation)
+        if problems:
+            for problem in problems:
+                typer.echo(f"  {problem}", err=True)
+            typer.echo(f"wangge: generation {generation} not activated: {len(problems)} problem(s)", err=True)
+            raise typer.Exit(1)
+        activate(conn, generation)
+    typer.echo(f"wangge: generation {generation} is now active")
+
+
+@layers_app.command("generations")
+def layers_generations() -> None:
+    """List the grid generations and their state."""
+    from layers.areas import count_by_level, list_generations
+
+    with _engine().connect() as conn:
+        for g in list_generations(conn):
+            counts = count_by_level(conn, g.id)
+            summary = ", ".join(f"{n:,} {PLURAL[level]}" for level, n in counts.items() if n)
+            typer.echo(f"{g.id:>4}  {g.status:<8} {g.label}  ({summary})")
+
+
+@app.command("import")
+def import_(
+    collection: str = typer.Argument(..., help="streets, communities, grids or micro_grids"),
+    file: Path = typer.Argument(..., help="GeoJSON, GeoPackage, zipped Shapefile or CSV (WKT)"),
+    crs: str = typer.Option(None, help="CRS of the file when it does not declare one (default WGS84)."),
+    generation: int = typer.Option(None, help="Draft generation to import into (default: a new one)."),
+    code_field: str = typer.Option(None, help="Field holding the area code."),
+    name_field: str = typer.Option(None, help="Field holding the name."),
+    parent_field: str = typer.Option(None, help="Field holding the parent's code (checked)."),
+    make_valid: bool = typer.Option(False, help="Repair invalid polygons and say what was repaired."),
+) -> None:
+    """Import a layer into a draft generation: all rows or none; every problem listed."""
+    from layers.io import ImportProblems, import_layer
+
+    try:
+        with _engine().begin() as conn:
+            result = import_layer(
+                conn,
+                collection,
+                file,
+                crs=crs,
+                generation=generation,
+                code_field=code_field,
+                name_field=name_field,
+                parent_field=parent_field,
+                make_valid=make_valid,
+            )
+    except ImportProblems as exc:
+        for problem in exc.problems:
+            typer.echo(f"  {problem}", err=True)
+        typer.echo(
+            f"wangge: {file.name} was not imported: {len(exc.problems)} problem(s); nothing written", err=True
+        )
+        raise typer.Exit(1) from None
+    for note in result.notes:
+        typer.echo(f"  {note}")
+    typer.echo(
+        f"wangge: imported {result.count:,} {collection} from {file.name} ({result.crs}) into "
+        f"draft generation {result.generation}; check it with `wangge layers check --generation "
+        f"{result.generation}` and make it live with `wangge layers activate {result.generation}`"
+    )
+
+
+@app.command("export")
+def export(
+    collection: str = typer.Argument(..., help="streets, communities, grids or micro_grids"),
+    file: Path = typer.Argument(..., help="Output: .geojson, .gpkg, .zip (Shapefile) or .csv (WKT)"),
+    crs: str = typer.Option(None, help="CRS of the output (default WGS84)."),
+    generation: int = typer.Option(None, help="Generation to export (default: the active one)."),
+    include_personal: bool = typer.Option(False, help="Include grid workers' phone numbers."),
+) -> None:
+    """Export a layer in any supported format and CRS."""
+    from layers.io import export_layer
+
+    with _engine().connect() as conn:
+        count = export_layer(
+            conn, collection, file, crs=crs, generation=generation, include_personal=include_personal
+        )
+    typer.echo(f"wangge: exported {count:,} {collection} to {file}")
 
 
 def main() -> None:

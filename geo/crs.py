@@ -43,8 +43,17 @@ _ALIASES = {
     "epsg:4549": "EPSG:4549",
     "epsg:4528": "EPSG:4528",
 }
-ACCEPTED = ("wgs84", "cgcs2000", "gcj02", "bd09", "EPSG:4326", "EPSG:4490", "EPSG:3857",
-            "EPSG:4549", "EPSG:4528")  # fmt: skip
+ACCEPTED = (
+    "wgs84",
+    "cgcs2000",
+    "gcj02",
+    "bd09",
+    "EPSG:4326",
+    "EPSG:4490",
+    "EPSG:3857",
+    "EPSG:4549",
+    "EPSG:4528",
+)
 GEOGRAPHIC = {WGS84, "EPSG:4490", "gcj02", "bd09"}
 
 # GCJ-02 (Krasovsky 1940 ellipsoid) and BD-09 constants, as published.

@@ -116,9 +116,13 @@ def _merge_strays(a: BaseGeometry, b: BaseGeometry) -> tuple[BaseGeometry, BaseG
 
 
 def bisect(
-    part: Part, xy: FloatArray, weights: FloatArray, share: float, rng: np.random.Generator,
+    part: Part,
+    xy: FloatArray,
+    weights: FloatArray,
+    share: float,
+    rng: np.random.Generator,
     wiggle: float = 0.04,
-) -> tuple[Part, Part]:  # fmt: skip
+) -> tuple[Part, Part]:
     """Cut ``part`` in two so the first side holds about ``share`` of its weight."""
     if len(part.points) == 0:
         raise InvalidGeometry("cannot split a part that holds no sample points")
@@ -142,9 +146,13 @@ def bisect(
 
 
 def partition(
-    part: Part, xy: FloatArray, weights: FloatArray, targets: Sequence[float],
-    rng: np.random.Generator, wiggle: float = 0.04,
-) -> list[Part]:  # fmt: skip
+    part: Part,
+    xy: FloatArray,
+    weights: FloatArray,
+    targets: Sequence[float],
+    rng: np.random.Generator,
+    wiggle: float = 0.04,
+) -> list[Part]:
     """Split ``part`` into ``len(targets)`` parts whose weights follow ``targets``.
 
     Parts come back in the order of ``targets``. Deterministic for a given ``rng``.

@@ -20,10 +20,25 @@ from layers.models import CODE_LENGTH, LEVELS
 from layers.records import AreaRecord
 
 LEVEL_OF_LENGTH = {n: level for level, n in CODE_LENGTH.items()}
-COLLECTIONS = {"streets": "street", "communities": "community", "grids": "grid",
-               "micro_grids": "micro_grid", "districts": "district"}  # fmt: skip
-PUBLIC_COLUMNS = ("code", "level", "name", "parent_code", "generation", "area_m2", "households",
-                  "population", "worker_name", "party_branch")  # fmt: skip
+COLLECTIONS = {
+    "streets": "street",
+    "communities": "community",
+    "grids": "grid",
+    "micro_grids": "micro_grid",
+    "districts": "district",
+}
+PUBLIC_COLUMNS = (
+    "code",
+    "level",
+    "name",
+    "parent_code",
+    "generation",
+    "area_m2",
+    "households",
+    "population",
+    "worker_name",
+    "party_branch",
+)
 
 
 def level_of(code: str, field: str = "code") -> str:
@@ -128,14 +143,20 @@ def write_areas(conn: Connection, generation: int, records: Iterable[AreaRecord]
     for r in records:
         rows.append(
             {
-                "generation": generation, "code": r.code, "level": r.level, "name": r.name,
-                "parent_code": r.parent_code, "wkb": shapely.to_wkb(r.geom),
-                "households": r.households, "population": r.population,
-                "worker_name": r.worker_name, "worker_phone": r.worker_phone,
+                "generation": generation,
+                "code": r.code,
+                "level": r.level,
+                "name": r.name,
+                "parent_code": r.parent_code,
+                "wkb": shapely.to_wkb(r.geom),
+                "households": r.households,
+                "population": r.population,
+                "worker_name": r.worker_name,
+                "worker_phone": r.worker_phone,
                 "party_branch": r.party_branch,
                 "properties": json.dumps(r.properties, ensure_ascii=False),
             }
-        )  # fmt: skip
+        )
         if len(rows) >= batch:
             conn.execute(_INSERT, rows)
             count += len(rows)
@@ -164,14 +185,26 @@ def _feature_select(columns: Sequence[str], out_geom: str) -> str:
 
 
 def query_features(
-    conn: Connection, *, level: str, generation: int, bbox: tuple[float, float, float, float] | None,
-    parent: str | None, limit: int, offset: int, columns: Sequence[str] = PUBLIC_COLUMNS,
+    conn: Connection,
+    *,
+    level: str,
+    generation: int,
+    bbox: tuple[float, float, float, float] | None,
+    parent: str | None,
+    limit: int,
+    offset: int,
+    columns: Sequence[str] = PUBLIC_COLUMNS,
     precision: int = 7,
-) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
+) -> tuple[list[dict[str, Any]], int]:
     """Features of one level as (GeoJSON-ready dicts, number matched), ordered by code."""
     where = ["generation = :g", "level = :level"]
-    params: dict[str, Any] = {"g": generation, "level": level, "limit": limit, "offset": offset,
-                              "precision": precision}  # fmt: skip
+    params: dict[str, Any] = {
+        "g": generation,
+        "level": level,
+        "limit": limit,
+        "offset": offset,
+        "precision": precision,
+    }
     if bbox is not None:
         where.append("geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)")
         where.append("ST_Intersects(geom, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))")
@@ -189,10 +222,31 @@ def query_features(
     return [dict(r) for r in rows], int(matched)
 
 
+def all_features(
+    conn: Connection, *, level: str, generation: int, columns: Sequence[str] = PUBLIC_COLUMNS
+) -> list[dict[str, Any]]:
+    """Every feature of a level (full precision GeoJSON), for exports."""
+    sql = _feature_select(columns, "ST_AsGeoJSON(geom, 15)") + " WHERE generation = :g AND level = :level"
+    rows = conn.execute(text(sql + " ORDER BY code"), {"g": generation, "level": level}).mappings()
+    return [dict(r) for r in rows]
+
+
+def codes(conn: Connection, generation: int, level: str) -> list[str]:
+    rows = conn.execute(
+        text("SELECT code FROM areas WHERE generation = :g AND level = :l"), {"g": generation, "l": level}
+    )
+    return [r[0] for r in rows]
+
+
 def get_area(
-    conn: Connection, code: str, generation: int, *, columns: Sequence[str] = PUBLIC_COLUMNS,
-    with_geometry: bool = True, precision: int = 7,
-) -> dict[str, Any]:  # fmt: skip
+    conn: Connection,
+    code: str,
+    generation: int,
+    *,
+    columns: Sequence[str] = PUBLIC_COLUMNS,
+    with_geometry: bool = True,
+    precision: int = 7,
+) -> dict[str, Any]:
     """One area by code in a generation; ``NotFound`` if there is none."""
     level_of(code)
     geom = "ST_AsGeoJSON(geom, :precision)" if with_geometry else "NULL"
@@ -213,10 +267,12 @@ def chain(conn: Connection, code: str, generation: int) -> list[dict[str, str]]:
     """The area's ancestors from the district down, as ``{"code", "name", "level"}``."""
     prefixes = [code[:n] for n in sorted(CODE_LENGTH.values()) if n < len(code)]
     rows = conn.execute(
-        text("SELECT code, name, level FROM areas WHERE generation = :g AND code IN :codes "
-             "ORDER BY length(code)").bindparams(bindparam("codes", expanding=True)),
+        text(
+            "SELECT code, name, level FROM areas WHERE generation = :g AND code IN :codes "
+            "ORDER BY length(code)"
+        ).bindparams(bindparam("codes", expanding=True)),
         {"g": generation, "codes": prefixes or [""]},
-    )  # fmt: skip
+    )
     return [dict(r) for r in rows.mappings()]
 
 

@@ -15,18 +15,25 @@ from layers.validate import check_generation
 
 def test_counts_are_the_districts(conn: Connection, demo: int) -> None:
     assert areas.count_by_level(conn, demo) == {
-        "district": 1, "street": 22, "community": 137, "grid": 940, "micro_grid": 7_082,
-    }  # fmt: skip
+        "district": 1,
+        "street": 22,
+        "community": 137,
+        "grid": 940,
+        "micro_grid": 7_082,
+    }
 
 
 def test_every_street_keeps_its_real_number_of_communities(conn: Connection, demo: int) -> None:
     real = Counter(d.parent_code for d in read_divisions() if d.level == "community")
     stored = dict(
         conn.execute(
-            text("SELECT parent_code, count(*) FROM areas WHERE generation = :g AND level = 'community' "
-                 "GROUP BY parent_code"), {"g": demo}
+            text(
+                "SELECT parent_code, count(*) FROM areas WHERE generation = :g AND level = 'community' "
+                "GROUP BY parent_code"
+            ),
+            {"g": demo},
         ).all()
-    )  # fmt: skip
+    )
     assert stored == dict(real)
     assert stored["370203020"] == 7  # 即墨路街道
     names = dict(conn.execute(text("SELECT code, name FROM areas WHERE generation = :g"), {"g": demo}).all())
@@ -54,18 +61,23 @@ def test_children_tile_their_parent_exactly(conn: Connection, demo: int) -> None
 
 def test_district_is_the_real_boundary(conn: Connection, demo: int) -> None:
     stored = shapely.from_wkb(
-        conn.execute(text("SELECT ST_AsBinary(geom) FROM areas WHERE generation = :g AND level = 'district'"),
-                     {"g": demo}).scalar_one()
-    )  # fmt: skip
+        conn.execute(
+            text("SELECT ST_AsBinary(geom) FROM areas WHERE generation = :g AND level = 'district'"),
+            {"g": demo},
+        ).scalar_one()
+    )
     real = boundary_wgs84()
     assert shapely.area(shapely.symmetric_difference(stored, real)) / shapely.area(real) < 1e-6
 
 
 def test_codes_follow_the_parent_and_reading_order(conn: Connection, demo: int) -> None:
     rows = conn.execute(
-        text("SELECT code, parent_code, ST_Y(ST_PointOnSurface(geom)) FROM areas "
-             "WHERE generation = :g AND level = 'grid' ORDER BY code"), {"g": demo}
-    ).all()  # fmt: skip
+        text(
+            "SELECT code, parent_code, ST_Y(ST_PointOnSurface(geom)) FROM areas "
+            "WHERE generation = :g AND level = 'grid' ORDER BY code"
+        ),
+        {"g": demo},
+    ).all()
     assert all(code.startswith(parent) and len(code) == 15 for code, parent, _ in rows)
     by_parent: dict[str, list[float]] = {}
     for _code, parent, y in rows:
@@ -76,10 +88,13 @@ def test_codes_follow_the_parent_and_reading_order(conn: Connection, demo: int) 
 
 def test_micro_grids_are_plausible_rounds(conn: Connection, demo: int) -> None:
     hh, area = conn.execute(
-        text("SELECT percentile_cont(ARRAY[0.05, 0.5, 0.95]) WITHIN GROUP (ORDER BY households), "
-             "percentile_cont(ARRAY[0.05, 0.5, 0.95]) WITHIN GROUP (ORDER BY area_m2) "
-             "FROM areas WHERE generation = :g AND level = 'micro_grid'"), {"g": demo}
-    ).one()  # fmt: skip
+        text(
+            "SELECT percentile_cont(ARRAY[0.05, 0.5, 0.95]) WITHIN GROUP (ORDER BY households), "
+            "percentile_cont(ARRAY[0.05, 0.5, 0.95]) WITHIN GROUP (ORDER BY area_m2) "
+            "FROM areas WHERE generation = :g AND level = 'micro_grid'"
+        ),
+        {"g": demo},
+    ).one()
     assert hh[0] >= 30 and hh[2] <= 100  # households per micro-grid: a 3-hour round
     assert area[0] >= 1_000 and area[2] <= 60_000  # square metres
     total = conn.execute(

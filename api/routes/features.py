@@ -59,13 +59,17 @@ def landing(request: Request) -> dict[str, Any]:
         "description": "Grid-based urban governance: the district's grid layers, assets and cases.",
         "links": [
             _link(f"{base}/?f=json", "self", "application/json", "this document"),
-            _link(f"{base}/openapi.json", "service-desc", "application/vnd.oai.openapi+json;version=3.0",
-                  "the API definition"),
+            _link(
+                f"{base}/openapi.json",
+                "service-desc",
+                "application/vnd.oai.openapi+json;version=3.0",
+                "the API definition",
+            ),
             _link(f"{base}/docs", "service-doc", "text/html", "the API documentation"),
             _link(f"{base}/conformance", "conformance", "application/json", "conformance classes"),
             _link(f"{base}/collections", "data", "application/json", "the collections"),
         ],
-    }  # fmt: skip
+    }
 
 
 @router.get("/conformance")
@@ -78,10 +82,12 @@ def _extent(conn: Connection, level: str, generation: int | None) -> list[float]
     if generation is None:
         return [-180.0, -90.0, 180.0, 90.0]
     row = conn.execute(
-        text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-             "(SELECT ST_Extent(geom) AS e FROM areas WHERE generation = :g AND level = :l) s"),
+        text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+            "(SELECT ST_Extent(geom) AS e FROM areas WHERE generation = :g AND level = :l) s"
+        ),
         {"g": generation, "l": level},
-    ).first()  # fmt: skip
+    ).first()
     if row is None or row[0] is None:
         return [-180.0, -90.0, 180.0, 90.0]
     return [round(float(v), 7) for v in row]
@@ -174,8 +180,10 @@ def items(
     def href(offset: int) -> str:
         return f"{here}?{urlencode({**query, 'offset': offset, 'limit': page.limit})}"
 
-    links = [_link(href(page.offset), "self", GEOJSON, "this page"),
-             _link(f"{base}/collections/{cid}", "collection", "application/json")]  # fmt: skip
+    links = [
+        _link(href(page.offset), "self", GEOJSON, "this page"),
+        _link(f"{base}/collections/{cid}", "collection", "application/json"),
+    ]
     if page.offset + len(rows) < matched:
         links.append(_link(href(page.offset + page.limit), "next", GEOJSON, "next page"))
     if page.offset > 0:

@@ -95,9 +95,11 @@ class LocalPlane:
 
 
 def household_surface(
-    xy: npt.NDArray[np.float64], bounds: tuple[float, float, float, float], coast: BaseGeometry,
+    xy: npt.NDArray[np.float64],
+    bounds: tuple[float, float, float, float],
+    coast: BaseGeometry,
     rng: np.random.Generator,
-) -> npt.NDArray[np.float64]:  # fmt: skip
+) -> npt.NDArray[np.float64]:
     """Relative household density at metric points ``xy`` (generated, not census data)."""
     x0, y0, x1, y1 = bounds
     u, v = (xy[:, 0] - x0) / (x1 - x0), (xy[:, 1] - y0) / (y1 - y0)
@@ -210,10 +212,15 @@ def generate(seed: int, progress: Progress | None = None) -> list[AreaRecord]:
 
 
 def _assemble(
-    district: Division, streets: list[Division], community_parts: list[tuple[Division, Part]],
-    grid_parts: list[tuple[str, str, Part]], micro: list[tuple[str, str, Part]],
-    households: npt.NDArray[np.float64], rng: np.random.Generator, plane: LocalPlane,
-) -> list[AreaRecord]:  # fmt: skip
+    district: Division,
+    streets: list[Division],
+    community_parts: list[tuple[Division, Part]],
+    grid_parts: list[tuple[str, str, Part]],
+    micro: list[tuple[str, str, Part]],
+    households: npt.NDArray[np.float64],
+    rng: np.random.Generator,
+    plane: LocalPlane,
+) -> list[AreaRecord]:
     """Node the micro-grids, build every parent as the union of its children, go to WGS84."""
     micro_geoms = node([p.geom for _, _, p in micro])
     hh_micro = _allocate(HOUSEHOLDS, np.array([households[p.points].sum() for _, _, p in micro]) + 1e-9, 0)
@@ -268,8 +275,15 @@ def _assemble(
         serial = int(grid_code[-3:])
         worker, phone = _worker(rng)
         base = f"{_short(names[community_code])}第{serial}网格"
-        add(grid_code, "grid", base, community_code, worker_name=worker, worker_phone=phone,
-            party_branch=f"{base}党支部")  # fmt: skip
+        add(
+            grid_code,
+            "grid",
+            base,
+            community_code,
+            worker_name=worker,
+            worker_phone=phone,
+            party_branch=f"{base}党支部",
+        )
         names[grid_code] = base
     for grid_code, code, _ in micro:
         add(code, "micro_grid", f"{names[grid_code]}{int(code[-3:])}号微网格", grid_code)
