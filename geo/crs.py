@@ -189,9 +189,12 @@ def _as_epsg(crs: str) -> str:
 
 
 def _check(x: FloatArray, y: FloatArray, crs: str, field: str) -> None:
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-        raise InvalidCoordinates("coordinates must be finite numbers", field=field)
-    if crs in GEOGRAPHIC:
+    geographic = crs in GEOGRAPHIC
+    if not np.all(np.isfinite(x)):
+        raise InvalidCoordinates("coordinates must be finite numbers", field="lon" if geographic else field)
+    if not np.all(np.isfinite(y)):
+        raise InvalidCoordinates("coordinates must be finite numbers", field="lat" if geographic else field)
+    if geographic:
         if np.any(np.abs(x) > 180.0):
             raise InvalidCoordinates("lon must be between -180 and 180", field="lon")
         if np.any(np.abs(y) > 90.0):

@@ -26,7 +26,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 from shapely.geometry import MultiPolygon, Polygon
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from geo.crs import from_wgs84, parse_crs, to_wgs84
 from geo.errors import Conflict, InvalidInput, TooLarge, UnknownCRS
@@ -452,6 +452,7 @@ def import_layer(
         if missing:
             raise ImportProblems(missing, path.name)
     areas.write_areas(conn, target, read.records)
+    conn.execute(text("ANALYZE areas"))
     problems = check_generation(conn, target)
     if problems:
         raise ImportProblems(problems, path.name)

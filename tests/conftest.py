@@ -32,14 +32,14 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         with engine.connect() as conn:
             server = conn.execute(text("SHOW server_version")).scalar()
             postgis = conn.execute(
-                text("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
+                text("SELECT default_version FROM pg_available_extensions WHERE name = 'postgis'")
             ).scalar()
     finally:
         engine.dispose()
     import shapely
 
     return [
-        f"PostgreSQL {server}, PostGIS {postgis or '(not yet in the served db)'}, "
+        f"PostgreSQL {server}, PostGIS {postgis or 'not installed'}, "
         f"GEOS {shapely.geos_version_string}, shapely {shapely.__version__}"
     ]
 

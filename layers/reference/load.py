@@ -41,6 +41,7 @@ def load_reference(
         conn, f"Shibei reference district, generated grids (seed {seed})", source=tag
     )
     areas.write_areas(conn, generation, records)
+    conn.execute(text("ANALYZE areas"))  # fresh statistics, or the planner scans instead of using GiST
     problems = check_generation(conn, generation)
     if problems:
         raise InvalidGeometry(
