@@ -173,9 +173,9 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray, None]:
             field="file",
         )
     geoms = np.empty(len(frame), dtype=object)
-    for i, text in enumerate(frame.pop(column)):
+    for i, wkt in enumerate(frame.pop(column)):
         try:
-            geoms[i] = shapely.from_wkt(text) if text else None
+            geoms[i] = shapely.from_wkt(wkt) if wkt else None
         except shapely.errors.GEOSException:
             geoms[i] = "bad"
     return frame, geoms, None
