@@ -10,7 +10,8 @@ from fastapi import FastAPI
 
 from api import errors
 from api.db import make_engine
-from api.routes import areas, features, health, root
+from api.locating import IndexHolder
+from api.routes import areas, features, health, locate, root
 from api.settings import Settings, redact
 from web import WEB_DIR
 
@@ -25,6 +26,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings)
         app.state.engine = engine
+        app.state.index_holder = IndexHolder(engine, settings)
+        app.state.index_holder.warm()
         log.info("database %s", redact(settings.sqlalchemy_url()))
         try:
             yield
@@ -41,6 +44,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.index_html = (WEB_DIR / "index.html").read_text(encoding="utf-8")
     errors.install(app)
-    for module in (root, health, features, areas):
+    for module in (root, health, features, areas, locate):
         app.include_router(module.router)
     return app

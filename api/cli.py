@@ -292,6 +292,60 @@ def export(
     typer.echo(f"wangge: exported {count:,} {collection} to {file}")
 
 
+@app.command()
+def locate(
+    lon: float = typer.Argument(None, help="Longitude (or x) of one point."),
+    lat: float = typer.Argument(None, help="Latitude (or y) of one point."),
+    crs: str = typer.Option("wgs84", help="CRS of the input: wgs84, gcj02, bd09, EPSG:4549, …"),
+    accuracy_m: float = typer.Option(None, help="GPS accuracy of the point, for the ambiguity flag."),
+    file: Path = typer.Option(None, help="CSV with lon,lat columns (UTF-8 or GBK) to locate in bulk."),
+    out: Path = typer.Option(None, help="Where to write the bulk answers as CSV (default: stdout)."),
+) -> None:
+    """Locate one point (JSON answer) or a CSV of points (CSV answer, input order)."""
+    import json
+
+    import numpy as np
+
+    from api.progress import Progress
+    from api.routes.locate import answer, csv_stream, located_rows
+    from geo import points
+    from geo.crs import to_wgs84
+    from layers.areas import require_active
+    from layers.index import AreaIndex
+
+    settings = _settings()
+    if file is None and (lon is None or lat is None):
+        raise typer.BadParameter("give LON LAT, or --file points.csv")
+    with _engine().connect() as conn:
+        index = AreaIndex(conn, require_active(conn), cell_m=settings.locate_cell_m)
+    if file is None:
+        wlon, wlat = (np.atleast_1d(v) for v in to_wgs84(lon, lat, crs))
+        located = index.locate(wlon, wlat)
+        result = answer(index, located, 0, float(wlon[0]), float(wlat[0]), accuracy_m, settings.ambiguous_m)
+        body = {"query": {"lon": lon, "lat": lat, "crs": crs}, **result}
+        typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        return
+    if not file.is_file():
+        raise typer.BadParameter(f"no such file: {file}")
+    batch = points.from_csv(file.read_bytes(), limit=50_000_000)
+    progress = Progress(f"locating {file.name}")
+    rows = located_rows(index, batch, crs, progress=progress)
+    sink = out.open("wb") if out else sys.stdout.buffer
+    try:
+        for chunk in csv_stream(rows, batch):
+            sink.write(chunk)
+    finally:
+        if out:
+            sink.close()
+    good = len(batch) - len(batch.errors)
+    where = f" → {out}" if out else ""
+    typer.echo(
+        f"wangge: located {good:,} of {len(batch):,} points ({len(batch.errors):,} bad rows) "
+        f"in {progress.elapsed:.1f} s{where}",
+        err=True,
+    )
+
+
 def main() -> None:
     """Entry point of the ``wangge`` script: domain errors become one line and exit 1."""
     try:

@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = Field(default=30_000, ge=100)
     retry_after_s: int = Field(default=5, ge=1, description="Retry-After on a 503.")
     demo_seed: int = Field(default=20240601, description="Seed of the generated demo layers.")
+    ambiguous_m: float = Field(default=5.0, ge=0, description="Below this boundary distance, flag.")
+    locate_cell_m: float = Field(default=2.5, gt=0.2, le=50, description="Locator raster cell size.")
+    index_check_s: float = Field(
+        default=1.0, ge=0, description="How often workers look for a new generation."
+    )
+    batch_max_points: int = Field(default=1_000_000, ge=1, description="Largest locate batch.")
+    max_upload_mb: int = Field(default=100, ge=1, description="Largest request body in MB.")
 
     @field_validator("database_url")
     @classmethod

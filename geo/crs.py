@@ -16,9 +16,11 @@ return numpy arrays (scalars work too) in ``x, y`` = ``lon, lat`` order.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import shapely
 from pyproj import Transformer
 
 from geo.errors import InvalidCoordinates, UnknownCRS
@@ -256,3 +258,34 @@ def transform(x: ArrayLike, y: ArrayLike, src: str | None, dst: str | None) -> t
 def lonlat_to_latlng(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
     """The one place where axis order flips: h3 wants ``lat, lng``."""
     return np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+
+
+class LocalPlane:
+    """An affine lon/lat ↔ metres map around a point (local equirectangular plane).
+
+    The generator cuts polygons here rather than in EPSG:4549 because an affine map
+    keeps straight edges straight both ways: the district boundary's edges are
+    straight in lon/lat, and a transverse Mercator plane would bend them by a few
+    millimetres per kilometre, enough to open a measurable seam along the boundary.
+    Scale error over a 12 km district is below 0.1 %: fine for balancing areas and for
+    distances of a few hundred metres (a few centimetres off at 100 m).
+    """
+
+    def __init__(self, lon0: float, lat0: float):
+        phi = np.radians(lat0)
+        self.lon0, self.lat0 = lon0, lat0
+        self.kx = 111_412.84 * np.cos(phi) - 93.5 * np.cos(3 * phi)  # metres per degree of lon
+        self.ky = 111_132.954 - 559.822 * np.cos(2 * phi) + 1.175 * np.cos(4 * phi)
+
+    def xy(self, lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
+        """Metres east and north of the plane's origin."""
+        return (np.asarray(lon, dtype=float) - self.lon0) * self.kx, (
+            np.asarray(lat, dtype=float) - self.lat0
+        ) * self.ky
+
+    def to_plane(self, geom: Any) -> Any:
+        """Geometries (or arrays of them) from lon/lat into the plane."""
+        return shapely.transform(geom, lambda c: (c - [self.lon0, self.lat0]) * [self.kx, self.ky])
+
+    def to_lonlat(self, geom: Any) -> Any:
+        return shapely.transform(geom, lambda c: c / [self.kx, self.ky] + [self.lon0, self.lat0])

@@ -18,8 +18,8 @@ common boundary) belongs to the one that comes first in the input order — the
 lowest code when built from codes in order. ``Locator.locate`` therefore equals
 ``min(code) WHERE ST_Covers(geom, point)``.
 
-Points covered by no polygon are ``-1``; :meth:`Locator.nearest` then gives the
-nearest polygon and the distance in metres.
+Points covered by no polygon are ``-1`` (the nearest polygon, in metres, is the
+caller's business: see ``layers.index``).
 """
 
 from __future__ import annotations
@@ -230,11 +230,4 @@ class Locator:
         mixed = np.flatnonzero(out == MIXED)
         if len(mixed):
             out[mixed] = self._exact(lon[mixed], lat[mixed])
-        return out
-
-    def nearest(self, lon: FloatArray, lat: FloatArray) -> IntArray:
-        """Index of the nearest polygon to each point (for points that none covers)."""
-        pairs = self.tree.query_nearest(shapely.points(lon, lat), all_matches=False)
-        out = np.empty(len(np.atleast_1d(lon)), dtype=np.int64)
-        out[pairs[0]] = pairs[1]
         return out

@@ -97,12 +97,14 @@ def activate(conn: Connection, generation: int) -> None:
     status = conn.execute(text("SELECT status FROM generations WHERE id = :g"), {"g": generation}).scalar()
     if status is None:
         raise NotFound(f"no generation {generation}", field="generation")
+    # Two statements in one transaction: other sessions see the switch at commit, all at once,
+    # and the one-active unique index never sees two active rows mid-statement.
     conn.execute(
-        text(
-            "UPDATE generations SET status = CASE WHEN id = :g THEN 'active' ELSE 'retired' END, "
-            "activated_at = CASE WHEN id = :g THEN now() ELSE activated_at END "
-            "WHERE id = :g OR status = 'active'"
-        ),
+        text("UPDATE generations SET status = 'retired' WHERE status = 'active' AND id <> :g"),
+        {"g": generation},
+    )
+    conn.execute(
+        text("UPDATE generations SET status = 'active', activated_at = now() WHERE id = :g"),
         {"g": generation},
     )
 

@@ -113,14 +113,3 @@ def test_100k_points_equal_postgis_st_covers(
     assert mismatches == []
     assert sum(e is None for e in expected) > 1000  # the outside points were really outside
     assert all(e is not None for e in expected[25_000:50_000])  # every vertex is covered by someone
-
-
-def test_nearest_for_points_outside(micro_grids: tuple[list[str], np.ndarray]) -> None:
-    _, polys = micro_grids
-    locator = Locator(polys)
-    x, y = np.array([120.25, 120.5]), np.array([36.1, 36.2])
-    assert (locator.locate(x, y) == OUTSIDE).all()
-    nearest = locator.nearest(x, y)
-    distances = shapely.distance(polys[nearest], shapely.points(x, y))
-    brute = [min(shapely.distance(polys, shapely.Point(px, py))) for px, py in zip(x, y, strict=True)]
-    assert np.allclose(distances, brute)

@@ -1,0 +1,58 @@
+"""The index each worker process keeps, rebuilt when another generation becomes active.
+
+A worker checks at most every ``WANGGE_INDEX_CHECK_S`` seconds which generation is
+active (one indexed one-row query); when it changed (``wangge layers activate``,
+``demo load --force``) the next request rebuilds the index, under a lock so that
+concurrent requests wait for one build instead of starting many.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from api.settings import Settings
+from geo.errors import WanggeError
+from layers import areas
+from layers.index import AreaIndex
+
+log = logging.getLogger("wangge.locate")
+
+
+class IndexHolder:
+    """Lazily built, self-refreshing ``AreaIndex`` of the active generation."""
+
+    def __init__(self, engine: Engine, settings: Settings):
+        self.engine = engine
+        self.settings = settings
+        self.index: AreaIndex | None = None
+        self.checked = 0.0
+        self.lock = threading.Lock()
+
+    def warm(self) -> None:
+        """Build the index at start-up so the first request is fast; a database that is
+        down or has no active generation is not fatal here (requests will say so)."""
+        try:
+            self.get()
+        except (WanggeError, DBAPIError) as exc:
+            log.warning("locator not built at start-up: %s", getattr(exc, "message", type(exc).__name__))
+
+    def get(self) -> AreaIndex:
+        """The index of the active generation (raises ``NotFound`` when none is active)."""
+        now = time.monotonic()
+        current = self.index
+        if current is not None and now - self.checked < self.settings.index_check_s:
+            return current
+        with self.lock:
+            if self.index is not None and time.monotonic() - self.checked < self.settings.index_check_s:
+                return self.index
+            with self.engine.connect() as conn:
+                active = areas.require_active(conn)
+                if self.index is None or self.index.generation != active:
+                    self.index = AreaIndex(conn, active, cell_m=self.settings.locate_cell_m)
+            self.checked = time.monotonic()
+            return self.index
