@@ -14,6 +14,7 @@ from typing import Any
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Computed,
     DateTime,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -131,3 +133,34 @@ class Area(Base):
         Index("ix_areas_generation_level", "generation", "level"),
         Index("ix_areas_generation_parent_code", "generation", "parent_code"),
     )
+
+
+class Address(Base):
+    """A standard address (门牌): road, house number, optional building, and its point."""
+
+    __tablename__ = "addresses"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    road: Mapped[str] = mapped_column(Text)
+    house_number: Mapped[str] = mapped_column(Text)
+    building: Mapped[str] = mapped_column(Text, server_default="")
+    address: Mapped[str] = mapped_column(Text)
+    search: Mapped[str] = mapped_column(Text)  # normalised text the trigram index searches
+    geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
+    source: Mapped[str] = mapped_column(Text, server_default="")
+
+    __table_args__ = (
+        UniqueConstraint("road", "house_number", "building", name="uq_addresses_road_house_number_building"),
+        Index("ix_addresses_geom", "geom", postgresql_using="gist"),
+        Index(
+            "ix_addresses_search", "search", postgresql_using="gin", postgresql_ops={"search": "gin_trgm_ops"}
+        ),
+    )
+
+
+class Road(Base):
+    """A road name with addresses on it: the short list that typo-tolerant search compares with."""
+
+    __tablename__ = "roads"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)

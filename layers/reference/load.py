@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 
 from geo.errors import InvalidGeometry
-from layers import areas
+from layers import addresses, areas
 from layers.reference import district
+from layers.reference.addresses import doorplates
 from layers.validate import check_generation
 
 
@@ -34,9 +35,17 @@ def load_reference(
     live = conn.execute(
         text("SELECT id FROM generations WHERE status = 'active' AND source = :s"), {"s": tag}
     ).scalar()
-    if live is not None and not force:
+    have_addresses = conn.execute(
+        text("SELECT 1 FROM addresses WHERE source = :s LIMIT 1"), {"s": tag}
+    ).first()
+    if live is not None and have_addresses and not force:
         return LoadResult(live, areas.count_by_level(conn, live), skipped=True)
     records = district.generate(seed, progress)
+    addresses.delete_source(conn, tag)
+    addresses.write_addresses(conn, doorplates(seed, records), source=tag)
+    conn.execute(text("ANALYZE addresses"))
+    if live is not None and not force:
+        return LoadResult(live, areas.count_by_level(conn, live), skipped=False)
     generation = areas.create_generation(
         conn, f"Shibei reference district, generated grids (seed {seed})", source=tag
     )

@@ -1,0 +1,70 @@
+"""Geocoding (address → point and area chain) and reverse geocoding (point → nearest addresses)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, Query
+
+from api.deps import ConnDep
+from api.routes.locate import IndexDep
+from geo.crs import to_wgs84
+from layers import addresses
+from layers.index import AreaIndex
+
+router = APIRouter(prefix="/api", tags=["addresses"])
+
+
+def _with_chain(index: AreaIndex, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each address with its point and the located street, community, grid and micro-grid."""
+    if not rows:
+        return []
+    lon, lat = (np.array(v, dtype=float) for v in addresses.points_of(rows))
+    located = index.locate(lon, lat)
+    out = []
+    for k, row in enumerate(rows):
+        chain = index.chain(int(located.index[k]))
+        entry = {
+            "address": row["address"],
+            "road": row["road"],
+            "house_number": row["house_number"],
+            "building": row["building"] or None,
+            "point": addresses.as_point(row),
+            "inside": bool(located.inside[k]),
+            **{level: chain[level] for level in ("street", "community", "grid", "micro_grid")},
+        }
+        if "score" in row:
+            entry["score"] = round(float(row["score"]), 3)
+        if "distance_m" in row:
+            entry["distance_m"] = row["distance_m"]
+        out.append(entry)
+    return out
+
+
+@router.get("/geocode")
+def geocode(
+    conn: ConnDep,
+    index: IndexDep,
+    q: str = Query(..., min_length=1, max_length=200, description="An address, e.g. 恩县路64号"),
+    limit: int = Query(5, ge=1, le=50),
+) -> dict[str, Any]:
+    """Standard addresses matching ``q`` (typos, full-width digits, no prefixes tolerated), best first."""
+    return {"query": q, "results": _with_chain(index, addresses.geocode(conn, q, limit))}
+
+
+@router.get("/reverse")
+def reverse(
+    conn: ConnDep,
+    index: IndexDep,
+    lon: float = Query(...),
+    lat: float = Query(...),
+    crs: str = Query("wgs84"),
+    limit: int = Query(5, ge=1, le=50),
+) -> dict[str, Any]:
+    """The nearest standard addresses to a point, with ``distance_m``."""
+    wlon, wlat = (float(v) for v in to_wgs84(lon, lat, crs))
+    return {
+        "query": {"lon": lon, "lat": lat, "crs": crs},
+        "results": _with_chain(index, addresses.reverse(conn, wlon, wlat, limit)),
+    }
