@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine
 from api.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 

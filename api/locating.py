@@ -41,11 +41,17 @@ class IndexHolder:
         except (WanggeError, DBAPIError) as exc:
             log.warning("locator not built at start-up: %s", getattr(exc, "message", type(exc).__name__))
 
+    def fresh(self) -> AreaIndex | None:
+        """The index if it was checked recently enough to use without a query, else None."""
+        current = self.index
+        if current is not None and time.monotonic() - self.checked < self.settings.index_check_s:
+            return current
+        return None
+
     def get(self) -> AreaIndex:
         """The index of the active generation (raises ``NotFound`` when none is active)."""
-        now = time.monotonic()
-        current = self.index
-        if current is not None and now - self.checked < self.settings.index_check_s:
+        current = self.fresh()
+        if current is not None:
             return current
         with self.lock:
             if self.index is not None and time.monotonic() - self.checked < self.settings.index_check_s:

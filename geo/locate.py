@@ -7,8 +7,9 @@ micro-grids of the active generation) and answers millions of points per second:
    boundary touches, the one polygon whose interior holds it (or "outside"). The
    cells a boundary touches are found exactly, segment by segment, with a small
    safety margin; the rest are labelled by connected components, one lookup each.
-2. Points in boundary cells fall back to an exact test: bounding-box candidates from
-   an STRtree, then PostGIS's own point-in-ring algorithm (Dan Sunday's winding
+2. Points in boundary cells fall back to an exact test: the cell's candidate polygons
+   (found once at build time: every polygon whose box meets the cell), then PostGIS's
+   own point-in-ring algorithm (Dan Sunday's winding
    number, ``determineSide`` in plain doubles, ``side == 0`` plus the segment's box
    for "on the boundary") reimplemented in numpy, so that points on or a hair off an
    edge get the answer PostGIS gives, not merely a close one.
@@ -54,6 +55,7 @@ class _Rings:
     seg_ring: IntArray  # ring of each segment
     ring_hole: npt.NDArray[np.bool_]
     ring_part: IntArray  # polygon part of each ring (global)
+    live: npt.NDArray[np.bool_]  # False for zero-length segments, which PostGIS ignores
     poly_seg_start: IntArray  # first segment of each polygon
     poly_seg_count: IntArray
 
@@ -78,12 +80,19 @@ def _rings(polygons: Sequence[BaseGeometry]) -> _Rings:
                 ring += 1
             part += 1
         poly_count.append(seg - first)
-    cat = np.concatenate
+    x1, y1, x2, y2 = (np.concatenate(v) for v in (xs1, ys1, xs2, ys2))
     return _Rings(
-        x1=cat(xs1), y1=cat(ys1), x2=cat(xs2), y2=cat(ys2), seg_ring=cat(seg_ring),
-        ring_hole=np.array(ring_hole), ring_part=np.array(ring_part),
-        poly_seg_start=np.array(poly_start), poly_seg_count=np.array(poly_count),
-    )  # fmt: skip
+        x1=x1,
+        y1=y1,
+        x2=x2,
+        y2=y2,
+        live=~((x1 == x2) & (y1 == y2)),
+        seg_ring=np.concatenate(seg_ring),
+        ring_hole=np.array(ring_hole),
+        ring_part=np.array(ring_part),
+        poly_seg_start=np.array(poly_start),
+        poly_seg_count=np.array(poly_count),
+    )
 
 
 def covers_pairs(rings: _Rings, px: FloatArray, py: FloatArray, poly: IntArray) -> npt.NDArray[np.bool_]:
@@ -102,9 +111,17 @@ def covers_pairs(rings: _Rings, px: FloatArray, py: FloatArray, poly: IntArray) 
     x1, y1, x2, y2 = rings.x1[seg], rings.y1[seg], rings.x2[seg], rings.y2[seg]
     x, y = px[pair], py[pair]
     side = (x2 - x1) * (y - y1) - (x - x1) * (y2 - y1)
-    live = ~((x2 == x1) & (y2 == y1))  # zero-length segments are ignored
-    on = live & (side == 0.0) & ~(np.maximum(x1, x2) < x) & ~(np.minimum(x1, x2) > x)
-    on &= ~(np.maximum(y1, y2) < y) & ~(np.minimum(y1, y2) > y)
+    live = rings.live[seg]
+    on = np.zeros(len(seg), dtype=bool)
+    zero = np.flatnonzero(live & (side == 0.0))  # rare: only these need the segment's box
+    if len(zero):
+        a1, a2, b1, b2, px_, py_ = x1[zero], x2[zero], y1[zero], y2[zero], x[zero], y[zero]
+        on[zero] = (
+            ~(np.maximum(a1, a2) < px_)
+            & ~(np.minimum(a1, a2) > px_)
+            & ~(np.maximum(b1, b2) < py_)
+            & ~(np.minimum(b1, b2) > py_)
+        )
     up = live & (y1 <= y) & (y < y2) & (side > 0)
     down = live & (y2 <= y) & (y < y1) & (side < 0)
     winding = up.astype(np.int64) - down.astype(np.int64)
@@ -196,21 +213,36 @@ class Locator:
         first = ndimage.minimum_position(labels, labels, index=np.arange(1, count + 1))
         rows = np.array([p[0] for p in first])
         cols = np.array([p[1] for p in first])
-        owner = self._exact(self.x0 + (cols + 0.5) * self.dx, self.y0 + (rows + 0.5) * self.dy)
+        cx, cy = self.x0 + (cols + 0.5) * self.dx, self.y0 + (rows + 0.5) * self.dy
+        owner = self._first_covering(cx, cy, *self.tree.query(shapely.points(cx, cy)))
         table = np.concatenate([[MIXED], owner]).astype(np.int32)
         self.raster = table[labels]
         self.mixed_share = float(touched.mean())
+        # Candidates of each boundary cell, as CSR arrays keyed by the cell's flat index.
+        mrow, mcol = np.nonzero(touched)
+        self.mixed_cells = mrow.astype(np.int64) * nx + mcol
+        boxes = shapely.box(
+            self.x0 + mcol * self.dx - _MARGIN,
+            self.y0 + mrow * self.dy - _MARGIN,
+            self.x0 + (mcol + 1) * self.dx + _MARGIN,
+            self.y0 + (mrow + 1) * self.dy + _MARGIN,
+        )
+        cell, poly = self.tree.query(boxes)
+        order = np.lexsort((poly, cell))
+        self.candidates = poly[order]
+        self.candidate_start = np.searchsorted(cell[order], np.arange(len(self.mixed_cells) + 1))
 
-    def _exact(self, x: FloatArray, y: FloatArray) -> IntArray:
-        """First covering polygon (input order) for each point, or OUTSIDE: the exact path."""
-        point_idx, poly_idx = self.tree.query(shapely.points(x, y))
+    def _first_covering(
+        self, x: FloatArray, y: FloatArray, pair_point: IntArray, pair_poly: IntArray
+    ) -> IntArray:
+        """For each point, the first polygon (input order) among its candidate pairs that covers it."""
         out = np.full(len(x), OUTSIDE, dtype=np.int64)
-        if len(point_idx) == 0:
+        if len(pair_point) == 0:
             return out
-        hit = covers_pairs(self.rings, x[point_idx], y[point_idx], poly_idx)
+        hit = covers_pairs(self.rings, x[pair_point], y[pair_point], pair_poly)
         if not hit.any():
             return out
-        p, g = point_idx[hit], poly_idx[hit]
+        p, g = pair_point[hit], pair_poly[hit]
         order = np.lexsort((g, p))  # per point, the lowest polygon index first
         p, g = p[order], g[order]
         first = np.r_[True, p[1:] != p[:-1]]
@@ -229,5 +261,15 @@ class Locator:
         out[inside] = self.raster[row[inside].astype(np.int64), col[inside].astype(np.int64)]
         mixed = np.flatnonzero(out == MIXED)
         if len(mixed):
-            out[mixed] = self._exact(lon[mixed], lat[mixed])
+            flat = row[mixed].astype(np.int64) * nx + col[mixed].astype(np.int64)
+            k = np.searchsorted(self.mixed_cells, flat)
+            start, stop = self.candidate_start[k], self.candidate_start[k + 1]
+            counts = stop - start
+            pair_point = np.repeat(np.arange(len(mixed)), counts)
+            pair_poly = self.candidates[
+                np.arange(counts.sum())
+                - np.repeat(np.cumsum(counts) - counts, counts)
+                + np.repeat(start, counts)
+            ]
+            out[mixed] = self._first_covering(lon[mixed], lat[mixed], pair_point, pair_poly)
         return out

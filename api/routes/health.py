@@ -12,7 +12,7 @@ router = APIRouter(tags=["service"])
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     """200 while the process runs."""
     return {"status": "ok"}
 
