@@ -319,6 +319,7 @@ def bench_http(settings: Settings, polys: np.ndarray, pg: dict[str, float]) -> l
     with server(settings) as port:
         healthz = load(port, 1000, 10, ["/healthz"])
         at_1000 = load(port, 1000, 15, paths)
+        geocode = load(port, 200, 10, geo_paths)  # before the ramp, whose overload leaves a backlog
         ramp = []
         for rate in (1500, 2000, 2500, 3000, 4000):
             r = load(port, rate, 8, paths)
@@ -331,7 +332,6 @@ def bench_http(settings: Settings, polys: np.ndarray, pg: dict[str, float]) -> l
             if not r["errors"] and r["p99_ms"] <= 10 and r["achieved_rps"] >= 0.95 * r["rate"]
         ]
         sustainable = max(passed, default=0)
-        geocode = load(port, 200, 10, geo_paths)
     lines = [
         "One uvicorn worker (one core) serving; the load generator (`bench/loadgen.py`, open loop, latency from the "
         "scheduled send) in a second process on the other core; random points over the district.",
@@ -342,8 +342,8 @@ def bench_http(settings: Settings, polys: np.ndarray, pg: dict[str, float]) -> l
         f"| HTTP `GET /healthz` at 1,000 req/s — framework floor | {healthz['p50_ms']:.2f} | {healthz['p99_ms']:.2f} |",
         f"| **HTTP `GET /api/locate` at 1,000 req/s** ({at_1000['errors']} errors of {at_1000['sent']:,}) | "
         f"**{at_1000['p50_ms']:.2f}** | **{at_1000['p99_ms']:.2f}** |",
-        f"| HTTP `GET /api/geocode` at 200 req/s, messy queries ({geocode['errors']} errors) | "
-        f"{geocode['p50_ms']:.2f} | {geocode['p99_ms']:.2f} |",
+        f"| HTTP `GET /api/geocode` at 200 req/s, messy queries ({geocode['errors']} errors; "
+        f"p95 {geocode['p95_ms']:.2f} ms) | {geocode['p50_ms']:.2f} | {geocode['p99_ms']:.2f} |",
         "",
         "Ramp (8 s each; sustainable = no errors, p99 ≤ 10 ms, ≥ 95 % of the rate achieved):",
         "",

@@ -77,6 +77,7 @@ async def run(
         "errors": len(errors),
         "achieved_rps": len(latencies) / elapsed,
         "p50_ms": float(np.percentile(ms, 50)) if len(ms) else float("nan"),
+        "p95_ms": float(np.percentile(ms, 95)) if len(ms) else float("nan"),
         "p99_ms": float(np.percentile(ms, 99)) if len(ms) else float("nan"),
         "max_ms": float(ms.max()) if len(ms) else float("nan"),
     }

@@ -250,3 +250,17 @@ def test_cli_locate_one_and_many(test_settings: Settings, demo: int, tmp_path: P
     assert "located 1 of 2 points (1 bad rows)" in many.stderr
     rows = out.read_text().splitlines()
     assert len(rows) == 3 and ",true," in rows[1] and "must be numbers" in rows[2]
+
+
+@pytest.mark.slow
+def test_a_million_point_csv_batch(client: TestClient) -> None:
+    """The batch limit the issue names, through HTTP end to end (`make test-slow`)."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    lon, lat = rng.uniform(120.30, 120.43, 1_000_000), rng.uniform(36.06, 36.16, 1_000_000)
+    body = "lon,lat\n" + "\n".join(f"{x:.6f},{y:.6f}" for x, y in zip(lon, lat, strict=True))
+    r = client.post("/api/locate/batch", content=body.encode(), headers={"Content-Type": "text/csv"})
+    assert r.status_code == 200
+    results = r.json()["results"]
+    assert len(results) == 1_000_000 and all("micro_grid" in row for row in results[::997])
