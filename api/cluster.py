@@ -30,7 +30,7 @@ from api.settings import Settings
 from geo.errors import SetupError
 
 SUPERUSER = "wangge"
-INSTALL_HINT = "sudo apt-get install -y postgresql postgis"
+INSTALL_HINT = "sudo apt-get install -y postgresql postgis postgresql-postgis"
 
 
 def find_bindir(settings: Settings) -> Path:
