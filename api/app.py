@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -27,7 +28,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings)
         app.state.engine = engine
         app.state.index_holder = IndexHolder(engine, settings)
-        app.state.index_holder.warm()
+        # Built in the background: the server is ready at once, and a locate that comes
+        # before the index is done waits for it on the holder's lock.
+        threading.Thread(target=app.state.index_holder.warm, name="index-warm", daemon=True).start()
         log.info("database %s", redact(settings.sqlalchemy_url()))
         try:
             yield

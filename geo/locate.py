@@ -210,9 +210,12 @@ class Locator:
         touched = _touched_cells(self.rings, self.x0, self.y0, self.dx, self.dy, (ny, nx))
         labels, count = ndimage.label(~touched)
         # One cell centre per component decides the component (no boundary crosses it).
-        first = ndimage.minimum_position(labels, labels, index=np.arange(1, count + 1))
-        rows = np.array([p[0] for p in first])
-        cols = np.array([p[1] for p in first])
+        # Any cell of it will do: take the start of a run of equal labels (one pass, no sort).
+        flat = labels.ravel()
+        starts = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])
+        first = np.empty(count + 1, dtype=np.int64)
+        first[flat[starts]] = starts
+        rows, cols = np.divmod(first[1:], nx)
         cx, cy = self.x0 + (cols + 0.5) * self.dx, self.y0 + (rows + 0.5) * self.dy
         owner = self._first_covering(cx, cy, *self.tree.query(shapely.points(cx, cy)))
         table = np.concatenate([[MIXED], owner]).astype(np.int32)
