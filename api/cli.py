@@ -43,18 +43,21 @@ def serve(
     """Serve the platform (the database must be up and migrated)."""
     import uvicorn
 
+    from api.cluster import check_port_free
     from api.db import make_engine, require_head
 
     settings = _settings()
+    host, port = host or settings.host, port or settings.port
+    check_port_free(host, port, "WANGGE_PORT")
     engine = make_engine(settings, pool_size=1)
     require_head(engine)
     engine.dispose()
-    typer.echo(f"wangge: serving on http://{host or settings.host}:{port or settings.port}")
+    typer.echo(f"wangge: serving on http://{host}:{port}")
     uvicorn.run(
         "api.app:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host,
+        port=port,
         workers=workers or settings.workers,
         log_level="info",
     )

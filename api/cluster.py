@@ -53,6 +53,18 @@ def find_bindir(settings: Settings) -> Path:
     return max(found)[1]
 
 
+def check_port_free(host: str, port: int, setting: str) -> None:
+    """Fail with one line naming the port and the setting to change when ``port`` is taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise SetupError(
+                f"port {port} on {host} is already in use by another program: "
+                f"set {setting} to a free port (environment or .env)"
+            ) from exc
+
+
 @dataclass(frozen=True)
 class ClusterStatus:
     """What ``wangge db status`` reports about the embedded cluster."""
@@ -156,16 +168,6 @@ class Cluster:
         print(f"wangge: removed a stale postmaster.pid (pid {pid} is not our server)")
         return None
 
-    def _check_port_free(self) -> None:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind(("127.0.0.1", self.port))
-            except OSError as exc:
-                raise SetupError(
-                    f"port {self.port} on 127.0.0.1 is already in use by another program: "
-                    "set WANGGE_PG_PORT to a free port (environment or .env)"
-                ) from exc
-
     # -- lifecycle ---------------------------------------------------------------------
 
     @property
@@ -192,7 +194,7 @@ class Cluster:
                 self._initdb(bindir)
             started = False
             if self._live_pid() is None:
-                self._check_port_free()
+                check_port_free("127.0.0.1", self.port, "WANGGE_PG_PORT")
                 self._start(bindir)
                 started = True
             self._ensure_database()

@@ -156,44 +156,38 @@ LIMIT :limit
 
 _BEST_ROAD = """
 SELECT name, similarity(name, :q)::float8 AS s FROM roads
-WHERE similarity(name, :q) >= :t ORDER BY s DESC, name LIMIT 1
+WHERE name % :q ORDER BY s DESC, name LIMIT 1
 """
 
 
-def _road(conn: Connection, typed: str, threshold: float) -> tuple[str, float] | None:
-    """The road meant by ``typed``: itself if known, else the most similar road name."""
-    if conn.execute(text("SELECT 1 FROM roads WHERE name = :r"), {"r": typed}).first():
-        return typed, 1.0
-    row = conn.execute(text(_BEST_ROAD), {"q": typed, "t": threshold}).first()
-    return (row[0], float(row[1])) if row else None
+def _on_road(conn: Connection, road: str, query: Query, limit: int, certainty: float) -> list[dict[str, Any]]:
+    n = int((query.number or "1").split("-")[0])
+    params = {"road": road, "number": query.number or "", "n": n, "building": query.building, "limit": limit}
+    rows = [dict(r) for r in conn.execute(text(_ON_ROAD), params).mappings()]
+    for r in rows:
+        r["score"] = round(r["score"] * certainty, 3)
+    return rows
 
 
-def geocode(conn: Connection, raw: str, limit: int = 5, threshold: float = 0.3) -> list[dict[str, Any]]:
+def geocode(conn: Connection, raw: str, limit: int = 5) -> list[dict[str, Any]]:
     """Addresses best matching ``raw``, best first, each with a ``score`` in 0..1.
 
-    The road as typed, or the most similar road name (a typo, a missing character):
-    the typed doorplate and then its neighbours on that road, scored down by how
-    unsure the road was. No road recognised: trigram similarity over all addresses,
-    the typed house number first.
+    The road as typed, or else the most similar road name (a typo, a missing
+    character): the typed doorplate and then its neighbours on that road, scored down
+    by how unsure the road was. No road recognised: trigram similarity over all
+    addresses, the typed house number first. Similarity means pg_trgm's ``%`` at its
+    threshold (``pg_trgm.similarity_threshold``, 0.3 unless the server changed it).
     """
     query = parse(raw)
     if not query.text:
         return []
-    road = _road(conn, query.road, threshold) if query.road else None
-    if road is not None:
-        name, certainty = road
-        params = {
-            "road": name,
-            "number": query.number or "",
-            "n": int((query.number or "1").split("-")[0]),
-            "building": query.building,
-            "limit": limit,
-        }
-        rows = [dict(r) for r in conn.execute(text(_ON_ROAD), params).mappings()]
-        for r in rows:
-            r["score"] = round(r["score"] * certainty, 3)
-        return rows
-    conn.execute(text("SELECT set_config('pg_trgm.similarity_threshold', :t, true)"), {"t": str(threshold)})
+    if query.road:
+        rows = _on_road(conn, query.road, query, limit, 1.0)  # one round trip for a known road
+        if rows:
+            return rows
+        best = conn.execute(text(_BEST_ROAD), {"q": query.road}).first()
+        if best is not None:
+            return _on_road(conn, best[0], query, limit, float(best[1]))
     params = {"q": query.text, "number": query.number or "", "limit": limit}
     return [dict(r) for r in conn.execute(text(_FUZZY), params).mappings()]
 

@@ -52,6 +52,19 @@ def level_of(code: str, field: str = "code") -> str:
     return LEVEL_OF_LENGTH[len(code)]
 
 
+def collection_level(collection: str) -> str:
+    """The level a collection id holds (``micro_grids`` → ``micro_grid``).
+
+    >>> collection_level("micro_grids")
+    'micro_grid'
+    """
+    if collection not in COLLECTIONS:
+        raise InvalidInput(
+            f"unknown collection {collection!r}; use {', '.join(COLLECTIONS)}", field="collection"
+        )
+    return COLLECTIONS[collection]
+
+
 # -- generations ----------------------------------------------------------------------
 
 

@@ -427,11 +427,7 @@ def import_layer(
     Raises ``ImportProblems`` listing every bad row, missing parent, overlap or gap;
     the caller's rollback then leaves the database as it was.
     """
-    if collection not in areas.COLLECTIONS:
-        raise InvalidInput(
-            f"unknown collection {collection!r}; use {', '.join(areas.COLLECTIONS)}", field="collection"
-        )
-    level = areas.COLLECTIONS[collection]
+    level = areas.collection_level(collection)
     read = read_layer(
         path,
         level,
@@ -474,17 +470,14 @@ def export_layer(
     """Write a collection to ``path`` (format from its suffix) in ``crs``; returns the count."""
     import geopandas as gpd
 
-    if collection not in areas.COLLECTIONS:
-        raise InvalidInput(
-            f"unknown collection {collection!r}; use {', '.join(areas.COLLECTIONS)}", field="collection"
-        )
+    level = areas.collection_level(collection)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise InvalidInput(f"{path.name}: unsupported format; use {', '.join(FORMATS)}", field="file")
     out_crs = parse_crs(crs, field="crs")
     gen = areas.require_active(conn) if generation is None else generation
     columns = [*areas.PUBLIC_COLUMNS, *(("worker_phone",) if include_personal else ())]
-    rows = areas.all_features(conn, level=areas.COLLECTIONS[collection], generation=gen, columns=columns)
+    rows = areas.all_features(conn, level=level, generation=gen, columns=columns)
     geoms = shapely.from_geojson([r.pop("geojson") for r in rows]) if rows else np.array([], dtype=object)
     if len(geoms):
         geoms = shapely.transform(geoms, lambda c: np.column_stack(from_wgs84(c[:, 0], c[:, 1], out_crs)))

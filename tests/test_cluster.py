@@ -135,3 +135,16 @@ def test_bad_setting_is_one_line() -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("wangge: setting WANGGE_PG_PORT")
     assert "Traceback" not in result.stderr
+
+
+def test_busy_http_port_names_port_and_setting() -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        result = _wangge("serve", WANGGE_PORT=str(port))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"wangge: port {port} on 127.0.0.1 is already in use by another program: "
+        "set WANGGE_PORT to a free port (environment or .env)"
+    )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
-from api.deps import ConnDep
+from api.deps import run_read
 from api.routes.locate import IndexDep
 from geo.crs import to_wgs84
 from layers import addresses
@@ -43,19 +43,20 @@ def _with_chain(index: AreaIndex, rows: list[dict[str, Any]]) -> list[dict[str, 
 
 
 @router.get("/geocode")
-def geocode(
-    conn: ConnDep,
+async def geocode(
+    request: Request,
     index: IndexDep,
     q: str = Query(..., min_length=1, max_length=200, description="An address, e.g. 恩县路64号"),
     limit: int = Query(5, ge=1, le=50),
 ) -> dict[str, Any]:
     """Standard addresses matching ``q`` (typos, full-width digits, no prefixes tolerated), best first."""
-    return {"query": q, "results": _with_chain(index, addresses.geocode(conn, q, limit))}
+    rows = await run_read(request, addresses.geocode, q, limit)
+    return {"query": q, "results": _with_chain(index, rows)}
 
 
 @router.get("/reverse")
-def reverse(
-    conn: ConnDep,
+async def reverse(
+    request: Request,
     index: IndexDep,
     lon: float = Query(...),
     lat: float = Query(...),
@@ -66,5 +67,5 @@ def reverse(
     wlon, wlat = (float(v) for v in to_wgs84(lon, lat, crs))
     return {
         "query": {"lon": lon, "lat": lat, "crs": crs},
-        "results": _with_chain(index, addresses.reverse(conn, wlon, wlat, limit)),
+        "results": _with_chain(index, await run_read(request, addresses.reverse, wlon, wlat, limit)),
     }

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import ConnDep
+from api.deps import ReadConnDep
 from layers import areas
 
 router = APIRouter(prefix="/api/areas", tags=["areas"])
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/areas", tags=["areas"])
 @router.get("/{code}")
 def area(
     code: str,
-    conn: ConnDep,
+    conn: ReadConnDep,
     generation: int | None = Query(None, description="Grid generation (default: the active one)."),
     geometry: bool = Query(True, description="Include the boundary (GeoJSON, WGS84)."),
 ) -> dict[str, Any]:

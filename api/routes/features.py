@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, text
 
-from api.deps import ConnDep
+from api.deps import ReadConnDep
 from api.params import BBoxDep, PageDep
 from geo.errors import NotFound
 from layers import areas
@@ -118,7 +118,7 @@ def _collection_id(cid: str) -> str:
 
 
 @router.get("/collections")
-def collections(request: Request, conn: ConnDep) -> dict[str, Any]:
+def collections(request: Request, conn: ReadConnDep) -> dict[str, Any]:
     """The layers served as OGC API – Features collections."""
     generation = areas.active_generation(conn)
     base = _base(request)
@@ -129,7 +129,7 @@ def collections(request: Request, conn: ConnDep) -> dict[str, Any]:
 
 
 @router.get("/collections/{collectionId}")
-def collection(collectionId: str, request: Request, conn: ConnDep) -> dict[str, Any]:
+def collection(collectionId: str, request: Request, conn: ReadConnDep) -> dict[str, Any]:
     """One collection's description and extent."""
     return _collection(request, conn, _collection_id(collectionId), areas.active_generation(conn))
 
@@ -158,7 +158,7 @@ def _generation(conn: Connection, generation: int | None) -> int:
 def items(
     collectionId: str,
     request: Request,
-    conn: ConnDep,
+    conn: ReadConnDep,
     bbox: BBoxDep,
     page: PageDep,
     parent: str | None = Query(None, description="Only the children of this area code."),
@@ -204,7 +204,7 @@ def item(
     collectionId: str,
     featureId: str,
     request: Request,
-    conn: ConnDep,
+    conn: ReadConnDep,
     generation: int | None = Query(None, description="Grid generation (default: the active one)."),
 ) -> JSONResponse:
     """One feature by its code."""
