@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from api import errors
 from api.db import make_engine
 from api.locating import IndexHolder
-from api.routes import addresses, areas, features, health, locate, root
+from api.routes import addresses, areas, assets, features, health, locate, root
 from api.settings import Settings, redact
 from web import WEB_DIR
 
@@ -47,6 +47,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.index_html = (WEB_DIR / "index.html").read_text(encoding="utf-8")
     errors.install(app)
-    for module in (root, health, features, areas, locate, addresses):
+    for module in (root, health, features, areas, locate, addresses, assets):
         app.include_router(module.router)
     return app

@@ -49,6 +49,7 @@ class AreaIndex:
         if not micro:
             raise NotFound(f"generation {generation} has no micro-grids to locate in")
         self.codes = [r.code for r in micro]
+        self.position = {code: i for i, code in enumerate(self.codes)}
         polygons = shapely.from_wkb([bytes(r.wkb) for r in micro])
         self.locator = Locator(polygons, cell=cell_m * DEGREES_PER_M)
         x0, y0, x1, y1 = shapely.total_bounds(polygons)

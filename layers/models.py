@@ -164,3 +164,29 @@ class Road(Base):
     __tablename__ = "roads"
 
     name: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class Asset(Base):
+    """A component (部件) of any registered kind; located to its micro-grid by the database."""
+
+    __tablename__ = "assets"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    kind: Mapped[str] = mapped_column(Text)
+    subclass: Mapped[str] = mapped_column(String(4))
+    name: Mapped[str] = mapped_column(Text, server_default="")
+    point: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
+    site: Mapped[Any | None] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False))
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'"))
+    generation: Mapped[int | None] = mapped_column(Integer)
+    micro_grid: Mapped[str | None] = mapped_column(String(18))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("id ~ '^[0-9]{16}$'", name="id_digits"),
+        CheckConstraint("substr(id, 7, 4) = subclass", name="id_subclass"),
+        Index("ix_assets_point", "point", postgresql_using="gist"),
+        Index("ix_assets_site", "site", postgresql_using="gist"),
+        Index("ix_assets_kind", "kind"),
+        Index("ix_assets_micro_grid", "micro_grid"),
+    )

@@ -16,11 +16,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from api.deps import SettingsDep
+from api.deps import SettingsDep, run_read
 from api.locating import IndexHolder
 from geo import points
 from geo.crs import from_wgs84, parse_crs, to_wgs84
 from geo.errors import InvalidInput, TooLarge
+from layers import assets
 from layers.index import AreaIndex, Located
 
 router = APIRouter(prefix="/api/locate", tags=["locate"])
@@ -64,6 +65,7 @@ def answer(
 
 @router.get("", response_class=JSONResponse)
 async def locate(
+    request: Request,
     index: IndexDep,
     settings: SettingsDep,
     lon: float = Query(..., description="Longitude (or x) in `crs`."),
@@ -74,17 +76,31 @@ async def locate(
 ) -> JSONResponse:
     """Who is responsible for this point: the area chain, the grid worker, boundary distance.
 
-    Pure CPU work of ~60 µs on the in-memory index, so it runs on the event loop.
+    The chain is CPU work of ~60 µs on the in-memory index and runs on the event loop;
+    the nearest asset of each kind (within ``WANGGE_NEARBY_ASSETS_M``) is one query.
     """
     wlon, wlat = to_wgs84(lon, lat, crs)
     wlon, wlat = np.atleast_1d(wlon), np.atleast_1d(wlat)
     located = index.locate(wlon, wlat)
     px, py = from_wgs84(wlon, wlat, out_crs) if out_crs else (wlon, wlat)
+    near = await run_read(
+        request, assets.nearest_of_each_kind, float(wlon[0]), float(wlat[0]), settings.nearby_assets_m
+    )
+    body = answer(index, located, 0, float(wlon[0]), float(wlat[0]), accuracy_m, settings.ambiguous_m)
+    body["nearest_assets"] = [
+        {
+            "id": r["id"],
+            "kind": r["kind"],
+            "subclass": r["subclass"],
+            "distance_m": round(float(r["distance_m"]), 2),
+        }
+        for r in near
+    ]
     return JSONResponse(
         {
             "query": {"lon": lon, "lat": lat, "crs": crs},
             "point": {"type": "Point", "coordinates": [round(float(px[0]), 8), round(float(py[0]), 8)]},
-            **answer(index, located, 0, float(wlon[0]), float(wlat[0]), accuracy_m, settings.ambiguous_m),
+            **body,
         }
     )
 

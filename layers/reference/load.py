@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 
 from geo.errors import InvalidGeometry
-from layers import addresses, areas
+from layers import addresses, areas, assets
 from layers.reference import district
 from layers.reference.addresses import doorplates
+from layers.reference.covers import covers
 from layers.validate import check_generation
 
 
@@ -27,9 +28,10 @@ def source_tag(seed: int) -> str:
 def load_reference(
     conn: Connection, seed: int, *, force: bool = False, progress: district.Progress | None = None
 ) -> LoadResult:
-    """Generate and write Shibei as the active generation, unless that seed is already live.
+    """Generate and write Shibei: areas (as the active generation), addresses and covers.
 
-    Runs in the caller's transaction: a failure leaves the database as it was.
+    Each part is loaded only if missing (or all of them with ``force``). Runs in the
+    caller's transaction: a failure leaves the database as it was.
     """
     tag = source_tag(seed)
     live = conn.execute(
@@ -38,23 +40,28 @@ def load_reference(
     have_addresses = conn.execute(
         text("SELECT 1 FROM addresses WHERE source = :s LIMIT 1"), {"s": tag}
     ).first()
-    if live is not None and have_addresses and not force:
+    have_covers = conn.execute(text("SELECT 1 FROM assets WHERE kind = 'manhole_cover' LIMIT 1")).first()
+    if live is not None and have_addresses and have_covers and not force:
         return LoadResult(live, areas.count_by_level(conn, live), skipped=True)
     records = district.generate(seed, progress)
-    addresses.delete_source(conn, tag)
-    addresses.write_addresses(conn, doorplates(seed, records), source=tag)
-    conn.execute(text("ANALYZE addresses"))
-    if live is not None and not force:
-        return LoadResult(live, areas.count_by_level(conn, live), skipped=False)
-    generation = areas.create_generation(
-        conn, f"Shibei reference district, generated grids (seed {seed})", source=tag
-    )
-    areas.write_areas(conn, generation, records)
-    conn.execute(text("ANALYZE areas"))  # fresh statistics, or the planner scans instead of using GiST
-    problems = check_generation(conn, generation)
-    if problems:
-        raise InvalidGeometry(
-            f"the generated district does not tile: {problems[0]} (+{len(problems) - 1} more)"
+    if live is None or force:
+        live = areas.create_generation(
+            conn, f"Shibei reference district, generated grids (seed {seed})", source=tag
         )
-    areas.activate(conn, generation)
-    return LoadResult(generation, areas.count_by_level(conn, generation), skipped=False)
+        areas.write_areas(conn, live, records)
+        conn.execute(text("ANALYZE areas"))  # fresh statistics, or the planner scans instead of using GiST
+        problems = check_generation(conn, live)
+        if problems:
+            raise InvalidGeometry(
+                f"the generated district does not tile: {problems[0]} (+{len(problems) - 1} more)"
+            )
+        areas.activate(conn, live)
+    if not have_addresses or force:
+        addresses.delete_source(conn, tag)
+        addresses.write_addresses(conn, doorplates(seed, records), source=tag)
+        conn.execute(text("ANALYZE addresses"))
+    if not have_covers or force:
+        assets.delete_kind(conn, "manhole_cover")
+        assets.write_assets(conn, covers(seed, records), district.DISTRICT_CODE)  # located by trigger
+        conn.execute(text("ANALYZE assets"))
+    return LoadResult(live, areas.count_by_level(conn, live), skipped=False)

@@ -1,0 +1,143 @@
+"""Database access for assets: writing (IDs and attributes checked), reading, nearest by distance.
+
+Location is the database's job (triggers of migration 0004): every written asset
+gets its micro-grid in the active generation, and every asset is re-located when
+another generation is activated.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import shapely
+from sqlalchemy import Connection, bindparam, text
+
+from geo.errors import Conflict, InvalidInput, NotFound
+from layers.asset_kinds import KINDS, kind_named, kind_of, parse_asset_id
+
+
+@dataclass
+class AssetRecord:
+    """An asset to write: WGS84 point (and site polygon for area-like kinds)."""
+
+    id: str
+    kind: str
+    name: str
+    lon: float
+    lat: float
+    attributes: dict[str, Any] = field(default_factory=dict)
+    site: shapely.MultiPolygon | None = None
+
+
+def checked(record: AssetRecord, district: str) -> dict[str, Any]:
+    """The insert row of ``record``; raises naming the ID, the kind or the attribute at fault."""
+    parsed = parse_asset_id(record.id, district)
+    kind = kind_named(record.kind)
+    if kind_of(parsed).name != kind.name:
+        raise InvalidInput(f"{record.id} is a {kind_of(parsed).name} ID, not a {kind.name}", field="id")
+    return {
+        "id": record.id,
+        "kind": kind.name,
+        "subclass": parsed.subclass,
+        "name": record.name,
+        "lon": record.lon,
+        "lat": record.lat,
+        "site": shapely.to_wkb(record.site) if record.site is not None else None,
+        "attributes": json.dumps(kind.validate(record.attributes), ensure_ascii=False),
+    }
+
+
+_INSERT = text("""
+INSERT INTO assets (id, kind, subclass, name, point, site, attributes)
+VALUES (:id, :kind, :subclass, :name, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), ST_GeomFromWKB(:site, 4326),
+        CAST(:attributes AS jsonb))
+""")
+
+
+def write_assets(conn: Connection, records: Iterable[AssetRecord], district: str, batch: int = 5000) -> int:
+    """Insert new assets (all checked first within each batch); a duplicate ID is a ``Conflict``."""
+    rows: list[dict[str, Any]] = []
+    count = 0
+
+    def flush() -> None:
+        ids = [r["id"] for r in rows]
+        if len(set(ids)) != len(ids):
+            dup = next(i for i in ids if ids.count(i) > 1)
+            raise Conflict(f"asset {dup} appears twice", field="id")
+        taken = conn.execute(
+            text("SELECT id FROM assets WHERE id IN :ids").bindparams(bindparam("ids", expanding=True)),
+            {"ids": ids},
+        ).first()
+        if taken is not None:
+            raise Conflict(f"asset {taken[0]} exists already", field="id")
+        conn.execute(_INSERT, rows)
+
+    for record in records:
+        rows.append(checked(record, district))
+        if len(rows) >= batch:
+            flush()
+            count, rows = count + len(rows), []
+    if rows:
+        flush()
+        count += len(rows)
+    return count
+
+
+def delete_kind(conn: Connection, kind: str) -> None:
+    conn.execute(text("DELETE FROM assets WHERE kind = :k"), {"k": kind})
+
+
+_COLUMNS = (
+    "id, kind, subclass, name, attributes, generation, micro_grid, ST_X(point) AS lon, ST_Y(point) AS lat, "
+    "ST_AsGeoJSON(site, 7) AS site"
+)
+
+
+def get_asset(conn: Connection, asset_id: str) -> dict[str, Any]:
+    """One asset by ID; ``NotFound`` when there is none (the ID itself must be well-formed)."""
+    parse_asset_id(asset_id)
+    row = (
+        conn.execute(text(f"SELECT {_COLUMNS} FROM assets WHERE id = :id"), {"id": asset_id})
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"no asset {asset_id}", field="id")
+    return dict(row)
+
+
+# Exact by construction: an envelope that surely holds the radius (GiST-assisted ``&&``),
+# then spheroidal metres decide both the radius and the order.
+_NEAREST = f"""
+SELECT {_COLUMNS},
+       ST_Distance(point::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS distance_m
+FROM assets
+WHERE point && ST_MakeEnvelope(:lon - :dlon, :lat - :dlat, :lon + :dlon, :lat + :dlat, 4326)
+  AND (CAST(:kind AS text) IS NULL OR kind = :kind)
+  AND ST_DWithin(point::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :radius)
+ORDER BY distance_m, id LIMIT :k
+"""
+
+
+def nearest(
+    conn: Connection, lon: float, lat: float, *, kind: str | None = None, k: int = 5, radius_m: float = 1000.0
+) -> list[dict[str, Any]]:
+    """The ``k`` nearest assets (of ``kind``) within ``radius_m`` of a WGS84 point, nearest first."""
+    if kind is not None:
+        kind_named(kind)
+    dlat = radius_m / 110_000 * 1.05  # a degree of latitude is at least 110.5 km
+    dlon = dlat / max(math.cos(math.radians(min(abs(lat) + dlat, 89.0))), 0.01)
+    params = {"lon": lon, "lat": lat, "kind": kind, "k": k, "radius": radius_m, "dlat": dlat, "dlon": dlon}
+    return [dict(r) for r in conn.execute(text(_NEAREST), params).mappings()]
+
+
+def nearest_of_each_kind(conn: Connection, lon: float, lat: float, radius_m: float) -> list[dict[str, Any]]:
+    """The nearest asset of every registered kind within ``radius_m`` (for the locate answer)."""
+    found: list[dict[str, Any]] = []
+    for kind in KINDS:
+        found += nearest(conn, lon, lat, kind=kind, k=1, radius_m=radius_m)
+    return sorted(found, key=lambda r: r["distance_m"])
