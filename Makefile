@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SYSTEM_PACKAGES := postgis
-TEST_SYSTEM_PACKAGES := postgis
+TEST_SYSTEM_PACKAGES := postgis chromium chromium-driver fonts-noto-cjk
 
 .DEFAULT_GOAL := help
 .PHONY: help install system db demo run test test-slow lint format bench clean

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from api.routes.features import landing
 
@@ -26,3 +26,9 @@ def root(request: Request, f: str | None = Query(None, pattern="^(json|html)$"))
     if wants_html(request, f):
         return HTMLResponse(request.app.state.index_html)
     return JSONResponse(landing(request))
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> RedirectResponse:
+    """Browsers ask for /favicon.ico whatever the page says; point them at the SVG."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)

@@ -1,0 +1,180 @@
+"""The field worker's asset page ``/a/{id}``, its QR codes, and the friendly 404.
+
+Server-rendered with Jinja2 (autoescaped); the map data travels as JSON in a
+``<script type="application/json">`` block and the shared map module draws it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import segno
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from api.deps import run_read
+from api.routes.assets import asset_feature
+from api.routes.locate import get_index
+from geo.crs import from_wgs84
+from geo.errors import InvalidInput, NotFound
+from layers import areas, assets
+from layers.asset_kinds import KINDS, parse_asset_id
+from web import WEB_DIR
+
+router = APIRouter(tags=["pages"])
+templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+
+STATUS = {
+    "normal": "完好",
+    "damaged": "破损",
+    "missing": "丢失",
+    "displaced": "移位",
+    "sunk_raised": "凹陷/凸起",
+    "noisy": "异响",
+}
+LABELS = {
+    "material": "材质",
+    "shape": "形状",
+    "size_mm": "尺寸 (mm)",
+    "load_class": "承载等级",
+    "setting": "位置类型",
+    "owner": "权属单位",
+    "maintainer": "养护单位",
+    "status": "状态",
+    "installed": "安装日期",
+    "last_inspected": "最近巡查",
+    "anti_fall_net": "防坠网",
+    "smart_sensor": "智能传感",
+}
+
+
+VALUES = {
+    "material": {
+        "cast_iron": "铸铁",
+        "ductile_iron": "球墨铸铁",
+        "concrete": "混凝土",
+        "composite": "复合材料",
+    },
+    "shape": {"round": "圆", "square": "方"},
+    "setting": {"carriageway": "车行道", "sidewalk": "人行道", "green": "绿地", "compound": "小区"},
+    "status": STATUS,
+}
+
+
+def _attributes(kind_name: str, values: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) rows in the kind's schema order, values in words a field worker reads."""
+    order = list(KINDS[kind_name].attributes.model_fields)
+    rows = []
+    for key in sorted(values, key=lambda k: order.index(k) if k in order else len(order)):
+        value = values[key]
+        if value is None:
+            continue
+        shown = VALUES.get(key, {}).get(value, value) if isinstance(value, str) else value
+        rows.append((LABELS.get(key, key), _show(shown)))
+    return rows
+
+
+def _page_data(
+    conn: Any, asset_id: str
+) -> tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]]]:
+    row = assets.get_asset(conn, asset_id)
+    micro = None
+    if row["micro_grid"] and row["generation"]:
+        area = areas.get_area(conn, row["micro_grid"], row["generation"], columns=("code",))
+        micro = json.loads(area["geojson"])
+    near = [r for r in assets.nearest(conn, row["lon"], row["lat"], k=9, radius_m=200) if r["id"] != asset_id]
+    return row, micro, near[:8]
+
+
+def _not_found(request: Request, asset_id: str, reason: str) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, "asset_404.html", {"asset_id": asset_id, "reason": reason}, status_code=404
+    )
+
+
+@router.get("/a/", response_class=HTMLResponse, include_in_schema=False)
+async def asset_search(request: Request, id: str = Query("")) -> Response:
+    """The search box of the 404 page: go to the asset typed."""
+    wanted = id.strip()
+    if wanted:
+        return RedirectResponse(f"/a/{wanted}", status_code=303)
+    return _not_found(request, "", "")
+
+
+@router.get("/a/{asset_id}", response_class=HTMLResponse)
+async def asset_page(request: Request, asset_id: str) -> HTMLResponse:
+    """Mobile-first page of one asset: map, attributes, area chain and worker, history, nearby."""
+    try:
+        parse_asset_id(asset_id)
+        row, micro, near = await run_read(request, _page_data, asset_id)
+    except (InvalidInput, NotFound) as exc:
+        return _not_found(request, asset_id, exc.message)
+    index = await get_index(request)
+    feature = asset_feature(row, index)
+    props = feature["properties"]
+    kind = KINDS[row["kind"]]
+    for n in near:
+        n["subclass_name"] = kind.subclasses.get(n["subclass"][2:], n["subclass"])
+        n["distance_m"] = round(float(n["distance_m"]), 1)
+    glon, glat = (float(v) for v in from_wgs84(row["lon"], row["lat"], "gcj02"))
+    status = row["attributes"].get("status", "normal")
+    data = {
+        "id": row["id"],
+        "point": [row["lon"], row["lat"]],
+        "micro_grid": micro,
+        "nearby": [
+            {"id": n["id"], "lon": n["lon"], "lat": n["lat"], "distance_m": n["distance_m"]} for n in near
+        ],
+    }
+    context = {
+        "asset": row,
+        "kind_title": kind.title,
+        "subclass_name": props["subclass_name"],
+        "status": status,
+        "status_label": STATUS.get(status, status),
+        "chain": props["areas"],
+        "attributes": _attributes(row["kind"], row["attributes"]),
+        "inspections": [],
+        "nearby": near,
+        "lat_text": f"{row['lat']:.6f}",
+        "lon_text": f"{row['lon']:.6f}",
+        "navigate_geo": f"geo:{row['lat']:.7f},{row['lon']:.7f}?q={row['lat']:.7f},{row['lon']:.7f}",
+        "navigate_amap": f"https://uri.amap.com/marker?position={glon:.7f},{glat:.7f}&name={row['id']}",
+        # JSON inside <script>: "</" must not close the element.
+        "data_json": json.dumps(data, ensure_ascii=False).replace("</", "<\\/"),
+    }
+    return templates.TemplateResponse(request, "asset.html", context)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "有" if value else "无"
+    return str(value)
+
+
+def _qr(request: Request, asset_id: str) -> segno.QRCode:
+    parse_asset_id(asset_id)
+    return segno.make(f"{request.app.state.settings.public_base_url}/a/{asset_id}", error="m")
+
+
+@router.get("/a/{asset_id}/qr.png", responses={200: {"content": {"image/png": {}}}})
+async def qr_png(request: Request, asset_id: str, scale: int = Query(8, ge=2, le=40)) -> Response:
+    """QR code of the asset page's absolute URL (base URL from WANGGE_BASE_URL)."""
+    out = io.BytesIO()
+    _qr(request, asset_id).save(out, kind="png", scale=scale, border=4)
+    return Response(
+        out.getvalue(), media_type="image/png", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
+@router.get("/a/{asset_id}/qr.svg", responses={200: {"content": {"image/svg+xml": {}}}})
+async def qr_svg(request: Request, asset_id: str) -> Response:
+    """The same QR code as SVG (for printing labels)."""
+    out = io.BytesIO()
+    _qr(request, asset_id).save(out, kind="svg", scale=4, border=4, xmldecl=False)
+    return Response(
+        out.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"}
+    )

@@ -1,0 +1,63 @@
+"""The field worker's asset page in real headless Chromium at phone size, and its QR code."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import httpx
+import zxingcpp
+from PIL import Image
+
+ASSET = "3702030102000123"
+
+
+def test_asset_page_on_a_phone(browser: Any, live_server: str, artifacts: Path) -> None:
+    page = browser.new_page(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    response = page.goto(f"{live_server}/a/{ASSET}", wait_until="networkidle")
+    assert response is not None and response.status == 200
+    page.wait_for_selector("body[data-map-ready='true']", timeout=10_000)
+    assert page.locator(".id").inner_text() == ASSET
+    assert "污水" in page.locator("h1").inner_text()
+    assert page.locator("text=网格员").count() == 1
+    assert page.locator(".leaflet-interactive").count() >= 2  # the micro-grid and the asset at least
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360  # nothing overflows a 360 px phone
+    page.screenshot(path=str(artifacts / "asset_page_phone.png"), full_page=True)
+    assert errors == []
+    page.close()
+
+
+def test_unknown_asset_is_a_friendly_page_with_a_search(browser: Any, live_server: str) -> None:
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    response = page.goto(f"{live_server}/a/3702030102999999")
+    assert response is not None and response.status == 404
+    page.fill("#q", ASSET)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/a/{ASSET}")
+    page.close()
+
+
+def test_qr_code_decodes_to_the_page_url(live_server: str) -> None:
+    png = httpx.get(f"{live_server}/a/{ASSET}/qr.png")
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.content)))
+    assert [d.text for d in decoded] == [f"{live_server}/a/{ASSET}"]
+    svg = httpx.get(f"{live_server}/a/{ASSET}/qr.svg")
+    assert svg.status_code == 200 and svg.text.lstrip().startswith("<svg")
+    assert httpx.get(f"{live_server}/a/123/qr.png").status_code == 400
+
+
+def test_asset_page_is_fast(live_server: str) -> None:
+    import time
+
+    with httpx.Client() as client:
+        client.get(f"{live_server}/a/{ASSET}")
+        start = time.perf_counter()
+        for _ in range(10):
+            assert client.get(f"{live_server}/a/{ASSET}").status_code == 200
+        assert (time.perf_counter() - start) / 10 < 0.5  # well under the one-second budget on localhost
