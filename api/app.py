@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from api import errors
 from api.db import make_engine
 from api.locating import IndexHolder
-from api.routes import addresses, areas, assets, features, health, locate, pages, root
+from api.routes import addresses, areas, assets, campaigns, features, health, locate, pages, root
 from api.settings import Settings, redact
 from web import WEB_DIR
 
@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.index_html = (WEB_DIR / "index.html").read_text(encoding="utf-8")
     errors.install(app)
-    for module in (root, health, features, areas, locate, addresses, assets, pages):
+    for module in (root, health, features, areas, locate, addresses, assets, campaigns, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.mount("/vendor", StaticFiles(directory=WEB_DIR / "vendor"), name="vendor")

@@ -9,7 +9,7 @@ whole generation loads in one transaction), and geometries are valid and non-emp
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from geoalchemy2 import Geometry
@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Computed,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -189,4 +190,44 @@ class Asset(Base):
         Index("ix_assets_site", "site", postgresql_using="gist"),
         Index("ix_assets_kind", "kind"),
         Index("ix_assets_micro_grid", "micro_grid"),
+    )
+
+
+class Campaign(Base):
+    """An inspection campaign (专项排查): name, period, area, and the patrol scope it reported."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(Text)
+    starts: Mapped[date] = mapped_column(Date)
+    ends: Mapped[date] = mapped_column(Date)
+    area_code: Mapped[str] = mapped_column(String(18))
+    road_segments: Mapped[int | None] = mapped_column(Integer)
+    compounds: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, server_default="")
+
+    __table_args__ = (CheckConstraint("ends >= starts", name="period"),)
+
+
+class Inspection(Base):
+    """A patrol record of one asset."""
+
+    __tablename__ = "inspections"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    inspected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    inspector: Mapped[str] = mapped_column(Text)
+    result: Mapped[str] = mapped_column(String(8))
+    defect: Mapped[str | None] = mapped_column(Text)
+    photo_url: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text, server_default="")
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+
+    __table_args__ = (
+        CheckConstraint("result IN ('ok', 'defect')", name="result"),
+        CheckConstraint("(result = 'defect') = (defect IS NOT NULL)", name="defect"),
+        Index("ix_inspections_asset_id_inspected_at", "asset_id", "inspected_at"),
+        Index("ix_inspections_campaign_id", "campaign_id"),
     )

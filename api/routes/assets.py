@@ -6,13 +6,16 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.encoders import jsonable_encoder
+from sqlalchemy import Connection
 
-from api.deps import run_read
+from api.deps import ConnDep, run_read
 from api.routes.locate import IndexDep
 from geo.crs import to_wgs84
-from layers import assets
+from layers import assets, inspections
 from layers.asset_kinds import KINDS, parse_asset_id
 from layers.index import AreaIndex
+from layers.inspections import InspectionIn
 
 router = APIRouter(prefix="/api/assets", tags=["assets"])
 
@@ -60,7 +63,7 @@ def asset_feature(row: dict[str, Any], index: AreaIndex) -> dict[str, Any]:
         "attributes": row["attributes"],
         "generation": row["generation"],
         "areas": chain,
-        "inspections": [],
+        "inspections": row.get("inspections", []),
         "incidents": [],
     }
     del properties["point"]
@@ -72,9 +75,30 @@ def asset_feature(row: dict[str, Any], index: AreaIndex) -> dict[str, Any]:
     return {"type": "Feature", "id": row["id"], "geometry": geometry, "properties": properties}
 
 
+def _asset_with_history(conn: Connection, asset_id: str) -> dict[str, Any]:
+    row = assets.get_asset(conn, asset_id)
+    row["inspections"] = inspections.history(conn, asset_id, limit=20)
+    return row
+
+
 @router.get("/{asset_id}")
 async def asset(asset_id: str, request: Request, index: IndexDep) -> dict[str, Any]:
     """One asset: attributes, the street → micro-grid chain and grid worker, its history."""
     parse_asset_id(asset_id)
-    row = await run_read(request, assets.get_asset, asset_id)
-    return asset_feature(row, index)
+    row = await run_read(request, _asset_with_history, asset_id)
+    return jsonable_encoder(asset_feature(row, index))
+
+
+@router.get("/{asset_id}/inspections")
+async def asset_inspections(asset_id: str, request: Request, limit: int = Query(50, ge=1, le=500)) -> Any:
+    """The asset's patrol records, newest first."""
+    parse_asset_id(asset_id)
+    await run_read(request, assets.get_asset, asset_id)
+    return {"results": jsonable_encoder(await run_read(request, inspections.history, asset_id, limit))}
+
+
+@router.post("/{asset_id}/inspections", status_code=201)
+def record_inspection(asset_id: str, body: InspectionIn, conn: ConnDep) -> Any:
+    """Record a patrol of the asset; the asset's status and last inspection follow it."""
+    parse_asset_id(asset_id)
+    return jsonable_encoder(inspections.record(conn, asset_id, body))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta, timezone
 from typing import Any
 
 import segno
@@ -20,11 +21,13 @@ from api.routes.assets import asset_feature
 from api.routes.locate import get_index
 from geo.crs import from_wgs84
 from geo.errors import InvalidInput, NotFound
-from layers import areas, assets
+from layers import areas, assets, inspections
 from layers.asset_kinds import KINDS, parse_asset_id
+from layers.inspections import DEFECTS
 from web import WEB_DIR
 
 router = APIRouter(tags=["pages"])
+BEIJING = timezone(timedelta(hours=8))
 templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
 
 STATUS = {
@@ -86,6 +89,7 @@ def _page_data(
         area = areas.get_area(conn, row["micro_grid"], row["generation"], columns=("code",))
         micro = json.loads(area["geojson"])
     near = [r for r in assets.nearest(conn, row["lon"], row["lat"], k=9, radius_m=200) if r["id"] != asset_id]
+    row["inspections"] = inspections.history(conn, asset_id, limit=20)
     return row, micro, near[:8]
 
 
@@ -137,7 +141,15 @@ async def asset_page(request: Request, asset_id: str) -> HTMLResponse:
         "status_label": STATUS.get(status, status),
         "chain": props["areas"],
         "attributes": _attributes(row["kind"], row["attributes"]),
-        "inspections": [],
+        "inspections": [
+            {
+                "when": i["inspected_at"].astimezone(BEIJING).strftime("%Y-%m-%d %H:%M"),
+                "inspector": i["inspector"],
+                "result": "正常" if i["result"] == "ok" else DEFECTS[i["defect"]][0],
+                "note": i["note"],
+            }
+            for i in row["inspections"]
+        ],
         "nearby": near,
         "lat_text": f"{row['lat']:.6f}",
         "lon_text": f"{row['lon']:.6f}",

@@ -3,7 +3,8 @@
 Grid boundaries stand in for streets (the district's real pipe network is not
 public). Covers are spaced along them, a few metres off the centre line, with a mix
 of kinds like a Chinese old town's (sewage and storm water most common, then water,
-telecom, power, gas, heating), a few defective ones, and IDs numbered per subclass.
+telecom, power, gas, heating), and IDs numbered per subclass. Their state comes from
+inspections (``layers.reference.campaign``).
 All generated, deterministic from the seed.
 """
 
@@ -35,14 +36,6 @@ MIX = {
     "09": (0.015, "网络运营单位", "网络运营单位"),
     "12": (0.005, "公安交管单位", "公安交管单位"),
     "14": (0.01, "权属待查", "属地街道"),
-}
-STATUS = {
-    "normal": 0.962,
-    "damaged": 0.012,
-    "sunk_raised": 0.011,
-    "displaced": 0.006,
-    "noisy": 0.006,
-    "missing": 0.003,
 }
 
 
@@ -98,7 +91,7 @@ def covers(seed: int, records: list[AreaRecord], district_code: str = "370203") 
                     ),
                     "owner": owner,
                     "maintainer": maintainer,
-                    "status": str(rng.choice(list(STATUS), p=list(STATUS.values()))),
+                    "status": "normal",  # defects come from inspections (the reference campaign)
                     "installed": installed.isoformat(),
                     "anti_fall_net": bool(rng.random() < 0.4),
                     "smart_sensor": bool(rng.random() < 0.05),

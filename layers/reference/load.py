@@ -8,7 +8,7 @@ from sqlalchemy import Connection, text
 
 from geo.errors import InvalidGeometry
 from layers import addresses, areas, assets
-from layers.reference import district
+from layers.reference import campaign, district
 from layers.reference.addresses import doorplates
 from layers.reference.covers import covers
 from layers.validate import check_generation
@@ -44,6 +44,8 @@ def load_reference(
     if live is not None and have_addresses and have_covers and not force:
         return LoadResult(live, areas.count_by_level(conn, live), skipped=True)
     records = district.generate(seed, progress)
+    if not have_covers or force:  # before activation, which would re-locate covers about to go
+        assets.delete_kind(conn, "manhole_cover")
     if live is None or force:
         live = areas.create_generation(
             conn, f"Shibei reference district, generated grids (seed {seed})", source=tag
@@ -61,7 +63,8 @@ def load_reference(
         addresses.write_addresses(conn, doorplates(seed, records), source=tag)
         conn.execute(text("ANALYZE addresses"))
     if not have_covers or force:
-        assets.delete_kind(conn, "manhole_cover")
         assets.write_assets(conn, covers(seed, records), district.DISTRICT_CODE)  # located by trigger
+        conn.execute(text("DELETE FROM campaigns WHERE name = :n"), {"n": campaign.NAME})
+        campaign.load_campaign(conn, seed, district.DISTRICT_CODE)
         conn.execute(text("ANALYZE assets"))
     return LoadResult(live, areas.count_by_level(conn, live), skipped=False)

@@ -1,0 +1,175 @@
+"""Inspections (patrol records) and campaigns: recording, history, the campaign summary.
+
+Recording an inspection also keeps the asset's attributes current in the same
+transaction: ``last_inspected``, and its ``status`` from what was found (a cover
+reported missing is ``missing`` until an inspection finds it in order again).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from sqlalchemy import Connection, text
+
+from geo.errors import NotFound
+
+# The cover inspection checklist (STANDARDS.md) and the state each defect leaves a cover in.
+DEFECTS: dict[str, tuple[str, str]] = {
+    "missing": ("井盖丢失", "missing"),
+    "cover_broken": ("井盖破损", "damaged"),
+    "frame_broken": ("井框破损", "damaged"),
+    "gap": ("盖框间隙", "damaged"),
+    "height_difference": ("盖框高差(突出或凹陷)", "sunk_raised"),
+    "rocking_noise": ("跳动和声响", "noisy"),
+    "pavement_subsidence": ("周边路面破损沉降", "sunk_raised"),
+    "wrong_marking": ("井盖标示错误", "damaged"),
+    "light_duty_on_road": ("非重型井盖在车行道", "damaged"),
+    "displaced": ("井盖移位", "displaced"),
+}
+Defect = Literal[tuple(DEFECTS)]  # type: ignore[valid-type]
+
+
+class InspectionIn(BaseModel):
+    """A patrol record as a field worker sends it."""
+
+    inspector: str = Field(min_length=1, max_length=50)
+    result: Literal["ok", "defect"]
+    defect: Defect | None = Field(default=None, validate_default=True)
+    photo_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://")
+    note: str = Field(default="", max_length=2000)
+    inspected_at: datetime | None = None
+    campaign_id: int | None = None
+
+    @field_validator("inspected_at")
+    @classmethod
+    def _not_in_future(cls, value: datetime | None) -> datetime | None:
+        if value is not None:
+            value = value if value.tzinfo else value.replace(tzinfo=UTC)
+            if value > datetime.now(UTC):
+                raise ValueError("inspected_at is in the future")
+        return value
+
+    @field_validator("defect", mode="after")
+    @classmethod
+    def _defect_matches_result(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if (info.data.get("result") == "defect") != (value is not None):
+            raise ValueError("a defect is given exactly when result is 'defect'")
+        return value
+
+
+_INSERT = """
+INSERT INTO inspections (asset_id, inspected_at, inspector, result, defect, photo_url, note, campaign_id)
+VALUES (:asset_id, :at, :inspector, :result, :defect, :photo_url, :note, :campaign_id)
+"""
+INSERT_MANY = text(_INSERT)  # bulk loads: one row dict each
+_RECORD = text(
+    _INSERT + "RETURNING id, asset_id, inspected_at, inspector, result, defect, photo_url, note, campaign_id"
+)
+
+# The asset's state follows its latest inspection (set-based, so bulk loads use it too).
+_SYNC = text("""
+UPDATE assets a SET attributes = a.attributes
+    || jsonb_build_object('last_inspected',
+                          to_char(l.inspected_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD'),
+                          'status', CASE WHEN l.result = 'ok' THEN 'normal' ELSE s.status END)
+FROM (SELECT DISTINCT ON (asset_id) asset_id, inspected_at, result, defect FROM inspections
+      WHERE asset_id = ANY(:ids) ORDER BY asset_id, inspected_at DESC, id DESC) l
+LEFT JOIN (SELECT * FROM unnest(CAST(:codes AS text[]), CAST(:states AS text[])) AS t(defect, status)) s
+       ON s.defect = l.defect
+WHERE a.id = l.asset_id
+""")
+
+
+def sync_assets(conn: Connection, asset_ids: list[str]) -> None:
+    """Set ``last_inspected`` and ``status`` of these assets from their latest inspection."""
+    conn.execute(
+        _SYNC, {"ids": asset_ids, "codes": list(DEFECTS), "states": [v[1] for v in DEFECTS.values()]}
+    )
+
+
+def record(conn: Connection, asset_id: str, inspection: InspectionIn) -> dict[str, Any]:
+    """Store one inspection of an existing asset and update the asset; returns the record."""
+    if conn.execute(text("SELECT 1 FROM assets WHERE id = :i"), {"i": asset_id}).first() is None:
+        raise NotFound(f"no asset {asset_id}", field="asset_id")
+    if (
+        inspection.campaign_id is not None
+        and conn.execute(text("SELECT 1 FROM campaigns WHERE id = :c"), {"c": inspection.campaign_id}).first()
+        is None
+    ):
+        raise NotFound(f"no campaign {inspection.campaign_id}", field="campaign_id")
+    params = inspection.model_dump(exclude={"inspected_at"})
+    row = (
+        conn.execute(
+            _RECORD, {**params, "asset_id": asset_id, "at": inspection.inspected_at or datetime.now(UTC)}
+        )
+        .mappings()
+        .one()
+    )
+    sync_assets(conn, [asset_id])
+    return dict(row)
+
+
+def history(conn: Connection, asset_id: str, limit: int = 50) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        text(
+            "SELECT id, inspected_at, inspector, result, defect, photo_url, note, campaign_id "
+            "FROM inspections WHERE asset_id = :a ORDER BY inspected_at DESC, id DESC LIMIT :n"
+        ),
+        {"a": asset_id, "n": limit},
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def create_campaign(
+    conn: Connection,
+    name: str,
+    starts: date,
+    ends: date,
+    area_code: str,
+    road_segments: int | None = None,
+    compounds: int | None = None,
+    note: str = "",
+) -> int:
+    return conn.execute(
+        text(
+            "INSERT INTO campaigns (name, starts, ends, area_code, road_segments, compounds, note) VALUES "
+            "(:n, :s, :e, :a, :r, :c, :note) RETURNING id"
+        ),
+        {"n": name, "s": starts, "e": ends, "a": area_code, "r": road_segments, "c": compounds, "note": note},
+    ).scalar_one()
+
+
+_SUMMARY = text("""
+SELECT c.id, c.name, c.starts, c.ends, c.area_code, c.road_segments, c.compounds, c.note,
+       count(DISTINCT i.asset_id) AS assets_inspected,
+       count(DISTINCT i.asset_id) FILTER (WHERE i.result = 'defect') AS defective_assets,
+       count(i.id) AS inspections
+FROM campaigns c LEFT JOIN inspections i ON i.campaign_id = c.id
+WHERE c.id = :c GROUP BY c.id
+""")
+
+
+def campaign_summary(conn: Connection, campaign_id: int) -> dict[str, Any]:
+    """The campaign with its figures: assets inspected, defective assets, defects by type."""
+    row = conn.execute(_SUMMARY, {"c": campaign_id}).mappings().first()
+    if row is None:
+        raise NotFound(f"no campaign {campaign_id}", field="campaign_id")
+    by_type = conn.execute(
+        text(
+            "SELECT defect, count(DISTINCT asset_id) FROM inspections "
+            "WHERE campaign_id = :c AND defect IS NOT NULL GROUP BY defect ORDER BY 2 DESC, 1"
+        ),
+        {"c": campaign_id},
+    ).all()
+    return {
+        **dict(row),
+        "defects_by_type": {d: {"label": DEFECTS[d][0], "assets": n} for d, n in by_type},
+        "cases_filed": None,
+    }
+
+
+def campaigns(conn: Connection) -> list[dict[str, Any]]:
+    ids = [r[0] for r in conn.execute(text("SELECT id FROM campaigns ORDER BY starts DESC, id"))]
+    return [campaign_summary(conn, i) for i in ids]

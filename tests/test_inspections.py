@@ -1,0 +1,74 @@
+"""Inspections and the reference campaign."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, text
+
+from layers.reference.campaign import COMPOUNDS, DEFECTIVE, ROAD_SEGMENTS
+
+
+def test_reference_campaign_has_the_real_campaigns_shape(client: TestClient) -> None:
+    (campaign,) = client.get("/api/campaigns").json()["results"]
+    assert campaign["defective_assets"] == DEFECTIVE == 162
+    assert campaign["road_segments"] == ROAD_SEGMENTS >= 1100 and campaign["compounds"] == COMPOUNDS
+    assert (campaign["starts"], campaign["ends"]) == ("2024-04-08", "2024-04-21")  # two weeks
+    assert campaign["assets_inspected"] > 10_000
+    assert sum(d["assets"] for d in campaign["defects_by_type"].values()) == 162
+    assert "生成" in campaign["name"]
+
+
+def test_cover_states_follow_the_campaign(conn: Connection, demo: int) -> None:
+    not_normal = conn.execute(
+        text("SELECT count(*) FROM assets WHERE attributes->>'status' <> 'normal'")
+    ).scalar()
+    assert not_normal == 162
+    missing = conn.execute(
+        text(
+            "SELECT count(*) FROM assets a JOIN inspections i ON i.asset_id = a.id AND i.defect = 'missing' "
+            "WHERE a.attributes->>'status' = 'missing'"
+        )
+    ).scalar()
+    assert missing == conn.execute(text("SELECT count(*) FROM inspections WHERE defect = 'missing'")).scalar()
+
+
+def test_recording_an_inspection_updates_the_asset(client: TestClient, conn: Connection) -> None:
+    asset_id = conn.execute(
+        text("SELECT asset_id FROM inspections WHERE defect IS NOT NULL ORDER BY 1 LIMIT 1")
+    ).scalar()
+    r = client.post(
+        f"/api/assets/{asset_id}/inspections",
+        json={"inspector": "王芳", "result": "ok", "note": "已修复", "photo_url": "https://x.test/p.jpg"},
+    )
+    assert r.status_code == 201 and r.json()["asset_id"] == asset_id
+    feature = client.get(f"/api/assets/{asset_id}").json()["properties"]
+    assert feature["attributes"]["status"] == "normal"
+    assert feature["inspections"][0]["note"] == "已修复" and len(feature["inspections"]) == 2
+    again = client.post(
+        f"/api/assets/{asset_id}/inspections",
+        json={"inspector": "王芳", "result": "defect", "defect": "missing"},
+    )
+    assert again.status_code == 201
+    assert client.get(f"/api/assets/{asset_id}").json()["properties"]["attributes"]["status"] == "missing"
+
+
+def test_bad_inspections_name_the_problem(client: TestClient) -> None:
+    asset_id = "3702030102000123"
+    cases = [
+        ({"inspector": "x", "result": "defect"}, "defect"),
+        ({"inspector": "x", "result": "ok", "defect": "missing"}, "defect"),
+        ({"inspector": "x", "result": "defect", "defect": "haunted"}, "defect"),
+        ({"inspector": "", "result": "ok"}, "inspector"),
+        ({"inspector": "x", "result": "ok", "photo_url": "javascript:alert(1)"}, "photo_url"),
+        ({"inspector": "x", "result": "ok", "inspected_at": "2999-01-01T00:00:00Z"}, "inspected_at"),
+    ]
+    for body, field in cases:
+        r = client.post(f"/api/assets/{asset_id}/inspections", json=body)
+        assert r.status_code == 422 and r.json()["error"]["field"] == field, (body, r.json())
+    assert (
+        client.post(
+            "/api/assets/3702030102999999/inspections", json={"inspector": "x", "result": "ok"}
+        ).status_code
+        == 404
+    )
+    assert client.get("/api/campaigns/999").status_code == 404
