@@ -141,3 +141,61 @@ def nearest_of_each_kind(conn: Connection, lon: float, lat: float, radius_m: flo
     for kind in KINDS:
         found += nearest(conn, lon, lat, kind=kind, k=1, radius_m=radius_m)
     return sorted(found, key=lambda r: r["distance_m"])
+
+
+_FEATURE_COLUMNS = (
+    "id, subclass, name, micro_grid, attributes, ST_AsGeoJSON(coalesce(site, point), 7) AS geojson"
+)
+
+
+def query_features(
+    conn: Connection,
+    *,
+    kind: str,
+    bbox: tuple[float, float, float, float] | None,
+    subclass: str | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[dict[str, Any]], int]:
+    """Assets of a kind as (feature rows with attributes flattened, number matched), ordered by ID."""
+    where = ["kind = :kind"]
+    params: dict[str, Any] = {"kind": kind, "limit": limit, "offset": offset}
+    if bbox is not None:
+        # && uses float4 boxes (a few metres loose); ST_Intersects makes it exact
+        where.append("point && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)")
+        where.append("ST_Intersects(point, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))")
+        params.update(zip(("x0", "y0", "x1", "y1"), bbox, strict=True))
+    if subclass is not None:
+        where.append("subclass = :subclass")
+        params["subclass"] = subclass
+    if status is not None:
+        where.append("attributes->>'status' = :status")
+        params["status"] = status
+    clause = " AND ".join(where)
+    matched = conn.execute(text(f"SELECT count(*) FROM assets WHERE {clause}"), params).scalar_one()
+    rows = conn.execute(
+        text(f"SELECT {_FEATURE_COLUMNS} FROM assets WHERE {clause} ORDER BY id LIMIT :limit OFFSET :offset"),
+        params,
+    ).mappings()
+    return [_flat(dict(r)) for r in rows], int(matched)
+
+
+def feature_row(conn: Connection, kind: str, asset_id: str) -> dict[str, Any]:
+    row = (
+        conn.execute(
+            text(f"SELECT {_FEATURE_COLUMNS} FROM assets WHERE id = :id AND kind = :kind"),
+            {"id": asset_id, "kind": kind},
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"no {kind} {asset_id}", field="featureId")
+    return _flat(dict(row))
+
+
+def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    """Attributes as top-level properties (GIS clients show them as columns)."""
+    attributes = row.pop("attributes") or {}
+    return {**row, **attributes}

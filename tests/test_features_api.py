@@ -107,3 +107,34 @@ def test_area_with_chain_children_and_figures(client: TestClient) -> None:
     assert "phone" not in str(grid)
     assert client.get("/api/areas/12").status_code == 400
     assert client.get("/api/areas/370203099").status_code == 404
+
+
+def test_manhole_covers_collection_with_property_filters(client: TestClient) -> None:
+    ids = {c["id"] for c in client.get("/collections").json()["collections"]}
+    assert "manhole_covers" in ids
+    body = client.get("/collections/manhole_covers/items", params={"limit": 5}).json()
+    assert body["numberMatched"] > 25_000 and body["numberReturned"] == 5
+    first = body["features"][0]
+    assert len(first["id"]) == 16 and first["geometry"]["type"] == "Point"
+    assert first["properties"]["owner"] and first["properties"]["material"]  # attributes as columns
+    sewage = client.get(
+        "/collections/manhole_covers/items", params={"subclass": "0102", "limit": 1000}
+    ).json()
+    assert sewage["numberMatched"] > 0 and all(
+        f["properties"]["subclass"] == "0102" for f in sewage["features"]
+    )
+    damaged = client.get(
+        "/collections/manhole_covers/items", params={"status": "damaged", "limit": 1000}
+    ).json()
+    assert 0 < damaged["numberMatched"] < 162
+    assert all(f["properties"]["status"] == "damaged" for f in damaged["features"])
+    in_box = client.get(
+        "/collections/manhole_covers/items", params={"bbox": "120.35,36.09,120.36,36.10", "limit": 1000}
+    ).json()
+    assert all(120.35 <= f["geometry"]["coordinates"][0] <= 120.36 for f in in_box["features"])
+    one = client.get(f"/collections/manhole_covers/items/{first['id']}").json()
+    assert one["id"] == first["id"]
+    assert client.get("/collections/manhole_covers/items/3702030102999999").status_code == 404
+    wrong = client.get("/collections/manhole_covers/items", params={"parent": "370203020"})
+    assert wrong.status_code == 400 and wrong.json()["error"]["field"] == "parent"
+    assert client.get("/collections/grids/items", params={"status": "x"}).json()["error"]["field"] == "status"

@@ -18,8 +18,8 @@ from sqlalchemy import Connection, text
 
 from api.deps import ReadConnDep
 from api.params import BBoxDep, PageDep
-from geo.errors import NotFound
-from layers import areas
+from geo.errors import InvalidInput, NotFound
+from layers import areas, assets
 from layers.models import PLURAL
 
 router = APIRouter(tags=["OGC API – Features"])
@@ -37,6 +37,17 @@ AREA_COLLECTIONS = {
     "communities": ("community", "社区 Communities", "Communities (real codes and names)."),
     "grids": ("grid", "网格 Grids", "Grids with their responsible grid worker (generated in the demo)."),
     "micro_grids": ("micro_grid", "微网格 Micro-grids", "Micro-grids, one door-to-door round each."),
+}
+
+
+# Asset collections: id → (kind, title, description)
+ASSET_COLLECTIONS = {
+    "manhole_covers": (
+        "manhole_cover",
+        "窨井盖 Manhole covers",
+        "Manhole covers with GB/T 30428.2 component IDs "
+        "(generated in the demo). Filters: subclass (e.g. 0102), status.",
+    ),
 }
 
 
@@ -94,8 +105,35 @@ def _extent(conn: Connection, level: str, generation: int | None) -> list[float]
 
 
 def _collection(request: Request, conn: Connection, cid: str, generation: int | None) -> dict[str, Any]:
-    level, title, description = AREA_COLLECTIONS[cid]
     base = _base(request)
+    if cid in ASSET_COLLECTIONS:
+        kind, title, description = ASSET_COLLECTIONS[cid]
+        bbox = conn.execute(
+            text(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                "(SELECT ST_Extent(point) AS e FROM assets WHERE kind = :k) s"
+            ),
+            {"k": kind},
+        ).first()
+        extent = (
+            [round(float(v), 7) for v in bbox]
+            if bbox and bbox[0] is not None
+            else [-180.0, -90.0, 180.0, 90.0]
+        )
+        return {
+            "id": cid,
+            "title": title,
+            "description": description,
+            "itemType": "feature",
+            "crs": [CRS84],
+            "storageCrs": CRS84,
+            "extent": {"spatial": {"bbox": [extent], "crs": CRS84}},
+            "links": [
+                _link(f"{base}/collections/{cid}", "self", "application/json", title),
+                _link(f"{base}/collections/{cid}/items", "items", GEOJSON, f"{cid} as GeoJSON"),
+            ],
+        }
+    level, title, description = AREA_COLLECTIONS[cid]
     return {
         "id": cid,
         "title": title,
@@ -112,7 +150,7 @@ def _collection(request: Request, conn: Connection, cid: str, generation: int | 
 
 
 def _collection_id(cid: str) -> str:
-    if cid not in AREA_COLLECTIONS:
+    if cid not in AREA_COLLECTIONS and cid not in ASSET_COLLECTIONS:
         raise NotFound(f"no collection {cid!r}; see /collections", field="collectionId")
     return cid
 
@@ -124,7 +162,9 @@ def collections(request: Request, conn: ReadConnDep) -> dict[str, Any]:
     base = _base(request)
     return {
         "links": [_link(f"{base}/collections", "self", "application/json", "the collections")],
-        "collections": [_collection(request, conn, cid, generation) for cid in AREA_COLLECTIONS],
+        "collections": [
+            _collection(request, conn, cid, generation) for cid in [*AREA_COLLECTIONS, *ASSET_COLLECTIONS]
+        ],
     }
 
 
@@ -135,14 +175,15 @@ def collection(collectionId: str, request: Request, conn: ReadConnDep) -> dict[s
 
 
 def feature(row: dict[str, Any], base: str, cid: str) -> dict[str, Any]:
-    """A database row (with ``geojson``) as a GeoJSON Feature whose id is the code."""
+    """A database row (with ``geojson``) as a GeoJSON Feature whose id is the code or asset ID."""
+    fid = row["code"] if "code" in row else row["id"]
     props = {k: v for k, v in row.items() if k != "geojson" and v is not None}
     return {
         "type": "Feature",
-        "id": row["code"],
+        "id": fid,
         "geometry": json.loads(row["geojson"]) if row.get("geojson") else None,
         "properties": props,
-        "links": [_link(f"{base}/collections/{cid}/items/{row['code']}", "self", GEOJSON)],
+        "links": [_link(f"{base}/collections/{cid}/items/{fid}", "self", GEOJSON)],
     }
 
 
@@ -161,18 +202,44 @@ def items(
     conn: ReadConnDep,
     bbox: BBoxDep,
     page: PageDep,
-    parent: str | None = Query(None, description="Only the children of this area code."),
-    generation: int | None = Query(None, description="Grid generation (default: the active one)."),
+    parent: str | None = Query(None, description="Areas: only the children of this area code."),
+    generation: int | None = Query(None, description="Areas: grid generation (default: the active one)."),
+    subclass: str | None = Query(
+        None, pattern=r"^[0-9]{4}$", description="Assets: class + subclass, e.g. 0102."
+    ),
+    status: str | None = Query(None, max_length=20, description="Assets: status, e.g. damaged."),
 ) -> JSONResponse:
-    """Features of a collection, filtered by bbox and parent, paged with limit/offset."""
+    """Features of a collection, filtered by bbox and properties, paged with limit/offset."""
     cid = _collection_id(collectionId)
-    level = AREA_COLLECTIONS[cid][0]
-    if parent is not None:
-        areas.level_of(parent, field="parent")
-    gen = _generation(conn, generation)
-    rows, matched = areas.query_features(
-        conn, level=level, generation=gen, bbox=bbox, parent=parent, limit=page.limit, offset=page.offset
-    )
+    if cid in ASSET_COLLECTIONS:
+        for name, value in (("parent", parent), ("generation", generation)):
+            if value is not None:
+                raise InvalidInput(f"{name} filters area collections, not {cid}", field=name)
+        rows, matched = assets.query_features(
+            conn,
+            kind=ASSET_COLLECTIONS[cid][0],
+            bbox=bbox,
+            subclass=subclass,
+            status=status,
+            limit=page.limit,
+            offset=page.offset,
+        )
+    else:
+        for name, value in (("subclass", subclass), ("status", status)):
+            if value is not None:
+                raise InvalidInput(f"{name} filters asset collections, not {cid}", field=name)
+        if parent is not None:
+            areas.level_of(parent, field="parent")
+        gen = _generation(conn, generation)
+        rows, matched = areas.query_features(
+            conn,
+            level=AREA_COLLECTIONS[cid][0],
+            generation=gen,
+            bbox=bbox,
+            parent=parent,
+            limit=page.limit,
+            offset=page.offset,
+        )
     base = _base(request)
     query = {k: v for k, v in request.query_params.items() if k not in ("offset", "f")}
     here = f"{base}/collections/{cid}/items"
@@ -207,14 +274,18 @@ def item(
     conn: ReadConnDep,
     generation: int | None = Query(None, description="Grid generation (default: the active one)."),
 ) -> JSONResponse:
-    """One feature by its code."""
+    """One feature by its code (areas) or component ID (assets)."""
     cid = _collection_id(collectionId)
+    base = _base(request)
+    if cid in ASSET_COLLECTIONS:
+        body = feature(assets.feature_row(conn, ASSET_COLLECTIONS[cid][0], featureId), base, cid)
+        body["links"].append(_link(f"{base}/collections/{cid}", "collection", "application/json"))
+        return JSONResponse(body, media_type=GEOJSON)
     level = AREA_COLLECTIONS[cid][0]
     gen = _generation(conn, generation)
     if areas.LEVEL_OF_LENGTH.get(len(featureId)) != level or not featureId.isdigit():
         raise NotFound(f"no {level.replace('_', '-')} with code {featureId}", field="featureId")
     row = areas.get_area(conn, featureId, gen)
-    base = _base(request)
     body = feature(row, base, cid)
     body["links"].append(_link(f"{base}/collections/{cid}", "collection", "application/json"))
     return JSONResponse(body, media_type=GEOJSON)
