@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from geo.errors import InvalidInput
 
@@ -34,6 +34,36 @@ class CoverAttributes(BaseModel):
     last_inspected: date | None = None
     anti_fall_net: bool = False
     smart_sensor: bool = False
+
+
+class ParkingAttributes(BaseModel):
+    """A car park (component 0201): the project's figures and state."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["planned", "under_construction", "operating"]
+    progress_pct: float = Field(ge=0, le=100)
+    category: Literal["public", "dedicated"] = "public"
+    structure: Literal["underground", "surface", "mechanical", "multi_storey"]
+    spaces: int = Field(ge=1, le=20_000)
+    ev_spaces: int = Field(ge=0, le=20_000)
+    accessible_spaces: int | None = Field(default=None, ge=0)
+    site_area_m2: float | None = Field(default=None, gt=0)
+    floor_area_m2: float | None = Field(default=None, gt=0)
+    garage_area_m2: float | None = Field(default=None, gt=0)
+    commercial_area_m2: float | None = Field(default=None, ge=0)
+    investment_cny: float | None = Field(default=None, ge=0)
+    start_date: date | None = None
+    due_date: date | None = None
+    operator: str | None = Field(default=None, max_length=100)
+
+    @field_validator("ev_spaces")
+    @classmethod
+    def _ev_within_spaces(cls, value: int, info: ValidationInfo) -> int:
+        spaces = info.data.get("spaces")
+        if spaces is not None and value > spaces:
+            raise ValueError(f"EV spaces ({value}) exceed spaces ({spaces})")
+        return value
 
 
 @dataclass(frozen=True)
@@ -81,6 +111,7 @@ COVER_SUBCLASSES = {
 
 KINDS: dict[str, Kind] = {
     "manhole_cover": Kind("manhole_cover", "窨井盖", "01", COVER_SUBCLASSES, "Point", CoverAttributes),
+    "parking": Kind("parking", "停车场", "02", {"01": "停车场"}, "Polygon", ParkingAttributes),
 }
 
 

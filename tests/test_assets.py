@@ -37,7 +37,8 @@ def _cover(asset_id: str, **changes: object) -> assets.AssetRecord:
         ("3702040102000123", "district 370204"),
         ("3702030102000000", "serial 000000"),
         ("3702030199000001", "class 01 subclass 99"),
-        ("3702030201000001", "class 02 subclass 01"),
+        ("3702030501000001", "class 05 subclass 01"),
+        ("3702030201000001", "is a parking ID, not a manhole_cover"),
     ],
 )
 def test_malformed_ids_are_refused_with_the_reason(conn: Connection, asset_id: str, message: str) -> None:

@@ -48,6 +48,12 @@ ASSET_COLLECTIONS = {
         "Manhole covers with GB/T 30428.2 component IDs "
         "(generated in the demo). Filters: subclass (e.g. 0102), status.",
     ),
+    "parking": (
+        "parking",
+        "停车场 Car parks",
+        "Public car parks (component 0201): project status, spaces, EV "
+        "spaces; 瑞岛路地下停车场 has its published figures, the others are generated. Filter: status.",
+    ),
 }
 
 

@@ -22,6 +22,7 @@ from geo.crs import LocalPlane
 from geo.partition import long_axis
 from layers.addresses import AddressRecord
 from layers.records import AreaRecord
+from layers.reference.parking import ruidao_layout
 
 NAMED_ROADS = (
     "辽宁路",
@@ -104,6 +105,9 @@ def roads(
         if name not in courses:
             seed_area = communities[int(rng.integers(len(communities)))]
             courses[name] = _road_through(plane.to_plane(seed_area.geom), rng.uniform(1200, 3000), rng)
+    # 瑞岛路 and 瑞湖路 run where 瑞岛路地下停车场's published description puts them.
+    layout = ruidao_layout(plane, district.geom)
+    courses["瑞岛路"], courses["瑞湖路"] = layout.ruidao_road, layout.ruihu_road
     clipped: dict[str, LineString] = {}
     for name, line in courses.items():
         inside = shapely.intersection(line, boundary)

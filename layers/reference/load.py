@@ -11,6 +11,7 @@ from layers import addresses, areas, assets
 from layers.reference import campaign, district
 from layers.reference.addresses import doorplates
 from layers.reference.covers import covers
+from layers.reference.parking import car_parks
 from layers.validate import check_generation
 
 
@@ -41,11 +42,14 @@ def load_reference(
         text("SELECT 1 FROM addresses WHERE source = :s LIMIT 1"), {"s": tag}
     ).first()
     have_covers = conn.execute(text("SELECT 1 FROM assets WHERE kind = 'manhole_cover' LIMIT 1")).first()
-    if live is not None and have_addresses and have_covers and not force:
+    have_parking = conn.execute(text("SELECT 1 FROM assets WHERE kind = 'parking' LIMIT 1")).first()
+    if live is not None and have_addresses and have_covers and have_parking and not force:
         return LoadResult(live, areas.count_by_level(conn, live), skipped=True)
     records = district.generate(seed, progress)
     if not have_covers or force:  # before activation, which would re-locate covers about to go
         assets.delete_kind(conn, "manhole_cover")
+    if not have_parking or force:
+        assets.delete_kind(conn, "parking")
     if live is None or force:
         live = areas.create_generation(
             conn, f"Shibei reference district, generated grids (seed {seed})", source=tag
@@ -66,5 +70,7 @@ def load_reference(
         assets.write_assets(conn, covers(seed, records), district.DISTRICT_CODE)  # located by trigger
         conn.execute(text("DELETE FROM campaigns WHERE name = :n"), {"n": campaign.NAME})
         campaign.load_campaign(conn, seed, district.DISTRICT_CODE)
-        conn.execute(text("ANALYZE assets"))
+    if not have_parking or force:
+        assets.write_assets(conn, car_parks(seed, records), district.DISTRICT_CODE)
+    conn.execute(text("ANALYZE assets"))
     return LoadResult(live, areas.count_by_level(conn, live), skipped=False)
