@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import zxingcpp
 from PIL import Image
+from sqlalchemy import Connection, text
 
 ASSET = "3702030102000123"
 
@@ -61,3 +62,21 @@ def test_asset_page_is_fast(live_server: str) -> None:
         for _ in range(10):
             assert client.get(f"{live_server}/a/{ASSET}").status_code == 200
         assert (time.perf_counter() - start) / 10 < 0.5  # well under the one-second budget on localhost
+
+
+def test_label_sheet_has_a_label_for_every_cover_of_the_grid(live_server: str, conn: Connection) -> None:
+    grid = httpx.get(f"{live_server}/api/assets/{ASSET}").json()["properties"]["areas"]["grid"]["code"]
+    html = httpx.get(f"{live_server}/a/labels/{grid}")
+    assert html.status_code == 200
+    in_grid = (
+        conn.execute(
+            text("SELECT id FROM assets WHERE kind = 'manhole_cover' AND micro_grid LIKE :p"),
+            {"p": f"{grid}%"},
+        )
+        .scalars()
+        .all()
+    )
+    assert in_grid and html.text.count('class="label"') == len(in_grid)
+    assert all(asset_id in html.text for asset_id in in_grid)
+    assert html.text.count("<svg") == len(in_grid)
+    assert httpx.get(f"{live_server}/a/labels/370203020").status_code == 400

@@ -15,6 +15,7 @@ import segno
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import text
 
 from api.deps import run_read
 from api.routes.assets import asset_feature
@@ -106,6 +107,43 @@ async def asset_search(request: Request, id: str = Query("")) -> Response:
     if wanted:
         return RedirectResponse(f"/a/{wanted}", status_code=303)
     return _not_found(request, "", "")
+
+
+def _grid_covers(conn: Any, grid_code: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    generation = areas.require_active(conn)
+    grid = areas.get_area(conn, grid_code, generation, with_geometry=False)
+    rows = (
+        conn.execute(
+            text(
+                "SELECT id, subclass FROM assets WHERE kind = 'manhole_cover' AND generation = :g "
+                "AND micro_grid LIKE :prefix ORDER BY id"
+            ),
+            {"g": generation, "prefix": f"{grid_code}%"},
+        )
+        .mappings()
+        .all()
+    )
+    return grid, [dict(r) for r in rows]
+
+
+@router.get("/a/labels/{grid_code}", response_class=HTMLResponse)
+async def label_sheet(request: Request, grid_code: str) -> HTMLResponse:
+    """A printable sheet of QR labels for every manhole cover of a grid (print it to PDF from the browser)."""
+    if areas.level_of(grid_code, field="grid_code") != "grid":
+        raise InvalidInput(f"{grid_code} is not a grid code (15 digits)", field="grid_code")
+    grid, covers = await run_read(request, _grid_covers, grid_code)
+    base = request.app.state.settings.public_base_url
+    subclasses = KINDS["manhole_cover"].subclasses
+    labels = [
+        {
+            "id": c["id"],
+            "subclass_name": subclasses.get(c["subclass"][2:], ""),
+            "svg": segno.make(f"{base}/a/{c['id']}", error="m").svg_inline(scale=3, border=2),
+        }
+        for c in covers
+    ]
+    context = {"grid_code": grid_code, "grid_name": grid["name"], "labels": labels}
+    return templates.TemplateResponse(request, "labels.html", context)
 
 
 @router.get("/a/{asset_id}", response_class=HTMLResponse)
