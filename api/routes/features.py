@@ -201,6 +201,13 @@ def _generation(conn: Connection, generation: int | None) -> int:
     return generation
 
 
+def _refuse_filters(cid: str, meant_for: str, **filters: object) -> None:
+    """A filter given to a collection it does not apply to is an error, not silently ignored."""
+    for name, value in filters.items():
+        if value is not None:
+            raise InvalidInput(f"{name} filters {meant_for} collections, not {cid}", field=name)
+
+
 @router.get("/collections/{collectionId}/items", response_class=JSONResponse)
 def items(
     collectionId: str,
@@ -218,9 +225,7 @@ def items(
     """Features of a collection, filtered by bbox and properties, paged with limit/offset."""
     cid = _collection_id(collectionId)
     if cid in ASSET_COLLECTIONS:
-        for name, value in (("parent", parent), ("generation", generation)):
-            if value is not None:
-                raise InvalidInput(f"{name} filters area collections, not {cid}", field=name)
+        _refuse_filters(cid, "area", parent=parent, generation=generation)
         rows, matched = assets.query_features(
             conn,
             kind=ASSET_COLLECTIONS[cid][0],
@@ -231,9 +236,7 @@ def items(
             offset=page.offset,
         )
     else:
-        for name, value in (("subclass", subclass), ("status", status)):
-            if value is not None:
-                raise InvalidInput(f"{name} filters asset collections, not {cid}", field=name)
+        _refuse_filters(cid, "asset", subclass=subclass, status=status)
         if parent is not None:
             areas.level_of(parent, field="parent")
         gen = _generation(conn, generation)
