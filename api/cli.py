@@ -310,21 +310,26 @@ def locate(
     import numpy as np
 
     from api.progress import Progress
-    from api.routes.locate import answer, csv_stream, located_rows
+    from api.routes.locate import answer, csv_stream, located_rows, nearest_summary
     from geo import points
     from geo.crs import to_wgs84
     from layers.areas import require_active
+    from layers.assets import nearest_of_each_kind
     from layers.index import AreaIndex
 
     settings = _settings()
     if file is None and (lon is None or lat is None):
         raise typer.BadParameter("give LON LAT, or --file points.csv")
-    with _engine().connect() as conn:
+    engine = _engine()
+    with engine.connect() as conn:
         index = AreaIndex(conn, require_active(conn), cell_m=settings.locate_cell_m)
     if file is None:
         wlon, wlat = (np.atleast_1d(v) for v in to_wgs84(lon, lat, crs))
         located = index.locate(wlon, wlat)
         result = answer(index, located, 0, float(wlon[0]), float(wlat[0]), accuracy_m, settings.ambiguous_m)
+        with engine.connect() as conn:
+            near = nearest_of_each_kind(conn, float(wlon[0]), float(wlat[0]), settings.nearby_assets_m)
+        result["nearest_assets"] = nearest_summary(near)
         body = {"query": {"lon": lon, "lat": lat, "crs": crs}, **result}
         typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return

@@ -235,7 +235,9 @@ def test_cli_locate_one_and_many(test_settings: Settings, demo: int, tmp_path: P
         timeout=120,
     )
     assert one.returncode == 0, one.stderr
-    assert json.loads(one.stdout)["micro_grid"]["code"].startswith("370203")
+    answered = json.loads(one.stdout)
+    assert answered["micro_grid"]["code"].startswith("370203")
+    assert answered["nearest_assets"] and answered["nearest_assets"][0]["distance_m"] <= 100
     source = tmp_path / "in.csv"
     source.write_text(f"id,lon,lat\n1,{LON},{LAT}\n2,oops,1\n")
     out = tmp_path / "out.csv"

@@ -63,6 +63,19 @@ def answer(
     }
 
 
+def nearest_summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``nearest_assets`` entries of a locate answer."""
+    return [
+        {
+            "id": r["id"],
+            "kind": r["kind"],
+            "subclass": r["subclass"],
+            "distance_m": round(float(r["distance_m"]), 2),
+        }
+        for r in rows
+    ]
+
+
 @router.get("", response_class=JSONResponse)
 async def locate(
     request: Request,
@@ -87,15 +100,7 @@ async def locate(
         request, assets.nearest_of_each_kind, float(wlon[0]), float(wlat[0]), settings.nearby_assets_m
     )
     body = answer(index, located, 0, float(wlon[0]), float(wlat[0]), accuracy_m, settings.ambiguous_m)
-    body["nearest_assets"] = [
-        {
-            "id": r["id"],
-            "kind": r["kind"],
-            "subclass": r["subclass"],
-            "distance_m": round(float(r["distance_m"]), 2),
-        }
-        for r in near
-    ]
+    body["nearest_assets"] = nearest_summary(near)
     return JSONResponse(
         {
             "query": {"lon": lon, "lat": lat, "crs": crs},
