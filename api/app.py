@@ -11,10 +11,24 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
+from api.auth import secret_key
 from api.db import make_engine
 from api.locating import IndexHolder
-from api.routes import addresses, areas, assets, campaigns, features, health, locate, pages, root
+from api.routes import (
+    addresses,
+    areas,
+    assets,
+    campaigns,
+    features,
+    health,
+    incidents,
+    locate,
+    pages,
+    root,
+    tokens,
+)
 from api.settings import Settings, redact
+from layers.worktime import WorkHours
 from web import WEB_DIR
 
 log = logging.getLogger("wangge.api")
@@ -46,9 +60,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.work_hours = WorkHours.parse(settings.work_hours)
+    app.state.secret = secret_key(settings)
     app.state.index_html = (WEB_DIR / "index.html").read_text(encoding="utf-8")
     errors.install(app)
-    for module in (root, health, features, areas, locate, addresses, assets, campaigns, pages):
+    for module in (
+        root,
+        health,
+        features,
+        areas,
+        locate,
+        addresses,
+        assets,
+        campaigns,
+        pages,
+        incidents,
+        tokens,
+    ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.mount("/vendor", StaticFiles(directory=WEB_DIR / "vendor"), name="vendor")

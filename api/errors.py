@@ -25,6 +25,8 @@ STATUS: list[tuple[type[errors.WanggeError], int]] = [
     (errors.TooLarge, 413),
     (errors.NotFound, 404),
     (errors.Conflict, 409),
+    (errors.Unauthorized, 401),
+    (errors.Forbidden, 403),
     (errors.InvalidInput, 400),
     (errors.Unavailable, 503),
     (errors.SetupError, 503),
@@ -81,7 +83,8 @@ def install(app: FastAPI) -> None:
         status = next(code for cls, code in STATUS if isinstance(exc, cls))
         if status == 503:
             return _unavailable(request)
-        return error_response(status, exc.code, exc.message, exc.field)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return error_response(status, exc.code, exc.message, exc.field, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     )
     batch_max_points: int = Field(default=1_000_000, ge=1, description="Largest locate batch.")
     max_upload_mb: int = Field(default=100, ge=1, description="Largest request body in MB.")
+    work_hours: str = Field(default="08:30-17:30", description="Working window of a working day (Beijing).")
+    duplicate_radius_m: float = Field(default=50.0, gt=0, le=5000, description="Likely duplicates: within.")
+    duplicate_window_h: float = Field(default=72.0, gt=0, le=24 * 365, description="…and within hours.")
+    retention_days: int = Field(default=730, ge=1, description="Anonymise reporters of cases closed before.")
+    secret_key: str = Field(default="", description="Signs access tokens; unset = var/secret (generated).")
+    token_minutes: int = Field(default=30, ge=1, le=24 * 60, description="Access token lifetime.")
 
     @field_validator("database_url")
     @classmethod

@@ -65,6 +65,18 @@ class Conflict(WanggeError):
     code = "conflict"
 
 
+class Unauthorized(WanggeError, PermissionError):
+    """No credentials, or credentials that are wrong, expired or revoked."""
+
+    code = "unauthorized"
+
+
+class Forbidden(WanggeError, PermissionError):
+    """The caller is known but their role may not do this."""
+
+    code = "forbidden"
+
+
 class TooLarge(InvalidInput):
     """An upload, batch or geometry exceeds a configured limit."""
 

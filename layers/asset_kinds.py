@@ -66,6 +66,17 @@ class ParkingAttributes(BaseModel):
         return value
 
 
+class CameraAttributes(BaseModel):
+    """A surveillance camera (监控电子眼, 0136); with ``ai`` it reports machine events."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    owner: str = Field(min_length=1, max_length=100, description="权属单位")
+    ai: bool = False
+    heading_deg: float | None = Field(default=None, ge=0, lt=360)
+    installed: date | None = None
+
+
 @dataclass(frozen=True)
 class Kind:
     """One kind of asset and how its IDs and attributes look."""
@@ -112,6 +123,7 @@ COVER_SUBCLASSES = {
 KINDS: dict[str, Kind] = {
     "manhole_cover": Kind("manhole_cover", "窨井盖", "01", COVER_SUBCLASSES, "Point", CoverAttributes),
     "parking": Kind("parking", "停车场", "02", {"01": "停车场"}, "Polygon", ParkingAttributes),
+    "camera": Kind("camera", "监控电子眼", "01", {"36": "监控电子眼"}, "Point", CameraAttributes),
 }
 
 

@@ -1,0 +1,211 @@
+"""Incidents: intake from any channel, reads, the workflow, categories.
+
+Intake is public (residents report without an account); everything that changes a
+case needs a role (``layers.workflow`` says which). A replayed ``Idempotency-Key``
+answers 200 with the case it created and ``Idempotent-Replayed: true``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+
+from api.auth import ActorDep, AdminDep, DispatcherDep, HandlerDep
+from api.params import BBoxDep
+from api.routes.locate import IndexDep
+from layers import categories, incident_queries, incidents, workflow
+from layers.incidents import IncidentIn
+
+router = APIRouter(tags=["incidents"])
+
+
+def _in_transaction(request: Request, fn: Any, *args: Any) -> Any:
+    """Run ``fn(conn, *args)`` in one transaction on a worker thread."""
+
+    def work() -> Any:
+        with request.app.state.engine.begin() as conn:
+            return fn(conn, *args)
+
+    return run_in_threadpool(work)
+
+
+@router.post("/api/incidents", status_code=201)
+async def create_incident(
+    request: Request,
+    report: IncidentIn,
+    index: IndexDep,
+    actor: ActorDep,
+    idempotency_key: str | None = Header(default=None, min_length=8, max_length=200),
+) -> JSONResponse:
+    """File a case: located, routed, numbered, its clock started; likely duplicates listed."""
+    settings = request.app.state.settings
+
+    def work(conn: Any) -> tuple[dict[str, Any], bool]:
+        catalogue = categories.load(conn)
+        case_id, created = incidents.create(
+            conn, index, catalogue, report, actor=actor, work_hours=request.app.state.work_hours,
+            key=idempotency_key,
+        )  # fmt: skip
+        case = incident_queries.get(conn, case_id, actor)
+        case["likely_duplicates"] = incidents.likely_duplicates(
+            conn, case_id, settings.duplicate_radius_m, settings.duplicate_window_h
+        )
+        return case, created
+
+    case, created = await _in_transaction(request, work)
+    headers = {"Location": f"/api/incidents/{case['id']}"}
+    if not created:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(jsonable_encoder(case), status_code=201 if created else 200, headers=headers)
+
+
+@router.get("/api/incidents")
+async def list_incidents(
+    request: Request,
+    actor: ActorDep,
+    bbox: BBoxDep,
+    status: str | None = Query(None, description="Comma-separated states."),
+    category: str | None = Query(None, description="Comma-separated category codes."),
+    area: str | None = Query(None, description="An area code of any level (6–18 digits)."),
+    unit: str | None = Query(None, max_length=20),
+    source: str | None = Query(None, max_length=20),
+    asset_id: str | None = Query(None, max_length=16),
+    since: datetime | None = Query(None),
+    until: datetime | None = Query(None),
+    overdue: bool | None = Query(None),
+    sort: str = Query("-received_at", description=", ".join(incident_queries.SORTS)),
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=10_000_000),
+    f: Literal["json", "geojson"] = Query("json"),
+) -> dict[str, Any]:
+    """Cases with filters, paging and sorting; ``f=geojson`` for the map."""
+    filters = incident_queries.Filters(
+        status=status.split(",") if status else None,
+        category=category.split(",") if category else None,
+        area=area,
+        unit=unit,
+        source=source,
+        asset_id=asset_id,
+        since=since,
+        until=until,
+        bbox=bbox,
+        overdue=overdue,
+    )
+
+    def work(conn: Any) -> tuple[list[dict[str, Any]], int]:
+        return incident_queries.listing(conn, filters, limit=limit, offset=offset, sort=sort)
+
+    rows, total = await _in_transaction(request, work)
+    page = {"numberMatched": total, "numberReturned": len(rows), "limit": limit, "offset": offset}
+    if f == "geojson":
+        features = [
+            {"type": "Feature", "id": r["id"], "geometry": r.pop("point"), "properties": r} for r in rows
+        ]
+        return jsonable_encoder({"type": "FeatureCollection", **page, "features": features})
+    return jsonable_encoder({**page, "incidents": rows})
+
+
+@router.get("/api/incidents/{case_id}")
+async def get_incident(request: Request, case_id: int, actor: ActorDep) -> dict[str, Any]:
+    """One case with its reporters (as the caller may see them) and its history."""
+    return jsonable_encoder(await _in_transaction(request, incident_queries.get, case_id, actor))
+
+
+class TransitionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: str = Field(max_length=20)
+    note: str = Field(default="", max_length=2000)
+    photos: list[AnyHttpUrl] = Field(default_factory=list, max_length=9)
+
+
+@router.post("/api/incidents/{case_id}/transitions")
+async def transition(request: Request, case_id: int, body: TransitionIn, actor: HandlerDep) -> dict[str, Any]:
+    """Move a case along the workflow (only legal transitions, by the roles allowed)."""
+
+    def work(conn: Any) -> dict[str, Any]:
+        workflow.transition(conn, case_id, body.to, actor, body.note, [str(p) for p in body.photos])
+        return incident_queries.get(conn, case_id, actor)
+
+    return jsonable_encoder(await _in_transaction(request, work))
+
+
+class TransferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    unit: str = Field(min_length=1, max_length=20)
+    note: str = Field(default="", max_length=2000)
+
+
+@router.post("/api/incidents/{case_id}/transfer")
+async def transfer(request: Request, case_id: int, body: TransferIn, actor: DispatcherDep) -> dict[str, Any]:
+    """One-click transfer to another department or grid (转办)."""
+
+    def work(conn: Any) -> dict[str, Any]:
+        workflow.transfer(conn, case_id, body.unit, actor, body.note)
+        return incident_queries.get(conn, case_id, actor)
+
+    return jsonable_encoder(await _in_transaction(request, work))
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    into: int
+    note: str = Field(default="", max_length=2000)
+
+
+@router.post("/api/incidents/{case_id}/merge")
+async def merge(request: Request, case_id: int, body: MergeIn, actor: DispatcherDep) -> dict[str, Any]:
+    """Merge a duplicate into the case it repeats; its reporters are kept there."""
+
+    def work(conn: Any) -> dict[str, Any]:
+        workflow.merge(conn, case_id, body.into, actor, body.note)
+        return incident_queries.get(conn, body.into, actor)
+
+    return jsonable_encoder(await _in_transaction(request, work))
+
+
+class EvaluationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    satisfied: bool
+    note: str = Field(default="", max_length=2000)
+
+
+@router.post("/api/incidents/{case_id}/evaluation")
+async def evaluation(
+    request: Request, case_id: int, body: EvaluationIn, actor: DispatcherDep
+) -> dict[str, Any]:
+    """The reporter's satisfaction with a closed case (回访)."""
+
+    def work(conn: Any) -> dict[str, Any]:
+        workflow.evaluate(conn, case_id, body.satisfied, actor, body.note)
+        return incident_queries.get(conn, case_id, actor)
+
+    return jsonable_encoder(await _in_transaction(request, work))
+
+
+@router.get("/api/categories")
+async def list_categories(request: Request) -> dict[str, Any]:
+    """The case categories with their departments and time limits."""
+    catalogue = await _in_transaction(request, categories.load)
+    return {
+        "categories": [c.__dict__ for c in catalogue.categories.values()],
+        "departments": [{"code": k, "name": v} for k, v in sorted(catalogue.departments.items())],
+    }
+
+
+@router.patch("/api/categories/{code}")
+async def update_category(
+    request: Request, code: str, change: categories.CategoryUpdate, actor: AdminDep
+) -> dict[str, Any]:
+    """Change a category (name, department, time limit, active): admins only."""
+    found = await _in_transaction(request, categories.update_category, code, change)
+    return found.__dict__

@@ -1,0 +1,38 @@
+"""Sign-in: the OAuth2 password flow issuing short-lived bearer tokens, and sign-out everywhere."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import OAuth2PasswordRequestForm
+
+from api.auth import StaffDep, issue
+from layers import users
+
+router = APIRouter(prefix="/api/token", tags=["accounts"])
+
+
+@router.post("")
+async def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict[str, Any]:
+    """Exchange a user name and password for a bearer token (``WANGGE_TOKEN_MINUTES``)."""
+
+    def work() -> users.User:
+        with request.app.state.engine.connect() as conn:
+            return users.authenticate(conn, form.username, form.password)
+
+    user = await run_in_threadpool(work)
+    return issue(user, request.app.state.settings, request.app.state.secret)
+
+
+@router.post("/revoke", status_code=204)
+async def revoke(request: Request, actor: StaffDep) -> Response:
+    """Sign out everywhere: every token issued to the caller so far stops working."""
+
+    def work() -> None:
+        with request.app.state.engine.begin() as conn:
+            users.revoke_tokens(conn, actor.name)
+
+    await run_in_threadpool(work)
+    return Response(status_code=204)

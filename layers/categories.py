@@ -1,0 +1,173 @@
+"""Case categories, departments and the responsibility matrix: data, read and edited here.
+
+A category names its kind (event 事件 / component 部件), who gets it first (the
+territory or the owner), its default department, its time limit (hours, working or
+natural) and whether machines (camera AI) may report it. Departments are the
+district's units; a street's own office is its area code. The matrix says, for an
+area at any level (and optionally one category), which unit is responsible.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from decimal import Decimal
+from importlib import resources
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection, text
+
+from geo.errors import InvalidInput, NotFound
+
+
+@dataclass(frozen=True)
+class Category:
+    """One case category as stored."""
+
+    code: str
+    name: str
+    name_en: str
+    kind: str
+    first: str
+    department: str | None
+    asset_kind: str | None
+    deadline_hours: float
+    working_time: bool
+    machine: bool
+    source: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """A snapshot of the routing data, read once per request (small tables)."""
+
+    categories: dict[str, Category]
+    departments: dict[str, str]  # code → name
+    rules: dict[tuple[str, str | None], str]  # (area code, category or None) → unit
+
+    def category(self, code: str, field: str = "category") -> Category:
+        found = self.categories.get(code)
+        if found is None or not found.active:
+            known = ", ".join(sorted(c for c, v in self.categories.items() if v.active))
+            raise InvalidInput(f"unknown category {code!r}; known: {known}", field=field)
+        return found
+
+
+def load(conn: Connection) -> Catalogue:
+    """The categories, departments and matrix as they are now."""
+    categories = {
+        r["code"]: Category(**{**r, "deadline_hours": float(r["deadline_hours"])})
+        for r in conn.execute(text("SELECT * FROM categories ORDER BY code")).mappings()
+    }
+    departments = dict(conn.execute(text("SELECT code, name FROM departments")).tuples().all())
+    rules = {
+        (r.area_code, r.category): r.unit
+        for r in conn.execute(text("SELECT area_code, category, unit FROM responsibilities"))
+    }
+    return Catalogue(categories, departments, rules)
+
+
+def unit_name(conn: Connection, code: str) -> str | None:
+    """A department's name, or a territorial unit's (its area's) name."""
+    return conn.execute(
+        text(
+            "SELECT name FROM departments WHERE code = :c UNION ALL "
+            "(SELECT name FROM areas WHERE code = :c ORDER BY generation DESC LIMIT 1) LIMIT 1"
+        ),
+        {"c": code},
+    ).scalar_one_or_none()
+
+
+def _reference_rows(name: str) -> list[dict[str, str]]:
+    with resources.files("layers.reference").joinpath(name).open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def load_reference(conn: Connection) -> int:
+    """The district's departments (with its street offices) and default categories, if missing."""
+    rows = _reference_rows("departments.csv")
+    conn.execute(
+        text(
+            "INSERT INTO departments (code, name, kind) VALUES (:code, :name, :kind) ON CONFLICT DO NOTHING"
+        ),
+        rows,
+    )
+    conn.execute(
+        text(
+            "INSERT INTO departments (code, name, kind) SELECT code, name || '办事处', 'street' FROM areas "
+            "WHERE level = 'street' AND generation = (SELECT id FROM generations WHERE status = 'active') "
+            "ON CONFLICT DO NOTHING"
+        )
+    )
+    categories = [
+        {
+            **r,
+            "department": r["department"] or None,
+            "asset_kind": r["asset_kind"] or None,
+            "deadline_hours": Decimal(r["deadline_hours"]),
+            "working_time": r["working_time"] == "true",
+            "machine": r["machine"] == "true",
+        }
+        for r in _reference_rows("categories.csv")
+    ]
+    conn.execute(
+        text(
+            "INSERT INTO categories (code, name, name_en, kind, first, department, asset_kind, "
+            "deadline_hours, working_time, machine, source) "
+            "VALUES (:code, :name, :name_en, :kind, :first, :department, :asset_kind, :deadline_hours, "
+            ":working_time, :machine, :source) ON CONFLICT DO NOTHING"
+        ),
+        categories,
+    )
+    return len(categories)
+
+
+def set_rule(conn: Connection, area_code: str, category: str | None, unit: str, escalation: str = "") -> None:
+    """Make ``unit`` responsible for ``category`` (or every category) in ``area_code``."""
+    if not conn.execute(
+        text(
+            "SELECT 1 FROM departments WHERE code = :u UNION ALL SELECT 1 FROM areas WHERE code = :u LIMIT 1"
+        ),
+        {"u": unit},
+    ).first():
+        raise InvalidInput(f"unknown unit {unit!r}", field="unit")
+    conn.execute(
+        text(
+            "INSERT INTO responsibilities (area_code, category, unit, escalation) VALUES (:a, :c, :u, :e) "
+            "ON CONFLICT ON CONSTRAINT uq_responsibilities_area_category "
+            "DO UPDATE SET unit = EXCLUDED.unit, escalation = EXCLUDED.escalation"
+        ),
+        {"a": area_code, "c": category, "u": unit, "e": escalation},
+    )
+
+
+class CategoryUpdate(BaseModel):
+    """What an admin may change of a category."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=50)
+    name_en: str | None = Field(default=None, min_length=1, max_length=80)
+    department: str | None = Field(default=None, min_length=1, max_length=20)
+    deadline_hours: float | None = Field(default=None, gt=0, le=24 * 365)
+    working_time: bool | None = None
+    active: bool | None = None
+
+
+def update_category(conn: Connection, code: str, change: CategoryUpdate) -> Category:
+    """Apply an admin's change to a category and answer it as stored."""
+    values = change.model_dump(exclude_none=True)
+    if "department" in values and values["department"] not in load(conn).departments:
+        raise InvalidInput(f"unknown department {values['department']!r}", field="department")
+    if values:
+        assignments = ", ".join(f"{k} = :{k}" for k in values)
+        done = conn.execute(
+            text(f"UPDATE categories SET {assignments} WHERE code = :code"), {**values, "code": code}
+        )
+        if done.rowcount == 0:
+            raise NotFound(f"no category {code}", field="code")
+    found = load(conn).categories.get(code)
+    if found is None:
+        raise NotFound(f"no category {code}", field="code")
+    return found

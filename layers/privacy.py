@@ -1,0 +1,64 @@
+"""Personal data of reporters (PIPL): who sees what, and the retention job.
+
+- names: shown only when the reporter agreed (consent), and then only to dispatchers
+  and admins; admins also see names without consent (they answer for the audit);
+- phones: in full to admins, dispatchers and the staff of the unit handling the case,
+  masked (138****1234) to other staff, never to the public or Open311;
+- retention: reporters of cases closed (or merged into a case closed)
+  more than ``WANGGE_RETENTION_DAYS`` ago are anonymised (name and phone erased, the fact of the report kept).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from layers.incidents import Actor
+
+STAFF = ("admin", "dispatcher", "field", "planner", "viewer")
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """``13812341234`` → ``138****1234`` (short numbers keep only their last two digits).
+
+    >>> mask_phone("13812341234"), mask_phone("12345")
+    ('138****1234', '***45')
+    """
+    if not phone:
+        return None
+    digits = phone.replace(" ", "").replace("-", "")
+    if len(digits) >= 11:
+        return digits[:3] + "****" + digits[-4:]
+    return "*" * (len(digits) - 2) + digits[-2:]
+
+
+def reporter_view(reporter: dict[str, Any], actor: Actor, case_unit: str) -> dict[str, Any] | None:
+    """What ``actor`` may see of one reporter of a case handled by ``case_unit`` (None: nothing)."""
+    if actor.role not in STAFF:
+        return None
+    privileged = actor.role in ("admin", "dispatcher")
+    show_name = actor.role == "admin" or (privileged and reporter["consent"])
+    full_phone = privileged or (actor.role == "field" and actor.unit == case_unit)
+    return {
+        "source": reporter["source"],
+        "name": reporter["name"] if show_name else None,
+        "phone": reporter["phone"] if full_phone else mask_phone(reporter["phone"]),
+        "consent": reporter["consent"],
+        "received_at": reporter["received_at"],
+        "merged_from": reporter["merged_from"],
+        "anonymised": reporter["anonymised_at"] is not None,
+    }
+
+
+def anonymise(conn: Connection, days: int) -> int:
+    """Erase reporters' names and phones of cases closed more than ``days`` ago; answers how many."""
+    return conn.execute(
+        text(
+            "UPDATE incident_reporters r SET name = NULL, phone = NULL, anonymised_at = now() "
+            "FROM incidents i LEFT JOIN incidents m ON m.id = i.merged_into "
+            "WHERE i.id = r.incident_id AND r.anonymised_at IS NULL "
+            "AND coalesce(i.closed_at, m.closed_at) < now() - make_interval(days => :d)"
+        ),
+        {"d": days},
+    ).rowcount

@@ -1,0 +1,181 @@
+"""The case workflow: legal transitions with their roles, transfer, merge, evaluation.
+
+received → registered → dispatched → in_progress → verifying → closed, with
+rejected (不予立案), returned (dispatched → registered, 退回), rework (verifying →
+rework → in_progress, 返工) and duplicate (only by merging). Every change takes the
+case's row lock, checks the transition and the actor's role (and, for field staff,
+that the case is their unit's), and appends to the event log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from geo.errors import Conflict, Forbidden, InvalidInput, NotFound
+from layers.incidents import OPEN, Actor, log_event
+
+DISPATCH = frozenset({"dispatcher", "admin"})
+HANDLE = frozenset({"field", "dispatcher", "admin"})
+
+# (from, to) → roles allowed; anything else is illegal
+TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
+    ("received", "registered"): DISPATCH,
+    ("received", "rejected"): DISPATCH,
+    ("registered", "dispatched"): DISPATCH,
+    ("registered", "rejected"): DISPATCH,
+    ("dispatched", "in_progress"): HANDLE,
+    ("dispatched", "registered"): HANDLE,  # returned by the unit: not ours (退回)
+    ("in_progress", "verifying"): HANDLE,  # handled, reported back with photos (反馈)
+    ("rework", "in_progress"): HANDLE,
+    ("verifying", "closed"): HANDLE,  # verified on site (核查) by someone else than the handler
+    ("verifying", "rework"): HANDLE,
+}
+NEEDS_NOTE = {("dispatched", "registered"), ("verifying", "rework"), ("received", "rejected"),
+              ("registered", "rejected")}  # fmt: skip
+TRANSFERABLE = ("registered", "dispatched", "in_progress", "rework")
+
+
+def _locked(conn: Connection, case_id: int) -> Any:
+    row = conn.execute(
+        text("SELECT id, status, unit, grid, handler, closed_at FROM incidents WHERE id = :i FOR UPDATE"),
+        {"i": case_id},
+    ).first()
+    if row is None:
+        raise NotFound(f"no incident {case_id}", field="id")
+    return row
+
+
+def _check_unit(actor: Actor, case: Any) -> None:
+    """Field staff act on their own unit's cases (or their grid's) only."""
+    if actor.role == "field" and actor.unit not in (case.unit, case.grid):
+        raise Forbidden(f"incident {case.id} belongs to {case.unit}, not to your unit {actor.unit}")
+
+
+def transition(
+    conn: Connection, case_id: int, to: str, actor: Actor, note: str = "", photos: list[str] | None = None
+) -> str:
+    """Move a case to ``to``; answers the state it came from."""
+    case = _locked(conn, case_id)
+    step = (case.status, to)
+    if step not in TRANSITIONS:
+        legal = sorted(t for f, t in TRANSITIONS if f == case.status)
+        raise Conflict(
+            f"incident {case_id} is {case.status}; it can go to {', '.join(legal) or 'nothing'}, not {to}",
+            field="to",
+            code="illegal_transition",
+        )
+    if actor.role not in TRANSITIONS[step]:
+        raise Forbidden(f"a {actor.role} may not move a case from {case.status} to {to}")
+    if step[0] != "received" and step[1] != "dispatched":
+        _check_unit(actor, case)
+    if step in NEEDS_NOTE and not note.strip():
+        raise InvalidInput(f"{case.status} → {to} needs a note saying why", field="note")
+    if step == ("in_progress", "verifying") and not photos:
+        raise InvalidInput("reporting back needs at least one after photo", field="photos")
+    if case.status == "verifying" and actor.name == case.handler:
+        raise Forbidden(f"{actor.name} handled incident {case_id}; another person must verify it")
+    sets = ["status = :to", "updated_at = now()"]
+    if to in ("registered", "dispatched", "rejected"):
+        sets.append("responded_at = coalesce(responded_at, now())")
+    if to == "in_progress" or to == "verifying":
+        sets.append("handler = :actor")
+    if to == "closed" or to == "rejected":
+        sets.append("closed_at = now()")
+    conn.execute(
+        text(f"UPDATE incidents SET {', '.join(sets)} WHERE id = :i"),
+        {"to": to, "actor": actor.name, "i": case_id},
+    )
+    log_event(conn, case_id, actor, "transition", case.status, to, unit=case.unit, note=note, photos=photos)
+    return str(case.status)
+
+
+def _known_unit(conn: Connection, unit: str) -> None:
+    found = conn.execute(
+        text(
+            "SELECT 1 FROM departments WHERE code = :u UNION ALL "
+            "SELECT 1 FROM areas a JOIN generations g ON g.id = a.generation "
+            "WHERE g.status = 'active' AND a.code = :u "
+            "AND a.level IN ('district', 'street', 'community', 'grid') "
+            "LIMIT 1"
+        ),
+        {"u": unit},
+    ).first()
+    if found is None:
+        raise InvalidInput(
+            f"unknown unit {unit!r}: a department code or a grid/community/street code", field="unit"
+        )
+
+
+def transfer(conn: Connection, case_id: int, unit: str, actor: Actor, note: str = "") -> None:
+    """One-click transfer (转办/改派) to another department or grid; the new unit must accept it."""
+    if actor.role not in DISPATCH:
+        raise Forbidden(f"a {actor.role} may not transfer cases")
+    case = _locked(conn, case_id)
+    if case.status not in TRANSFERABLE:
+        raise Conflict(f"incident {case_id} is {case.status}; it cannot be transferred", field="unit")
+    _known_unit(conn, unit)
+    if unit == case.unit:
+        raise InvalidInput(f"incident {case_id} is already with {unit}", field="unit")
+    status = "dispatched" if case.status in ("in_progress", "rework") else case.status
+    conn.execute(
+        text(
+            "UPDATE incidents SET unit = :u, second_unit = :old, status = :s, handler = NULL, "
+            "updated_at = now() WHERE id = :i"
+        ),
+        {"u": unit, "old": case.unit, "s": status, "i": case_id},
+    )
+    log_event(conn, case_id, actor, "transfer", case.status, status, unit=unit, note=note)
+
+
+def merge(conn: Connection, case_id: int, into: int, actor: Actor, note: str = "") -> None:
+    """Mark ``case_id`` a duplicate of ``into``; its reporters join the surviving case."""
+    if actor.role not in DISPATCH:
+        raise Forbidden(f"a {actor.role} may not merge cases")
+    if case_id == into:
+        raise InvalidInput("a case cannot be merged into itself", field="into")
+    first, second = sorted((case_id, into))  # lock in id order: no deadlock between two merges
+    rows = {r.id: r for r in (_locked(conn, first), _locked(conn, second))}
+    case, target = rows[case_id], rows[into]
+    if case.status not in OPEN:
+        raise Conflict(f"incident {case_id} is {case.status}; only open cases can be merged", field="id")
+    if target.status in ("duplicate", "rejected"):
+        raise Conflict(f"incident {into} is {target.status}; merge into the case it points to", field="into")
+    conn.execute(
+        text(
+            "INSERT INTO incident_reporters (incident_id, source, name, phone, consent, merged_from, "
+            "received_at, anonymised_at) SELECT :into, source, name, phone, consent, :i, received_at, "
+            "anonymised_at FROM incident_reporters WHERE incident_id = :i"
+        ),
+        {"into": into, "i": case_id},
+    )
+    conn.execute(
+        text(
+            "UPDATE incidents SET status = 'duplicate', merged_into = :into, updated_at = now() WHERE id = :i"
+        ),
+        {"into": into, "i": case_id},
+    )
+    log_event(
+        conn, case_id, actor, "merge", case.status, "duplicate", note=f"merged into {into}. {note}".strip()
+    )
+    log_event(conn, into, actor, "merge", target.status, target.status, note=f"absorbed {case_id}")
+
+
+def evaluate(conn: Connection, case_id: int, satisfied: bool, actor: Actor, note: str = "") -> None:
+    """The reporter's evaluation of a closed case (回访), recorded by the dispatcher."""
+    if actor.role not in DISPATCH:
+        raise Forbidden(f"a {actor.role} may not record evaluations")
+    case = _locked(conn, case_id)
+    if case.status != "closed":
+        raise Conflict(f"incident {case_id} is {case.status}; only closed cases are evaluated", field="id")
+    conn.execute(text("UPDATE incidents SET satisfied = :s WHERE id = :i"), {"s": satisfied, "i": case_id})
+    log_event(
+        conn,
+        case_id,
+        actor,
+        "evaluate",
+        "closed",
+        "closed",
+        note=("满意 " if satisfied else "不满意 ") + note,
+    )
