@@ -28,6 +28,10 @@ demo_app = typer.Typer(help="The reference district (Shibei, generated grids).",
 app.add_typer(demo_app, name="demo")
 layers_app = typer.Typer(help="Grid layers: checks and generations.", no_args_is_help=True)
 app.add_typer(layers_app, name="layers")
+users_app = typer.Typer(help="Accounts: users, roles, API keys.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+incidents_app = typer.Typer(help="Cases: maintenance jobs.", no_args_is_help=True)
+app.add_typer(incidents_app, name="incidents")
 
 
 def _settings() -> Settings:
@@ -352,6 +356,76 @@ def locate(
         f"in {progress.elapsed:.1f} s{where}",
         err=True,
     )
+
+
+@users_app.command("add")
+def users_add(
+    name: str = typer.Argument(..., help="Sign-in name."),
+    role: str = typer.Option(..., help="admin, dispatcher, planner, field or viewer."),
+    unit: str = typer.Option(None, help="Department or area code the user works for (field staff)."),
+    machine: bool = typer.Option(False, help="No password: a machine source that uses API keys."),
+) -> None:
+    """Add a user; the password is asked for (or read from WANGGE_NEW_PASSWORD)."""
+    import os
+
+    from layers import users
+
+    password = None
+    if not machine:
+        password = os.environ.get("WANGGE_NEW_PASSWORD") or typer.prompt(
+            "password", hide_input=True, confirmation_prompt=True
+        )
+    with _engine().begin() as conn:
+        users.add(conn, name, role, password, unit)
+    typer.echo(f"wangge: added {role} {name}" + (f" of {unit}" if unit else ""))
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Every user with role, unit, state and live API keys."""
+    from layers import users
+
+    with _engine().connect() as conn:
+        rows = users.listing(conn)
+    for r in rows:
+        state = "disabled" if r["disabled"] else "active"
+        typer.echo(f"{r['name']:<24} {r['role']:<10} {r['unit'] or '-':<20} {state:<8} keys: {r['keys']}")
+    typer.echo(f"wangge: {len(rows)} users")
+
+
+@users_app.command("disable")
+def users_disable(name: str = typer.Argument(...)) -> None:
+    """Disable a user: sign-in refused, tokens and API keys revoked at once."""
+    from layers import users
+
+    with _engine().begin() as conn:
+        users.disable(conn, name)
+    typer.echo(f"wangge: disabled {name}; their tokens and API keys no longer work")
+
+
+@users_app.command("apikey")
+def users_apikey(
+    name: str = typer.Argument(...), label: str = typer.Option("", help="What it is for.")
+) -> None:
+    """Issue an API key for a (machine) user; it is printed once and never stored."""
+    from layers import users
+
+    with _engine().begin() as conn:
+        key = users.new_api_key(conn, name, label)
+    typer.echo(key)
+
+
+@incidents_app.command("anonymise")
+def incidents_anonymise(
+    days: int = typer.Option(None, help="Cases closed more than this many days ago (WANGGE_RETENTION_DAYS)."),
+) -> None:
+    """The retention job: erase reporters' names and phones of cases closed long ago."""
+    from layers import privacy
+
+    days = _settings().retention_days if days is None else days
+    with _engine().begin() as conn:
+        count = privacy.anonymise(conn, days)
+    typer.echo(f"wangge: anonymised {count:,} reporters of cases closed more than {days} days ago")
 
 
 def main() -> None:

@@ -121,8 +121,9 @@ def resolve(conn: Connection, report: IncidentIn) -> Where:
         if not found:
             return Where(None, None, "none", f"address not found: {report.address}")
         best = found[0]
-        lon, lat = best["point"]["coordinates"]
-        return Where(lon, lat, "address", f"geocoded to {best['address']} (score {best['score']})")
+        return Where(
+            best["lon"], best["lat"], "address", f"geocoded to {best['address']} (score {best['score']})"
+        )
     return Where(None, None, "none", "no location given")
 
 
@@ -161,7 +162,7 @@ INSERT INTO incidents (number, idempotency_key, request_hash, source, category, 
   micro_grid, asset_id, camera_id, machine_confidence, unit, second_unit, routed_by, received_at, warn_at,
   deadline, escalate_at)
 VALUES (:number, :key, :hash, :source, :category, :appeal_type, :description, :photos,
-  CASE WHEN :lon IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) END,
+  CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) END,
   :located_by, CAST(:location_input AS jsonb), :location_note, :inside, :generation, :street, :community,
   :grid, :micro_grid, :asset_id, :camera_id, :machine_confidence, :unit, :second_unit, :routed_by,
   :received_at, :warn_at, :deadline, :escalate_at)

@@ -7,12 +7,18 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 
 from geo.errors import InvalidGeometry
-from layers import addresses, areas, assets
+from layers import addresses, areas, assets, categories
 from layers.reference import campaign, district
 from layers.reference.addresses import doorplates
+from layers.reference.cameras import cameras
 from layers.reference.covers import covers
 from layers.reference.parking import car_parks
 from layers.validate import check_generation
+
+# The reference responsibility matrix: construction noise goes to the building
+# authority district-wide; street vending in 台东街道 (the pedestrian street) to the
+# district's law enforcement, not the street office.
+REFERENCE_RULES = [("370203", "E0301", "D03"), ("370203021", "E0501", "D02")]
 
 
 @dataclass(frozen=True)
@@ -43,13 +49,18 @@ def load_reference(
     ).first()
     have_covers = conn.execute(text("SELECT 1 FROM assets WHERE kind = 'manhole_cover' LIMIT 1")).first()
     have_parking = conn.execute(text("SELECT 1 FROM assets WHERE kind = 'parking' LIMIT 1")).first()
-    if live is not None and have_addresses and have_covers and have_parking and not force:
+    have_cameras = conn.execute(text("SELECT 1 FROM assets WHERE kind = 'camera' LIMIT 1")).first()
+    have_routing = conn.execute(text("SELECT 1 FROM categories LIMIT 1")).first()
+    complete = have_addresses and have_covers and have_parking and have_cameras and have_routing
+    if live is not None and complete and not force:
         return LoadResult(live, areas.count_by_level(conn, live), skipped=True)
     records = district.generate(seed, progress)
     if not have_covers or force:  # before activation, which would re-locate covers about to go
         assets.delete_kind(conn, "manhole_cover")
     if not have_parking or force:
         assets.delete_kind(conn, "parking")
+    if not have_cameras or force:
+        assets.delete_kind(conn, "camera")
     if live is None or force:
         live = areas.create_generation(
             conn, f"Shibei reference district, generated grids (seed {seed})", source=tag
@@ -72,5 +83,10 @@ def load_reference(
         campaign.load_campaign(conn, seed, district.DISTRICT_CODE)
     if not have_parking or force:
         assets.write_assets(conn, car_parks(seed, records), district.DISTRICT_CODE)
+    if not have_cameras or force:
+        assets.write_assets(conn, cameras(seed, records), district.DISTRICT_CODE)
+    categories.load_reference(conn)
+    for area, category, unit in REFERENCE_RULES:
+        categories.set_rule(conn, area, category, unit)
     conn.execute(text("ANALYZE assets"))
     return LoadResult(live, areas.count_by_level(conn, live), skipped=False)

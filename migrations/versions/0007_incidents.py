@@ -33,7 +33,8 @@ SOURCES = ("wechat", "hotline", "grid_worker", "camera", "photo_report", "open31
 APPEND_ONLY = """
 CREATE FUNCTION wangge_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
+  RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
+    USING ERRCODE = 'insufficient_privilege';
 END $$;
 CREATE TRIGGER incident_events_append_only BEFORE UPDATE OR DELETE ON incident_events
   FOR EACH ROW EXECUTE FUNCTION wangge_append_only();
@@ -144,7 +145,9 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "(status = 'duplicate') = (merged_into IS NOT NULL)", name=op.f("ck_incidents_merged")
         ),
-        sa.CheckConstraint("warn_at <= deadline AND deadline <= escalate_at", name=op.f("ck_incidents_clock")),
+        sa.CheckConstraint(
+            "warn_at <= deadline AND deadline <= escalate_at", name=op.f("ck_incidents_clock")
+        ),
         sa.UniqueConstraint("number", name=op.f("uq_incidents_number")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_incidents_idempotency_key")),
     )
