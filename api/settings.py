@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     retry_after_s: int = Field(default=5, ge=1, description="Retry-After on a 503.")
     demo_seed: int = Field(default=20240601, description="Seed of the generated demo layers.")
     nearby_assets_m: float = Field(default=100.0, gt=0, le=5000, description="Locate: assets within this.")
+    nearby_incidents_m: float = Field(default=200.0, gt=0, le=5000, description="Locate: open cases within.")
     ambiguous_m: float = Field(default=5.0, ge=0, description="Below this boundary distance, flag.")
     locate_cell_m: float = Field(default=2.5, gt=0.2, le=50, description="Locator raster cell size.")
     index_check_s: float = Field(

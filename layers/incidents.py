@@ -355,3 +355,32 @@ def likely_duplicates(
         },
     ).mappings()
     return [{**r, "distance_m": round(float(r["distance_m"]), 2)} for r in rows]
+
+
+_NEARBY = text("""
+SELECT id, number, category, status, received_at,
+       ST_Distance(point::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS distance_m
+FROM incidents
+WHERE status = ANY(:open) AND point IS NOT NULL AND (CAST(:category AS text) IS NULL OR category = :category)
+  AND ST_DWithin(point::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :radius)
+ORDER BY distance_m, id
+LIMIT :limit
+""")
+
+
+def nearby_open(
+    conn: Connection, lon: float, lat: float, radius_m: float, category: str | None = None, limit: int = 10
+) -> list[dict[str, Any]]:
+    """Open cases (of ``category``) within ``radius_m`` metres of a WGS84 point, nearest first."""
+    params = {
+        "lon": lon,
+        "lat": lat,
+        "radius": radius_m,
+        "category": category,
+        "open": list(OPEN),
+        "limit": limit,
+    }
+    return [
+        {**r, "distance_m": round(float(r["distance_m"]), 2)}
+        for r in conn.execute(_NEARBY, params).mappings()
+    ]

@@ -41,6 +41,7 @@ class InspectionIn(BaseModel):
     note: str = Field(default="", max_length=2000)
     inspected_at: datetime | None = None
     campaign_id: int | None = None
+    open_incident: bool = Field(default=False, description="A defect also files a case linked to the asset.")
 
     @field_validator("inspected_at")
     @classmethod
@@ -99,7 +100,7 @@ def record(conn: Connection, asset_id: str, inspection: InspectionIn) -> dict[st
         is None
     ):
         raise NotFound(f"no campaign {inspection.campaign_id}", field="campaign_id")
-    params = inspection.model_dump(exclude={"inspected_at"})
+    params = inspection.model_dump(exclude={"inspected_at", "open_incident"})
     row = (
         conn.execute(
             _RECORD, {**params, "asset_id": asset_id, "at": inspection.inspected_at or datetime.now(UTC)}

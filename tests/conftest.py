@@ -174,3 +174,31 @@ def browser() -> Iterator[Any]:
         chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def accounts(engine: Engine, client: TestClient) -> dict[str, dict[str, str]]:
+    """Users of every role, signed in; field staff of 即墨路街道's office and of another street."""
+    people = {
+        "admin1": ("admin", None),
+        "disp1": ("dispatcher", None),
+        "disp2": ("dispatcher", None),
+        "field1": ("field", "370203020"),
+        "field2": ("field", "370203020"),
+        "field9": ("field", "370203005"),
+        "viewer1": ("viewer", None),
+    }
+    from layers import users
+
+    with engine.begin() as conn:
+        for name, (role, unit) in people.items():
+            users.add(conn, name, role, PASSWORD, unit)
+    headers = {}
+    for name in people:
+        got = client.post("/api/token", data={"username": name, "password": PASSWORD})
+        assert got.status_code == 200, got.text
+        headers[name] = {"Authorization": f"Bearer {got.json()['access_token']}"}
+    return headers

@@ -17,8 +17,8 @@ from api.app import create_app
 from api.settings import Settings
 from layers import privacy, routing, users, worktime
 from layers.categories import Catalogue, Category
+from tests.conftest import PASSWORD
 
-PASSWORD = "correct horse battery"
 NEAR_ENXIAN = (120.3725, 36.0935)  # WGS84, inside the district
 COVER = "3702030102000123"  # a sewage cover of the reference data (API.md's example)
 
@@ -89,29 +89,6 @@ def test_deadlines_count_working_time_on_the_official_calendar() -> None:
 
 
 # ---------------------------------------------------------------- accounts
-
-
-@pytest.fixture(scope="session")
-def accounts(engine: Engine, client: TestClient) -> dict[str, dict[str, str]]:
-    """Users of every role, signed in; field staff of 即墨路街道's office and of another street."""
-    people = {
-        "admin1": ("admin", None),
-        "disp1": ("dispatcher", None),
-        "disp2": ("dispatcher", None),
-        "field1": ("field", "370203020"),
-        "field2": ("field", "370203020"),
-        "field9": ("field", "370203005"),
-        "viewer1": ("viewer", None),
-    }
-    with engine.begin() as conn:
-        for name, (role, unit) in people.items():
-            users.add(conn, name, role, PASSWORD, unit)
-    headers = {}
-    for name in people:
-        got = client.post("/api/token", data={"username": name, "password": PASSWORD})
-        assert got.status_code == 200, got.text
-        headers[name] = {"Authorization": f"Bearer {got.json()['access_token']}"}
-    return headers
 
 
 def test_sign_in_revocation_and_api_keys(client: TestClient, engine: Engine) -> None:
@@ -453,3 +430,12 @@ def test_database_down_answers_503_and_the_retry_stores_once(
             text("SELECT count(*) FROM incidents WHERE idempotency_key = :k"), {"k": key["Idempotency-Key"]}
         ).scalar_one()
     assert count == 1
+
+
+def test_locate_lists_open_cases_nearby_of_the_same_kind(client: TestClient) -> None:
+    case = client.post("/api/incidents", json=_report(category="E0201", lon=120.3655, lat=36.0871)).json()
+    near = client.get("/api/locate", params={"lon": 120.3655, "lat": 36.0872, "category": "E0201"}).json()
+    found = {i["id"]: i["distance_m"] for i in near["nearby_incidents"]}
+    assert found[case["id"]] == pytest.approx(11.1, abs=0.2)  # 0.0001° of latitude
+    other = client.get("/api/locate", params={"lon": 120.3655, "lat": 36.0872, "category": "E0302"}).json()
+    assert case["id"] not in {i["id"] for i in other["nearby_incidents"]}

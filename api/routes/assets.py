@@ -9,11 +9,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy import Connection
 
+from api.auth import HandlerDep
 from api.deps import ConnDep, run_read
 from api.routes.locate import IndexDep
 from geo.crs import to_wgs84
-from layers import assets, inspections
+from geo.errors import InvalidInput
+from layers import assets, categories, incident_queries, incidents, inspections
 from layers.asset_kinds import KINDS, parse_asset_id
+from layers.incidents import IncidentIn
 from layers.index import AreaIndex
 from layers.inspections import InspectionIn
 
@@ -64,7 +67,7 @@ def asset_feature(row: dict[str, Any], index: AreaIndex) -> dict[str, Any]:
         "generation": row["generation"],
         "areas": chain,
         "inspections": row.get("inspections", []),
-        "incidents": [],
+        "incidents": row.get("incidents", []),
     }
     del properties["point"]
     geometry = (
@@ -78,7 +81,17 @@ def asset_feature(row: dict[str, Any], index: AreaIndex) -> dict[str, Any]:
 def _asset_with_history(conn: Connection, asset_id: str) -> dict[str, Any]:
     row = assets.get_asset(conn, asset_id)
     row["inspections"] = inspections.history(conn, asset_id, limit=20)
+    row["incidents"] = incident_summaries(conn, asset_id)
     return row
+
+
+def incident_summaries(conn: Connection, asset_id: str) -> list[dict[str, Any]]:
+    """The asset's cases, newest first (no personal data)."""
+    rows, _ = incident_queries.listing(
+        conn, incident_queries.Filters(asset_id=asset_id), limit=20, offset=0, sort="-received_at"
+    )
+    keys = ("id", "number", "category", "category_name", "status", "received_at", "closed_at", "overdue")
+    return [{k: r[k] for k in keys} for r in rows]
 
 
 @router.get("/{asset_id}")
@@ -98,7 +111,29 @@ async def asset_inspections(asset_id: str, request: Request, limit: int = Query(
 
 
 @router.post("/{asset_id}/inspections", status_code=201)
-def record_inspection(asset_id: str, body: InspectionIn, conn: ConnDep) -> Any:
-    """Record a patrol of the asset; the asset's status and last inspection follow it."""
+def record_inspection(
+    asset_id: str, body: InspectionIn, conn: ConnDep, request: Request, index: IndexDep, actor: HandlerDep
+) -> Any:
+    """Record a patrol of the asset (field staff); its status and last inspection follow it.
+
+    With ``open_incident`` a defect also files a case linked to the asset, in the same
+    transaction: the category is the one kept for the asset's kind (C0100 for covers).
+    """
     parse_asset_id(asset_id)
-    return jsonable_encoder(inspections.record(conn, asset_id, body))
+    recorded = inspections.record(conn, asset_id, body)
+    if body.open_incident and body.result == "defect":
+        catalogue = categories.load(conn)
+        kind = assets.get_asset(conn, asset_id)["kind"]
+        category = next((c for c in catalogue.categories.values() if c.asset_kind == kind and c.active), None)
+        if category is None:
+            raise InvalidInput(f"no case category is kept for {kind} defects", field="open_incident")
+        report = IncidentIn(
+            source="grid_worker", category=category.code, asset_id=asset_id,
+            description=f"巡查发现：{body.defect}. {body.note}".strip(),
+            photos=[body.photo_url] if body.photo_url else [],
+        )  # fmt: skip
+        case_id, _ = incidents.create(
+            conn, index, catalogue, report, actor=actor, work_hours=request.app.state.work_hours
+        )
+        recorded["incident_id"] = case_id
+    return jsonable_encoder(recorded)

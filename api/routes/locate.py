@@ -14,14 +14,16 @@ from typing import Annotated, Any
 import numpy as np
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy import Connection
 
 from api.deps import SettingsDep, run_read
 from api.locating import IndexHolder
 from geo import points
 from geo.crs import from_wgs84, parse_crs, to_wgs84
 from geo.errors import InvalidInput, TooLarge
-from layers import assets
+from layers import assets, incidents
 from layers.index import AreaIndex, Located
 
 router = APIRouter(prefix="/api/locate", tags=["locate"])
@@ -86,6 +88,7 @@ async def locate(
     crs: str = Query("wgs84", description="wgs84, cgcs2000, gcj02, bd09, EPSG:4326/4490/3857/4549/4528"),
     accuracy_m: float | None = Query(None, ge=0, le=100_000, description="GPS accuracy of the point."),
     out_crs: str | None = Query(None, description="CRS of `point` in the answer (default WGS84)."),
+    category: str | None = Query(None, max_length=5, description="Nearby open cases of this category only."),
 ) -> JSONResponse:
     """Who is responsible for this point: the area chain, the grid worker, boundary distance.
 
@@ -96,11 +99,18 @@ async def locate(
     wlon, wlat = np.atleast_1d(wlon), np.atleast_1d(wlat)
     located = index.locate(wlon, wlat)
     px, py = from_wgs84(wlon, wlat, out_crs) if out_crs else (wlon, wlat)
-    near = await run_read(
-        request, assets.nearest_of_each_kind, float(wlon[0]), float(wlat[0]), settings.nearby_assets_m
-    )
-    body = answer(index, located, 0, float(wlon[0]), float(wlat[0]), accuracy_m, settings.ambiguous_m)
+    x, y = float(wlon[0]), float(wlat[0])
+
+    def nearby(conn: Connection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        return (
+            assets.nearest_of_each_kind(conn, x, y, settings.nearby_assets_m),
+            incidents.nearby_open(conn, x, y, settings.nearby_incidents_m, category),
+        )
+
+    near, cases = await run_read(request, nearby)
+    body = answer(index, located, 0, x, y, accuracy_m, settings.ambiguous_m)
     body["nearest_assets"] = nearest_summary(near)
+    body["nearby_incidents"] = jsonable_encoder(cases)
     return JSONResponse(
         {
             "query": {"lon": lon, "lat": lat, "crs": crs},
