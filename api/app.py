@@ -25,6 +25,7 @@ from api.routes import (
     locate,
     pages,
     root,
+    stats,
     tokens,
 )
 from api.settings import Settings, redact
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pages,
         incidents,
         tokens,
+        stats,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     work_hours: str = Field(default="08:30-17:30", description="Working window of a working day (Beijing).")
     duplicate_radius_m: float = Field(default=50.0, gt=0, le=5000, description="Likely duplicates: within.")
     duplicate_window_h: float = Field(default=72.0, gt=0, le=24 * 365, description="…and within hours.")
+    response_hours: float = Field(default=24.0, gt=0, description="KPI: responded within this many hours.")
     retention_days: int = Field(default=730, ge=1, description="Anonymise reporters of cases closed before.")
     secret_key: str = Field(default="", description="Signs access tokens; unset = var/secret (generated).")
     token_minutes: int = Field(default=30, ge=1, le=24 * 60, description="Access token lifetime.")

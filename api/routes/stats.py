@@ -1,0 +1,67 @@
+"""Case KPIs: ``GET /api/stats/kpi`` (definitions in layers/kpi.py and docs/incidents.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import Connection, text
+
+from api.deps import run_read
+from geo.errors import InvalidInput
+from layers import kpi, worktime
+
+router = APIRouter(prefix="/api/stats", tags=["statistics"])
+
+
+def _names(conn: Connection, by: str, keys: list[str]) -> dict[str, str]:
+    if by == "category":
+        sql = "SELECT code, name FROM categories WHERE code = ANY(:k)"
+    elif by == "department":
+        sql = (
+            "SELECT code, name FROM departments WHERE code = ANY(:k) UNION ALL "
+            "SELECT DISTINCT ON (code) code, name FROM areas WHERE code = ANY(:k)"
+        )
+    elif by in ("street", "community", "grid"):
+        sql = (
+            "SELECT DISTINCT ON (code) code, name FROM areas WHERE code = ANY(:k) "
+            "ORDER BY code, generation DESC"
+        )
+    else:
+        return {}
+    return dict(conn.execute(text(sql), {"k": keys}).all())
+
+
+@router.get("/kpi")
+async def kpis(
+    request: Request,
+    by: str = Query("street", description=", ".join(kpi.GROUPS)),
+    month: str | None = Query(None, description="YYYY-MM (Beijing); default the current month."),
+    months: int = Query(1, ge=1, le=60, description="How many months, ending with `month`."),
+    category: str | None = Query(None, max_length=5),
+) -> dict[str, Any]:
+    """Response, resolution, on-time, satisfaction and rework rates and the median time to close."""
+    today = datetime.now(worktime.BEIJING).date()
+    month = month or f"{today:%Y-%m}"
+    first, end = kpi.month_range(month)
+    if first > today:
+        raise InvalidInput(f"month {month} is in the future", field="month")
+    start = first
+    for _ in range(months - 1):
+        start = kpi.month_range(f"{start.year - (start.month == 1)}-{(start.month - 2) % 12 + 1:02d}")[0]
+    hours = request.app.state.settings.response_hours
+
+    def work(conn: Connection) -> list[dict[str, Any]]:
+        rows = kpi.kpis(conn, by, start, end, category=category, response_hours=hours)
+        names = _names(conn, by, [r[by] for r in rows if r[by]])
+        return [{**r, "name": names.get(r[by])} if names else r for r in rows]
+
+    rows = await run_read(request, work)
+    return {
+        "by": by,
+        "from": start.isoformat(),
+        "until": end.isoformat(),
+        "category": category,
+        "results": rows,
+    }

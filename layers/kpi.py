@@ -1,0 +1,122 @@
+"""Case KPIs by street, community, grid, department, category, source or month, in one SQL pass.
+
+The cases counted are those received in the period, merged duplicates excepted (their
+reporters live on in the case they were merged into). Definitions (docs/incidents.md):
+
+- ``received``: cases received in the period;
+- ``response_rate``: share of them responded to (registered, dispatched or rejected
+  with a reason) within ``response_hours`` of receipt;
+- ``due``: cases that are closed or whose deadline has passed — what was due to close;
+- ``resolution_rate`` (结案率): closed / due; ``on_time_rate`` (按期结案率): closed by
+  the deadline / due;
+- ``satisfaction_rate``: satisfied / evaluated (cases with an evaluation);
+- ``rework_rate`` (返工率): cases sent back at least once / cases handled (reached verifying);
+- ``median_hours_to_close``: median of closed_at − received_at over closed cases.
+
+Rates are null where their denominator is 0, never 0 or 100 by convention.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from geo.errors import InvalidInput
+
+GROUPS = {
+    "street": "i.street",
+    "community": "i.community",
+    "grid": "i.grid",
+    "department": "i.unit",
+    "category": "i.category",
+    "source": "i.source",
+    "month": "to_char(i.received_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')",
+}
+
+_KPI = """
+WITH cases AS (
+  SELECT {key} AS key, i.*,
+         EXISTS (SELECT 1 FROM incident_events e
+                  WHERE e.incident_id = i.id AND e.to_status = 'rework') AS reworked,
+         EXISTS (SELECT 1 FROM incident_events e
+                  WHERE e.incident_id = i.id AND e.to_status = 'verifying') AS handled
+  FROM incidents i
+  WHERE i.status <> 'duplicate'
+    AND i.received_at >= CAST(:start AS timestamp) AT TIME ZONE 'Asia/Shanghai'
+    AND i.received_at < CAST(:end AS timestamp) AT TIME ZONE 'Asia/Shanghai'
+    AND (CAST(:category AS text) IS NULL OR i.category = :category)
+)
+SELECT key,
+  count(*) AS received,
+  count(*) FILTER (WHERE responded_at <= received_at + make_interval(secs => :response_hours * 3600))
+    AS responded,
+  count(*) FILTER (WHERE status = 'closed' OR deadline < now()) AS due,
+  count(*) FILTER (WHERE status = 'closed') AS closed,
+  count(*) FILTER (WHERE status = 'closed' AND closed_at <= deadline) AS closed_on_time,
+  count(satisfied) AS evaluated,
+  count(*) FILTER (WHERE satisfied) AS satisfied,
+  count(*) FILTER (WHERE handled) AS handled,
+  count(*) FILTER (WHERE reworked) AS reworked,
+  percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM closed_at - received_at) / 3600)
+    FILTER (WHERE status = 'closed') AS median_hours_to_close
+FROM cases GROUP BY key ORDER BY key NULLS LAST
+"""
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 6) if whole else None
+
+
+def month_range(month: str) -> tuple[date, date]:
+    """``"2025-07"`` → (first day, first day of the next month); refused when malformed.
+
+    >>> month_range("2025-12")
+    (datetime.date(2025, 12, 1), datetime.date(2026, 1, 1))
+    """
+    try:
+        year, mon = (int(p) for p in month.split("-"))
+        start = date(year, mon, 1)
+    except ValueError:
+        raise InvalidInput(f"month {month!r} is not YYYY-MM", field="month") from None
+    return start, date(year + mon // 12, mon % 12 + 1, 1)
+
+
+def kpis(
+    conn: Connection,
+    by: str,
+    start: date,
+    end: date,
+    *,
+    category: str | None = None,
+    response_hours: float = 24.0,
+) -> list[dict[str, Any]]:
+    """KPI rows per group for cases received in [start, end) (Beijing dates)."""
+    if by not in GROUPS:
+        raise InvalidInput(f"by {by!r}: one of {', '.join(GROUPS)}", field="by")
+    rows = conn.execute(
+        text(_KPI.format(key=GROUPS[by])),
+        {"start": start, "end": end, "category": category, "response_hours": response_hours},
+    ).mappings()
+    out = []
+    for r in rows:
+        out.append(
+            {
+                by: r["key"],
+                "received": r["received"],
+                "due": r["due"],
+                "closed": r["closed"],
+                "response_rate": _rate(r["responded"], r["received"]),
+                "resolution_rate": _rate(r["closed"], r["due"]),
+                "on_time_rate": _rate(r["closed_on_time"], r["due"]),
+                "satisfaction_rate": _rate(r["satisfied"], r["evaluated"]),
+                "rework_rate": _rate(r["reworked"], r["handled"]),
+                "median_hours_to_close": (
+                    round(float(r["median_hours_to_close"]), 2)
+                    if r["median_hours_to_close"] is not None
+                    else None
+                ),
+            }
+        )
+    return out
