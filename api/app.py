@@ -23,6 +23,7 @@ from api.routes import (
     health,
     incidents,
     locate,
+    open311,
     pages,
     root,
     stats,
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         incidents,
         tokens,
         stats,
+        open311,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

@@ -12,7 +12,7 @@ import uuid
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
@@ -60,9 +60,26 @@ def error_response(
     return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
-def _unavailable(request: Request) -> JSONResponse:
+def _shaped(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The error in the shape of the API that was called: Open311's list under /open311/, else ours."""
+    if request.url.path.startswith("/open311/"):
+        from api.routes.open311 import error
+
+        return error(status, message, request.url.path, headers)
+    return error_response(status, code, message, field, headers)
+
+
+def _unavailable(request: Request) -> Response:
     retry = str(request.app.state.settings.retry_after_s)
-    return error_response(
+    return _shaped(
+        request,
         503,
         "database_unavailable",
         "the database is unreachable; retry shortly",
@@ -79,47 +96,47 @@ def install(app: FastAPI) -> None:
     """Register the handlers that turn every exception into the JSON error shape."""
 
     @app.exception_handler(errors.WanggeError)
-    async def _domain(request: Request, exc: errors.WanggeError) -> JSONResponse:
+    async def _domain(request: Request, exc: errors.WanggeError) -> Response:
         status = next(code for cls, code in STATUS if isinstance(exc, cls))
         if status == 503:
             return _unavailable(request)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return error_response(status, exc.code, exc.message, exc.field, headers)
+        return _shaped(request, status, exc.code, exc.message, exc.field, headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
         field = _field_of(first.get("loc", ()))
         message = str(first.get("msg", "invalid request"))
         if field:
             message = f"{field}: {message}"
-        return error_response(422, "invalid_request", message, field)
+        return _shaped(request, 422, "invalid_request", message, field)
 
     @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> Response:
         code = HTTP_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         if exc.status_code == 404 and message == "Not Found":
             message = f"no such path: {request.url.path}"
-        return error_response(exc.status_code, code, message, headers=exc.headers)
+        return _shaped(request, exc.status_code, code, message, headers=exc.headers)
 
     @app.exception_handler(DBAPIError)
-    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+    async def _database(request: Request, exc: DBAPIError) -> Response:
         if isinstance(exc, OperationalError) or exc.connection_invalidated:
             log.warning("database unavailable: %s", type(exc.orig).__name__)
             return _unavailable(request)
         return _internal(request, exc)
 
     @app.exception_handler(PoolTimeout)
-    async def _pool(request: Request, exc: PoolTimeout) -> JSONResponse:
+    async def _pool(request: Request, exc: PoolTimeout) -> Response:
         return _unavailable(request)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         return _internal(request, exc)
 
 
-def _internal(request: Request, exc: Exception) -> JSONResponse:
+def _internal(request: Request, exc: Exception) -> Response:
     request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:12]
     log.error("unhandled error, request %s", request_id, exc_info=exc)
-    return error_response(500, "internal_error", f"internal error; quote request id {request_id}")
+    return _shaped(request, 500, "internal_error", f"internal error; quote request id {request_id}")

@@ -1,0 +1,258 @@
+"""Open311 GeoReport v2 at ``/open311/v2/``: services, service definitions, requests (GET, POST).
+
+Service codes are the platform's category codes (the machine-only ones — camera AI —
+are not offered). ``service_request_id`` is the case number. Answers are JSON or XML
+by the extension, as the spec defines; errors are the spec's ``[{"code",
+"description"}]`` list (``api.errors`` sends them here for paths under /open311/).
+Personal data never leaves through this API: no reporter names, phones or e-mails.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import Connection, text
+
+from api.routes.locate import IndexDep
+from geo.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from layers import categories, incidents, users
+from layers.incidents import OPEN, Actor, IncidentIn
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"])
+Format = Literal["json", "xml"]
+MAX_REQUESTS = 1000
+DEFAULT_WINDOW = timedelta(days=90)
+
+
+def _fill(element: ET.Element, row: dict[str, Any]) -> None:
+    for key, value in row.items():
+        child = ET.SubElement(element, key)
+        if isinstance(value, list):
+            for entry in value:
+                _fill(ET.SubElement(child, key.removesuffix("s")), entry)
+        elif isinstance(value, bool):
+            child.text = "true" if value else "false"
+        elif value is not None:
+            child.text = str(value)
+
+
+def answer(
+    rows: list[dict[str, Any]] | dict[str, Any], fmt: Format, root: str, item: str, status: int = 200
+) -> Response:
+    """A GeoReport answer, JSON or XML: a list → ``<root><item>…</item>…</root>``, an object → ``<root>``."""
+    if fmt == "json":
+        return JSONResponse(rows, status_code=status)
+    top = ET.Element(root)
+    if isinstance(rows, list):
+        for row in rows:
+            _fill(ET.SubElement(top, item), row)
+    else:
+        _fill(top, rows)
+    body = '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="unicode")
+    return Response(body.encode(), status_code=status, media_type="text/xml; charset=utf-8")
+
+
+def error(status: int, message: str, path: str, headers: dict[str, str] | None = None) -> Response:
+    """The GeoReport error list, in the format of the path's extension."""
+    fmt: Format = "xml" if path.endswith(".xml") else "json"
+    response = answer([{"code": status, "description": message}], fmt, "errors", "error", status)
+    response.headers.update(headers or {})
+    return response
+
+
+def _services(conn: Connection) -> list[dict[str, Any]]:
+    catalogue = categories.load(conn)
+    return [
+        {
+            "service_code": c.code,
+            "service_name": c.name,
+            "description": f"{c.name_en}; {'部件' if c.kind == 'component' else '事件'}; "
+            f"time limit {c.deadline_hours:g} {'working ' if c.working_time else ''}hours",
+            "metadata": False,
+            "type": "realtime",
+            "keywords": c.name_en,
+            "group": "部件" if c.kind == "component" else "事件",
+        }
+        for c in catalogue.categories.values()
+        if c.active and not c.machine
+    ]
+
+
+def _read(request: Request, fn: Any, *args: Any) -> Any:
+    def work() -> Any:
+        with request.app.state.engine.connect() as conn:
+            return fn(conn.execution_options(isolation_level="AUTOCOMMIT"), *args)
+
+    return run_in_threadpool(work)
+
+
+@router.get("/services.{fmt}")
+async def services(request: Request, fmt: Format) -> Response:
+    """The service list: one service per category people can report."""
+    return answer(await _read(request, _services), fmt, "services", "service")
+
+
+@router.get("/services/{code}.{fmt}")
+async def service_definition(request: Request, code: str, fmt: Format) -> Response:
+    """A service definition (no extra attributes: every service has ``metadata`` false)."""
+    known = {s["service_code"] for s in await _read(request, _services)}
+    if code not in known:
+        raise NotFound(f"no service {code}", field="service_code")
+    return answer({"service_code": code, "attributes": []}, fmt, "service_definition", "attribute")
+
+
+_REQUESTS = """
+SELECT i.number, i.status, i.category, c.name AS service_name, i.description, i.unit,
+       coalesce(d.name, ua.name) AS agency, i.received_at, i.updated_at, i.deadline, i.closed_at,
+       i.merged_into, m.number AS merged_number, ST_Y(i.point) AS lat, ST_X(i.point) AS lon,
+       i.location_input->>'address' AS address, i.photos
+FROM incidents i JOIN categories c ON c.code = i.category
+LEFT JOIN incidents m ON m.id = i.merged_into
+LEFT JOIN departments d ON d.code = i.unit
+LEFT JOIN LATERAL (
+  SELECT name FROM areas a WHERE a.code = i.unit ORDER BY a.generation DESC LIMIT 1) ua ON true
+WHERE {where}
+ORDER BY i.received_at DESC, i.id DESC
+LIMIT :limit
+"""
+
+
+def _request_row(r: Any) -> dict[str, Any]:
+    closed = r.status not in OPEN
+    notes = {"rejected": "不予立案 (not accepted)", "duplicate": f"merged into {r.merged_number}"}
+    return {
+        "service_request_id": r.number,
+        "status": "closed" if closed else "open",
+        "status_notes": notes.get(r.status, r.status),
+        "service_name": r.service_name,
+        "service_code": r.category,
+        "description": r.description,
+        "agency_responsible": r.agency or r.unit,
+        "service_notice": "",
+        "requested_datetime": r.received_at.isoformat(),
+        "updated_datetime": r.updated_at.isoformat(),
+        "expected_datetime": r.deadline.isoformat(),
+        "address": r.address or "",
+        "address_id": "",
+        "zipcode": "",
+        "lat": round(r.lat, 6) if r.lat is not None else None,
+        "long": round(r.lon, 6) if r.lon is not None else None,
+        "media_url": r.photos[0] if r.photos else "",
+    }
+
+
+def _parse_time(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"{name} {value!r} is not a W3C date-time", field=name) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _find(conn: Connection, where: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = conn.execute(text(_REQUESTS.format(where=where)), {**params, "limit": MAX_REQUESTS})
+    return [_request_row(r) for r in rows]
+
+
+@router.get("/requests.{fmt}")
+async def requests(
+    request: Request,
+    fmt: Format,
+    service_request_id: str | None = Query(None),
+    service_code: str | None = Query(None),
+    start_date: str | None = Query(None),
+    end_date: str | None = Query(None),
+    status: str | None = Query(None, description="open, closed or both, comma-separated"),
+) -> Response:
+    """Service requests: by id, or by code, status and period (default the last 90 days, ≤ 1000)."""
+    if service_request_id:
+        ids = service_request_id.split(",")
+        rows = await _read(request, _find, "i.number = ANY(:ids)", {"ids": ids})
+        return answer(rows, fmt, "service_requests", "request")
+    end = _parse_time(end_date, "end_date") or datetime.now(UTC)
+    start = _parse_time(start_date, "start_date") or end - DEFAULT_WINDOW
+    where = ["i.received_at >= :start", "i.received_at <= :end"]
+    params: dict[str, Any] = {"start": start, "end": end, "open": list(OPEN)}
+    if service_code:
+        where.append("i.category = ANY(:codes)")
+        params["codes"] = service_code.split(",")
+    if status:
+        wanted = set(status.split(","))
+        if not wanted <= {"open", "closed"}:
+            raise InvalidInput("status is open, closed or both", field="status")
+        if wanted == {"open"}:
+            where.append("i.status = ANY(:open)")
+        elif wanted == {"closed"}:
+            where.append("NOT (i.status = ANY(:open))")
+    rows = await _read(request, _find, " AND ".join(where), params)
+    return answer(rows, fmt, "service_requests", "request")
+
+
+@router.get("/requests/{number}.{fmt}")
+async def one_request(request: Request, number: str, fmt: Format) -> Response:
+    """One service request, as a list of one (as the spec has it)."""
+    rows = await _read(request, _find, "i.number = :n", {"n": number})
+    if not rows:
+        raise NotFound(f"no service request {number}", field="service_request_id")
+    return answer(rows, fmt, "service_requests", "request")
+
+
+@router.post("/requests.{fmt}")
+async def create_request(
+    request: Request,
+    fmt: Format,
+    index: IndexDep,
+    idempotency_key: str | None = Header(default=None, min_length=8, max_length=200),
+) -> Response:
+    """Create a service request (form-encoded, with ``api_key``): a case from source ``open311``."""
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    key = values.get("api_key") or request.query_params.get("api_key")
+    if not key:
+        raise InvalidInput("api_key is required to create service requests", field="api_key")
+
+    def work(conn: Connection) -> str:
+        try:
+            user = users.by_api_key(conn, key)
+        except Unauthorized:
+            raise Forbidden("api_key is not valid") from None
+        lat, lon = values.get("lat"), values.get("long")
+        name = " ".join(p for p in (values.get("last_name"), values.get("first_name")) if p) or None
+        try:
+            report = IncidentIn(
+                source="open311",
+                category=values.get("service_code", ""),
+                description=values.get("description", ""),
+                lon=float(lon) if lon else None,
+                lat=float(lat) if lat else None,
+                address=values.get("address_string") or None,
+                reporter={"name": name, "phone": values.get("phone") or None},
+                photos=[values["media_url"]] if values.get("media_url") else [],
+            )
+        except ValueError as exc:  # float() or pydantic
+            first = exc.errors()[0] if isinstance(exc, ValidationError) else {"msg": str(exc), "loc": ()}
+            where = ".".join(str(p) for p in first["loc"]) or "request"
+            raise InvalidInput(f"{where}: {first['msg']}", field=where) from None
+        if report.lon is None and report.address is None:
+            raise InvalidInput("give lat and long, or address_string", field="lat")
+        case_id, _ = incidents.create(
+            conn, index, categories.load(conn), report, actor=Actor(user.name, user.role, user.unit),
+            work_hours=request.app.state.work_hours, key=idempotency_key,
+        )  # fmt: skip
+        return conn.execute(text("SELECT number FROM incidents WHERE id = :i"), {"i": case_id}).scalar_one()
+
+    def in_transaction() -> str:
+        with request.app.state.engine.begin() as conn:
+            return work(conn)
+
+    number = await run_in_threadpool(in_transaction)
+    rows = [{"service_request_id": number, "service_notice": "", "account_id": None}]
+    return answer(rows, fmt, "service_requests", "request", status=201)
