@@ -177,8 +177,10 @@ def demo_load(
     seed = _settings().demo_seed if seed is None else seed
     progress = Progress("generating micro-grids")
     with _engine().begin() as conn:
-        result = load_reference(conn, seed, force=force, progress=progress)
-    counts = " / ".join(f"{n:,} {PLURAL[level]}" for level, n in result.counts.items())
+        result = load_reference(
+            conn, seed, force=force, progress=progress, case_progress=Progress("generating cases")
+        )
+    counts = " / ".join(f"{n:,} {PLURAL.get(level, level)}" for level, n in result.counts.items())
     if result.skipped:
         typer.echo(f"wangge: reference district already loaded (generation {result.generation}: {counts})")
     else:

@@ -153,7 +153,7 @@ WHERE c.id = :c GROUP BY c.id
 
 
 def campaign_summary(conn: Connection, campaign_id: int) -> dict[str, Any]:
-    """The campaign with its figures: assets inspected, defective assets, defects by type."""
+    """The campaign with its figures: assets inspected, defective assets, defects by type, cases filed."""
     row = conn.execute(_SUMMARY, {"c": campaign_id}).mappings().first()
     if row is None:
         raise NotFound(f"no campaign {campaign_id}", field="campaign_id")
@@ -164,10 +164,18 @@ def campaign_summary(conn: Connection, campaign_id: int) -> dict[str, Any]:
         ),
         {"c": campaign_id},
     ).all()
+    filed = conn.execute(
+        text(
+            "SELECT count(DISTINCT n.id) FROM incidents n JOIN inspections i ON i.asset_id = n.asset_id "
+            "WHERE i.campaign_id = :c AND i.defect IS NOT NULL "
+            "AND n.received_at BETWEEN i.inspected_at AND i.inspected_at + interval '1 day'"
+        ),
+        {"c": campaign_id},
+    ).scalar_one()
     return {
         **dict(row),
         "defects_by_type": {d: {"label": DEFECTS[d][0], "assets": n} for d, n in by_type},
-        "cases_filed": None,
+        "cases_filed": filed,
     }
 
 

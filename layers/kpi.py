@@ -6,7 +6,8 @@ reporters live on in the case they were merged into). Definitions (docs/incident
 - ``received``: cases received in the period;
 - ``response_rate``: share of them responded to (registered, dispatched or rejected
   with a reason) within ``response_hours`` of receipt;
-- ``due``: cases that are closed or whose deadline has passed — what was due to close;
+- ``due``: cases that are closed, or accepted (not rejected, 不予立案) with their deadline
+  passed — what was due to close;
 - ``resolution_rate`` (结案率): closed / due; ``on_time_rate`` (按期结案率): closed by
   the deadline / due;
 - ``satisfaction_rate``: satisfied / evaluated (cases with an evaluation);
@@ -52,7 +53,7 @@ SELECT key,
   count(*) AS received,
   count(*) FILTER (WHERE responded_at <= received_at + make_interval(secs => :response_hours * 3600))
     AS responded,
-  count(*) FILTER (WHERE status = 'closed' OR deadline < now()) AS due,
+  count(*) FILTER (WHERE status = 'closed' OR (status <> 'rejected' AND deadline < now())) AS due,
   count(*) FILTER (WHERE status = 'closed') AS closed,
   count(*) FILTER (WHERE status = 'closed' AND closed_at <= deadline) AS closed_on_time,
   count(satisfied) AS evaluated,

@@ -90,3 +90,21 @@ def test_bad_inspections_name_the_problem(client: TestClient, accounts: dict[str
         == 404
     )
     assert client.get("/api/campaigns/999").status_code == 404
+
+
+def test_each_defective_cover_of_the_campaign_was_filed_as_a_located_case(
+    client: TestClient, conn: Connection
+) -> None:
+    (campaign,) = client.get("/api/campaigns").json()["results"]
+    assert campaign["cases_filed"] == 162
+    linked = conn.execute(
+        text(
+            "SELECT count(DISTINCT n.asset_id), "
+            "bool_and(n.category = 'C0100' AND n.micro_grid = a.micro_grid) "
+            "FROM incidents n JOIN assets a ON a.id = n.asset_id "
+            "JOIN inspections i ON i.asset_id = n.asset_id "
+            "AND i.defect IS NOT NULL AND i.campaign_id IS NOT NULL "
+            "WHERE n.received_at = i.inspected_at"
+        )
+    ).one()
+    assert linked == (162, True)

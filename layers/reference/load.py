@@ -8,10 +8,12 @@ from sqlalchemy import Connection, text
 
 from geo.errors import InvalidGeometry
 from layers import addresses, areas, assets, categories
+from layers.index import AreaIndex
 from layers.reference import campaign, district
 from layers.reference.addresses import doorplates
 from layers.reference.cameras import cameras
 from layers.reference.covers import covers
+from layers.reference.incidents import generate_incidents
 from layers.reference.parking import car_parks
 from layers.validate import check_generation
 
@@ -33,7 +35,12 @@ def source_tag(seed: int) -> str:
 
 
 def load_reference(
-    conn: Connection, seed: int, *, force: bool = False, progress: district.Progress | None = None
+    conn: Connection,
+    seed: int,
+    *,
+    force: bool = False,
+    progress: district.Progress | None = None,
+    case_progress: district.Progress | None = None,
 ) -> LoadResult:
     """Generate and write Shibei: areas (as the active generation), addresses and covers.
 
@@ -51,10 +58,14 @@ def load_reference(
     have_parking = conn.execute(text("SELECT 1 FROM assets WHERE kind = 'parking' LIMIT 1")).first()
     have_cameras = conn.execute(text("SELECT 1 FROM assets WHERE kind = 'camera' LIMIT 1")).first()
     have_routing = conn.execute(text("SELECT 1 FROM categories LIMIT 1")).first()
-    complete = have_addresses and have_covers and have_parking and have_cameras and have_routing
+    have_incidents = conn.execute(text("SELECT 1 FROM incidents LIMIT 1")).first()
+    complete = (
+        have_addresses and have_covers and have_parking and have_cameras and have_routing and have_incidents
+    )
     if live is not None and complete and not force:
         return LoadResult(live, areas.count_by_level(conn, live), skipped=True)
     records = district.generate(seed, progress)
+    counts_note: dict[str, int] = {}
     if not have_covers or force:  # before activation, which would re-locate covers about to go
         assets.delete_kind(conn, "manhole_cover")
     if not have_parking or force:
@@ -88,5 +99,9 @@ def load_reference(
     categories.load_reference(conn)
     for area, category, unit in REFERENCE_RULES:
         categories.set_rule(conn, area, category, unit)
+    if not have_incidents:  # cases are never deleted, not even by --force: only an empty table is filled
+        conn.execute(text("ANALYZE assets"))
+        cases = generate_incidents(conn, seed, records, AreaIndex(conn, live), progress=case_progress)
+        counts_note["incidents"] = cases
     conn.execute(text("ANALYZE assets"))
-    return LoadResult(live, areas.count_by_level(conn, live), skipped=False)
+    return LoadResult(live, {**areas.count_by_level(conn, live), **counts_note}, skipped=False)
