@@ -95,24 +95,25 @@ class Where:
     asset: dict[str, Any] | None = None
 
 
+def _asset(conn: Connection, asset_id: str, field: str) -> dict[str, Any]:
+    """A report's asset (or camera); an unknown one is the report's fault, so a 400 naming the field."""
+    parse_asset_id(asset_id, field=field)
+    try:
+        return assets.get_asset(conn, asset_id)
+    except NotFound:
+        raise InvalidInput(f"no asset {asset_id}", field=field) from None
+
+
 def resolve(conn: Connection, report: IncidentIn) -> Where:
     """The WGS84 point of a report; an address that finds nothing leaves it unlocated, flagged."""
     if report.lon is not None and report.lat is not None:
         lon, lat = to_wgs84(report.lon, report.lat, report.crs)
         return Where(float(lon), float(lat), "coordinates")
     if report.asset_id is not None:
-        parse_asset_id(report.asset_id, field="asset_id")
-        try:
-            asset = assets.get_asset(conn, report.asset_id)
-        except NotFound:
-            raise InvalidInput(f"no asset {report.asset_id}", field="asset_id") from None
+        asset = _asset(conn, report.asset_id, "asset_id")
         return Where(asset["lon"], asset["lat"], "asset", asset=asset)
     if report.camera_id is not None:
-        parse_asset_id(report.camera_id, field="camera_id")
-        try:
-            camera = assets.get_asset(conn, report.camera_id)
-        except NotFound:
-            raise InvalidInput(f"no camera {report.camera_id}", field="camera_id") from None
+        camera = _asset(conn, report.camera_id, "camera_id")
         if camera["kind"] != "camera":
             raise InvalidInput(f"{report.camera_id} is a {camera['kind']}, not a camera", field="camera_id")
         return Where(camera["lon"], camera["lat"], "camera")

@@ -1,4 +1,4 @@
-"""Tables of the grid hierarchy, declared once for queries and for migration checks.
+"""Every table, declared once for queries and for migration checks (tests compare them).
 
 One ``areas`` table holds every level (district → street → community → grid →
 micro-grid) of every generation. The database itself enforces the hierarchy: the
@@ -15,6 +15,7 @@ from typing import Any
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Computed,
     Date,
@@ -22,16 +23,20 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     ForeignKeyConstraint,
+    Identity,
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
     text,
+    true,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 LEVELS = ("district", "street", "community", "grid", "micro_grid")
@@ -231,3 +236,178 @@ class Inspection(Base):
         Index("ix_inspections_asset_id_inspected_at", "asset_id", "inspected_at"),
         Index("ix_inspections_campaign_id", "campaign_id"),
     )
+
+
+class Department(Base):
+    """A unit that handles cases: a district department, an owner unit or a street office."""
+
+    __tablename__ = "departments"
+
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (CheckConstraint("kind IN ('district', 'owner', 'street')", name="kind"),)
+
+
+class Category(Base):
+    """A case category: kind, who gets it first, its department and time limit (editable data)."""
+
+    __tablename__ = "categories"
+
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)
+    first: Mapped[str] = mapped_column(Text)
+    department: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
+    asset_kind: Mapped[str | None] = mapped_column(Text)
+    deadline_hours: Mapped[float] = mapped_column(Numeric(8, 2))
+    working_time: Mapped[bool] = mapped_column(Boolean)
+    machine: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    source: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, server_default=true())
+
+
+class Responsibility(Base):
+    """A row of the responsibility matrix: area (any level) × category (or all) → unit."""
+
+    __tablename__ = "responsibilities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    area_code: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(ForeignKey("categories.code"))
+    unit: Mapped[str] = mapped_column(Text)
+    escalation: Mapped[str] = mapped_column(Text, server_default="")
+
+    __table_args__ = (
+        UniqueConstraint(
+            "area_code",
+            "category",
+            name="uq_responsibilities_area_category",
+            postgresql_nulls_not_distinct=True,
+        ),
+    )
+
+
+class IncidentNumber(Base):
+    """The last case serial of each Beijing day."""
+
+    __tablename__ = "incident_numbers"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class Incident(Base):
+    """A case, with the area chain and generation it was located in and its clock."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    number: Mapped[str] = mapped_column(Text, unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(Text, unique=True)
+    request_hash: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(ForeignKey("categories.code"), index=True)
+    appeal_type: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    photos: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    point: Mapped[Any | None] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
+    located_by: Mapped[str] = mapped_column(Text)
+    location_input: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    location_note: Mapped[str | None] = mapped_column(Text)
+    inside: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    generation: Mapped[int | None] = mapped_column(Integer)
+    street: Mapped[str | None] = mapped_column(Text, index=True)
+    community: Mapped[str | None] = mapped_column(Text, index=True)
+    grid: Mapped[str | None] = mapped_column(Text, index=True)
+    micro_grid: Mapped[str | None] = mapped_column(Text)
+    asset_id: Mapped[str | None] = mapped_column(Text, index=True)
+    camera_id: Mapped[str | None] = mapped_column(Text)
+    machine_confidence: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(Text, index=True)
+    second_unit: Mapped[str | None] = mapped_column(Text)
+    routed_by: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, server_default="received", index=True)
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    warn_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    escalate_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    satisfied: Mapped[bool | None] = mapped_column(Boolean)
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    handler: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (Index("ix_incidents_point", "point", postgresql_using="gist"),)
+
+
+class IncidentReporter(Base):
+    """Who reported a case (personal data); a merged duplicate's reporters are copied here too."""
+
+    __tablename__ = "incident_reporters"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    source: Mapped[str] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    consent: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    merged_from: Mapped[int | None] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    anonymised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_incident_reporters_incident", "incident_id"),)
+
+
+class IncidentEvent(Base):
+    """One step of a case's history; the table is append-only (a trigger refuses the rest)."""
+
+    __tablename__ = "incident_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    from_status: Mapped[str | None] = mapped_column(Text)
+    to_status: Mapped[str | None] = mapped_column(Text)
+    unit: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text, server_default="")
+    photos: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+
+    __table_args__ = (Index("ix_incident_events_incident", "incident_id", "id"),)
+
+
+class User(Base):
+    """An account: one role, an optional unit, an argon2 password hash (none for machines)."""
+
+    __tablename__ = "users"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    role: Mapped[str] = mapped_column(Text)
+    unit: Mapped[str | None] = mapped_column(Text)
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    disabled: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    token_version: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ApiKey(Base):
+    """An API key of a user, stored as its SHA-256 digest."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    user_name: Mapped[str] = mapped_column(ForeignKey("users.name"))
+    prefix: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(Text, unique=True)
+    label: Mapped[str] = mapped_column(Text, server_default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

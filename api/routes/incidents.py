@@ -7,6 +7,7 @@ answers 200 with the case it created and ``Idempotent-Replayed: true``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -15,12 +16,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from sqlalchemy import Connection
 
 from api.auth import ActorDep, AdminDep, DispatcherDep, HandlerDep
 from api.params import BBoxDep
 from api.routes.locate import IndexDep
 from layers import categories, incident_queries, incidents, workflow
-from layers.incidents import IncidentIn
+from layers.incidents import Actor, IncidentIn
 
 router = APIRouter(tags=["incidents"])
 
@@ -125,33 +127,11 @@ class TransitionIn(BaseModel):
     photos: list[AnyHttpUrl] = Field(default_factory=list, max_length=9)
 
 
-@router.post("/api/incidents/{case_id}/transitions")
-async def transition(request: Request, case_id: int, body: TransitionIn, actor: HandlerDep) -> dict[str, Any]:
-    """Move a case along the workflow (only legal transitions, by the roles allowed)."""
-
-    def work(conn: Any) -> dict[str, Any]:
-        workflow.transition(conn, case_id, body.to, actor, body.note, [str(p) for p in body.photos])
-        return incident_queries.get(conn, case_id, actor)
-
-    return jsonable_encoder(await _in_transaction(request, work))
-
-
 class TransferIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     unit: str = Field(min_length=1, max_length=20)
     note: str = Field(default="", max_length=2000)
-
-
-@router.post("/api/incidents/{case_id}/transfer")
-async def transfer(request: Request, case_id: int, body: TransferIn, actor: DispatcherDep) -> dict[str, Any]:
-    """One-click transfer to another department or grid (转办)."""
-
-    def work(conn: Any) -> dict[str, Any]:
-        workflow.transfer(conn, case_id, body.unit, actor, body.note)
-        return incident_queries.get(conn, case_id, actor)
-
-    return jsonable_encoder(await _in_transaction(request, work))
 
 
 class MergeIn(BaseModel):
@@ -161,17 +141,6 @@ class MergeIn(BaseModel):
     note: str = Field(default="", max_length=2000)
 
 
-@router.post("/api/incidents/{case_id}/merge")
-async def merge(request: Request, case_id: int, body: MergeIn, actor: DispatcherDep) -> dict[str, Any]:
-    """Merge a duplicate into the case it repeats; its reporters are kept there."""
-
-    def work(conn: Any) -> dict[str, Any]:
-        workflow.merge(conn, case_id, body.into, actor, body.note)
-        return incident_queries.get(conn, body.into, actor)
-
-    return jsonable_encoder(await _in_transaction(request, work))
-
-
 class EvaluationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -179,17 +148,49 @@ class EvaluationIn(BaseModel):
     note: str = Field(default="", max_length=2000)
 
 
+async def _change(request: Request, change: Callable[[Connection], object], show: int, actor: Actor) -> Any:
+    """Apply one workflow change and answer the case (as the actor sees it), in one transaction."""
+
+    def work(conn: Connection) -> dict[str, Any]:
+        change(conn)
+        return incident_queries.get(conn, show, actor)
+
+    return jsonable_encoder(await _in_transaction(request, work))
+
+
+@router.post("/api/incidents/{case_id}/transitions")
+async def transition(request: Request, case_id: int, body: TransitionIn, actor: HandlerDep) -> dict[str, Any]:
+    """Move a case along the workflow (only legal transitions, by the roles allowed)."""
+    photos = [str(p) for p in body.photos]
+    return await _change(
+        request, lambda c: workflow.transition(c, case_id, body.to, actor, body.note, photos), case_id, actor
+    )
+
+
+@router.post("/api/incidents/{case_id}/transfer")
+async def transfer(request: Request, case_id: int, body: TransferIn, actor: DispatcherDep) -> dict[str, Any]:
+    """One-click transfer to another department or grid (转办)."""
+    return await _change(
+        request, lambda c: workflow.transfer(c, case_id, body.unit, actor, body.note), case_id, actor
+    )
+
+
+@router.post("/api/incidents/{case_id}/merge")
+async def merge(request: Request, case_id: int, body: MergeIn, actor: DispatcherDep) -> dict[str, Any]:
+    """Merge a duplicate into the case it repeats; its reporters are kept there. Answers that case."""
+    return await _change(
+        request, lambda c: workflow.merge(c, case_id, body.into, actor, body.note), body.into, actor
+    )
+
+
 @router.post("/api/incidents/{case_id}/evaluation")
 async def evaluation(
     request: Request, case_id: int, body: EvaluationIn, actor: DispatcherDep
 ) -> dict[str, Any]:
     """The reporter's satisfaction with a closed case (回访)."""
-
-    def work(conn: Any) -> dict[str, Any]:
-        workflow.evaluate(conn, case_id, body.satisfied, actor, body.note)
-        return incident_queries.get(conn, case_id, actor)
-
-    return jsonable_encoder(await _in_transaction(request, work))
+    return await _change(
+        request, lambda c: workflow.evaluate(c, case_id, body.satisfied, actor, body.note), case_id, actor
+    )
 
 
 @router.get("/api/categories")
