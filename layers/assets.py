@@ -143,6 +143,15 @@ def nearest_of_each_kind(conn: Connection, lon: float, lat: float, radius_m: flo
     return sorted(found, key=lambda r: r["distance_m"])
 
 
+def count_by_kind(conn: Connection, area_code: str) -> dict[str, int]:
+    """How many assets of each kind lie in an area (by their micro-grid's code prefix)."""
+    rows = conn.execute(
+        text("SELECT kind, count(*) FROM assets WHERE micro_grid LIKE :p GROUP BY kind ORDER BY kind"),
+        {"p": area_code + "%"},
+    )
+    return {kind: int(n) for kind, n in rows}
+
+
 _FEATURE_COLUMNS = (
     "id, subclass, name, micro_grid, attributes, ST_AsGeoJSON(coalesce(site, point), 7) AS geojson"
 )

@@ -142,6 +142,15 @@ def _where(filters: Filters) -> tuple[str, dict[str, Any]]:
     return " AND ".join(f"({w})" for w in where), params
 
 
+def open_by_category(conn: Connection, area_code: str) -> dict[str, int]:
+    """Open cases in an area (any level) by category."""
+    clause, params = _where(Filters(area=area_code, status=list(OPEN)))
+    rows = conn.execute(
+        text(f"SELECT i.category, count(*) FROM incidents i WHERE {clause} GROUP BY 1 ORDER BY 1"), params
+    )
+    return {category: int(n) for category, n in rows}
+
+
 def listing(
     conn: Connection, filters: Filters, *, limit: int, offset: int, sort: str = "-received_at"
 ) -> tuple[list[dict[str, Any]], int]:

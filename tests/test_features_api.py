@@ -102,6 +102,10 @@ def test_area_with_chain_children_and_figures(client: TestClient) -> None:
     grid_codes = [c["code"] for c in community["children"]]
     assert grid_codes and all(c.startswith("370203020009") and len(c) == 15 for c in grid_codes)
     assert community["figures"]["households"] > 0 and community["figures"]["area_m2"] > 10_000
+    district = client.get("/api/areas/370203", params={"geometry": "false"}).json()["figures"]
+    assert district["assets"]["manhole_cover"] > 28_000 and district["assets"]["camera"] == 320
+    assert sum(district["open_incidents"].values()) > 0
+    assert community["figures"]["assets"]["manhole_cover"] < district["assets"]["manhole_cover"]
     grid = client.get(f"/api/areas/{grid_codes[0]}", params={"geometry": "false"}).json()
     assert grid["grid_worker"]["name"] and grid["geometry"] is None
     assert "phone" not in str(grid)

@@ -439,3 +439,50 @@ def test_locate_lists_open_cases_nearby_of_the_same_kind(client: TestClient) -> 
     assert found[case["id"]] == pytest.approx(11.1, abs=0.2)  # 0.0001° of latitude
     other = client.get("/api/locate", params={"lon": 120.3655, "lat": 36.0872, "category": "E0302"}).json()
     assert case["id"] not in {i["id"] for i in other["nearby_incidents"]}
+
+
+def test_overdue_turns_amber_then_red_and_escalates(client: TestClient, engine: Engine) -> None:
+    case = client.post("/api/incidents", json=_report(category="E0102", lon=120.36, lat=36.09)).json()
+    assert case["overdue"] is None and case["escalated_to"] is None
+    url = f"/api/incidents/{case['id']}"
+    for hours_ago, level, escalated in ((3.5, "amber", None), (5, "red", "community"), (9, "red", "street")):
+        with engine.begin() as conn:  # E0102: 4 natural hours; warn at 3.2 h, escalate at 8 h
+            conn.execute(
+                text(
+                    "UPDATE incidents SET received_at = now() - make_interval(secs => :h * 3600), "
+                    "warn_at = now() - make_interval(secs => (:h - 3.2) * 3600), "
+                    "deadline = now() - make_interval(secs => (:h - 4) * 3600), "
+                    "escalate_at = now() - make_interval(secs => (:h - 8) * 3600) WHERE id = :i"
+                ),
+                {"h": hours_ago, "i": case["id"]},
+            )
+        got = client.get(url).json()
+        assert (got["overdue"], got["escalated_to"]) == (level, escalated)
+    overdue = client.get(
+        "/api/incidents", params={"overdue": "true", "category": "E0102", "limit": 1000}
+    ).json()
+    assert case["id"] in {i["id"] for i in overdue["incidents"]}
+
+
+def test_categories_are_data_an_admin_edits(client: TestClient, accounts: dict[str, Any]) -> None:
+    listed = client.get("/api/categories").json()
+    assert len(listed["departments"]) == 55 and {c["code"] for c in listed["categories"]} >= {
+        "C0100",
+        "E0510",
+    }
+    change = {"deadline_hours": 3, "department": "D01"}
+    assert client.patch("/api/categories/E0401", json=change, headers=accounts["disp1"]).status_code == 403
+    assert (
+        client.patch(
+            "/api/categories/E0401", json={"department": "X1"}, headers=accounts["admin1"]
+        ).status_code
+        == 400
+    )
+    edited = client.patch("/api/categories/E0401", json=change, headers=accounts["admin1"]).json()
+    assert (edited["deadline_hours"], edited["department"]) == (3.0, "D01")
+    case = client.post("/api/incidents", json=_report(category="E0401", lon=120.36, lat=36.09)).json()
+    assert datetime.fromisoformat(case["deadline"]) - datetime.fromisoformat(
+        case["received_at"]
+    ) == timedelta(hours=3)
+    client.patch("/api/categories/E0401", json={"deadline_hours": 2}, headers=accounts["admin1"])
+    assert client.patch("/api/categories/E9999", json=change, headers=accounts["admin1"]).status_code == 404

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from api.deps import ReadConnDep
-from layers import areas
+from layers import areas, assets, incident_queries
 
 router = APIRouter(prefix="/api/areas", tags=["areas"])
 
@@ -37,6 +37,8 @@ def area(
             "households": row["households"],
             "population": row["population"],
             "children": len(kids),
+            "assets": assets.count_by_kind(conn, code),
+            "open_incidents": incident_queries.open_by_category(conn, code),
         },
         "grid_worker": {"name": row["worker_name"]} if row["worker_name"] else None,
         "party_branch": row["party_branch"],
