@@ -58,6 +58,7 @@ def issue(user: users.User, settings: Settings, key: str) -> dict[str, object]:
         "token_type": "bearer",
         "expires_in": settings.token_minutes * 60,
         "role": user.role,
+        "user": user.name,
     }
 
 

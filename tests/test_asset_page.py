@@ -80,3 +80,38 @@ def test_label_sheet_has_a_label_for_every_cover_of_the_grid(live_server: str, c
     assert all(asset_id in html.text for asset_id in in_grid)
     assert html.text.count("<svg") == len(in_grid)
     assert httpx.get(f"{live_server}/a/labels/370203020").status_code == 400
+
+
+def test_field_staff_sign_in_and_record_an_inspection_on_a_phone(
+    browser: Any, live_server: str, accounts: dict[str, Any], artifacts: Path
+) -> None:
+    from tests.conftest import PASSWORD
+
+    cover = "3702030101000007"
+    page = browser.new_page(viewport={"width": 360, "height": 740}, is_mobile=True)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{live_server}/a/{cover}", wait_until="networkidle")
+    page.wait_for_selector("#record[data-ready='true']")
+    assert page.locator("#inspect").is_hidden() and page.locator("#signin").is_visible()
+    page.fill("#signin input[name=username]", "field1")
+    page.fill("#signin input[name=password]", "wrong password!")
+    page.click("#signin button")
+    page.wait_for_selector("#record-message:has-text('wrong')")
+    page.fill("#signin input[name=password]", PASSWORD)
+    page.click("#signin button")
+    page.wait_for_selector("#inspect:not([hidden])")
+    assert "field1" in page.locator("#who").inner_text()
+    page.check("#inspect input[value=defect]")
+    page.select_option("#inspect select[name=defect]", "gap")
+    page.check("#inspect input[name=open_incident]")
+    page.fill("#inspect textarea[name=note]", "盖框松动")
+    with page.expect_navigation():
+        page.click("#inspect button")
+    page.wait_for_selector("body[data-map-ready='true']")
+    assert "盖框间隙" in page.locator("section:has(h2:has-text('Inspections'))").inner_text()
+    assert "窨井盖破损或丢失" in page.locator("section:has(h2:has-text('Incidents'))").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(artifacts / "asset_page_inspection_phone.png"), full_page=True)
+    assert errors == []
+    page.close()

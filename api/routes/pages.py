@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
 
 from api.deps import run_read
-from api.routes.assets import asset_feature
+from api.routes.assets import asset_feature, incident_summaries
 from api.routes.locate import get_index
 from geo.crs import from_wgs84
 from geo.errors import InvalidInput, NotFound
@@ -91,6 +91,7 @@ def _page_data(
         micro = json.loads(area["geojson"])
     near = [r for r in assets.nearest(conn, row["lon"], row["lat"], k=9, radius_m=200) if r["id"] != asset_id]
     row["inspections"] = inspections.history(conn, asset_id, limit=20)
+    row["incidents"] = incident_summaries(conn, asset_id)
     return row, micro, near[:8]
 
 
@@ -188,6 +189,11 @@ async def asset_page(request: Request, asset_id: str) -> HTMLResponse:
             }
             for i in row["inspections"]
         ],
+        "incidents": [
+            {**c, "when": c["received_at"].astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")}
+            for c in row["incidents"]
+        ],
+        "defects": [(code, label) for code, (label, _) in DEFECTS.items()],
         "nearby": near,
         "lat_text": f"{row['lat']:.6f}",
         "lon_text": f"{row['lon']:.6f}",
