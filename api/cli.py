@@ -242,31 +242,38 @@ def layers_generations() -> None:
 
 @app.command("import")
 def import_(
-    collection: str = typer.Argument(..., help="streets, communities, grids or micro_grids"),
-    file: Path = typer.Argument(..., help="GeoJSON, GeoPackage, zipped Shapefile or CSV (WKT)"),
+    collection: str = typer.Argument(
+        ..., help="streets, communities, grids, micro_grids, or assets: manhole_covers, parking, cameras"
+    ),
+    file: Path = typer.Argument(..., help="GeoJSON, GeoPackage, zipped Shapefile or CSV (WKT, or lon,lat)"),
     crs: str = typer.Option(None, help="CRS of the file when it does not declare one (default WGS84)."),
     generation: int = typer.Option(None, help="Draft generation to import into (default: a new one)."),
     code_field: str = typer.Option(None, help="Field holding the area code."),
     name_field: str = typer.Option(None, help="Field holding the name."),
     parent_field: str = typer.Option(None, help="Field holding the parent's code (checked)."),
     make_valid: bool = typer.Option(False, help="Repair invalid polygons and say what was repaired."),
+    id_field: str = typer.Option(None, help="Assets: the field holding the 16-digit component ID."),
 ) -> None:
-    """Import a layer into a draft generation: all rows or none; every problem listed."""
+    """Import a layer: grids into a draft generation, assets added; all rows or none; every problem listed."""
+    from layers.asset_io import COLLECTIONS, import_assets
     from layers.io import ImportProblems, import_layer
 
     try:
         with _engine().begin() as conn:
-            result = import_layer(
-                conn,
-                collection,
-                file,
-                crs=crs,
-                generation=generation,
-                code_field=code_field,
-                name_field=name_field,
-                parent_field=parent_field,
-                make_valid=make_valid,
-            )
+            if collection in COLLECTIONS:
+                added = import_assets(conn, collection, file, crs=crs, id_field=id_field)
+            else:
+                result = import_layer(
+                    conn,
+                    collection,
+                    file,
+                    crs=crs,
+                    generation=generation,
+                    code_field=code_field,
+                    name_field=name_field,
+                    parent_field=parent_field,
+                    make_valid=make_valid,
+                )
     except ImportProblems as exc:
         for problem in exc.problems:
             typer.echo(f"  {problem}", err=True)
@@ -274,6 +281,11 @@ def import_(
             f"wangge: {file.name} was not imported: {len(exc.problems)} problem(s); nothing written", err=True
         )
         raise typer.Exit(1) from None
+    if collection in COLLECTIONS:
+        typer.echo(
+            f"wangge: imported {added.count:,} {collection} from {file.name} ({added.crs}), all located"
+        )
+        return
     for note in result.notes:
         typer.echo(f"  {note}")
     typer.echo(
@@ -285,19 +297,25 @@ def import_(
 
 @app.command("export")
 def export(
-    collection: str = typer.Argument(..., help="streets, communities, grids or micro_grids"),
+    collection: str = typer.Argument(
+        ..., help="streets, communities, grids, micro_grids, manhole_covers, parking or cameras"
+    ),
     file: Path = typer.Argument(..., help="Output: .geojson, .gpkg, .zip (Shapefile) or .csv (WKT)"),
     crs: str = typer.Option(None, help="CRS of the output (default WGS84)."),
     generation: int = typer.Option(None, help="Generation to export (default: the active one)."),
     include_personal: bool = typer.Option(False, help="Include grid workers' phone numbers."),
 ) -> None:
     """Export a layer in any supported format and CRS."""
+    from layers.asset_io import COLLECTIONS, export_assets
     from layers.io import export_layer
 
     with _engine().connect() as conn:
-        count = export_layer(
-            conn, collection, file, crs=crs, generation=generation, include_personal=include_personal
-        )
+        if collection in COLLECTIONS:
+            count = export_assets(conn, collection, file, crs=crs)
+        else:
+            count = export_layer(
+                conn, collection, file, crs=crs, generation=generation, include_personal=include_personal
+            )
     typer.echo(f"wangge: exported {count:,} {collection} to {file}")
 
 

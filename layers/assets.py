@@ -153,7 +153,7 @@ def count_by_kind(conn: Connection, area_code: str) -> dict[str, int]:
 
 
 _FEATURE_COLUMNS = (
-    "id, subclass, name, micro_grid, attributes, ST_AsGeoJSON(coalesce(site, point), 7) AS geojson"
+    "id, subclass, name, micro_grid, attributes, ST_AsGeoJSON(coalesce(site, point), :digits) AS geojson"
 )
 
 
@@ -166,10 +166,13 @@ def query_features(
     status: str | None,
     limit: int,
     offset: int,
+    digits: int = 7,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Assets of a kind as (feature rows with attributes flattened, number matched), ordered by ID."""
+    """Assets of a kind as (feature rows with attributes flattened, number matched), ordered by ID.
+
+    Coordinates carry ``digits`` decimals: 7 (~1 cm) for the API, 15 for a lossless export."""
     where = ["kind = :kind"]
-    params: dict[str, Any] = {"kind": kind, "limit": limit, "offset": offset}
+    params: dict[str, Any] = {"kind": kind, "limit": limit, "offset": offset, "digits": digits}
     if bbox is not None:
         # && uses float4 boxes (a few metres loose); ST_Intersects makes it exact
         where.append("point && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)")
@@ -194,7 +197,7 @@ def feature_row(conn: Connection, kind: str, asset_id: str) -> dict[str, Any]:
     row = (
         conn.execute(
             text(f"SELECT {_FEATURE_COLUMNS} FROM assets WHERE id = :id AND kind = :kind"),
-            {"id": asset_id, "kind": kind},
+            {"id": asset_id, "kind": kind, "digits": 7},
         )
         .mappings()
         .first()

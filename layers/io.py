@@ -1,4 +1,4 @@
-"""Import and export of the grid layers: GeoJSON, GeoPackage, zipped Shapefile, CSV.
+"""Reading and writing layer files (GeoJSON, GeoPackage, zipped Shapefile, CSV); the grid layers.
 
 Reading goes through pyogrio (GDAL). What GDAL does not decide for us is decided
 here, explicitly and never by guessing coordinates: the text encoding of a
@@ -48,6 +48,7 @@ CODE_FIELDS = ("code", "CODE", "Code", "编码", "代码", "网格编码", "bm",
 NAME_FIELDS = ("name", "NAME", "Name", "名称", "网格名称", "mc", "MC")
 PARENT_FIELDS = ("parent_code", "parent", "PARENT", "上级编码")
 WKT_FIELDS = ("wkt", "WKT", "geometry", "geom", "the_geom")
+LONLAT_FIELDS = (("lon", "lat"), ("lng", "lat"), ("longitude", "latitude"), ("x", "y"), ("经度", "纬度"))
 OPTIONAL = ("households", "population", "worker_name", "worker_phone", "party_branch")
 # Shapefile field names stop at 10 characters: the short names used on export, accepted on import.
 SHAPEFILE_NAMES = {
@@ -56,6 +57,25 @@ SHAPEFILE_NAMES = {
     "worker_phone": "phone",
     "party_branch": "branch",
 }
+
+
+def short_names(fields: Sequence[str]) -> dict[str, str]:
+    """Unique Shapefile field names (≤ 10 characters) for ``fields``, deterministic so that an
+    import can undo them; only the names that change are listed.
+
+    >>> short_names(["entrance_lon", "entrance_lat", "status"])
+    {'entrance_lon': 'entrance_l', 'entrance_lat': 'entranc_01'}
+    """
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in fields:
+        short, n = SHAPEFILE_NAMES.get(name) or name[:10], 1
+        while short in taken:
+            short, n = f"{name[:7]}_{n:02d}", n + 1
+        taken.add(short)
+        if short != name:
+            names[name] = short
+    return names
 
 
 class ImportProblems(InvalidInput):
@@ -150,7 +170,7 @@ def _open_zip(path: Path) -> tuple[str, str]:
     return f"/vsizip/{path}/{shps[0]}", encoding
 
 
-def _read_text(path: Path) -> str:
+def _readcell_text(path: Path) -> str:
     raw = path.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -161,14 +181,21 @@ def _read_text(path: Path) -> str:
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray, None]:
-    rows = list(csv.DictReader(io.StringIO(_read_text(path))))
+    rows = list(csv.DictReader(io.StringIO(_readcell_text(path))))
     if not rows:
         raise InvalidInput(f"{path.name} has no rows", field="file")
     frame = pd.DataFrame(rows)
     column = next((c for c in WKT_FIELDS if c in frame.columns), None)
+    lonlat = next(((x, y) for x, y in LONLAT_FIELDS if x in frame.columns and y in frame.columns), None)
+    if column is None and lonlat is not None:  # a point layer (assets) may come as two columns
+        x, y = (pd.to_numeric(frame.pop(c), errors="coerce").to_numpy() for c in lonlat)
+        geoms = np.array(
+            [None if np.isnan(a) or np.isnan(b) else shapely.Point(a, b) for a, b in zip(x, y, strict=True)]
+        )
+        return frame, geoms, None
     if column is None:
         raise InvalidInput(
-            f"{path.name} needs a WKT column ({', '.join(WKT_FIELDS[:3])}) with the polygons; "
+            f"{path.name} needs a WKT column ({', '.join(WKT_FIELDS[:3])}) or lon,lat columns; "
             f"it has {', '.join(frame.columns)}",
             field="file",
         )
@@ -181,7 +208,7 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray, None]:
     return frame, geoms, None
 
 
-def _read_file(path: Path) -> tuple[pd.DataFrame, np.ndarray, CRS | None]:
+def read_file(path: Path) -> tuple[pd.DataFrame, np.ndarray, CRS | None]:
     """Attributes, geometries (shapely) and the declared CRS of a layer file."""
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
@@ -241,7 +268,7 @@ def resolve_crs(declared: CRS | None, given: str | None) -> str:
     return declared_name or "EPSG:4326"
 
 
-def _field(
+def find_field(
     frame: pd.DataFrame, explicit: str | None, candidates: Sequence[str], what: str, required: bool
 ) -> str | None:
     if explicit is not None:
@@ -261,7 +288,7 @@ def _field(
     return found
 
 
-def _text(value: Any) -> str | None:
+def cell_text(value: Any) -> str | None:
     """A cell as text: None for blanks, integers without a trailing ``.0`` (numeric .dbf codes)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
@@ -269,6 +296,19 @@ def _text(value: Any) -> str | None:
         return str(int(value))
     text = str(value).strip()
     return text or None
+
+
+def in_wgs84(geom: Any, crs: str) -> tuple[Any, str | None]:
+    """A geometry read in ``crs``, converted to WGS84; or a problem when its coordinates cannot be
+    in that CRS or fall outside China (the usual sign of a wrong CRS)."""
+    coords = shapely.get_coordinates(geom)
+    try:
+        lon, lat = to_wgs84(coords[:, 0], coords[:, 1], crs)
+    except InvalidInput as exc:
+        return None, f"{exc.message} when read as {crs}: is that CRS right?"
+    if np.any((lon < 72.004) | (lon > 137.8347) | (lat < 0.8293) | (lat > 55.8271)):
+        return None, f"lies outside China when read as {crs}: is that CRS right?"
+    return shapely.set_coordinates(geom, np.column_stack([lon, lat])), None
 
 
 def _geometry(geom: Any, crs: str, make_valid: bool) -> tuple[MultiPolygon | None, str | None, str | None]:
@@ -281,14 +321,9 @@ def _geometry(geom: Any, crs: str, make_valid: bool) -> tuple[MultiPolygon | Non
         return None, "has 3D coordinates (Z); export it in 2D", None
     if not isinstance(geom, (Polygon, MultiPolygon)):
         return None, f"is a {geom.geom_type}; grid layers need polygons", None
-    coords = shapely.get_coordinates(geom)
-    try:
-        lon, lat = to_wgs84(coords[:, 0], coords[:, 1], crs)
-    except InvalidInput as exc:
-        return None, f"{exc.message} when read as {crs}: is that CRS right?", None
-    if np.any((lon < 72.004) | (lon > 137.8347) | (lat < 0.8293) | (lat > 55.8271)):
-        return None, f"lies outside China when read as {crs}: is that CRS right?", None
-    geom = shapely.set_coordinates(geom, np.column_stack([lon, lat]))
+    geom, problem = in_wgs84(geom, crs)
+    if problem is not None:
+        return None, problem, None
     note = None
     if not shapely.is_valid(geom):
         reason = shapely.is_valid_reason(geom)
@@ -318,7 +353,7 @@ def read_layer(
     """Read a file of ``level`` areas into WGS84 records, or raise with every bad row listed."""
     if not path.is_file():
         raise InvalidInput(f"no such file: {path}", field="file")
-    frame, geoms, declared = _read_file(path)
+    frame, geoms, declared = read_file(path)
     frame = frame.rename(
         columns={
             short: full
@@ -327,16 +362,16 @@ def read_layer(
         }
     )
     used_crs = resolve_crs(declared, crs)
-    code_col = _field(frame, code_field, CODE_FIELDS, "code", required=True)
-    name_col = _field(frame, name_field, NAME_FIELDS, "name", required=False)
-    parent_col = _field(frame, parent_field, PARENT_FIELDS, "parent", required=False)
+    code_col = find_field(frame, code_field, CODE_FIELDS, "code", required=True)
+    name_col = find_field(frame, name_field, NAME_FIELDS, "name", required=False)
+    parent_col = find_field(frame, parent_field, PARENT_FIELDS, "parent", required=False)
     length = CODE_LENGTH[level]
     problems: list[Problem] = []
     notes: list[str] = []
     records: list[AreaRecord] = []
     seen: dict[str, int] = {}
     for i, (row, geom) in enumerate(zip(frame.to_dict("records"), geoms, strict=True), start=1):
-        code = _text(row.get(code_col))
+        code = cell_text(row.get(code_col))
         if code is None or not code.isdigit() or len(code) != length:
             problems.append(Problem(code, f"code {code!r} is not a {length}-digit {level} code", row=i))
             continue
@@ -345,7 +380,7 @@ def read_layer(
             continue
         seen[code] = i
         parent = code[:-3] if level != "district" else None
-        given_parent = _text(row.get(parent_col)) if parent_col else None
+        given_parent = cell_text(row.get(parent_col)) if parent_col else None
         if given_parent is not None and given_parent != parent:
             problems.append(
                 Problem(code, f"parent {given_parent} does not match the code's prefix {parent}", row=i)
@@ -357,14 +392,14 @@ def read_layer(
             continue
         if note:
             notes.append(f"row {i} ({code}): {note}")
-        extra = {k: _text(row.get(k)) for k in OPTIONAL if k in frame.columns}
+        extra = {k: cell_text(row.get(k)) for k in OPTIONAL if k in frame.columns}
         for k in ("households", "population"):
             if extra.get(k) is not None:
                 try:
                     extra[k] = int(float(str(extra[k])))
                 except ValueError:
                     problems.append(Problem(code, f"{k} {extra[k]!r} is not a number", row=i))
-        name = _text(row.get(name_col)) if name_col else None
+        name = cell_text(row.get(name_col)) if name_col else None
         records.append(
             AreaRecord(code, level, name or code, parent, multi, properties={"source": path.name}, **extra)
         )
@@ -468,8 +503,6 @@ def export_layer(
     include_personal: bool = False,
 ) -> int:
     """Write a collection to ``path`` (format from its suffix) in ``crs``; returns the count."""
-    import geopandas as gpd
-
     level = areas.collection_level(collection)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
@@ -478,6 +511,16 @@ def export_layer(
     gen = areas.require_active(conn) if generation is None else generation
     columns = [*areas.PUBLIC_COLUMNS, *(("worker_phone",) if include_personal else ())]
     rows = areas.all_features(conn, level=level, generation=gen, columns=columns)
+    return write_rows(rows, path, out_crs)
+
+
+def write_rows(
+    rows: list[dict[str, Any]], path: Path, out_crs: str, shapefile_names: dict[str, str] = SHAPEFILE_NAMES
+) -> int:
+    """Write feature rows (properties + a ``geojson`` geometry in WGS84) in ``out_crs``, format by suffix."""
+    import geopandas as gpd
+
+    suffix = path.suffix.lower()
     geoms = shapely.from_geojson([r.pop("geojson") for r in rows]) if rows else np.array([], dtype=object)
     if len(geoms):
         geoms = shapely.transform(geoms, lambda c: np.column_stack(from_wgs84(c[:, 0], c[:, 1], out_crs)))
@@ -488,18 +531,18 @@ def export_layer(
             path, index=False
         )
     elif suffix == ".zip":
-        _write_zipped_shapefile(frame, path)
+        write_zipped_shapefile(frame, path, shapefile_names)
     else:
         frame.to_file(path, driver=FORMATS[suffix], engine="pyogrio")
     return len(rows)
 
 
-def _write_zipped_shapefile(frame: Any, path: Path) -> None:
+def write_zipped_shapefile(frame: Any, path: Path, names: dict[str, str]) -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         shp = Path(tmp) / f"{path.stem}.shp"
-        frame = frame.rename(columns=SHAPEFILE_NAMES)
+        frame = frame.rename(columns=names)
         frame.to_file(shp, driver="ESRI Shapefile", engine="pyogrio", encoding="UTF-8")
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
             for part in sorted(Path(tmp).iterdir()):

@@ -1,0 +1,111 @@
+"""Asset import/export through the layers' file path: round trips, CRSs, encodings, bad rows."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, text
+
+from geo.crs import from_wgs84
+from layers import asset_io
+from layers.io import ImportProblems
+
+COVER = {
+    "material": "ductile_iron", "shape": "round", "size_mm": "700", "load_class": "D400",
+    "setting": "carriageway", "owner": "供水单位", "maintainer": "供水单位", "status": "normal",
+}  # fmt: skip
+INSIDE = (120.3725, 36.0935)
+
+
+def _csv(path: Path, rows: list[dict[str, object]], encoding: str = "utf-8") -> Path:
+    with path.open("w", newline="", encoding=encoding) as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_covers_from_a_gbk_csv_in_gcj02_are_added_and_located(
+    conn: Connection, demo: int, tmp_path: Path
+) -> None:
+    x, y = (float(v) for v in from_wgs84(INSIDE[0], INSIDE[1], "gcj02"))
+    rows = [
+        {"id": f"37020301019{i:05d}", "lon": x + (i - 1) * 1e-4, "lat": y, "名称": "", **COVER}
+        for i in range(1, 4)
+    ]
+    path = _csv(tmp_path / "covers.csv", rows, encoding="gb18030")
+    result = asset_io.import_assets(conn, "manhole_covers", path, crs="gcj02")
+    assert (result.count, result.crs) == (3, "gcj02")
+    stored = conn.execute(
+        text(
+            "SELECT id, ST_X(point), ST_Y(point), micro_grid, attributes->>'owner', "
+            "(SELECT min(code) FROM areas a WHERE a.generation = s.generation AND a.level = 'micro_grid' "
+            " AND ST_Covers(a.geom, s.point)) FROM assets s WHERE id LIKE '37020301019%' ORDER BY id"
+        )
+    ).all()
+    assert [r[0] for r in stored] == [r["id"] for r in rows]
+    assert stored[0][1] == pytest.approx(INSIDE[0], abs=1e-7) and stored[0][2] == pytest.approx(
+        INSIDE[1], abs=1e-7
+    )
+    assert all(r[3] is not None and r[3] == r[5] and r[4] == "供水单位" for r in stored)
+
+
+def test_bad_rows_are_all_listed_and_nothing_is_written(conn: Connection, demo: int, tmp_path: Path) -> None:
+    lon, lat = INSIDE
+    rows = [
+        {"id": "3702030101900001", "lon": lon, "lat": lat, **COVER},  # good
+        {"id": "37020301019", "lon": lon, "lat": lat, **COVER},  # malformed
+        {"id": "3702030101900001", "lon": lon, "lat": lat, **COVER},  # duplicate in the file
+        {"id": "3702030102000123", "lon": lon, "lat": lat, **COVER},  # exists already
+        {"id": "3702030201900001", "lon": lon, "lat": lat, **COVER},  # a car park's ID
+        {"id": "3702030101900002", "lon": lon, "lat": lat, **COVER, "material": "wood"},
+        {"id": "3702030101900003", "lon": 121.0, "lat": 37.5, **COVER},  # outside the district
+        {"id": "3702030101900004", "lon": "", "lat": "", **COVER},
+    ]
+    path = _csv(tmp_path / "bad.csv", rows)
+    before = conn.execute(text("SELECT count(*) FROM assets")).scalar_one()
+    with pytest.raises(ImportProblems) as caught:
+        asset_io.import_assets(conn, "manhole_covers", path)
+    listed = [str(p) for p in caught.value.problems]
+    assert len(listed) == 5, listed  # rows 2, 3, 5, 6, 8: read problems come first, all at once
+    assert any("row 2" in p and "16 digits" in p for p in listed) and any("duplicate" in p for p in listed)
+    assert any("material" in p for p in listed) and any("no geometry" in p for p in listed)
+    assert any("parking" in p for p in listed)
+    del rows[1:3], rows[2:4], rows[-1]  # leave the good row, the existing ID and the outside one
+    with pytest.raises(ImportProblems, match="exists already"), conn.begin_nested():
+        asset_io.import_assets(conn, "manhole_covers", _csv(tmp_path / "b2.csv", rows))
+    with pytest.raises(ImportProblems, match="outside every micro-grid"), conn.begin_nested():
+        asset_io.import_assets(conn, "manhole_covers", _csv(tmp_path / "b3.csv", [rows[0], rows[2]]))
+    assert conn.execute(text("SELECT count(*) FROM assets")).scalar_one() == before
+
+
+@pytest.mark.parametrize(("suffix", "crs"), [(".gpkg", "EPSG:4549"), (".zip", "gcj02"), (".geojson", None)])
+def test_car_parks_round_trip(
+    conn: Connection, demo: int, tmp_path: Path, suffix: str, crs: str | None
+) -> None:
+    query = text(
+        "SELECT id, name, attributes, ST_X(point), ST_Y(point), ST_Area(site::geography) "
+        "FROM assets WHERE kind = 'parking' ORDER BY id"
+    )
+    before = conn.execute(query).all()
+    path = tmp_path / f"parking{suffix}"
+    assert asset_io.export_assets(conn, "parking", path, crs=crs) == len(before) >= 45
+    conn.execute(text("DELETE FROM assets WHERE kind = 'parking'"))
+    result = asset_io.import_assets(conn, "parking", path, crs="gcj02" if crs == "gcj02" else None)
+    after = conn.execute(query).all()
+    assert result.count == len(before)
+    for a, b in zip(before, after, strict=True):
+        assert (a[0], a[1]) == (b[0], b[1]) and a[2] == b[2]
+        assert (b[3], b[4]) == pytest.approx((a[3], a[4]), abs=1e-7)  # the entrance comes back
+        assert b[5] == pytest.approx(a[5], rel=1e-6)
+
+
+def test_ev_spaces_over_spaces_is_refused_naming_the_row(conn: Connection, demo: int, tmp_path: Path) -> None:
+    path = tmp_path / "parks.csv"
+    square = "POLYGON((120.372 36.093, 120.373 36.093, 120.373 36.094, 120.372 36.094, 120.372 36.093))"
+    _csv(path, [{"id": "3702030201900001", "wkt": square, "name": "测试停车场", "status": "operating",
+                 "progress_pct": 100, "structure": "surface", "spaces": 10, "ev_spaces": 20}])  # fmt: skip
+    with pytest.raises(ImportProblems, match=r"row 1.*EV spaces \(20\) exceed spaces \(10\)"):
+        asset_io.import_assets(conn, "parking", path)
