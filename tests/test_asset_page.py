@@ -115,3 +115,16 @@ def test_field_staff_sign_in_and_record_an_inspection_on_a_phone(
     page.screenshot(path=str(artifacts / "asset_page_inspection_phone.png"), full_page=True)
     assert errors == []
     page.close()
+
+
+def test_label_sheet_prints_to_pdf(live_server: str, artifacts: Path) -> None:
+    from pypdf import PdfReader
+
+    grid = httpx.get(f"{live_server}/api/assets/{ASSET}").json()["properties"]["micro_grid"][:15]
+    got = httpx.get(f"{live_server}/a/labels/{grid}.pdf", timeout=120)
+    assert got.status_code == 200 and got.headers["content-type"] == "application/pdf"
+    (artifacts / "label_sheet.pdf").write_bytes(got.content)
+    reader = PdfReader(io.BytesIO(got.content))
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert ASSET in text and len(reader.pages) >= 1
+    assert httpx.get(f"{live_server}/a/labels/370203.pdf").status_code == 400

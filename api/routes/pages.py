@@ -13,11 +13,13 @@ from typing import Any
 
 import segno
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
 
 from api.deps import run_read
+from api.printing import html_to_pdf
 from api.routes.assets import asset_feature, incident_summaries
 from api.routes.locate import get_index
 from geo.crs import from_wgs84
@@ -127,9 +129,21 @@ def _grid_covers(conn: Any, grid_code: str) -> tuple[dict[str, Any], list[dict[s
     return grid, [dict(r) for r in rows]
 
 
+@router.get("/a/labels/{grid_code}.pdf", responses={200: {"content": {"application/pdf": {}}}})
+async def label_sheet_pdf(request: Request, grid_code: str) -> Response:
+    """The label sheet of a grid as a PDF (A4, printed by headless Chromium on the server)."""
+    sheet = await label_sheet(request, grid_code)
+    pdf = await run_in_threadpool(html_to_pdf, bytes(sheet.body).decode("utf-8"))
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="labels-{grid_code}.pdf"'},
+    )
+
+
 @router.get("/a/labels/{grid_code}", response_class=HTMLResponse)
 async def label_sheet(request: Request, grid_code: str) -> HTMLResponse:
-    """A printable sheet of QR labels for every manhole cover of a grid (print it to PDF from the browser)."""
+    """A printable sheet of QR labels for every manhole cover of a grid (``.pdf`` for the PDF)."""
     if areas.level_of(grid_code, field="grid_code") != "grid":
         raise InvalidInput(f"{grid_code} is not a grid code (15 digits)", field="grid_code")
     grid, covers = await run_read(request, _grid_covers, grid_code)
