@@ -23,7 +23,8 @@ def test_reference_campaign_has_the_real_campaigns_shape(client: TestClient) -> 
 def test_cover_states_follow_the_campaign(conn: Connection, demo: int) -> None:
     not_normal = conn.execute(  # covers other tests inspected (and committed) are left out
         text(
-            "SELECT count(*) FROM assets a WHERE kind = 'manhole_cover' AND attributes->>'status' <> 'normal' "
+            "SELECT count(*) FROM assets a WHERE kind = 'manhole_cover' "
+            "AND attributes->>'status' <> 'normal' "
             "AND NOT EXISTS (SELECT 1 FROM inspections i WHERE i.asset_id = a.id AND i.campaign_id IS NULL)"
         )
     ).scalar()
