@@ -157,6 +157,37 @@ def db_downgrade(
     typer.echo(f"wangge: database migrated down to {revision}")
 
 
+@db_app.command("backup")
+def db_backup(
+    file: Path = typer.Argument(..., help="The backup file to write (pg_dump custom format)."),
+) -> None:
+    """Back up the whole database (layers, assets, cases, accounts) to FILE."""
+    import time
+
+    from api.backup import backup
+
+    start = time.monotonic()
+    size = backup(_settings(), file)
+    typer.echo(f"wangge: backed up to {file} ({size / 1e6:,.1f} MB) in {time.monotonic() - start:.1f} s")
+
+
+@db_app.command("restore")
+def db_restore(
+    file: Path = typer.Argument(..., help="A backup written by `wangge db backup`."),
+    yes: bool = typer.Option(False, "--yes", help="Replace the database's contents without asking."),
+) -> None:
+    """Replace the database's contents with FILE, in one transaction (all or nothing)."""
+    import time
+
+    from api.backup import restore
+
+    if not yes:
+        typer.confirm(f"replace everything in the database with {file}?", abort=True)
+    start = time.monotonic()
+    restore(_settings(), file)
+    typer.echo(f"wangge: restored {file} in {time.monotonic() - start:.1f} s")
+
+
 def _engine():  # type: ignore[no-untyped-def]
     from api.db import make_engine, require_head
 
