@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.auth import secret_key
 from api.db import make_engine
+from api.guard import Guard
 from api.locating import IndexHolder
 from api.routes import (
     addresses,
@@ -66,6 +68,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret = secret_key(settings)
     app.state.index_html = (WEB_DIR / "index.html").read_text(encoding="utf-8")
     errors.install(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-API-Key"],
+        )
+    app.add_middleware(Guard, settings=settings)
     for module in (
         root,
         health,

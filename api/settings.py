@@ -60,6 +60,15 @@ class Settings(BaseSettings):
     response_hours: float = Field(default=24.0, gt=0, description="KPI: responded within this many hours.")
     retention_days: int = Field(default=730, ge=1, description="Anonymise reporters of cases closed before.")
     secret_key: str = Field(default="", description="Signs access tokens; unset = var/secret (generated).")
+    max_body_mb: int = Field(default=100, ge=1, description="Largest request body of any request.")
+    rate_limit_per_min: int = Field(
+        default=1200, ge=0, description="Requests per caller per minute; 0 = off."
+    )
+    cors_origins: list[str] = Field(default=[], description="Origins allowed to call the API from browsers.")
+    public_reads: bool = Field(
+        default=True, description="Layers, cases and analytics readable without sign-in."
+    )
+    public_snap_m: float = Field(default=50.0, ge=0, le=1000, description="Public case locations snapped to.")
     token_minutes: int = Field(default=30, ge=1, le=24 * 60, description="Access token lifetime.")
 
     @field_validator("database_url")

@@ -54,9 +54,11 @@ def test_settings() -> Iterator[Settings]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     if base.embedded:
-        settings = base.model_copy(update={"db_name": name})
+        settings = base.model_copy(update={"db_name": name, "rate_limit_per_min": 0})
     else:
-        settings = base.model_copy(update={"database_url": base.sqlalchemy_url(name)})
+        settings = base.model_copy(
+            update={"database_url": base.sqlalchemy_url(name), "rate_limit_per_min": 0}
+        )
     try:
         yield settings
     finally:
@@ -123,7 +125,12 @@ def live_server(test_settings: Settings, demo: int) -> Iterator[str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DATABASE_URL": test_settings.sqlalchemy_url(), "WANGGE_BASE_URL": base}
+    env = {
+        **os.environ,
+        "DATABASE_URL": test_settings.sqlalchemy_url(),
+        "WANGGE_BASE_URL": base,
+        "WANGGE_RATE_LIMIT_PER_MIN": "0",  # the tests are one caller sending thousands of requests
+    }
     proc = subprocess.Popen(
         [
             sys.executable,

@@ -1,0 +1,129 @@
+"""What every request passes through: a body-size limit, rate limits, security headers, CORS.
+
+Pure ASGI middleware (no per-request task overhead). The rate limit is a token bucket
+per caller — the API key or bearer token when one is given, else the client address —
+kept in each worker's memory: with N workers a caller gets up to N times the rate, the
+usual trade-off of a limiter without shared state (put one in the reverse proxy for a
+hard global limit). Probes, static files and the vendored assets are not limited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections import OrderedDict
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import error_response
+from api.settings import Settings
+
+UNLIMITED = ("/healthz", "/readyz", "/static/", "/vendor/", "/favicon")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: https://*.tianditu.gov.cn https://*.tile.openstreetmap.org "
+    "https://*.is.autonavi.com; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class Buckets:
+    """Token buckets per key: ``rate`` per minute, bursts up to a minute's worth."""
+
+    def __init__(self, per_minute: int, keys: int = 100_000):
+        self.rate = per_minute / 60.0
+        self.capacity = float(per_minute)
+        self.keys = keys
+        self.state: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def take(self, key: str, now: float) -> float:
+        """0 when the request may pass, else the seconds until it may."""
+        tokens, last = self.state.pop(key, (self.capacity, now))
+        tokens = min(self.capacity, tokens + (now - last) * self.rate)
+        wait = 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+        self.state[key] = (tokens - 1 if tokens >= 1 else tokens, now)
+        if len(self.state) > self.keys:
+            self.state.popitem(last=False)  # forget the longest-idle caller
+        return wait
+
+
+class Guard:
+    """Body limit → rate limit → the app, adding security headers to what comes back."""
+
+    def __init__(self, app: ASGIApp, settings: Settings):
+        self.app = app
+        self.limit = settings.max_body_mb * 1024 * 1024
+        self.buckets = Buckets(settings.rate_limit_per_min) if settings.rate_limit_per_min else None
+
+    @staticmethod
+    def _caller(scope: Scope) -> str:
+        headers = dict(scope.get("headers") or [])
+        credential = headers.get(b"authorization") or headers.get(b"x-api-key")
+        if credential:
+            return "k:" + hashlib.sha256(credential).hexdigest()[:24]
+        query = scope.get("query_string", b"")
+        if b"api_key=" in query:
+            return "k:" + hashlib.sha256(query.split(b"api_key=")[1].split(b"&")[0]).hexdigest()[:24]
+        client = scope.get("client") or ("?", 0)
+        return "a:" + str(client[0])
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            message = f"the body is {int(declared):,} bytes; the limit is {self.limit:,}"
+            await error_response(413, "too_large", message, "body")(scope, receive, send)
+            return
+        if self.buckets is not None and not path.startswith(UNLIMITED):
+            wait = self.buckets.take(self._caller(scope), time.monotonic())
+            if wait > 0:
+                retry = {"Retry-After": str(max(1, math.ceil(wait)))}
+                answer = error_response(429, "rate_limited", "too many requests; slow down", headers=retry)
+                await answer(scope, receive, send)
+                return
+        if not declared and scope["method"] in ("POST", "PUT", "PATCH"):
+            buffered = await self._buffered(receive)  # a chunked body: read it whole, within the limit
+            if buffered is None:
+                message = f"the body exceeds the limit of {self.limit:,} bytes"
+                await error_response(413, "too_large", message, "body")(scope, receive, send)
+                return
+            receive = buffered
+
+        async def secured_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = list(HEADERS)
+                content_type = dict(message.get("headers") or []).get(b"content-type", b"")
+                if content_type.startswith(b"text/html"):
+                    extra.append((b"content-security-policy", CSP.encode()))
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, secured_send)
+
+    async def _buffered(self, receive: Receive) -> Receive | None:
+        """The body's messages replayed (None when it is over the limit)."""
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            size += len(message.get("body", b""))
+            if size > self.limit:
+                return None
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        return replay
