@@ -20,6 +20,7 @@ from api.routes import (
     addresses,
     areas,
     assets,
+    audit,
     campaigns,
     features,
     health,
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tokens,
         stats,
         open311,
+        audit,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

@@ -17,11 +17,12 @@ from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 
 from api.settings import Settings
 from geo.errors import Forbidden, Unauthorized
 from layers import users
-from layers.incidents import PUBLIC, Actor
+from layers.actors import PUBLIC, Actor
 
 ALGORITHM = "HS256"
 
@@ -92,6 +93,20 @@ def get_actor(request: Request) -> Actor:
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+async def require_reader(request: Request) -> None:
+    """Reads are public unless ``WANGGE_PUBLIC_READS=false``; then they need a signed-in staff role.
+
+    Async and free when reads are public: the hot read paths (locate) pay nothing for it."""
+    if request.app.state.settings.public_reads:
+        return
+    actor = await run_in_threadpool(get_actor, request)
+    if actor is PUBLIC:
+        raise Unauthorized("sign in to read: this platform's data is not public (WANGGE_PUBLIC_READS=false)")
+
+
+READERS = [Depends(require_reader)]
 
 
 def require(*roles: str) -> Any:

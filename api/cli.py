@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from api.settings import Settings, redact
 from geo.errors import WanggeError
+from layers.actors import Actor
 from layers.models import PLURAL
 
 app = typer.Typer(
@@ -32,6 +33,9 @@ users_app = typer.Typer(help="Accounts: users, roles, API keys.", no_args_is_hel
 app.add_typer(users_app, name="users")
 incidents_app = typer.Typer(help="Cases: maintenance jobs.", no_args_is_help=True)
 app.add_typer(incidents_app, name="incidents")
+
+
+CLI = Actor("cli", "admin")  # who the command line acts as, in the audit log
 
 
 def _settings() -> Settings:
@@ -419,7 +423,7 @@ def users_add(
     """Add a user; the password is asked for (or read from WANGGE_NEW_PASSWORD)."""
     import os
 
-    from layers import users
+    from layers import audit, users
 
     password = None
     if not machine:
@@ -428,6 +432,7 @@ def users_add(
         )
     with _engine().begin() as conn:
         users.add(conn, name, role, password, unit)
+        audit.record(conn, CLI, "user.add", f"user:{name}", role=role, unit=unit)
     typer.echo(f"wangge: added {role} {name}" + (f" of {unit}" if unit else ""))
 
 
@@ -447,10 +452,11 @@ def users_list() -> None:
 @users_app.command("disable")
 def users_disable(name: str = typer.Argument(...)) -> None:
     """Disable a user: sign-in refused, tokens and API keys revoked at once."""
-    from layers import users
+    from layers import audit, users
 
     with _engine().begin() as conn:
         users.disable(conn, name)
+        audit.record(conn, CLI, "user.disable", f"user:{name}")
     typer.echo(f"wangge: disabled {name}; their tokens and API keys no longer work")
 
 
@@ -459,10 +465,11 @@ def users_apikey(
     name: str = typer.Argument(...), label: str = typer.Option("", help="What it is for.")
 ) -> None:
     """Issue an API key for a (machine) user; it is printed once and never stored."""
-    from layers import users
+    from layers import audit, users
 
     with _engine().begin() as conn:
         key = users.new_api_key(conn, name, label)
+        audit.record(conn, CLI, "user.apikey", f"user:{name}", label=label)
     typer.echo(key)
 
 

@@ -289,3 +289,20 @@ class LocalPlane:
 
     def to_lonlat(self, geom: Any) -> Any:
         return shapely.transform(geom, lambda c: c / [self.kx, self.ky] + [self.lon0, self.lat0])
+
+
+def snap(lon: ArrayLike, lat: ArrayLike, metres: float) -> tuple[FloatArray, FloatArray]:
+    """WGS84 points snapped to a grid of about ``metres`` (coarsened public locations).
+
+    A point moves at most ``metres``/√2; every point of a cell gets the same answer.
+
+    >>> x, y = snap(120.37251, 36.09352, 50.0)
+    >>> round(float(x), 5), round(float(y), 5)
+    (120.37277, 36.09369)
+    """
+    if metres <= 0:
+        return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    step_lat = metres / 111_320.0
+    lat_s = np.round(np.asarray(lat, dtype=float) / step_lat) * step_lat
+    step_lon = metres / (111_320.0 * np.cos(np.radians(lat_s)))
+    return np.round(np.asarray(lon, dtype=float) / step_lon) * step_lon, lat_s

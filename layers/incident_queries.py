@@ -1,5 +1,8 @@
 """Reading cases: one with its history, lists with filters and paging, overdue levels.
 
+What the public sees is coarsened (``layers.privacy.public_case``); reads that show
+personal data are audited.
+
 Overdue is derived in SQL from the clock stored at intake, so no job has to run for a
 case to turn amber or red: amber once 80 % of its time is used, red past the deadline
 (escalated to its community), and past twice its time escalated to its street.
@@ -15,8 +18,9 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from geo.errors import InvalidInput, NotFound
-from layers import privacy
-from layers.incidents import OPEN, Actor
+from layers import audit, privacy
+from layers.actors import PUBLIC, Actor
+from layers.incidents import OPEN
 
 _OVERDUE = """
 CASE WHEN i.status = ANY(CAST(:open AS text[])) THEN
@@ -58,7 +62,7 @@ def _case(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def get(conn: Connection, case_id: int, actor: Actor) -> dict[str, Any]:
+def get(conn: Connection, case_id: int, actor: Actor, snap_m: float = 0.0) -> dict[str, Any]:
     """One case with its reporters (as ``actor`` may see them) and its full history."""
     row = (
         conn.execute(text(f"SELECT {_COLUMNS} {_FROM} WHERE i.id = :i"), {"i": case_id, "open": list(OPEN)})
@@ -71,8 +75,10 @@ def get(conn: Connection, case_id: int, actor: Actor) -> dict[str, Any]:
     reporters = conn.execute(
         text("SELECT * FROM incident_reporters WHERE incident_id = :i ORDER BY id"), {"i": case_id}
     ).mappings()
-    views = [privacy.reporter_view(dict(r), actor, case["unit"]) for r in reporters]
-    case["reporters"] = [v for v in views if v is not None]
+    views = [v for v in (privacy.reporter_view(dict(r), actor, case["unit"]) for r in reporters) if v]
+    case["reporters"] = views
+    if privacy.revealed(views):
+        audit.record(conn, actor, "personal.read", f"incident:{case_id}", reporters=len(views))
     case["history"] = [
         dict(r)
         for r in conn.execute(
@@ -83,7 +89,7 @@ def get(conn: Connection, case_id: int, actor: Actor) -> dict[str, Any]:
             {"i": case_id},
         ).mappings()
     ]
-    return case
+    return privacy.public_case(case, snap_m) if actor is PUBLIC else case
 
 
 @dataclass(frozen=True)
@@ -152,7 +158,14 @@ def open_by_category(conn: Connection, area_code: str) -> dict[str, int]:
 
 
 def listing(
-    conn: Connection, filters: Filters, *, limit: int, offset: int, sort: str = "-received_at"
+    conn: Connection,
+    filters: Filters,
+    *,
+    limit: int,
+    offset: int,
+    sort: str = "-received_at",
+    actor: Actor = PUBLIC,
+    snap_m: float = 0.0,
 ) -> tuple[list[dict[str, Any]], int]:
     """Cases matching ``filters`` (one page, sorted) and how many match in all."""
     if sort not in SORTS:
@@ -163,4 +176,7 @@ def listing(
         text(f"SELECT {_COLUMNS} {_FROM} WHERE {clause} ORDER BY {SORTS[sort]} LIMIT :limit OFFSET :offset"),
         {**params, "limit": limit, "offset": offset},
     ).mappings()
-    return [_case(dict(r)) for r in rows], int(total)
+    cases = [_case(dict(r)) for r in rows]
+    if actor is PUBLIC:
+        cases = [privacy.public_case(c, snap_m) for c in cases]
+    return cases, int(total)

@@ -23,7 +23,8 @@ from sqlalchemy import Connection, text
 
 from geo.crs import to_wgs84
 from geo.errors import Conflict, InvalidInput, NotFound
-from layers import addresses, assets, routing, worktime
+from layers import addresses, assets, audit, routing, worktime
+from layers.actors import Actor
 from layers.asset_kinds import parse_asset_id
 from layers.categories import Catalogue
 from layers.index import AreaIndex
@@ -145,17 +146,6 @@ def _number(conn: Connection, at: datetime) -> str:
     ).scalar_one()
     return f"{day:%Y%m%d}{serial:05d}"
 
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: a user (name, role, unit) or the public."""
-
-    name: str
-    role: str
-    unit: str | None = None
-
-
-PUBLIC = Actor("public", "public")
 
 _INSERT = text("""
 INSERT INTO incidents (number, idempotency_key, request_hash, source, category, appeal_type, description,
@@ -296,7 +286,8 @@ def log_event(
     note: str = "",
     photos: list[str] | None = None,
 ) -> None:
-    """Append one entry to a case's history (the table refuses edits and deletions)."""
+    """Append one entry to a case's history (the table refuses edits and deletions) and to the audit log."""
+    audit.record(conn, actor, f"incident.{action}", f"incident:{case_id}", to=to_status, unit=unit)
     conn.execute(
         text(
             "INSERT INTO incident_events (incident_id, actor, role, action, from_status, to_status, unit, "

@@ -4,6 +4,8 @@
   and admins; admins also see names without consent (they answer for the audit);
 - phones: in full to admins, dispatchers and the staff of the unit handling the case,
   masked (138****1234) to other staff, never to the public or Open311;
+- locations: the public sees a case's point snapped to ``WANGGE_PUBLIC_SNAP_M`` (50 m);
+- every read that shows a name or a full phone number is written to the audit log;
 - retention: reporters of cases closed (or merged into a case closed)
   more than ``WANGGE_RETENTION_DAYS`` ago are anonymised (name and phone erased, the fact of the report kept).
 """
@@ -14,9 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from layers.incidents import Actor
-
-STAFF = ("admin", "dispatcher", "field", "planner", "viewer")
+from geo.crs import snap
+from layers.actors import STAFF, Actor
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -49,6 +50,21 @@ def reporter_view(reporter: dict[str, Any], actor: Actor, case_unit: str) -> dic
         "merged_from": reporter["merged_from"],
         "anonymised": reporter["anonymised_at"] is not None,
     }
+
+
+def public_case(case: dict[str, Any], snap_m: float) -> dict[str, Any]:
+    """A case as the public sees it: its point snapped to ``snap_m``, no raw location input,
+    no handler's name."""
+    case = {**case, "location_input": {}, "handler": None}
+    if case.get("point") and snap_m > 0:
+        x, y = snap(*case["point"]["coordinates"], snap_m)
+        case["point"] = {"type": "Point", "coordinates": [round(float(x), 7), round(float(y), 7)]}
+    return case
+
+
+def revealed(views: list[dict[str, Any]]) -> bool:
+    """True when reporter views show a name or a full phone number (an audited read)."""
+    return any(v["name"] or (v["phone"] and "*" not in v["phone"]) for v in views)
 
 
 def anonymise(conn: Connection, days: int) -> int:

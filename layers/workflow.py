@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from geo.errors import Conflict, Forbidden, InvalidInput, NotFound
-from layers.incidents import OPEN, Actor, log_event
+from layers.actors import Actor
+from layers.incidents import OPEN, log_event
 
 DISPATCH = frozenset({"dispatcher", "admin"})
 HANDLE = frozenset({"field", "dispatcher", "admin"})

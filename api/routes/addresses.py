@@ -7,13 +7,14 @@ from typing import Any
 import numpy as np
 from fastapi import APIRouter, Query, Request
 
+from api.auth import READERS
 from api.deps import run_read
 from api.routes.locate import IndexDep
 from geo.crs import to_wgs84
 from layers import addresses
 from layers.index import AreaIndex
 
-router = APIRouter(prefix="/api", tags=["addresses"])
+router = APIRouter(prefix="/api", tags=["addresses"], dependencies=READERS)
 
 
 def _with_chain(index: AreaIndex, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

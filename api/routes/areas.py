@@ -7,23 +7,31 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
+from api.auth import READERS, ActorDep
 from api.deps import ReadConnDep
-from layers import areas, assets, incident_queries
+from layers import areas, assets, audit, incident_queries
 
-router = APIRouter(prefix="/api/areas", tags=["areas"])
+router = APIRouter(prefix="/api/areas", tags=["areas"], dependencies=READERS)
 
 
 @router.get("/{code}")
 def area(
     code: str,
     conn: ReadConnDep,
+    actor: ActorDep,
     generation: int | None = Query(None, description="Grid generation (default: the active one)."),
     geometry: bool = Query(True, description="Include the boundary (GeoJSON, WGS84)."),
 ) -> dict[str, Any]:
     """The area, its ancestors from the district down, its children and its figures."""
     areas.level_of(code)
     gen = areas.require_active(conn) if generation is None else generation
-    row = areas.get_area(conn, code, gen, with_geometry=geometry)
+    privileged = actor.role in ("admin", "dispatcher")  # personal data: the grid worker's phone
+    columns = (*areas.PUBLIC_COLUMNS, "worker_phone") if privileged else areas.PUBLIC_COLUMNS
+    row = areas.get_area(conn, code, gen, columns=columns, with_geometry=geometry)
+    worker = {"name": row["worker_name"]} if row["worker_name"] else None
+    if worker and privileged and row.get("worker_phone"):
+        worker["phone"] = row["worker_phone"]
+        audit.record(conn, actor, "personal.read", f"area:{code}", field="worker_phone")
     kids = areas.children(conn, code, gen)
     return {
         "code": row["code"],
@@ -40,7 +48,7 @@ def area(
             "assets": assets.count_by_kind(conn, code),
             "open_incidents": incident_queries.open_by_category(conn, code),
         },
-        "grid_worker": {"name": row["worker_name"]} if row["worker_name"] else None,
+        "grid_worker": worker,
         "party_branch": row["party_branch"],
         "geometry": json.loads(row["geojson"]) if row.get("geojson") else None,
     }

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy import Connection
 
-from api.auth import HandlerDep
+from api.auth import READERS, HandlerDep
 from api.deps import ConnDep, run_read
 from api.routes.locate import IndexDep
 from geo.crs import to_wgs84
 from geo.errors import InvalidInput
-from layers import assets, categories, incident_queries, incidents, inspections
+from layers import assets, audit, categories, incident_queries, incidents, inspections
 from layers.asset_kinds import KINDS, parse_asset_id
 from layers.incidents import IncidentIn
 from layers.index import AreaIndex
@@ -38,7 +38,7 @@ def _summary(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@router.get("/nearest")
+@router.get("/nearest", dependencies=READERS)
 async def nearest(
     request: Request,
     lon: float = Query(...),
@@ -94,7 +94,7 @@ def incident_summaries(conn: Connection, asset_id: str) -> list[dict[str, Any]]:
     return [{k: r[k] for k in keys} for r in rows]
 
 
-@router.get("/{asset_id}")
+@router.get("/{asset_id}", dependencies=READERS)
 async def asset(asset_id: str, request: Request, index: IndexDep) -> dict[str, Any]:
     """One asset: attributes, the street → micro-grid chain and grid worker, its history."""
     parse_asset_id(asset_id)
@@ -102,7 +102,7 @@ async def asset(asset_id: str, request: Request, index: IndexDep) -> dict[str, A
     return jsonable_encoder(asset_feature(row, index))
 
 
-@router.get("/{asset_id}/inspections")
+@router.get("/{asset_id}/inspections", dependencies=READERS)
 async def asset_inspections(asset_id: str, request: Request, limit: int = Query(50, ge=1, le=500)) -> Any:
     """The asset's patrol records, newest first."""
     parse_asset_id(asset_id)
@@ -121,6 +121,9 @@ def record_inspection(
     """
     parse_asset_id(asset_id)
     recorded = inspections.record(conn, asset_id, body)
+    audit.record(
+        conn, actor, "inspection.create", f"asset:{asset_id}", result=body.result, defect=body.defect
+    )
     if body.open_incident and body.result == "defect":
         catalogue = categories.load(conn)
         kind = assets.get_asset(conn, asset_id)["kind"]

@@ -7,10 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.encoders import jsonable_encoder
 
+from api.auth import READERS
 from api.deps import run_read
 from layers import inspections
 
-router = APIRouter(prefix="/api/campaigns", tags=["assets"])
+router = APIRouter(prefix="/api/campaigns", tags=["assets"], dependencies=READERS)
 
 
 @router.get("")

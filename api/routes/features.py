@@ -16,13 +16,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, text
 
+from api.auth import READERS
 from api.deps import ReadConnDep
 from api.params import BBoxDep, PageDep
 from geo.errors import InvalidInput, NotFound
 from layers import areas, assets
 from layers.models import PLURAL
 
-router = APIRouter(tags=["OGC API – Features"])
+router = APIRouter(tags=["OGC API – Features"], dependencies=READERS)
 
 GEOJSON = "application/geo+json"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"

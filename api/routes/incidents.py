@@ -18,11 +18,12 @@ from fastapi.responses import JSONResponse
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
-from api.auth import ActorDep, AdminDep, DispatcherDep, HandlerDep
+from api.auth import READERS, ActorDep, AdminDep, DispatcherDep, HandlerDep
 from api.params import BBoxDep
 from api.routes.locate import IndexDep
-from layers import categories, incident_queries, incidents, workflow
-from layers.incidents import Actor, IncidentIn
+from layers import audit, categories, incident_queries, incidents, workflow
+from layers.actors import Actor
+from layers.incidents import IncidentIn
 
 router = APIRouter(tags=["incidents"])
 
@@ -54,7 +55,7 @@ async def create_incident(
             conn, index, catalogue, report, actor=actor, work_hours=request.app.state.work_hours,
             key=idempotency_key,
         )  # fmt: skip
-        case = incident_queries.get(conn, case_id, actor)
+        case = incident_queries.get(conn, case_id, actor, settings.public_snap_m)
         case["likely_duplicates"] = incidents.likely_duplicates(
             conn, case_id, settings.duplicate_radius_m, settings.duplicate_window_h
         )
@@ -67,7 +68,7 @@ async def create_incident(
     return JSONResponse(jsonable_encoder(case), status_code=201 if created else 200, headers=headers)
 
 
-@router.get("/api/incidents")
+@router.get("/api/incidents", dependencies=READERS)
 async def list_incidents(
     request: Request,
     actor: ActorDep,
@@ -87,6 +88,7 @@ async def list_incidents(
     f: Literal["json", "geojson"] = Query("json"),
 ) -> dict[str, Any]:
     """Cases with filters, paging and sorting; ``f=geojson`` for the map."""
+    snap_m = request.app.state.settings.public_snap_m
     filters = incident_queries.Filters(
         status=status.split(",") if status else None,
         category=category.split(",") if category else None,
@@ -101,7 +103,9 @@ async def list_incidents(
     )
 
     def work(conn: Any) -> tuple[list[dict[str, Any]], int]:
-        return incident_queries.listing(conn, filters, limit=limit, offset=offset, sort=sort)
+        return incident_queries.listing(
+            conn, filters, limit=limit, offset=offset, sort=sort, actor=actor, snap_m=snap_m
+        )
 
     rows, total = await _in_transaction(request, work)
     page = {"numberMatched": total, "numberReturned": len(rows), "limit": limit, "offset": offset}
@@ -113,10 +117,11 @@ async def list_incidents(
     return jsonable_encoder({**page, "incidents": rows})
 
 
-@router.get("/api/incidents/{case_id}")
+@router.get("/api/incidents/{case_id}", dependencies=READERS)
 async def get_incident(request: Request, case_id: int, actor: ActorDep) -> dict[str, Any]:
     """One case with its reporters (as the caller may see them) and its history."""
-    return jsonable_encoder(await _in_transaction(request, incident_queries.get, case_id, actor))
+    snap_m = request.app.state.settings.public_snap_m
+    return jsonable_encoder(await _in_transaction(request, incident_queries.get, case_id, actor, snap_m))
 
 
 class TransitionIn(BaseModel):
@@ -153,7 +158,7 @@ async def _change(request: Request, change: Callable[[Connection], object], show
 
     def work(conn: Connection) -> dict[str, Any]:
         change(conn)
-        return incident_queries.get(conn, show, actor)
+        return incident_queries.get(conn, show, actor, request.app.state.settings.public_snap_m)
 
     return jsonable_encoder(await _in_transaction(request, work))
 
@@ -193,7 +198,7 @@ async def evaluation(
     )
 
 
-@router.get("/api/categories")
+@router.get("/api/categories", dependencies=READERS)
 async def list_categories(request: Request) -> dict[str, Any]:
     """The case categories with their departments and time limits."""
     catalogue = await _in_transaction(request, categories.load)
@@ -208,5 +213,13 @@ async def update_category(
     request: Request, code: str, change: categories.CategoryUpdate, actor: AdminDep
 ) -> dict[str, Any]:
     """Change a category (name, department, time limit, active): admins only."""
-    found = await _in_transaction(request, categories.update_category, code, change)
+
+    def work(conn: Connection) -> categories.Category:
+        found = categories.update_category(conn, code, change)
+        audit.record(
+            conn, actor, "category.update", f"category:{code}", **change.model_dump(exclude_none=True)
+        )
+        return found
+
+    found = await _in_transaction(request, work)
     return found.__dict__

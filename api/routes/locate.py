@@ -18,6 +18,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import Connection
 
+from api.auth import READERS
 from api.deps import SettingsDep, run_read
 from api.locating import IndexHolder
 from geo import points
@@ -26,7 +27,7 @@ from geo.errors import InvalidInput, TooLarge
 from layers import assets, incidents
 from layers.index import AreaIndex, Located
 
-router = APIRouter(prefix="/api/locate", tags=["locate"])
+router = APIRouter(prefix="/api/locate", tags=["locate"], dependencies=READERS)
 
 
 async def get_index(request: Request) -> AreaIndex:

@@ -4,7 +4,8 @@ Service codes are the platform's category codes (the machine-only ones — camer
 are not offered). ``service_request_id`` is the case number. Answers are JSON or XML
 by the extension, as the spec defines; errors are the spec's ``[{"code",
 "description"}]`` list (``api.errors`` sends them here for paths under /open311/).
-Personal data never leaves through this API: no reporter names, phones or e-mails.
+Personal data never leaves through this API: no reporter names, phones or e-mails, and
+locations are snapped to ``WANGGE_PUBLIC_SNAP_M`` as for every public reader.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import Connection, text
 
+from api.auth import READERS
 from api.routes.locate import IndexDep
+from geo.crs import snap
 from geo.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from layers import categories, incidents, users
-from layers.incidents import OPEN, Actor, IncidentIn
+from layers.actors import Actor
+from layers.incidents import OPEN, IncidentIn
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 Format = Literal["json", "xml"]
@@ -92,13 +96,13 @@ def _read(request: Request, fn: Any, *args: Any) -> Any:
     return run_in_threadpool(work)
 
 
-@router.get("/services.{fmt}")
+@router.get("/services.{fmt}", dependencies=READERS)
 async def services(request: Request, fmt: Format) -> Response:
     """The service list: one service per category people can report."""
     return answer(await _read(request, _services), fmt, "services", "service")
 
 
-@router.get("/services/{code}.{fmt}")
+@router.get("/services/{code}.{fmt}", dependencies=READERS)
 async def service_definition(request: Request, code: str, fmt: Format) -> Response:
     """A service definition (no extra attributes: every service has ``metadata`` false)."""
     known = {s["service_code"] for s in await _read(request, _services)}
@@ -123,8 +127,9 @@ LIMIT :limit
 """
 
 
-def _request_row(r: Any) -> dict[str, Any]:
+def _request_row(r: Any, snap_m: float) -> dict[str, Any]:
     closed = r.status not in OPEN
+    lon, lat = (None, None) if r.lon is None else (float(v) for v in snap(r.lon, r.lat, snap_m))
     notes = {"rejected": "不予立案 (not accepted)", "duplicate": f"merged into {r.merged_number}"}
     return {
         "service_request_id": r.number,
@@ -141,10 +146,14 @@ def _request_row(r: Any) -> dict[str, Any]:
         "address": r.address or "",
         "address_id": "",
         "zipcode": "",
-        "lat": round(r.lat, 6) if r.lat is not None else None,
-        "long": round(r.lon, 6) if r.lon is not None else None,
+        "lat": round(lat, 6) if lat is not None else None,
+        "long": round(lon, 6) if lon is not None else None,
         "media_url": r.photos[0] if r.photos else "",
     }
+
+
+def _snap(request: Request) -> float:
+    return float(request.app.state.settings.public_snap_m)  # Open311 is public: coarsened locations
 
 
 def _parse_time(value: str | None, name: str) -> datetime | None:
@@ -157,12 +166,12 @@ def _parse_time(value: str | None, name: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _find(conn: Connection, where: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+def _find(conn: Connection, where: str, params: dict[str, Any], snap_m: float) -> list[dict[str, Any]]:
     rows = conn.execute(text(_REQUESTS.format(where=where)), {**params, "limit": MAX_REQUESTS})
-    return [_request_row(r) for r in rows]
+    return [_request_row(r, snap_m) for r in rows]
 
 
-@router.get("/requests.{fmt}")
+@router.get("/requests.{fmt}", dependencies=READERS)
 async def requests(
     request: Request,
     fmt: Format,
@@ -175,7 +184,7 @@ async def requests(
     """Service requests: by id, or by code, status and period (default the last 90 days, ≤ 1000)."""
     if service_request_id:
         ids = service_request_id.split(",")
-        rows = await _read(request, _find, "i.number = ANY(:ids)", {"ids": ids})
+        rows = await _read(request, _find, "i.number = ANY(:ids)", {"ids": ids}, _snap(request))
         return answer(rows, fmt, "service_requests", "request")
     end = _parse_time(end_date, "end_date") or datetime.now(UTC)
     start = _parse_time(start_date, "start_date") or end - DEFAULT_WINDOW
@@ -192,14 +201,14 @@ async def requests(
             where.append("i.status = ANY(:open)")
         elif wanted == {"closed"}:
             where.append("NOT (i.status = ANY(:open))")
-    rows = await _read(request, _find, " AND ".join(where), params)
+    rows = await _read(request, _find, " AND ".join(where), params, _snap(request))
     return answer(rows, fmt, "service_requests", "request")
 
 
-@router.get("/requests/{number}.{fmt}")
+@router.get("/requests/{number}.{fmt}", dependencies=READERS)
 async def one_request(request: Request, number: str, fmt: Format) -> Response:
     """One service request, as a list of one (as the spec has it)."""
-    rows = await _read(request, _find, "i.number = :n", {"n": number})
+    rows = await _read(request, _find, "i.number = :n", {"n": number}, _snap(request))
     if not rows:
         raise NotFound(f"no service request {number}", field="service_request_id")
     return answer(rows, fmt, "service_requests", "request")

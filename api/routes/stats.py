@@ -8,11 +8,12 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import Connection, text
 
+from api.auth import READERS
 from api.deps import run_read
 from geo.errors import InvalidInput
 from layers import kpi, worktime
 
-router = APIRouter(prefix="/api/stats", tags=["statistics"])
+router = APIRouter(prefix="/api/stats", tags=["statistics"], dependencies=READERS)
 
 
 def _names(conn: Connection, by: str, keys: list[str]) -> dict[str, str]:

@@ -9,7 +9,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.auth import StaffDep, issue
-from layers import users
+from geo.errors import Unauthorized
+from layers import audit, users
+from layers.actors import PUBLIC, Actor
 
 router = APIRouter(prefix="/api/token", tags=["accounts"])
 
@@ -19,8 +21,15 @@ async def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Dep
     """Exchange a user name and password for a bearer token (``WANGGE_TOKEN_MINUTES``)."""
 
     def work() -> users.User:
-        with request.app.state.engine.connect() as conn:
-            return users.authenticate(conn, form.username, form.password)
+        with request.app.state.engine.begin() as conn:
+            try:
+                user = users.authenticate(conn, form.username, form.password)
+            except Unauthorized:
+                with request.app.state.engine.begin() as log:  # the failure is logged, though this rolls back
+                    audit.record(log, PUBLIC, "auth.failed", f"user:{form.username[:64]}")
+                raise
+            audit.record(conn, Actor(user.name, user.role, user.unit), "auth.sign_in", f"user:{user.name}")
+            return user
 
     user = await run_in_threadpool(work)
     return issue(user, request.app.state.settings, request.app.state.secret)
@@ -33,6 +42,7 @@ async def revoke(request: Request, actor: StaffDep) -> Response:
     def work() -> None:
         with request.app.state.engine.begin() as conn:
             users.revoke_tokens(conn, actor.name)
+            audit.record(conn, actor, "auth.revoke", f"user:{actor.name}")
 
     await run_in_threadpool(work)
     return Response(status_code=204)
