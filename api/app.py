@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         debug=settings.debug,
         lifespan=lifespan,
+        responses=errors.ERROR_RESPONSES,
     )
     app.state.settings = settings
     app.state.work_hours = WorkHours.parse(settings.work_hours)

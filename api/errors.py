@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
@@ -43,7 +46,28 @@ HTTP_CODES = {
     409: "conflict",
     413: "too_large",
     415: "unsupported_media_type",
+    422: "invalid_request",
     429: "rate_limited",
+    503: "unavailable",
+}
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """The one error shape of the platform's own APIs (API.md)."""
+
+    error: ErrorDetail
+
+
+ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429, 503)
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": HTTP_CODES[status].replace("_", " ")}
+    for status in ERROR_STATUSES
 }
 
 
@@ -125,6 +149,9 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, OperationalError) or exc.connection_invalidated:
             log.warning("database unavailable: %s", type(exc.orig).__name__)
             return _unavailable(request)
+        if isinstance(exc.orig, psycopg.DataError):  # a value the database cannot hold: the input's fault
+            reason = str(exc.orig).strip().splitlines()[0][:200]
+            return _shaped(request, 400, "invalid_input", f"a value was refused by the database: {reason}")
         return _internal(request, exc)
 
     @app.exception_handler(PoolTimeout)

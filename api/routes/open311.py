@@ -17,10 +17,11 @@ from typing import Any, Literal
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection, text
 
 from api.auth import READERS
+from api.errors import ERROR_STATUSES
 from api.routes.locate import IndexDep
 from geo.crs import snap
 from geo.errors import Forbidden, InvalidInput, NotFound, Unauthorized
@@ -28,7 +29,16 @@ from layers import categories, incidents, users
 from layers.actors import Actor
 from layers.incidents import OPEN, IncidentIn
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"])
+
+class Open311Error(BaseModel):
+    code: int
+    description: str
+
+
+ERRORS = {
+    status: {"model": list[Open311Error], "description": "GeoReport errors"} for status in ERROR_STATUSES
+}
+router = APIRouter(prefix="/open311/v2", tags=["open311"], responses=ERRORS)
 Format = Literal["json", "xml"]
 MAX_REQUESTS = 1000
 DEFAULT_WINDOW = timedelta(days=90)
