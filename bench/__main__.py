@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from sqlalchemy import Engine, text
 
 from api.db import make_engine, upgrade
 from api.settings import Settings
+from bench.server import uvicorn_server
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "benchmarks.md"
@@ -241,52 +241,10 @@ def bench_postgis_single(engine: Engine, polys: np.ndarray) -> dict[str, float]:
     return out
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def server(settings: Settings) -> Iterator[int]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.sqlalchemy_url(),
-        "WANGGE_PORT": str(port),
-        "WANGGE_RATE_LIMIT_PER_MIN": "0",  # the load generator is one caller
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.app:create_app",
-            "--factory",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    try:
-        import httpx
-
-        for _ in range(240):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    httpx.get(f"http://127.0.0.1:{port}/api/locate?lon=120.36&lat=36.1", timeout=30)
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with uvicorn_server({"DATABASE_URL": settings.sqlalchemy_url()}) as base:
+        yield int(base.rsplit(":", 1)[1])
 
 
 def load(port: int, rate: float, seconds: float, paths: list[str]) -> dict[str, float]:

@@ -114,51 +114,10 @@ def client(test_settings: Settings, engine: Engine, demo: int) -> Iterator[TestC
 @pytest.fixture(scope="session")
 def live_server(test_settings: Settings, demo: int) -> Iterator[str]:
     """The app served by a real uvicorn on a free loopback port (for browsers); its base URL."""
-    import socket
-    import subprocess
-    import sys
-    import time
+    from bench.server import uvicorn_server
 
-    import httpx
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": test_settings.sqlalchemy_url(),
-        "WANGGE_BASE_URL": base,
-        "WANGGE_RATE_LIMIT_PER_MIN": "0",  # the tests are one caller sending thousands of requests
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.app:create_app",
-            "--factory",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
-    try:
-        for _ in range(120):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.25)
-        else:
-            raise RuntimeError("the live server did not become ready")
+    with uvicorn_server({"DATABASE_URL": test_settings.sqlalchemy_url()}) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 CHROMIUM_ARGS = [
