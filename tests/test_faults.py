@@ -62,9 +62,8 @@ def test_intake_under_load_survives_a_database_restart(tmp_path: Path) -> None:
             )
         assert len(acknowledged) > 100
         assert stored == acknowledged  # every acknowledged case is there, once, and nothing else
-        print(
-            f"fault test: {len(acknowledged)} acknowledged = {len(stored)} stored; statuses {result['statuses']}"
-        )
+        counts = f"{len(acknowledged)} acknowledged = {len(stored)} stored; statuses {result['statuses']}"
+        print(f"fault test: {counts}")
         engine.dispose()
     finally:
         cluster.down()
