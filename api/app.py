@@ -31,6 +31,7 @@ from api.routes import (
     root,
     stats,
     tokens,
+    uploads,
 )
 from api.settings import Settings, redact
 from layers.worktime import WorkHours
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stats,
         open311,
         audit,
+        uploads,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

@@ -56,6 +56,7 @@ class ErrorDetail(BaseModel):
     code: str
     message: str
     field: str | None = None
+    problems: list[str] | None = None
 
 
 class ErrorBody(BaseModel):
@@ -125,7 +126,9 @@ def install(app: FastAPI) -> None:
         if status == 503:
             return _unavailable(request)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return _shaped(request, status, exc.code, exc.message, exc.field, headers)
+        if request.url.path.startswith("/open311/"):
+            return _shaped(request, status, exc.code, exc.message, exc.field, headers)
+        return JSONResponse({"error": exc.as_dict()}, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

@@ -8,6 +8,8 @@ builtin it refines (as h3 does), so ``except ValueError`` keeps working.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class WanggeError(Exception):
     """Base of all wangge domain errors."""
@@ -21,7 +23,7 @@ class WanggeError(Exception):
         if code is not None:
             self.code = code
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, Any]:
         """The JSON error body's inner object (API.md)."""
         body = {"code": self.code, "message": self.message}
         if self.field is not None:

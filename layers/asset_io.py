@@ -99,6 +99,11 @@ def read_assets(
                 Problem(asset_id, f"is a {geom.geom_type}; {kind} needs a {spec.geometry}", row=i)
             )
             continue
+        if shapely.get_num_coordinates(geom) > io.MAX_VERTICES:
+            problems.append(
+                Problem(asset_id, f"has more than {io.MAX_VERTICES:,} vertices (simplify it)", row=i)
+            )
+            continue
         geom, problem = io.in_wgs84(geom, used_crs)
         if problem is not None:
             problems.append(Problem(asset_id, problem, row=i))

@@ -43,6 +43,7 @@ FORMATS = {
     ".csv": "CSV",
 }
 MAX_UNZIPPED = 512 * 1024 * 1024
+MAX_VERTICES = 100_000  # one geometry; the reference district's largest area has ~2,000
 MAX_RATIO = 200  # compressed → uncompressed, beyond which a zip is treated as a bomb
 CODE_FIELDS = ("code", "CODE", "Code", "编码", "代码", "网格编码", "bm", "BM")
 NAME_FIELDS = ("name", "NAME", "Name", "名称", "网格名称", "mc", "MC")
@@ -88,6 +89,10 @@ class ImportProblems(InvalidInput):
         first = self.problems[0]
         more = f" (+{len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
         super().__init__(f"{what} was not imported: {first}{more}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The error body with every problem listed (the API shows them all, as the CLI does)."""
+        return {**super().as_dict(), "problems": [str(p) for p in self.problems[:1000]]}
 
 
 @dataclass
@@ -319,6 +324,9 @@ def _geometry(geom: Any, crs: str, make_valid: bool) -> tuple[MultiPolygon | Non
         return None, "has an empty geometry", None
     if shapely.has_z(geom):
         return None, "has 3D coordinates (Z); export it in 2D", None
+    vertices = shapely.get_num_coordinates(geom)
+    if vertices > MAX_VERTICES:
+        return None, f"has {vertices:,} vertices; the limit is {MAX_VERTICES:,} (simplify it)", None
     if not isinstance(geom, (Polygon, MultiPolygon)):
         return None, f"is a {geom.geom_type}; grid layers need polygons", None
     geom, problem = in_wgs84(geom, crs)

@@ -168,3 +168,19 @@ def accounts(engine: Engine, client: TestClient) -> dict[str, dict[str, str]]:
         assert got.status_code == 200, got.text
         headers[name] = {"Authorization": f"Bearer {got.json()['access_token']}"}
     return headers
+
+
+@pytest.fixture(scope="session")
+def grids(engine: Engine, demo: int) -> list[dict[str, Any]]:
+    """The active generation's grids: code, name, parent and WGS84 geometry."""
+    import shapely
+
+    from layers import areas
+
+    with engine.connect() as conn:
+        rows = areas.all_features(
+            conn, level="grid", generation=demo, columns=("code", "name", "parent_code")
+        )
+    for r in rows:
+        r["geometry"] = shapely.from_geojson(r.pop("geojson"))
+    return rows

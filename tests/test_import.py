@@ -17,24 +17,12 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, text
 
 from geo.crs import from_wgs84
 from layers import areas
 from layers.io import ImportProblems, dbf_encoding, export_layer, import_layer
 from layers.validate import check_generation
-
-
-@pytest.fixture(scope="module")
-def grids(engine: Engine, demo: int) -> list[dict[str, Any]]:
-    """The active generation's grids: code, name, parent and WGS84 geometry."""
-    with engine.connect() as conn:
-        rows = areas.all_features(
-            conn, level="grid", generation=demo, columns=("code", "name", "parent_code")
-        )
-    for r in rows:
-        r["geometry"] = shapely.from_geojson(r.pop("geojson"))
-    return rows
 
 
 def _frame(rows: list[dict[str, Any]], crs: str | None = "EPSG:4326") -> gpd.GeoDataFrame:

@@ -1,0 +1,71 @@
+"""``POST /api/layers/{collection}``: an admin uploads a layer file; the same import as the CLI.
+
+Grid layers land in a new draft generation (checked; made live by ``wangge layers
+activate`` after review), assets are added. All or nothing: a bad file answers 400 with
+every problem listed and writes nothing. The upload is spooled to a temporary file
+within ``WANGGE_MAX_UPLOAD_MB``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path, PurePath
+from typing import Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+
+from api.auth import AdminDep
+from geo.errors import InvalidInput, TooLarge
+from layers import asset_io, audit, io
+
+router = APIRouter(prefix="/api/layers", tags=["layers"])
+CHUNK = 1024 * 1024
+
+
+@router.post("/{collection}", status_code=201)
+async def import_file(
+    request: Request,
+    collection: str,
+    actor: AdminDep,
+    file: UploadFile = File(..., description="GeoJSON, GeoPackage, zipped Shapefile or CSV"),
+    crs: str | None = Form(None, description="CRS of the file when it does not declare one."),
+) -> dict[str, Any]:
+    """Import a layer file: every row checked, every problem listed, nothing written unless all are good."""
+    limit = request.app.state.settings.max_upload_mb * CHUNK
+    suffix = PurePath(file.filename or "").suffix.lower()
+    if suffix not in io.FORMATS:
+        raise InvalidInput(
+            f"{file.filename!r}: unsupported format; use {', '.join(io.FORMATS)}", field="file"
+        )
+    with tempfile.TemporaryDirectory(prefix="wangge-upload-") as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        size = 0
+        with path.open("wb") as out:
+            while chunk := await file.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(f"the file exceeds {limit // CHUNK} MB", field="file")
+                out.write(chunk)
+
+        def work() -> dict[str, Any]:
+            with request.app.state.engine.begin() as conn:
+                if collection in asset_io.COLLECTIONS:
+                    added = asset_io.import_assets(conn, collection, path, crs=crs)
+                    answer: dict[str, Any] = {
+                        "collection": collection,
+                        "count": added.count,
+                        "crs": added.crs,
+                    }
+                else:
+                    result = io.import_layer(conn, collection, path, crs=crs)
+                    answer = {
+                        "collection": collection, "count": result.count, "crs": result.crs,
+                        "generation": result.generation, "notes": result.notes, "status": "draft",
+                    }  # fmt: skip
+                audit.record(
+                    conn, actor, "layer.import", f"collection:{collection}", file=file.filename, **answer
+                )
+                return answer
+
+        return await run_in_threadpool(work)
