@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from api.settings import Settings
 from geo.errors import WanggeError
 from layers import areas
-from layers.index import AreaIndex
+from layers.index import AreaIndex, AssetIndex, assets_version
 
 log = logging.getLogger("wangge.locate")
 
@@ -60,5 +60,8 @@ class IndexHolder:
                 active = areas.require_active(conn)
                 if self.index is None or self.index.generation != active:
                     self.index = AreaIndex(conn, active, cell_m=self.settings.locate_cell_m)
+                version = assets_version(conn)
+                if self.index.assets is None or self.index.assets.version != version:
+                    self.index.assets = AssetIndex(conn, self.index.plane, version)
             self.checked = time.monotonic()
             return self.index

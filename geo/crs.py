@@ -15,6 +15,7 @@ return numpy arrays (scalars work too) in ``x, y`` = ``lon, lat`` order.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Any
 
@@ -306,3 +307,15 @@ def snap(lon: ArrayLike, lat: ArrayLike, metres: float) -> tuple[FloatArray, Flo
     lat_s = np.round(np.asarray(lat, dtype=float) / step_lat) * step_lat
     step_lon = metres / (111_320.0 * np.cos(np.radians(lat_s)))
     return np.round(np.asarray(lon, dtype=float) / step_lon) * step_lon, lat_s
+
+
+def reach_deg(lat: float, metres: float) -> tuple[float, float]:
+    """Half-sizes (Δlon, Δlat) in degrees of a box that surely holds every point within ``metres``
+    of a point at ``lat`` — the index-friendly prefilter before an exact distance on the spheroid.
+
+    >>> dlon, dlat = reach_deg(36.09, 100.0)
+    >>> round(dlat * 110_574, 1) > 100, round(dlon * 90_170, 1) > 100
+    (True, True)
+    """
+    dlat = metres / 110_000 * 1.05  # a degree of latitude is at least 110.5 km
+    return dlat / max(math.cos(math.radians(min(abs(lat) + dlat, 89.0))), 0.01), dlat

@@ -21,7 +21,7 @@ import numpy as np
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Connection, text
 
-from geo.crs import to_wgs84
+from geo.crs import reach_deg, to_wgs84
 from geo.errors import Conflict, InvalidInput, NotFound
 from layers import addresses, assets, audit, routing, worktime
 from layers.actors import Actor
@@ -307,11 +307,18 @@ def log_event(
     )
 
 
+def _reach(lat: float, metres: float) -> dict[str, float]:
+    """The GiST-usable envelope around a point (``&&``), before the exact metres decide."""
+    dlon, dlat = reach_deg(lat, metres)
+    return {"dlon": dlon, "dlat": dlat}
+
+
 _DUPLICATES = text("""
 SELECT id, number, status, received_at,
        ST_Distance(point::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS distance_m
 FROM incidents
-WHERE category = :category AND status = ANY(:open) AND id <> :exclude AND point IS NOT NULL
+WHERE point && ST_MakeEnvelope(:lon - :dlon, :lat - :dlat, :lon + :dlon, :lat + :dlat, 4326)
+  AND category = :category AND status = ANY(:open) AND id <> :exclude
   AND received_at BETWEEN CAST(:at AS timestamptz) - make_interval(secs => :window_s)
                       AND CAST(:at AS timestamptz) + make_interval(secs => :window_s)
   AND ST_DWithin(point::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :radius)
@@ -344,6 +351,7 @@ def likely_duplicates(
             "at": case.received_at,
             "window_s": window_h * 3600,
             "radius": radius_m,
+            **_reach(case.lat, radius_m),
         },
     ).mappings()
     return [{**r, "distance_m": round(float(r["distance_m"]), 2)} for r in rows]
@@ -353,7 +361,8 @@ _NEARBY = text("""
 SELECT id, number, category, status, received_at,
        ST_Distance(point::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS distance_m
 FROM incidents
-WHERE status = ANY(:open) AND point IS NOT NULL AND (CAST(:category AS text) IS NULL OR category = :category)
+WHERE point && ST_MakeEnvelope(:lon - :dlon, :lat - :dlat, :lon + :dlon, :lat + :dlat, 4326)
+  AND status = ANY(:open) AND (CAST(:category AS text) IS NULL OR category = :category)
   AND ST_DWithin(point::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :radius)
 ORDER BY distance_m, id
 LIMIT :limit
@@ -371,6 +380,7 @@ def nearby_open(
         "category": category,
         "open": list(OPEN),
         "limit": limit,
+        **_reach(lat, radius_m),
     }
     return [
         {**r, "distance_m": round(float(r["distance_m"]), 2)}

@@ -61,6 +61,7 @@ class AreaIndex:
         self.names = {r.code: r.name for r in rows}
         self.workers = {r.code: r.worker_name for r in rows if r.worker_name}
         self.district = next((r.code for r in rows if r.level == "district"), None)
+        self.assets: AssetIndex | None = None  # set (and renewed) by the worker's holder
 
     def locate(self, lon: FloatArray, lat: FloatArray) -> Located:
         """Covering micro-grid of each WGS84 point; the nearest one (and metres) when outside."""
@@ -93,3 +94,54 @@ class AreaIndex:
             "grid": {"code": grid, "name": self.names.get(grid), "worker": {"name": self.workers.get(grid)}},
             "micro_grid": {"code": code, "name": self.names.get(code)},
         }
+
+
+class AssetIndex:
+    """Asset positions per kind in the index's local plane: the nearest of each kind, in-process.
+
+    The locate answer's ``nearest_assets`` comes from here (no SQL on the hot path);
+    distances are plane metres, centimetres off at 100 m. ``version`` says which state of
+    the assets table it was built from (rebuilt by the worker when that changes).
+    """
+
+    def __init__(self, conn: Connection, plane: LocalPlane, version: tuple[Any, ...]):
+        self.version = version
+        rows = conn.execute(
+            text("SELECT id, kind, subclass, ST_X(point), ST_Y(point) FROM assets ORDER BY id")
+        ).all()
+        self.kinds: dict[str, tuple[list[str], list[str], shapely.STRtree]] = {}
+        by_kind: dict[str, list[Any]] = {}
+        for row in rows:
+            by_kind.setdefault(row[1], []).append(row)
+        self.plane = plane
+        for kind, items in by_kind.items():
+            x, y = plane.xy(np.array([r[3] for r in items]), np.array([r[4] for r in items]))
+            tree = shapely.STRtree(shapely.points(x, y))
+            self.kinds[kind] = ([r[0] for r in items], [r[2] for r in items], tree)
+
+    def nearest_each(self, lon: float, lat: float, radius_m: float) -> list[dict[str, Any]]:
+        """The nearest asset of every kind within ``radius_m`` of a WGS84 point, nearest first."""
+        x, y = self.plane.xy(lon, lat)
+        here = shapely.Point(float(x), float(y))
+        found = []
+        for kind, (ids, subclasses, tree) in self.kinds.items():
+            hit, distance = tree.query_nearest(
+                here, max_distance=radius_m, return_distance=True, all_matches=True
+            )
+            if len(hit):
+                order = sorted(range(len(hit)), key=lambda k: (distance[k], ids[hit[k]]))[0]
+                i = int(hit[order])
+                found.append(
+                    {
+                        "id": ids[i],
+                        "kind": kind,
+                        "subclass": subclasses[i],
+                        "distance_m": float(distance[order]),
+                    }
+                )
+        return sorted(found, key=lambda r: (r["distance_m"], r["id"]))
+
+
+def assets_version(conn: Connection) -> tuple[Any, ...]:
+    """What changes when assets are added, removed or moved (a moved asset's ``updated_at`` changes)."""
+    return tuple(conn.execute(text("SELECT count(*), max(updated_at) FROM assets")).one())

@@ -49,19 +49,22 @@ async def create_incident(
     """File a case: located, routed, numbered, its clock started; likely duplicates listed."""
     settings = request.app.state.settings
 
-    def work(conn: Any) -> tuple[dict[str, Any], bool]:
-        catalogue = categories.load(conn)
-        case_id, created = incidents.create(
-            conn, index, catalogue, report, actor=actor, work_hours=request.app.state.work_hours,
-            key=idempotency_key,
-        )  # fmt: skip
-        case = incident_queries.get(conn, case_id, actor, settings.public_snap_m)
-        case["likely_duplicates"] = incidents.likely_duplicates(
-            conn, case_id, settings.duplicate_radius_m, settings.duplicate_window_h
-        )
+    def work() -> tuple[dict[str, Any], bool]:
+        engine = request.app.state.engine
+        with engine.begin() as conn:  # short: the day's number counter is locked until the commit
+            catalogue = categories.load(conn)
+            hours = request.app.state.work_hours
+            case_id, created = incidents.create(
+                conn, index, catalogue, report, actor=actor, work_hours=hours, key=idempotency_key
+            )
+        with engine.begin() as conn:  # the answer is read after the case is safely stored
+            case = incident_queries.get(conn, case_id, actor, settings.public_snap_m)
+            case["likely_duplicates"] = incidents.likely_duplicates(
+                conn, case_id, settings.duplicate_radius_m, settings.duplicate_window_h
+            )
         return case, created
 
-    case, created = await _in_transaction(request, work)
+    case, created = await run_in_threadpool(work)
     headers = {"Location": f"/api/incidents/{case['id']}"}
     if not created:
         headers["Idempotent-Replayed"] = "true"

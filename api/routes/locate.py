@@ -16,7 +16,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
-from sqlalchemy import Connection
 
 from api.auth import READERS
 from api.deps import SettingsDep, run_read
@@ -24,7 +23,7 @@ from api.locating import IndexHolder
 from geo import points
 from geo.crs import from_wgs84, parse_crs, to_wgs84
 from geo.errors import InvalidInput, TooLarge
-from layers import assets, incidents
+from layers import incidents
 from layers.index import AreaIndex, Located
 
 router = APIRouter(prefix="/api/locate", tags=["locate"], dependencies=READERS)
@@ -93,8 +92,9 @@ async def locate(
 ) -> JSONResponse:
     """Who is responsible for this point: the area chain, the grid worker, boundary distance.
 
-    The chain is CPU work of ~60 µs on the in-memory index and runs on the event loop;
-    the nearest asset of each kind (within ``WANGGE_NEARBY_ASSETS_M``) is one query.
+    All from the worker's memory (~60 µs): the chain, and the nearest asset of each kind
+    within ``WANGGE_NEARBY_ASSETS_M`` from the in-memory asset index. With ``category``,
+    the open cases of that category within ``WANGGE_NEARBY_INCIDENTS_M`` come from one query.
     """
     wlon, wlat = to_wgs84(lon, lat, crs)
     wlon, wlat = np.atleast_1d(wlon), np.atleast_1d(wlat)
@@ -102,13 +102,12 @@ async def locate(
     px, py = from_wgs84(wlon, wlat, out_crs) if out_crs else (wlon, wlat)
     x, y = float(wlon[0]), float(wlat[0])
 
-    def nearby(conn: Connection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        return (
-            assets.nearest_of_each_kind(conn, x, y, settings.nearby_assets_m),
-            incidents.nearby_open(conn, x, y, settings.nearby_incidents_m, category),
-        )
-
-    near, cases = await run_read(request, nearby)
+    near = index.assets.nearest_each(x, y, settings.nearby_assets_m) if index.assets else []
+    cases = (  # "of the same kind": only a category makes the query (plain locate stays SQL-free)
+        await run_read(request, incidents.nearby_open, x, y, settings.nearby_incidents_m, category)
+        if category
+        else []
+    )
     body = answer(index, located, 0, x, y, accuracy_m, settings.ambiguous_m)
     body["nearest_assets"] = nearest_summary(near)
     body["nearby_incidents"] = jsonable_encoder(cases)
