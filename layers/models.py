@@ -425,3 +425,11 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(Text)
     target: Mapped[str] = mapped_column(Text)
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+
+
+class AssetChanges(Base):
+    """One row: a counter bumped by a trigger whenever assets are added, removed or moved."""
+
+    __tablename__ = "asset_changes"
+
+    version: Mapped[int] = mapped_column(BigInteger, primary_key=True)

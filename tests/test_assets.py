@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
 from geo.errors import Conflict, InvalidInput
 from layers import areas, assets
@@ -159,3 +159,25 @@ def test_locate_names_the_nearest_cover(client: TestClient) -> None:
     near = client.get("/api/assets/nearest", params={"lon": LON, "lat": LAT, "k": 1}).json()["results"][0]
     assert body["nearest_assets"][0]["id"] == near["id"]
     assert body["nearest_assets"][0]["distance_m"] == near["distance_m"]
+
+
+def test_locate_sees_a_new_asset_within_a_second(client: TestClient, engine: Engine) -> None:
+    import time
+
+    lon, lat = 120.36311, 36.08907
+    before = client.get("/api/locate", params={"lon": lon, "lat": lat}).json()["nearest_assets"]
+    with engine.begin() as conn:
+        cover = assets.AssetRecord(
+            "3702030102999991", "manhole_cover", "", lon + 2e-5, lat,
+            {"material": "composite", "shape": "round", "size_mm": 600, "load_class": "B125",
+             "setting": "sidewalk", "owner": "排水管理单位", "maintainer": "市政养护单位"},
+        )  # fmt: skip
+        assets.write_assets(conn, [cover], "370203")
+    try:
+        time.sleep(1.2)  # WANGGE_INDEX_CHECK_S
+        after = client.get("/api/locate", params={"lon": lon, "lat": lat}).json()["nearest_assets"]
+        assert after[0]["id"] == "3702030102999991" and after[0]["distance_m"] == pytest.approx(1.8, abs=0.1)
+        assert after != before
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM assets WHERE id = '3702030102999991'"))
