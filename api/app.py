@@ -30,10 +30,12 @@ from api.routes import (
     pages,
     root,
     stats,
+    tiles,
     tokens,
     uploads,
 )
 from api.settings import Settings, redact
+from api.tilecache import TileCache
 from layers.worktime import WorkHours
 from web import WEB_DIR
 
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings)
         app.state.engine = engine
         app.state.index_holder = IndexHolder(engine, settings)
+        app.state.tile_cache = TileCache(engine, settings.index_check_s, settings.tile_cache_mb)
         # Built in the background: the server is ready at once, and a locate that comes
         # before the index is done waits for it on the holder's lock.
         threading.Thread(target=app.state.index_holder.warm, name="index-warm", daemon=True).start()
@@ -95,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         open311,
         audit,
         uploads,
+        tiles,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

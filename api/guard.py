@@ -20,6 +20,7 @@ from api.errors import error_response
 from api.settings import Settings
 
 UNLIMITED = ("/healthz", "/readyz", "/static/", "/vendor/", "/favicon")
+TILE_COST = 0.1  # one map view asks for dozens of (mostly cached) tiles at once
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: https://*.tianditu.gov.cn https://*.tile.openstreetmap.org "
@@ -42,12 +43,12 @@ class Buckets:
         self.keys = keys
         self.state: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
-    def take(self, key: str, now: float) -> float:
-        """0 when the request may pass, else the seconds until it may."""
+    def take(self, key: str, now: float, cost: float = 1.0) -> float:
+        """0 when a request of ``cost`` tokens may pass, else the seconds until it may."""
         tokens, last = self.state.pop(key, (self.capacity, now))
         tokens = min(self.capacity, tokens + (now - last) * self.rate)
-        wait = 0.0 if tokens >= 1 else (1 - tokens) / self.rate
-        self.state[key] = (tokens - 1 if tokens >= 1 else tokens, now)
+        wait = 0.0 if tokens >= cost else (cost - tokens) / self.rate
+        self.state[key] = (tokens - cost if tokens >= cost else tokens, now)
         if len(self.state) > self.keys:
             self.state.popitem(last=False)  # forget the longest-idle caller
         return wait
@@ -85,7 +86,8 @@ class Guard:
             await error_response(413, "too_large", message, "body")(scope, receive, send)
             return
         if self.buckets is not None and not path.startswith(UNLIMITED):
-            wait = self.buckets.take(self._caller(scope), time.monotonic())
+            cost = TILE_COST if path.startswith("/tiles/") else 1.0
+            wait = self.buckets.take(self._caller(scope), time.monotonic(), cost)
             if wait > 0:
                 retry = {"Retry-After": str(max(1, math.ceil(wait)))}
                 answer = error_response(429, "rate_limited", "too many requests; slow down", headers=retry)

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     index_check_s: float = Field(
         default=1.0, ge=0, description="How often workers look for a new generation."
     )
+    tile_cache_mb: int = Field(default=64, ge=0, le=4096, description="Each worker's tile cache; 0 = off.")
     batch_max_points: int = Field(default=1_000_000, ge=1, description="Largest locate batch.")
     max_upload_mb: int = Field(default=100, ge=1, description="Largest request body in MB.")
     work_hours: str = Field(default="08:30-17:30", description="Working window of a working day (Beijing).")

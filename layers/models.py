@@ -107,6 +107,10 @@ class Area(Base):
         Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False
     )
     area_m2: Mapped[float] = mapped_column(Float, Computed("ST_Area(geom::geography)", persisted=True))
+    geom_3857: Mapped[Any] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=3857, spatial_index=False),
+        Computed("ST_Transform(geom, 3857)", persisted=True),
+    )
     households: Mapped[int | None] = mapped_column(Integer)
     population: Mapped[int | None] = mapped_column(Integer)
     worker_name: Mapped[str | None] = mapped_column(Text)
@@ -136,6 +140,7 @@ class Area(Base):
             name="worker_on_grids",
         ),
         Index("ix_areas_geom", "geom", postgresql_using="gist"),
+        Index("ix_areas_geom_3857", "geom_3857", postgresql_using="gist"),
         Index("ix_areas_generation_level", "generation", "level"),
         Index("ix_areas_generation_parent_code", "generation", "parent_code"),
     )
@@ -183,6 +188,9 @@ class Asset(Base):
     name: Mapped[str] = mapped_column(Text, server_default="")
     point: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
     site: Mapped[Any | None] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False))
+    point_3857: Mapped[Any] = mapped_column(
+        Geometry("POINT", srid=3857, spatial_index=False), Computed("ST_Transform(point, 3857)", persisted=True)
+    )
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'"))
     generation: Mapped[int | None] = mapped_column(Integer)
     micro_grid: Mapped[str | None] = mapped_column(String(18))
@@ -192,6 +200,7 @@ class Asset(Base):
         CheckConstraint("id ~ '^[0-9]{16}$'", name="id_digits"),
         CheckConstraint("substr(id, 7, 4) = subclass", name="id_subclass"),
         Index("ix_assets_point", "point", postgresql_using="gist"),
+        Index("ix_assets_point_3857", "point_3857", postgresql_using="gist"),
         Index("ix_assets_site", "site", postgresql_using="gist"),
         Index("ix_assets_kind", "kind"),
         Index("ix_assets_micro_grid", "micro_grid"),
@@ -433,3 +442,12 @@ class AssetChanges(Base):
     __tablename__ = "asset_changes"
 
     version: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+
+
+class LayerVersions(Base):
+    """One counter per layer (``areas``, ``assets``), bumped by triggers on any change: tile caches key on it."""
+
+    __tablename__ = "layer_versions"
+
+    layer: Mapped[str] = mapped_column(Text, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)

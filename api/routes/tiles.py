@@ -1,0 +1,89 @@
+"""``/tiles``: Mapbox Vector Tiles of the grid levels and assets, with ETags and a server cache.
+
+A cached tile is answered on the event loop without a thread hop or a query; a miss is
+rendered by PostGIS (``layers.tiles``) and kept. ``If-None-Match`` gets a 304.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from api.auth import READERS
+from api.deps import run_read
+from api.tilecache import TileCache
+from geo.errors import NotFound
+from layers import tiles
+
+router = APIRouter(tags=["tiles"], dependencies=READERS)
+MVT = "application/vnd.mapbox-vector-tile"
+
+
+def _cache(request: Request) -> TileCache:
+    return request.app.state.tile_cache
+
+
+def _tileset(collection: str) -> tiles.Tileset:
+    try:
+        return tiles.TILESETS[collection]
+    except KeyError:
+        known = ", ".join(tiles.TILESETS)
+        raise NotFound(f"no tiles for collection {collection!r}; there are: {known}") from None
+
+
+async def _fresh(cache: TileCache) -> None:
+    if cache.stale():
+        cache.update(*await run_in_threadpool(cache.read_versions))
+
+
+@router.get("/tiles", summary="The tilesets, their zoom ranges and current versions")
+async def tilesets(request: Request) -> dict[str, Any]:
+    cache = _cache(request)
+    await _fresh(cache)
+    base = str(request.base_url).rstrip("/")
+    return {
+        "tilesets": [
+            {
+                "id": t.name,
+                "minzoom": t.minzoom,
+                "maxzoom": tiles.MAX_ZOOM,
+                "version": f"{cache.generation}.{cache.versions.get(t.layer)}",
+                "tiles": [f"{base}/tiles/{t.name}/{{z}}/{{x}}/{{y}}.mvt"],
+            }
+            for t in tiles.TILESETS.values()
+        ]
+    }
+
+
+@router.get(
+    "/tiles/{collection}/{z}/{x}/{y}.mvt",
+    summary="One vector tile (layer name = collection id)",
+    response_class=Response,
+    responses={200: {"content": {MVT: {}}}, 304: {"description": "Not modified"}},
+)
+async def tile(
+    request: Request,
+    collection: str,
+    z: int = Path(ge=0, le=tiles.MAX_ZOOM),
+    x: int = Path(ge=0),
+    y: int = Path(ge=0),
+) -> Response:
+    tileset = _tileset(collection)
+    tiles.check_tile(z, x, y)
+    cache = _cache(request)
+    await _fresh(cache)
+    if cache.generation is None:
+        raise NotFound("no generation of the grid layers is active yet")
+    key = cache.key(tileset, z, x, y)
+    found = cache.get(key)
+    if found is None:
+        body = await run_read(request, tiles.render, tileset, z, x, y, cache.generation)
+        found = cache.put(key, body)
+    public = "public" if request.app.state.settings.public_reads else "private"
+    headers = {"ETag": found.etag, "Cache-Control": f"{public}, max-age=60", "Vary": "Authorization"}
+    if request.headers.get("if-none-match") == found.etag:
+        return Response(status_code=304, headers=headers)
+    return Response(found.body, media_type=MVT, headers=headers)
