@@ -189,7 +189,8 @@ class Asset(Base):
     point: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
     site: Mapped[Any | None] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False))
     point_3857: Mapped[Any] = mapped_column(
-        Geometry("POINT", srid=3857, spatial_index=False), Computed("ST_Transform(point, 3857)", persisted=True)
+        Geometry("POINT", srid=3857, spatial_index=False),
+        Computed("ST_Transform(point, 3857)", persisted=True),
     )
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'"))
     generation: Mapped[int | None] = mapped_column(Integer)
@@ -445,7 +446,7 @@ class AssetChanges(Base):
 
 
 class LayerVersions(Base):
-    """One counter per layer (``areas``, ``assets``), bumped by triggers on any change: tile caches key on it."""
+    """One counter per layer (``areas``, ``assets``), bumped by triggers on any change (tile caches)."""
 
     __tablename__ = "layer_versions"
 

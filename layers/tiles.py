@@ -19,6 +19,7 @@ BUFFER = 64
 SIMPLIFY_BELOW = 15
 MAX_ZOOM = 22
 WORLD_M = 40_075_016.685578488  # Web Mercator's width in metres
+PARKING_GEOM = "ST_Transform(coalesce(site, point), 3857)"  # the site where drawn, else the entrance
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,8 @@ TILESETS: dict[str, Tileset] = {
                 "id, name, attributes->>'status' AS status, (attributes->>'spaces')::int AS spaces, "
                 "(attributes->>'ev_spaces')::int AS ev_spaces"
             ),
-            source="assets WHERE kind = 'parking' AND ST_Transform(coalesce(site, point), 3857) && env.margin",
-            geom="ST_Transform(coalesce(site, point), 3857)",
+            source=f"assets WHERE kind = 'parking' AND {PARKING_GEOM} && env.margin",
+            geom=PARKING_GEOM,
             minzoom=11,
         ),
     )

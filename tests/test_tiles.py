@@ -88,22 +88,27 @@ def test_etag_and_cache_control_and_304(client: TestClient) -> None:
     assert not_modified.status_code == 304 and not_modified.content == b""
 
 
+def _set_status(engine: Engine, asset_id: str, status: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE assets SET attributes = attributes || jsonb_build_object('status', CAST(:s AS text))"
+                " WHERE id = :id"
+            ),
+            {"s": status, "id": asset_id},
+        )
+
+
 def test_a_changed_asset_is_in_the_next_tile(client: TestClient, engine: Engine) -> None:
-    x, y, px, py = tile_of(*POINT, 17)
+    x, y, _, _ = tile_of(*POINT, 17)
     url = f"/tiles/manhole_covers/17/{x}/{y}.mvt"
     before = decode(client.get(url).content)["manhole_covers"]["features"]
     cover = before[0]["properties"]["id"]
     status = before[0]["properties"]["status"]
     new = "missing" if status != "missing" else "normal"
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "UPDATE assets SET attributes = attributes || jsonb_build_object('status', CAST(:s AS text)) WHERE id = :id"
-            ),
-            {"s": new, "id": cover},
-        )
+    _set_status(engine, cover, new)
     try:
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 5  # the cache looks at the versions every index_check_s (1 s)
         seen = status
         while seen != new and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -111,13 +116,7 @@ def test_a_changed_asset_is_in_the_next_tile(client: TestClient, engine: Engine)
             seen = next(f["properties"]["status"] for f in features if f["properties"]["id"] == cover)
         assert seen == new
     finally:
-        with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "UPDATE assets SET attributes = attributes || jsonb_build_object('status', CAST(:s AS text)) WHERE id = :id"
-                ),
-                {"s": status, "id": cover},
-            )
+        _set_status(engine, cover, status)
 
 
 def test_bad_tile_addresses_are_named(client: TestClient) -> None:

@@ -58,7 +58,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for trigger, table in (("areas_tiles", "areas"), ("generations_tiles", "generations"), ("assets_tiles", "assets")):
+    triggers = (("areas_tiles", "areas"), ("generations_tiles", "generations"), ("assets_tiles", "assets"))
+    for trigger, table in triggers:
         op.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
     op.execute("DROP FUNCTION IF EXISTS wangge_bump_layer_version()")
     op.drop_table("layer_versions")
