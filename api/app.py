@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,6 +19,7 @@ from api.guard import Guard
 from api.locating import IndexHolder
 from api.routes import (
     addresses,
+    analytics,
     areas,
     assets,
     audit,
@@ -52,6 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.index_holder = IndexHolder(engine, settings)
         app.state.tile_cache = TileCache(engine, settings.index_check_s, settings.tile_cache_mb)
+        app.state.hex_weights = (
+            OrderedDict()
+        )  # study-area cells and Gi* weights per (generation, area, res, k)
         # Built in the background: the server is ready at once, and a locate that comes
         # before the index is done waits for it on the holder's lock.
         threading.Thread(target=app.state.index_holder.warm, name="index-warm", daemon=True).start()
@@ -99,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit,
         uploads,
         tiles,
+        analytics,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

@@ -21,6 +21,7 @@ import numpy as np
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Connection, text
 
+from geo import hexes
 from geo.crs import reach_deg, to_wgs84
 from geo.errors import Conflict, InvalidInput, NotFound
 from layers import addresses, assets, audit, routing, worktime
@@ -149,12 +150,12 @@ def _number(conn: Connection, at: datetime) -> str:
 
 _INSERT = text("""
 INSERT INTO incidents (number, idempotency_key, request_hash, source, category, appeal_type, description,
-  photos, point, located_by, location_input, location_note, inside, generation, street, community, grid,
+  photos, point, h3, located_by, location_input, location_note, inside, generation, street, community, grid,
   micro_grid, asset_id, camera_id, machine_confidence, unit, second_unit, routed_by, received_at, warn_at,
   deadline, escalate_at)
 VALUES (:number, :key, :hash, :source, :category, :appeal_type, :description, :photos,
   CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) END,
-  :located_by, CAST(:location_input AS jsonb), :location_note, :inside, :generation, :street, :community,
+  :h3, :located_by, CAST(:location_input AS jsonb), :location_note, :inside, :generation, :street, :community,
   :grid, :micro_grid, :asset_id, :camera_id, :machine_confidence, :unit, :second_unit, :routed_by,
   :received_at, :warn_at, :deadline, :escalate_at)
 RETURNING id
@@ -233,6 +234,7 @@ def create(
             "photos": [str(p) for p in report.photos],
             "lon": where.lon,
             "lat": where.lat,
+            "h3": None if where.lon is None else int(hexes.cells([where.lon], [where.lat])[0]),
             "located_by": where.located_by,
             "location_input": json.dumps(location_input, ensure_ascii=False),
             "location_note": "; ".join(notes) or None,

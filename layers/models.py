@@ -325,6 +325,7 @@ class Incident(Base):
     description: Mapped[str] = mapped_column(Text, server_default="")
     photos: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
     point: Mapped[Any | None] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
+    h3: Mapped[int | None] = mapped_column(BigInteger)  # its H3 cell at resolution 12 (hotspots)
     located_by: Mapped[str] = mapped_column(Text)
     location_input: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     location_note: Mapped[str | None] = mapped_column(Text)

@@ -25,6 +25,7 @@ import numpy.typing as npt
 import shapely
 from sqlalchemy import Connection, text
 
+from geo import hexes
 from layers import categories, routing, worktime
 from layers.index import AreaIndex
 from layers.records import AreaRecord
@@ -101,6 +102,7 @@ INCIDENT_COLUMNS = (
     "appeal_type",
     "description",
     "point",
+    "h3",
     "located_by",
     "location_input",
     "inside",
@@ -327,6 +329,7 @@ def generate_incidents(
     order = sorted(range(len(received)), key=lambda i: (received[i], i))
 
     located = index.locate(xy[:, 0].copy(), xy[:, 1].copy())
+    cells = hexes.cells(xy[:, 0], xy[:, 1])
     first_id = int(conn.execute(text("SELECT coalesce(max(id), 0) FROM incidents")).scalar_one()) + 1
     out = _Writer()
     serials: dict[date, int] = {}
@@ -364,6 +367,7 @@ def generate_incidents(
                 appeal,
                 f"生成 · {DESCRIPTIONS.get(cat.code, cat.name)}",
                 f"SRID=4326;POINT({float(xy[i, 0])!r} {float(xy[i, 1])!r})",
+                int(cells[i]),
                 "asset" if asset[i] else ("camera" if camera[i] else "coordinates"),
                 json.dumps({"lon": round(float(xy[i, 0]), 7), "lat": round(float(xy[i, 1]), 7)}),
                 inside,

@@ -1,0 +1,401 @@
+"""``/api/analytics``: hotspots (Gi* + FDR), repeat locations, trends, coverage, patrol load.
+
+Definitions and parameters are in docs/analytics.md. Each answer says what it counted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import OrderedDict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import shapely
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from h3.api import basic_int as h3i
+from sqlalchemy import Connection
+
+from api.auth import READERS, ActorDep
+from api.deps import run_read
+from geo import coverage, hexes, hotspots
+from geo.crs import snap
+from geo.errors import InvalidInput
+from layers import analytics, areas, worktime
+from layers.actors import PUBLIC
+from layers.asset_kinds import KINDS
+
+router = APIRouter(prefix="/api/analytics", tags=["analytics"], dependencies=READERS)
+LAYERS = {"parking": "parking", "manhole_covers": "manhole_cover", "cameras": "camera"}
+GROUP_LENGTH = {"district": 6, "street": 9, "community": 12, "grid": 15}
+WEIGHTS_KEPT = 16
+
+
+def _categories(raw: str | None) -> list[str]:
+    return [c.strip() for c in (raw or "").split(",") if c.strip()]
+
+
+def _day(value: date | None, default: date) -> datetime:
+    return datetime.combine(value or default, datetime.min.time(), worktime.BEIJING)
+
+
+def _window(
+    conn: Connection,
+    category: str | None,
+    since: date | None,
+    until: date | None,
+    area: str | None,
+    days: int,
+) -> analytics.Window:
+    """[since, until] as Beijing days (until inclusive), default the ``days`` days up to today."""
+    today = datetime.now(worktime.BEIJING).date()
+    last = until or today
+    first = since or last - timedelta(days=days - 1)
+    if first > last:
+        raise InvalidInput(f"since {first} is after until {last}", field="since")
+    return analytics.Window(
+        _day(first, first),
+        _day(last + timedelta(days=1), last),
+        analytics.check_categories(conn, _categories(category)),
+        analytics.check_area(conn, area),
+    )
+
+
+def _study(request: Request, conn: Connection, area: str | None, res: int, k: int) -> tuple[np.ndarray, Any]:
+    """The cells of the study area (centres within one cell of it) and their ring weights, kept per worker."""
+    generation = areas.require_active(conn)
+    kept: OrderedDict[tuple[Any, ...], tuple[np.ndarray, Any]] = request.app.state.hex_weights
+    key = (generation, area, res, k)
+    if key not in kept:
+        shape = analytics.study_area(conn, area)
+        pad = 2 * h3i.average_hexagon_edge_length(res, unit="m") / 111_000
+        cells = hexes.cover(shapely.buffer(shape, pad), res)
+        kept[key] = (cells, hexes.ring_weights(cells, k))
+        while len(kept) > WEIGHTS_KEPT:
+            kept.popitem(last=False)
+    return kept[key]
+
+
+@router.get("/hotspots", summary="Getis-Ord Gi* hotspots of cases on H3 cells, FDR-corrected")
+async def hotspots_(
+    request: Request,
+    category: str | None = Query(None, description="Category code(s), comma-separated; default all."),
+    since: date | None = Query(None, description="First day (Beijing); default 90 days before until."),
+    until: date | None = Query(None, description="Last day (Beijing), inclusive; default today."),
+    res: int = Query(9, description="H3 resolution, 5–12."),
+    k: int = Query(1, ge=1, le=3, description="Neighbourhood: rings of cells around each cell."),
+    alpha: float = Query(0.05, gt=0, lt=0.5, description="False discovery rate."),
+    area: str | None = Query(None, max_length=18, description="Restrict to an area code."),
+) -> dict[str, Any]:
+    hexes.check_res(res)
+
+    def work(conn: Connection) -> dict[str, Any]:
+        window = _window(conn, category, since, until, area, 90)
+        cells, weights = _study(request, conn, area, res, k)
+        found, counts = analytics.cell_counts(conn, window, res)
+        return _hotspots(cells, weights, found, counts, window, res, k, alpha)
+
+    return await run_read(request, work)
+
+
+def _hotspots(
+    cells: np.ndarray,
+    weights: sp.csr_matrix,
+    found: np.ndarray,
+    counts: np.ndarray,
+    window: analytics.Window,
+    res: int,
+    k: int,
+    alpha: float,
+) -> dict[str, Any]:
+    position = np.searchsorted(cells, found)
+    inside = (position < cells.size) & (cells[np.minimum(position, cells.size - 1)] == found)
+    values = np.zeros(cells.size)
+    values[position[inside]] = counts[inside]
+    stats = hotspots.gi_star(values, weights, alpha)
+    shown = np.flatnonzero((values > 0) | (stats.label != "none"))
+    rings = hexes.boundaries(cells[shown])
+    features = [
+        {
+            "type": "Feature",
+            "id": hexes.to_hex(cells[i]),
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+            "properties": {
+                "cell": hexes.to_hex(cells[i]),
+                "count": int(values[i]),
+                "z": round(float(stats.z[i]), 6),
+                "p": float(stats.p[i]),
+                "q": float(stats.q[i]),
+                "class": str(stats.label[i]),
+            },
+        }
+        for i, ring in zip(shown.tolist(), rings, strict=True)
+    ]
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "summary": {
+            "res": res,
+            "k": k,
+            "alpha": alpha,
+            "since": window.start.date().isoformat(),
+            "until": (window.end.date() - timedelta(days=1)).isoformat(),
+            "categories": list(window.categories),
+            "cells": int(cells.size),
+            "cases": int(values.sum()),
+            "cases_outside_study_area": int(counts[~inside].sum()),
+            "hot": int((stats.label == "hot").sum()),
+            "cold": int((stats.label == "cold").sum()),
+        },
+    }
+
+
+@router.get("/repeats", summary="Repeat locations: same-category cases within a radius over a period")
+async def repeats(
+    request: Request,
+    actor: ActorDep,
+    category: str | None = Query(None, description="Category code(s), comma-separated; default all."),
+    until: date | None = Query(None, description="Last day (Beijing), inclusive; default today."),
+    days: int = Query(30, ge=1, le=366, description="The period: this many days up to until."),
+    radius_m: float = Query(30.0, description="Cases within this many metres of each other (0–500]."),
+    min_cases: int = Query(2, ge=2, le=100, description="Cases that make a repeat location."),
+) -> dict[str, Any]:
+    if not 0 < radius_m <= 500:
+        raise InvalidInput(f"radius_m {radius_m:g} must be above 0 and at most 500", field="radius_m")
+    snap_m = request.app.state.settings.public_snap_m if actor is PUBLIC else 0.0
+
+    def work(conn: Connection) -> dict[str, Any]:
+        window = _window(conn, category, None, until, None, days)
+        found = analytics.repeats(conn, window, radius_m, min_cases)
+        return {"window": window, "clusters": found}
+
+    answer = await run_read(request, work)
+    clusters = answer["clusters"]
+    if clusters:
+        lon, lat = snap([c["lon"] for c in clusters], [c["lat"] for c in clusters], snap_m)
+        for c, x, y in zip(clusters, lon.tolist(), lat.tolist(), strict=True):
+            c["lon"], c["lat"] = round(x, 6), round(y, 6)
+    window = answer["window"]
+    return {
+        "since": window.start.date().isoformat(),
+        "until": (window.end.date() - timedelta(days=1)).isoformat(),
+        "radius_m": radius_m,
+        "min_cases": min_cases,
+        "clusters": clusters,
+    }
+
+
+@router.get("/trends", summary="Counts this month, the month before and a year before; risers and fallers")
+async def trends(
+    request: Request,
+    by: str = Query("category", description="category, street, community or grid."),
+    month: str | None = Query(None, description="YYYY-MM (Beijing); default the current month."),
+    category: str | None = Query(None, description="Category code(s), comma-separated; default all."),
+    area: str | None = Query(None, max_length=18, description="Restrict to an area code."),
+    top: int = Query(5, ge=1, le=50, description="How many risers and fallers."),
+) -> dict[str, Any]:
+    month = month or f"{datetime.now(worktime.BEIJING):%Y-%m}"
+
+    def work(conn: Connection) -> dict[str, Any]:
+        categories = analytics.check_categories(conn, _categories(category))
+        answer = analytics.trends(conn, by, month, categories, analytics.check_area(conn, area))
+        keys = [r[by] for r in answer["results"] if r[by]]
+        names = analytics.category_names(conn, keys) if by == "category" else analytics.area_names(conn, keys)
+        for r in answer["results"]:
+            r["name"] = names.get(r[by])
+        if by == "category":
+            first = date.fromisoformat(month + "-01")
+            answer["seasonal_profile"] = analytics.seasonal_profile(conn, categories, first)
+        return answer
+
+    answer = await run_read(request, work)
+    moving = [r for r in answer["results"] if r["change"]]
+    answer["risers"] = sorted((r for r in moving if r["change"] > 0), key=lambda r: -r["change"])[:top]
+    answer["fallers"] = sorted((r for r in moving if r["change"] < 0), key=lambda r: r["change"])[:top]
+    return answer
+
+
+def _layer(layer: str) -> str:
+    kind = LAYERS.get(layer, layer if layer in KINDS else None)
+    if kind is None:
+        known = ", ".join([*LAYERS, *sorted(set(KINDS) - set(LAYERS.values()))])
+        raise InvalidInput(f"unknown layer {layer!r}; one of {known}", field="layer")
+    return kind
+
+
+@router.get(
+    "/coverage",
+    summary="Share of micro-grids and households within a straight-line radius of a layer's assets",
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def coverage_(
+    request: Request,
+    layer: str = Query("parking", description="parking, manhole_covers, cameras or an asset kind."),
+    radius_m: float = Query(500.0, description="Straight-line radius in metres, (0, 20000]."),
+    by: str = Query("community", description="district, street, community or grid."),
+    ev: bool = Query(False, description="Only car parks with EV-charging spaces."),
+    status: str | None = Query(
+        None, max_length=32, description="Only assets of this status; car parks default to operating, `any`."
+    ),
+    f: str = Query("json", pattern="^(json|csv)$", description="json, or csv (the table of areas)."),
+) -> Any:
+    kind = _layer(layer)
+    if not 0 < radius_m <= coverage.MAX_RADIUS_M:
+        raise InvalidInput(f"radius_m {radius_m:g} must be above 0 and at most 20,000 m", field="radius_m")
+    if by not in GROUP_LENGTH:
+        raise InvalidInput(f"by {by!r}: one of {', '.join(GROUP_LENGTH)}", field="by")
+    if ev and kind != "parking":
+        raise InvalidInput("ev applies to the parking layer only", field="ev")
+    wanted = (
+        status
+        if status not in (None, "any")
+        else ("operating" if kind == "parking" and status is None else None)
+    )
+
+    def work(conn: Connection) -> dict[str, Any]:
+        grids = analytics.micro_grids(conn)
+        sites = analytics.facilities(conn, kind, wanted, ev)
+        answer = _coverage(grids, sites, radius_m, by)
+        codes = [g[by] for g in answer["groups"]] + [u["code"] for u in answer["uncovered"]]
+        names = analytics.area_names(conn, codes)
+        for g in answer["groups"]:
+            g["name"] = names.get(g[by])
+        shapes = analytics.geometries(conn, [u["code"] for u in answer["uncovered"]])
+        answer["uncovered"] = {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "id": u["code"],
+                    "geometry": shapes[u["code"]]["geometry"],
+                    "properties": {**u, "name": shapes[u["code"]]["name"]},
+                }
+                for u in answer["uncovered"]
+            ],
+        }
+        return answer
+
+    answer = await run_read(request, work)
+    answer.update({"layer": layer, "radius_m": radius_m, "by": by, "ev": ev, "status": wanted})
+    if f == "csv":
+        return _csv(answer["groups"], by, f"coverage-{layer}-{radius_m:g}m-{by}.csv")
+    return answer
+
+
+def _coverage(
+    grids: list[dict[str, Any]], sites: list[tuple[str, float, float]], radius_m: float, by: str
+) -> dict[str, Any]:
+    lon = np.array([g["lon"] for g in grids])
+    lat = np.array([g["lat"] for g in grids])
+    households = np.array([g["households"] for g in grids], dtype=np.int64)
+    distance, nearest = coverage.nearest_m(lon, lat, [s[1] for s in sites], [s[2] for s in sites])
+    covered = distance <= radius_m
+    keys = np.array([g["code"][: GROUP_LENGTH[by]] for g in grids])
+    groups = []
+    for key in np.unique(keys).tolist():
+        m = keys == key
+        groups.append(
+            {
+                by: key,
+                "micro_grids": int(m.sum()),
+                "covered": int(covered[m].sum()),
+                "share": round(float(covered[m].mean()), 6),
+                "households": int(households[m].sum()),
+                "households_covered": int(households[m & covered].sum()),
+                "households_share": round(
+                    float(households[m & covered].sum() / max(households[m].sum(), 1)), 6
+                ),
+            }
+        )
+    uncovered = [
+        {
+            "code": grids[i]["code"],
+            "households": int(households[i]),
+            "distance_m": round(float(distance[i]), 1) if np.isfinite(distance[i]) else None,
+            "nearest": sites[int(nearest[i])][0] if nearest[i] >= 0 else None,
+        }
+        for i in np.flatnonzero(~covered).tolist()
+    ]
+    return {
+        "facilities": len(sites),
+        "micro_grids": {
+            "total": len(grids),
+            "covered": int(covered.sum()),
+            "share": round(float(covered.mean()), 6),
+        },
+        "households": {
+            "total": int(households.sum()),
+            "covered": int(households[covered].sum()),
+            "share": round(float(households[covered].sum() / max(households.sum(), 1)), 6),
+        },
+        "groups": groups,
+        "uncovered": uncovered,
+    }
+
+
+def _csv(rows: list[dict[str, Any]], by: str, filename: str) -> Response:
+    out = io.StringIO()
+    columns = [
+        by,
+        "name",
+        "micro_grids",
+        "covered",
+        "share",
+        "households",
+        "households_covered",
+        "households_share",
+    ]
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response(
+        "\ufeff" + out.getvalue(),  # a BOM so that Excel opens the Chinese names as UTF-8
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/inspections", summary="Share of each area's manhole covers inspected in the last N days")
+async def inspection_coverage(
+    request: Request,
+    days: int = Query(30, ge=1, le=3650),
+    by: str = Query("grid", description="street, community, grid or micro_grid."),
+) -> dict[str, Any]:
+    rows = await run_read(request, analytics.inspection_coverage, days, by)
+    covers = sum(r["covers"] for r in rows)
+    inspected = sum(r["inspected"] for r in rows)
+    return {
+        "days": days,
+        "by": by,
+        "covers": covers,
+        "inspected": inspected,
+        "share": round(inspected / covers, 6) if covers else None,
+        "results": rows,
+    }
+
+
+@router.get("/patrol", summary="Patrol time per micro-grid (the 3-hour rule) and the micro-grids over it")
+async def patrol(
+    request: Request,
+    walk_kmh: float = Query(4.0, gt=0.5, le=10, description="Walking speed along the streets."),
+    minutes_per_household: float = Query(3.0, ge=0, le=30, description="Minutes at each household (入户)."),
+    limit_hours: float = Query(3.0, gt=0, le=24, description="The rule: a round within this many hours."),
+) -> dict[str, Any]:
+    rows = await run_read(request, analytics.patrol_inputs)
+    over = []
+    for r in rows:
+        minutes = r["perimeter_m"] / (walk_kmh * 1000 / 60) + r["households"] * minutes_per_household
+        if minutes > limit_hours * 60:
+            over.append({**r, "perimeter_m": round(r["perimeter_m"], 1), "minutes": round(minutes, 1)})
+    over.sort(key=lambda r: -r["minutes"])
+    return {
+        "walk_kmh": walk_kmh,
+        "minutes_per_household": minutes_per_household,
+        "limit_hours": limit_hours,
+        "micro_grids": len(rows),
+        "over_limit": len(over),
+        "results": over,
+    }
