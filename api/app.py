@@ -77,7 +77,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.work_hours = WorkHours.parse(settings.work_hours)
     app.state.secret = secret_key(settings)
-    app.state.index_html = (WEB_DIR / "index.html").read_text(encoding="utf-8")
     errors.install(app)
     if settings.cors_origins:
         app.add_middleware(

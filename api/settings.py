@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     index_check_s: float = Field(
         default=1.0, ge=0, description="How often workers look for a new generation."
     )
+    basemap: str = Field(
+        default="none", pattern="^(none|osm|tianditu|amap)$", description="The map's default base map."
+    )
+    tianditu_key: str = Field(default="", description="天地图 key (the Tianditu base map needs one).")
     tile_cache_mb: int = Field(default=64, ge=0, le=4096, description="Each worker's tile cache; 0 = off.")
     batch_max_points: int = Field(default=1_000_000, ge=1, description="Largest locate batch.")
     max_upload_mb: int = Field(default=100, ge=1, description="Largest request body in MB.")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from api.routes.features import landing
+from api.routes.pages import templates
 
 router = APIRouter(tags=["service"])
 
@@ -24,7 +25,9 @@ def wants_html(request: Request, f: str | None) -> bool:
 def root(request: Request, f: str | None = Query(None, pattern="^(json|html)$")) -> Any:
     """The map (browsers) or the OGC API landing page (``application/json``, ``?f=json``)."""
     if wants_html(request, f):
-        return HTMLResponse(request.app.state.index_html)
+        settings = request.app.state.settings
+        config = {"basemap": settings.basemap, "tianditu_key": settings.tianditu_key}
+        return templates.TemplateResponse(request, "map.html", {"config": config})
     return JSONResponse(landing(request))
 
 

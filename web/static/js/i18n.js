@@ -1,0 +1,48 @@
+// Interface text: Chinese first, English on the toggle. Data (names of places) stays as it is.
+const EN = {
+  dispatch: "Dispatch", hotspots: "Hotspots", planner: "Planner", search_label: "Search", go: "Find",
+  search_hint: "Address, asset ID, area code or coordinates (gcj02:120.3791,36.0962)",
+  base_none: "No base map", sign_in: "Sign in", sign_out: "Sign out", queue: "Case queue", open_cases: "Open cases",
+  registered: "To dispatch", in_hand: "In hand", closed: "Closed", all_categories: "All categories",
+  overdue: "Overdue", hotspots_title: "Hotspots (Gi*)", d30: "Last 30 days", d90: "Last 90 days",
+  d365: "Last year", mom: "Month over month", street: "Street", this_month: "This month", last_month: "Last month",
+  coverage_title: "Coverage", parking: "Car parks", covers: "Manhole covers", cameras: "Cameras", radius: "Radius",
+  ev_only: "EV charging only", community: "Community", grid: "Grid", csv: "Download CSV", area: "Area",
+  micro: "Micro-grids", covered: "Covered", households: "Households covered", user: "User", password: "Password",
+  cancel: "Cancel", located: "Located", district: "District", micro_grid: "Micro-grid", worker: "Grid worker",
+  nearest_assets: "Nearest assets", nearby_cases: "Open cases nearby", outside: "Outside every grid",
+  no_results: "Nothing found", dispatch_action: "Dispatch", hot: "hot", cold: "cold", cells: "cells",
+  cases: "cases", generated: "Grids, assets and cases are generated demo data.", legend: "Legend",
+  uncovered: "Uncovered micro-grid", hot_cell: "Hotspot (FDR 5%)", cold_cell: "Cold spot", cover_ok: "Cover",
+  cover_bad: "Cover (defect)", park_ev: "Car park with EV", park: "Car park", planned: "Planned / building",
+  case: "Case", within: "within", of: "of",
+};
+const ZH = {
+  sign_out: "退出", located: "定位结果", district: "区", micro_grid: "微网格", worker: "网格员",
+  nearest_assets: "附近部件", nearby_cases: "附近未结案件", outside: "不在任何网格内", no_results: "没有找到",
+  dispatch_action: "派遣", hot: "热点", cold: "冷点", cells: "个单元", cases: "件",
+  generated: "网格、部件与案件为生成的示例数据。", legend: "图例", uncovered: "未覆盖微网格",
+  hot_cell: "热点 (FDR 5%)", cold_cell: "冷点", cover_ok: "井盖", cover_bad: "井盖 (病害)",
+  park_ev: "停车场 (有充电桩)", park: "停车场", planned: "规划/在建", case: "案件", within: "内", of: "/",
+  street: "街道", community: "社区", grid: "网格",
+};
+
+let lang = "zh";
+export function setLang(next) {
+  lang = next;
+  document.documentElement.lang = next === "en" ? "en" : "zh-CN";
+  for (const el of document.querySelectorAll("[data-i18n]")) {
+    if (!el.dataset.zh) el.dataset.zh = el.textContent;
+    el.textContent = next === "en" ? EN[el.dataset.i18n] || el.dataset.zh : el.dataset.zh;
+  }
+  for (const el of document.querySelectorAll("[data-i18n-placeholder]")) {
+    if (!el.dataset.zh) el.dataset.zh = el.placeholder;
+    el.placeholder = next === "en" ? EN[el.dataset.i18nPlaceholder] : el.dataset.zh;
+  }
+}
+export function t(key) {
+  return (lang === "en" ? EN[key] : ZH[key]) || EN[key] || key;
+}
+export function currentLang() {
+  return lang;
+}
