@@ -309,7 +309,8 @@ async function loadHotspots() {
   }));
   const s = fc.summary;
   byId("hot-summary").textContent = `${s.since} – ${s.until}: ${s.cases} ${t("cases")}, ${s.cells} ${t("cells")}; ${t("hot")} ${s.hot}, ${t("cold")} ${s.cold}`;
-  const month = new Date(Date.now() + 8 * 3600000).toISOString().slice(0, 7);
+  const beijing = new Date(Date.now() + 8 * 3600000); // the last complete month, in Beijing
+  const month = new Date(Date.UTC(beijing.getUTCFullYear(), beijing.getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
   const trendParams = new URLSearchParams({ by: "street", month });
   if (form.get("category")) trendParams.set("category", form.get("category"));
   const trend = await json(`/api/analytics/trends?${trendParams}`);

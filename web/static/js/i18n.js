@@ -24,7 +24,7 @@ const ZH = {
   generated: "网格、部件与案件为生成的示例数据。", legend: "图例", uncovered: "未覆盖微网格",
   hot_cell: "热点 (FDR 5%)", cold_cell: "冷点", cover_ok: "井盖", cover_bad: "井盖 (病害)",
   park_ev: "停车场 (有充电桩)", park: "停车场", planned: "规划/在建", case: "案件", within: "内", of: "/",
-  street: "街道", community: "社区", grid: "网格",
+  street: "街道", community: "社区", grid: "网格", micro: "微网格", households: "户数覆盖",
 };
 
 let lang = "zh";

@@ -6,7 +6,9 @@
 if (!L.DomEvent.fakeStop) L.DomEvent.fakeStop = L.DomEvent.stopPropagation;
 
 export function createMap(element, { center = [36.1, 120.36], zoom = 16 } = {}) {
-  const map = L.map(element, { zoomControl: true, attributionControl: true }).setView(center, zoom);
+  // Zoom limits set here: otherwise Leaflet derives them from the layers' own ranges (micro-grids
+  // from z15) and jumps the view when such a layer is added.
+  const map = L.map(element, { zoomControl: true, attributionControl: true, minZoom: 10, maxZoom: 20 }).setView(center, zoom);
   map.attributionControl.setPrefix("wangge · 示例数据为生成数据 (generated demo data)");
   L.control.scale({ imperial: false }).addTo(map);
   return map;
@@ -139,10 +141,13 @@ export const TILE_ZOOMS = {
 export function vectorLayer(name, { onClick, onHover } = {}) {
   const [minZoom, maxZoom] = TILE_ZOOMS[name];
   const style = STYLES[name];
+  const interactive = Boolean(onClick || onHover);
   const layer = L.vectorGrid.protobuf(`/tiles/${name}/{z}/{x}/{y}.mvt`, {
-    rendererFactory: L.canvas.tile,
+    // An interactive canvas tile takes every click, so the map would never hear one: interactive
+    // layers are SVG (only their shapes take clicks), the dense area layers canvas.
+    rendererFactory: interactive ? L.svg.tile : L.canvas.tile,
     vectorTileLayerStyles: { [name]: style },
-    interactive: Boolean(onClick || onHover),
+    interactive,
     minZoom, maxZoom, maxNativeZoom: 18,
     getFeatureId: (f) => f.properties.code || f.properties.id,
   });

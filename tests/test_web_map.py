@@ -1,0 +1,123 @@
+"""The web map in real headless Chromium: loads clean, tiles arrive, click, search, views, phone size."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+POINT = (120.36, 36.085)  # inside 内蒙古路社区
+ASSET = "3702030102000123"
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.errors = []
+    page.tiles = []
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("response", lambda r: page.tiles.append((r.url, r.status)) if "/tiles/" in r.url else None)
+    yield page
+    page.close()
+
+
+def _open(page: Any, base: str, fragment: str) -> None:
+    page.goto(f"{base}/#{fragment}", wait_until="networkidle")
+    page.wait_for_selector("body[data-map-ready='true']", timeout=20_000)
+
+
+def test_map_loads_clean_and_tiles_arrive(page: Any, live_server: str, artifacts: Path) -> None:
+    _open(page, live_server, f"z=15&c={POINT[1]},{POINT[0]}")
+    assert page.errors == []
+    names = {url.split("/tiles/")[1].split("/")[0] for url, status in page.tiles if status == 200}
+    assert {"streets", "communities", "grids", "micro_grids", "parking"} <= names
+    assert page.locator(".leaflet-control-scale").count() == 1 and page.locator(".legend").count() == 1
+    assert "generated" in page.locator("#panel .generated").inner_text()
+    page.screenshot(path=str(artifacts / "map_dispatch.png"))
+
+
+def test_a_click_shows_the_micro_grid_of_that_point(page: Any, live_server: str) -> None:
+    _open(page, live_server, f"z=18&c={POINT[1]},{POINT[0]}")
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector("#located-micro-grid", timeout=10_000)
+    expected = httpx.get(f"{live_server}/api/locate", params={"lon": POINT[0], "lat": POINT[1]}).json()
+    assert expected["micro_grid"]["code"] in page.locator("#located-micro-grid").inner_text()
+    assert page.get_attribute("body", "data-located") == expected["micro_grid"]["code"]
+
+
+def test_search_finds_an_address_an_asset_and_coordinates(page: Any, live_server: str) -> None:
+    _open(page, live_server, "z=13")
+    page.fill("#q", "恩县路64号")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#results li:has-text('恩县路64号')", timeout=10_000)
+    page.keyboard.press("Enter")  # the first result has the focus: the keyboard chooses it
+    page.wait_for_selector("#located-micro-grid", timeout=10_000)
+    address = httpx.get(f"{live_server}/api/geocode", params={"q": "恩县路64号"}).json()["results"][0]
+    assert address["micro_grid"]["code"] in page.locator("#located-micro-grid").inner_text()
+
+    page.fill("#q", ASSET)
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#results h2:has-text('{ASSET}')", timeout=10_000)
+
+    page.fill("#q", "gcj02:120.3791,36.0962")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelector('#located-micro-grid') !== null", timeout=10_000)
+    located = httpx.get(
+        f"{live_server}/api/locate", params={"lon": 120.3791, "lat": 36.0962, "crs": "gcj02"}
+    ).json()
+    page.wait_for_selector(f"#located-micro-grid:has-text('{located['micro_grid']['code']}')", timeout=10_000)
+    assert page.errors == []
+
+
+def test_hotspot_view_renders(page: Any, live_server: str, artifacts: Path) -> None:
+    _open(page, live_server, "view=hotspots&z=13&days=365&res=9")
+    page.wait_for_function("Number(document.body.dataset.hotspots) > 0", timeout=20_000)
+    assert page.locator("#mom tbody tr").count() >= 20  # the streets, month over month
+    assert "Gi" in page.locator("[data-panel=hotspots] h2").inner_text()
+    assert page.locator("path.leaflet-interactive").count() > 50
+    page.screenshot(path=str(artifacts / "map_hotspots.png"))
+    assert page.errors == []
+
+
+def test_planner_view_renders_coverage_and_csv(page: Any, live_server: str, artifacts: Path) -> None:
+    _open(page, live_server, "view=planner&z=13&layer=parking&radius=500&by=street&ev=true")
+    page.wait_for_function("Number(document.body.dataset.coverage) > 0", timeout=20_000)
+    assert page.locator("#coverage-table tbody tr").count() == 22
+    assert page.locator("input[name=ev]").is_checked()
+    href = page.get_attribute("#coverage-csv", "href")
+    assert "ev=true" in href and "f=csv" in href
+    csv = httpx.get(live_server + href)
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    page.screenshot(path=str(artifacts / "map_planner.png"))
+    assert page.errors == []
+
+
+def test_the_url_restores_the_view_and_language_toggles(page: Any, live_server: str) -> None:
+    _open(page, live_server, f"view=planner&z=14&c={POINT[1]},{POINT[0]}&radius=300&by=grid")
+    assert page.locator("[data-panel=planner]").is_visible()
+    assert page.locator("input[name=radius_m]").input_value() == "300"
+    assert page.locator("select[name=by]").input_value() == "grid"
+    assert "z=14" in page.evaluate("location.hash")
+    page.click("#lang")
+    assert page.locator("[data-view=dispatch]").inner_text() == "Dispatch"
+    assert "lang=en" in page.evaluate("location.hash")
+    page.click("[data-view=hotspots]")
+    assert "view=hotspots" in page.evaluate("location.hash")
+
+
+def test_the_map_works_on_a_phone(browser: Any, live_server: str, artifacts: Path) -> None:
+    page = browser.new_page(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{live_server}/#z=15&c={POINT[1]},{POINT[0]}", wait_until="networkidle")
+    page.wait_for_selector("body[data-map-ready='true']", timeout=20_000)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page.locator("#q").is_visible() and page.locator("#map").bounding_box()["height"] > 250
+    page.screenshot(path=str(artifacts / "map_phone.png"))
+    assert errors == []
+    page.close()
