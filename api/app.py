@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         analytics,
     ):
         app.include_router(module.router)
+    app.include_router(analytics.reports)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.mount("/vendor", StaticFiles(directory=WEB_DIR / "vendor"), name="vendor")
     return app

@@ -225,6 +225,39 @@ def demo_load(
         )
 
 
+@app.command()
+def report(
+    month: str = typer.Option(None, help="YYYY-MM (Beijing); default the last complete month."),
+    area: str = typer.Option(None, help="Restrict to an area code (street, community, …)."),
+    out: Path = typer.Option(Path("var/reports"), help="Directory to write the HTML and the PDF into."),
+    pdf: bool = typer.Option(True, help="Also print the PDF (needs Chromium)."),
+) -> None:
+    """Write the monthly analysis report: HTML, and a PDF printed by headless Chromium."""
+    import time
+
+    from api import report as monthly
+    from api.printing import html_to_pdf
+
+    start = time.monotonic()
+    month = month or monthly.last_complete_month()
+    typer.echo(f"wangge: report {month}: computing figures (trends, KPIs, hotspots, coverage) …")
+    with _engine().connect() as conn:
+        data = monthly.build(conn, month, area)
+    html = monthly.render_html(data)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"wangge-report-{month}{'-' + area if area else ''}"
+    stem.with_suffix(".html").write_text(html, encoding="utf-8")
+    written = [stem.with_suffix(".html")]
+    if pdf:
+        typer.echo(f"wangge: report {month}: printing the PDF …")
+        stem.with_suffix(".pdf").write_bytes(html_to_pdf(html))
+        written.append(stem.with_suffix(".pdf"))
+    typer.echo(
+        f"wangge: report {month}: {data['total']:,} cases, {data['hot']['hot']} hot cells; "
+        f"wrote {', '.join(str(p) for p in written)} in {time.monotonic() - start:.1f} s"
+    )
+
+
 @layers_app.command("check")
 def layers_check(
     generation: int = typer.Option(None, help="Generation to check (default: the active one)."),

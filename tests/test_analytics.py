@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import warnings
+from collections import OrderedDict
 from datetime import date, datetime, timedelta
-from types import SimpleNamespace
 
 import esda
 import libpysal
@@ -16,7 +16,7 @@ from h3.api import basic_int as h3i
 from pyproj import Geod
 from sqlalchemy import Engine, text
 
-from api.routes.analytics import _study
+from api.routes.analytics import study
 from geo import hexes, hotspots
 from layers import analytics, worktime
 
@@ -63,8 +63,7 @@ def test_gi_star_equals_esda_on_the_reference_data(engine: Engine, client: TestC
             datetime.combine(date(2026, 6, 1), datetime.min.time(), worktime.BEIJING),
             datetime.combine(until + timedelta(days=1), datetime.min.time(), worktime.BEIJING),
         )
-        request = SimpleNamespace(app=client.app)
-        cells, weights = _study(request, conn, None, 9, 1)  # type: ignore[arg-type]
+        cells, weights = study(OrderedDict(), conn, None, 9, 1)
         found, counts = analytics.cell_counts(conn, window, 9)
     values = np.zeros(cells.size)
     values[np.searchsorted(cells, found)] = counts

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from api.app import create_app
-from api.db import downgrade, head_revision, upgrade
+from api.db import downgrade, head_revision, make_engine, upgrade
 from api.settings import Settings
 
 
@@ -27,15 +29,25 @@ def test_readyz_reports_postgis_and_head(client: TestClient) -> None:
 
 
 def test_readyz_503_names_migrations_behind(engine: Engine, test_settings: Settings) -> None:
-    downgrade(engine, "0001")
+    # in a database of its own: downgrading the shared one would drop the data later tests use
+    name = f"wangge_behind_{uuid.uuid4().hex[:6]}"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    behind = test_settings.model_copy(update={"database_url": test_settings.sqlalchemy_url(name)})
+    other = make_engine(behind, pool_size=1)
     try:
-        with TestClient(create_app(test_settings)) as c:
+        upgrade(other, "0001")
+        with TestClient(create_app(behind)) as c:
             r = c.get("/readyz")
         assert r.status_code == 503
         assert r.json()["migrations"] == f"behind: at 0001, head {head_revision()}"
         assert "Retry-After" in r.headers
+        upgrade(other)
+        downgrade(other, "0001")  # and the migrations go down again
     finally:
-        upgrade(engine)
+        other.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def test_unknown_path_is_json_404(client: TestClient) -> None:

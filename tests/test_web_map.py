@@ -66,7 +66,6 @@ def test_search_finds_an_address_an_asset_and_coordinates(page: Any, live_server
 
     page.fill("#q", "gcj02:120.3791,36.0962")
     page.keyboard.press("Enter")
-    page.wait_for_function("document.querySelector('#located-micro-grid') !== null", timeout=10_000)
     located = httpx.get(
         f"{live_server}/api/locate", params={"lon": 120.3791, "lat": 36.0962, "crs": "gcj02"}
     ).json()
@@ -76,7 +75,8 @@ def test_search_finds_an_address_an_asset_and_coordinates(page: Any, live_server
 
 def test_hotspot_view_renders(page: Any, live_server: str, artifacts: Path) -> None:
     _open(page, live_server, "view=hotspots&z=13&days=365&res=9")
-    page.wait_for_function("Number(document.body.dataset.hotspots) > 0", timeout=20_000)
+    page.wait_for_selector("body[data-hotspots]", timeout=20_000)  # (CSP forbids wait_for_function's eval)
+    assert int(page.get_attribute("body", "data-hotspots")) > 0
     assert page.locator("#mom tbody tr").count() >= 20  # the streets, month over month
     assert "Gi" in page.locator("[data-panel=hotspots] h2").inner_text()
     assert page.locator("path.leaflet-interactive").count() > 50
@@ -86,7 +86,8 @@ def test_hotspot_view_renders(page: Any, live_server: str, artifacts: Path) -> N
 
 def test_planner_view_renders_coverage_and_csv(page: Any, live_server: str, artifacts: Path) -> None:
     _open(page, live_server, "view=planner&z=13&layer=parking&radius=500&by=street&ev=true")
-    page.wait_for_function("Number(document.body.dataset.coverage) > 0", timeout=20_000)
+    page.wait_for_selector("body[data-coverage]", timeout=20_000)
+    assert int(page.get_attribute("body", "data-coverage")) > 0
     assert page.locator("#coverage-table tbody tr").count() == 22
     assert page.locator("input[name=ev]").is_checked()
     href = page.get_attribute("#coverage-csv", "href")

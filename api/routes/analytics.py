@@ -12,15 +12,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 import shapely
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response
 from h3.api import basic_int as h3i
 from sqlalchemy import Connection
 
 from api.auth import READERS, ActorDep
 from api.deps import run_read
+from api.printing import html_to_pdf
 from geo import coverage, hexes, hotspots
 from geo.crs import snap
 from geo.errors import InvalidInput
@@ -64,10 +65,12 @@ def _window(
     )
 
 
-def _study(request: Request, conn: Connection, area: str | None, res: int, k: int) -> tuple[np.ndarray, Any]:
-    """The cells of the study area (centres within one cell of it) and their ring weights, kept per worker."""
+def study(
+    kept: OrderedDict[tuple[Any, ...], Any], conn: Connection, area: str | None, res: int, k: int
+) -> tuple[np.ndarray, Any]:
+    """The cells of the study area (centres within two cell edges of it) and their ring weights,
+    kept in ``kept`` (each worker's) by generation, area, resolution and rings."""
     generation = areas.require_active(conn)
-    kept: OrderedDict[tuple[Any, ...], tuple[np.ndarray, Any]] = request.app.state.hex_weights
     key = (generation, area, res, k)
     if key not in kept:
         shape = analytics.study_area(conn, area)
@@ -94,23 +97,23 @@ async def hotspots_(
 
     def work(conn: Connection) -> dict[str, Any]:
         window = _window(conn, category, since, until, area, 90)
-        cells, weights = _study(request, conn, area, res, k)
-        found, counts = analytics.cell_counts(conn, window, res)
-        return _hotspots(cells, weights, found, counts, window, res, k, alpha)
+        return hotspot_cells(request.app.state.hex_weights, conn, window, area, res, k, alpha)
 
     return await run_read(request, work)
 
 
-def _hotspots(
-    cells: np.ndarray,
-    weights: sp.csr_matrix,
-    found: np.ndarray,
-    counts: np.ndarray,
+def hotspot_cells(
+    kept: OrderedDict[tuple[Any, ...], Any],
+    conn: Connection,
     window: analytics.Window,
+    area: str | None,
     res: int,
-    k: int,
-    alpha: float,
+    k: int = 1,
+    alpha: float = 0.05,
 ) -> dict[str, Any]:
+    """Gi* of the window's case counts over the study area's cells, as a GeoJSON FeatureCollection."""
+    cells, weights = study(kept, conn, area, res, k)
+    found, counts = analytics.cell_counts(conn, window, res)
     position = np.searchsorted(cells, found)
     inside = (position < cells.size) & (cells[np.minimum(position, cells.size - 1)] == found)
     values = np.zeros(cells.size)
@@ -399,3 +402,31 @@ async def patrol(
         "over_limit": len(over),
         "results": over,
     }
+
+
+reports = APIRouter(prefix="/api/reports", tags=["analytics"], dependencies=READERS)
+
+
+@reports.get(
+    "/{month}",
+    summary="The monthly analysis report (HTML, or PDF with f=pdf)",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+async def monthly_report(
+    request: Request,
+    month: str,
+    area: str | None = Query(None, max_length=18, description="Restrict to an area code."),
+    f: str = Query("html", pattern="^(html|pdf)$"),
+) -> Response:
+    from api import report  # here, not at the top: the report module imports this one
+
+    data = await run_read(request, report.build, month, area)
+    html = report.render_html(data)
+    if f == "pdf":
+        pdf = await run_in_threadpool(html_to_pdf, html)
+        name = f"wangge-report-{month}{'-' + area if area else ''}.pdf"
+        return Response(
+            pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'}
+        )
+    return HTMLResponse(html)

@@ -1,0 +1,262 @@
+"""The monthly analysis report: figures from the analytics, charts and a hotspot map, HTML and PDF.
+
+Charts and the map are matplotlib SVGs with their text kept as text (the browser sets the
+Chinese in Noto Sans CJK when it prints), inlined in one self-contained HTML page, which
+headless Chromium prints to PDF (``api.printing``). Nothing is fetched from anywhere.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import OrderedDict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import shapely
+from matplotlib.patches import Polygon as Patch
+from sqlalchemy import Connection, text
+
+from api.routes.analytics import hotspot_cells
+from api.routes.pages import templates
+from geo import coverage
+from geo.errors import InvalidInput
+from layers import analytics, kpi, worktime
+
+plt.rcParams.update(
+    {"svg.fonttype": "none", "font.family": ["Noto Sans CJK SC", "DejaVu Sans"], "font.size": 9}
+)
+REPEAT_RADIUS_M, REPEAT_DAYS = 30.0, 30
+ACTIVE = "(SELECT id FROM generations WHERE status = 'active')"
+
+
+def _svg(fig: Any) -> str:
+    out = io.StringIO()
+    fig.savefig(out, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    svg = out.getvalue()
+    return svg[svg.index("<svg") :]
+
+
+def _month_window(month: str, area: str | None) -> analytics.Window:
+    first, end = kpi.month_range(month)
+    start = datetime.combine(first, datetime.min.time(), worktime.BEIJING)
+    return analytics.Window(start, datetime.combine(end, datetime.min.time(), worktime.BEIJING), (), area)
+
+
+def _repeat_cases(conn: Connection, month: str, area: str | None) -> dict[str, int]:
+    """Cases in repeat locations (30 m, 30 days up to the month's end) per category."""
+    window = _month_window(month, area)
+    window = analytics.Window(window.end - timedelta(days=REPEAT_DAYS), window.end, (), area)
+    counts: dict[str, int] = {}
+    for c in analytics.repeats(conn, window, REPEAT_RADIUS_M, 2, limit=100_000):
+        counts[c["category"]] = counts.get(c["category"], 0) + c["cases"]
+    return counts
+
+
+def _hotspot_map(conn: Connection, hot: dict[str, Any], area: str | None) -> str:
+    fig, ax = plt.subplots(figsize=(7, 6))
+    streets = conn.execute(
+        text(
+            f"SELECT name, ST_AsBinary(geom) FROM areas WHERE generation = {ACTIVE} AND level = 'street' "
+            "AND (CAST(:area AS text) IS NULL OR code LIKE :area || '%')"
+        ),
+        {"area": area},
+    ).all()
+    colours = {"hot": "#d7301f", "cold": "#2b8cbe", "none": "#fdd49e"}
+    for f in hot["features"]:
+        ring = f["geometry"]["coordinates"][0]
+        cls = f["properties"]["class"]
+        ax.add_patch(
+            Patch(
+                ring,
+                closed=True,
+                facecolor=colours[cls],
+                edgecolor="none",
+                alpha=0.9 if cls != "none" else 0.5,
+            )
+        )
+    for name, wkb in streets:
+        shape = shapely.from_wkb(bytes(wkb))
+        for poly in getattr(shape, "geoms", [shape]):
+            x, y = poly.exterior.xy
+            ax.plot(x, y, color="#1f3b63", linewidth=0.8)
+        point = shape.representative_point()
+        ax.text(point.x, point.y, name, fontsize=7, ha="center", color="#1f3b63")
+    ax.set_aspect(1 / 0.81)  # degrees: 1° of longitude is cos(36°) of a degree of latitude here
+    ax.axis("off")
+    ax.autoscale_view()
+    return _svg(fig)
+
+
+def _bars(rows: list[dict[str, Any]]) -> str:
+    top = rows[:10]
+    fig, ax = plt.subplots(figsize=(7, 3))
+    y = range(len(top))
+    ax.barh([i + 0.2 for i in y], [r["previous"] for r in top], height=0.4, color="#9bb7d6", label="上月")
+    ax.barh([i - 0.2 for i in y], [r["count"] for r in top], height=0.4, color="#1f3b63", label="本月")
+    ax.set_yticks(list(y), [r["name"] or r["category"] for r in top])
+    ax.invert_yaxis()
+    ax.legend(frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig)
+
+
+def _seasons(profile: dict[str, list[float]], names: dict[str, str], codes: list[str]) -> str:
+    fig, ax = plt.subplots(figsize=(7, 2.6))
+    for code in codes:
+        if code in profile:
+            ax.plot(range(1, 13), profile[code], marker="o", markersize=3, label=names.get(code, code))
+    ax.set_xticks(range(1, 13), [f"{m}月" for m in range(1, 13)])
+    ax.legend(frameon=False, ncol=2)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig)
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:+.1f}%"
+
+
+def build(conn: Connection, month: str, area: str | None = None) -> dict[str, Any]:
+    """Every figure of the report for ``month`` (YYYY-MM, Beijing), optionally of one area."""
+    first, end = kpi.month_range(month)
+    if first > datetime.now(worktime.BEIJING).date():
+        raise InvalidInput(f"month {month} is in the future", field="month")
+    area = analytics.check_area(conn, area)
+    by_category = analytics.trends(conn, "category", month, (), area)
+    names = analytics.category_names(conn, [r["category"] for r in by_category["results"]])
+    for r in by_category["results"]:
+        r["name"] = names.get(r["category"])
+    by_street = analytics.trends(conn, "street", month, (), area)
+    street_names = analytics.area_names(conn, [r["street"] for r in by_street["results"] if r["street"]])
+    for r in by_street["results"]:
+        r["name"] = street_names.get(r["street"], "区外/未定位")
+    total = sum(r["count"] for r in by_category["results"])
+    previous = sum(r["previous"] for r in by_category["results"])
+    last_year = sum(r["last_year"] for r in by_category["results"])
+    kpis = kpi.kpis(conn, "street", first, end)
+    for r in kpis:
+        r["name"] = street_names.get(r["street"]) or analytics.area_names(conn, [r["street"]]).get(
+            r["street"], "–"
+        )
+    if area:
+        kpis = [r for r in kpis if (r["street"] or "").startswith(area[:9])]
+    hot = hotspot_cells(OrderedDict(), conn, _month_window(month, area), area, 9)
+    grids = analytics.micro_grids(conn)
+    cover = []
+    for label, kind, ev in (
+        ("公共停车场 500 m", "parking", False),
+        ("有充电桩的停车场 500 m", "parking", True),
+    ):
+        sites = analytics.facilities(conn, kind, "operating", ev)
+        distance, _ = coverage.nearest_m(
+            [g["lon"] for g in grids], [g["lat"] for g in grids], [s[1] for s in sites], [s[2] for s in sites]
+        )
+        covered = distance <= 500
+        households = sum(g["households"] for g, c in zip(grids, covered, strict=True) if c)
+        cover.append(
+            {
+                "label": label,
+                "facilities": len(sites),
+                "share": float(covered.mean()),
+                "households": households / max(1, sum(g["households"] for g in grids)),
+            }
+        )
+    inspected = analytics.inspection_coverage(conn, 30, "street")
+    covers = sum(r["covers"] for r in inspected)
+    repeats_now = _repeat_cases(conn, month, area)
+    prev_month = by_category["previous_month"]
+    repeats_before = _repeat_cases(conn, prev_month, area)
+    profile = analytics.seasonal_profile(conn, (), first)
+    top_codes = [r["category"] for r in by_category["results"][:4]]
+    data = {
+        "month": month,
+        "area": area,
+        "generated_at": datetime.now(worktime.BEIJING).strftime("%Y-%m-%d %H:%M"),
+        "partial": by_category["partial"],
+        "total": total,
+        "previous": previous,
+        "last_year": last_year,
+        "mom": _pct((total - previous) / previous * 100 if previous else None),
+        "yoy": _pct((total - last_year) / last_year * 100 if last_year else None),
+        "categories": by_category["results"][:15],
+        "streets": by_street["results"],
+        "kpis": kpis,
+        "hot": hot["summary"],
+        "hot_streets": _hot_streets(conn, hot),
+        "coverage": cover,
+        "inspection_share": sum(r["inspected"] for r in inspected) / covers if covers else 0.0,
+        "repeats": {"now": sum(repeats_now.values()), "before": sum(repeats_before.values())},
+        "map_svg": _hotspot_map(conn, hot, area),
+        "bars_svg": _bars(by_category["results"]),
+        "seasons_svg": _seasons(profile, names, top_codes),
+    }
+    data["summary"] = _sentences(data, by_category["results"], repeats_now, repeats_before, names)
+    return data
+
+
+def _hot_streets(conn: Connection, hot: dict[str, Any]) -> list[str]:
+    """Streets holding the most hot cells (by each hot cell's centre)."""
+    centres = []
+    for f in hot["features"]:
+        if f["properties"]["class"] == "hot":
+            ring = f["geometry"]["coordinates"][0][:-1]
+            centres.append((sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring)))
+    if not centres:
+        return []
+    rows = conn.execute(
+        text(
+            "SELECT a.name, count(*) FROM unnest(CAST(:x AS float8[]), CAST(:y AS float8[])) AS c(x, y) "
+            f"JOIN areas a ON a.level = 'street' AND a.generation = {ACTIVE} "
+            "AND ST_Covers(a.geom, ST_SetSRID(ST_Point(c.x, c.y), 4326)) "
+            "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3"
+        ),
+        {"x": [c[0] for c in centres], "y": [c[1] for c in centres]},
+    ).all()
+    return [name for name, _ in rows]
+
+
+def _sentences(
+    data: dict[str, Any],
+    categories: list[dict[str, Any]],
+    repeats_now: dict[str, int],
+    repeats_before: dict[str, int],
+    names: dict[str, str],
+) -> list[str]:
+    """A few plain sentences naming the month's main changes."""
+    out = [f"{data['month']} 共受理案件 {data['total']:,} 件，环比 {data['mom']}，同比 {data['yoy']}。"]
+    moving = [r for r in categories if r["previous"] >= 20 and r["change_pct"] is not None]
+    if moving:
+        up = max(moving, key=lambda r: r["change_pct"])
+        down = min(moving, key=lambda r: r["change_pct"])
+        if up["change_pct"] > 0:
+            out.append(f"上升最多：{up['name']} {up['count']} 件，环比 {_pct(up['change_pct'])}。")
+        if down["change_pct"] < 0:
+            out.append(f"下降最多：{down['name']} {down['count']} 件，环比 {_pct(down['change_pct'])}。")
+    changes = [
+        (code, repeats_now.get(code, 0), before) for code, before in repeats_before.items() if before >= 5
+    ]
+    if changes:
+        code, now, before = max(changes, key=lambda c: abs(c[1] - c[2]) / c[2])
+        out.append(
+            f"重复投诉（{REPEAT_RADIUS_M:.0f} m 内、{REPEAT_DAYS} 天内）：{names.get(code, code)} {now} 件，"
+            f"环比 {_pct((now - before) / before * 100)}。"
+        )
+    if data["hot_streets"]:
+        out.append(
+            f"热点（Gi*，FDR 5%）{data['hot']['hot']} 个单元，集中在{'、'.join(data['hot_streets'])}。"
+        )
+    return out
+
+
+def render_html(data: dict[str, Any]) -> str:
+    return templates.get_template("report.html").render(**data)
+
+
+def last_complete_month(today: date | None = None) -> str:
+    today = today or datetime.now(worktime.BEIJING).date()
+    first = today.replace(day=1) - timedelta(days=1)
+    return f"{first:%Y-%m}"
