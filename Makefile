@@ -55,11 +55,18 @@ lint: install ## ruff check and format check
 format: install ## apply ruff's formatting and safe fixes
 	@$(BIN)/ruff check --fix . && $(BIN)/ruff format .
 
-bench: install ## measure speed beside baselines; writes docs/benchmarks.md
+TIPG := .venv-tipg/.installed
+
+$(TIPG): # tipg, the baseline tile server, in a virtualenv of its own (its FastAPI pin is not ours)
+	@test -x .venv-tipg/bin/python || $(PYTHON) -m venv .venv-tipg
+	@.venv-tipg/bin/python -m pip install -q "tipg==1.6.1" "uvicorn[standard]" 2>&1 | grep -v '^WARNING: Location' || true
+	@.venv-tipg/bin/python -c "import tipg.main" && touch $@
+
+bench: install $(TIPG) ## measure speed beside baselines; writes docs/benchmarks.md
 	@scripts/ensure-system-packages $(TEST_SYSTEM_PACKAGES)
 	@$(BIN)/wangge db up
 	@$(BIN)/python -m bench
 
 clean: ## stop the embedded cluster and delete var/ and the virtualenv
 	-@test -x $(BIN)/wangge && $(BIN)/wangge db down
-	rm -rf var $(VENV)
+	rm -rf var $(VENV) .venv-tipg

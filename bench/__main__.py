@@ -29,7 +29,9 @@ from sqlalchemy import Engine, text
 
 from api.db import make_engine, upgrade
 from api.settings import Settings
+from bench.analytics import bench_coverage, bench_hotspots
 from bench.server import uvicorn_server
+from bench.tiles import bench_first_render, bench_tiles
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "benchmarks.md"
@@ -432,6 +434,13 @@ def main() -> None:
             *bench_geocode(engine),
             "",
         ]
+        print("bench: vector tiles beside tipg, first render …", flush=True)
+        sections += ["## Vector tiles", "", *bench_tiles(settings, engine), ""]
+        sections += ["## First render of the map", "", *bench_first_render(settings), ""]
+        print("bench: coverage …", flush=True)
+        sections += ["## Coverage", "", *bench_coverage(engine), ""]
+        print("bench: hotspots on 1,000,000 cases …", flush=True)
+        sections += ["## Hotspots", "", *bench_hotspots(engine), ""]
     header = [
         "# Benchmarks",
         "",
