@@ -52,7 +52,7 @@ TILESETS: dict[str, Tileset] = {
         _area("street", 0),
         _area("community", 10),
         _area("grid", 12, "code, name, worker_name AS worker"),
-        _area("micro_grid", 12, "code, name, households"),
+        _area("micro_grid", 12),
         Tileset(
             name="manhole_covers",
             layer="assets",
