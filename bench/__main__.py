@@ -16,11 +16,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import numpy as np
@@ -32,19 +31,11 @@ from api.settings import Settings
 from bench.analytics import bench_coverage, bench_hotspots
 from bench.server import uvicorn_server
 from bench.tiles import bench_first_render, bench_tiles
+from bench.timing import median_time
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "benchmarks.md"
 N_POINTS = 1_000_000
-
-
-def _median_time(fn: Callable[[], Any], repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times))
 
 
 def machine() -> list[str]:
@@ -162,10 +153,10 @@ def bench_locate_bulk(engine: Engine, codes: list[str], polys: np.ndarray) -> li
     rng = np.random.default_rng(7)
     x0, y0, x1, y1 = shapely.total_bounds(polys)
     lon, lat = rng.uniform(x0, x1, N_POINTS), rng.uniform(y0, y1, N_POINTS)
-    build_s = _median_time(lambda: Locator(polys), repeat=1)
+    build_s = median_time(lambda: Locator(polys), repeat=1)
     locator = Locator(polys)
     ours = locator.locate(lon, lat)
-    ours_s = _median_time(lambda: locator.locate(lon, lat))
+    ours_s = median_time(lambda: locator.locate(lon, lat))
 
     tree = shapely.STRtree(polys)
     pts = shapely.points(lon, lat)
@@ -180,10 +171,10 @@ def bench_locate_bulk(engine: Engine, codes: list[str], polys: np.ndarray) -> li
         return out
 
     assert (strtree() == ours).all()
-    tree_s = _median_time(strtree)
+    tree_s = median_time(strtree)
     left = gpd.GeoDataFrame(geometry=pts, crs=4326)
     right = gpd.GeoDataFrame({"code": codes}, geometry=polys, crs=4326)
-    sjoin_s = _median_time(lambda: gpd.sjoin(left, right, predicate="intersects", how="left"), repeat=1)
+    sjoin_s = median_time(lambda: gpd.sjoin(left, right, predicate="intersects", how="left"), repeat=1)
 
     n_pg = 200_000
     with engine.connect() as conn:

@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from sqlalchemy import Engine, text
 
 from api.routes.analytics import hotspot_cells, study
+from bench.timing import median_time
 from geo import coverage, hexes
 from geo.hotspots import gi_star
 from layers import analytics
@@ -51,15 +52,6 @@ def add_cases(engine: Engine, n_total: int = TARGET) -> int:
     return n_total
 
 
-def _median_s(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times))
-
-
 def bench_hotspots(engine: Engine) -> list[str]:
     import esda
     import libpysal
@@ -72,8 +64,8 @@ def bench_hotspots(engine: Engine) -> list[str]:
         cold_s = time.perf_counter() - t
         kept: OrderedDict = OrderedDict()
         study(kept, conn, None, 9, 1)
-        warm_s = _median_s(lambda: hotspot_cells(kept, conn, window, None, 9))
-        count_s = _median_s(
+        warm_s = median_time(lambda: hotspot_cells(kept, conn, window, None, 9))
+        count_s = median_time(
             lambda: conn.execute(
                 text(f"SELECT {hexes.parent_sql('h3', 9)}, count(*) FROM incidents GROUP BY 1")
             ).all()
@@ -86,8 +78,8 @@ def bench_hotspots(engine: Engine) -> list[str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         w = libpysal.weights.WSP(no_self).to_W(silence_warnings=True)
-        esda_s = _median_s(lambda: esda.G_Local(values, w, transform="B", star=True, permutations=0))
-    ours_s = _median_s(lambda: gi_star(values, weights))
+        esda_s = median_time(lambda: esda.G_Local(values, w, transform="B", star=True, permutations=0))
+    ours_s = median_time(lambda: gi_star(values, weights))
     return [
         f"{n:,} located cases (the reference ones and jittered copies), H3 resolution 9, one ring, "
         f"all categories and dates: {cells.size:,} cells, {cold['summary']['hot']} hot.",
@@ -124,7 +116,7 @@ def bench_coverage(engine: Engine) -> list[str]:
             ).scalar_one()
 
         ours_n, pg_n = ours(), postgis()
-        ours_s, pg_s = _median_s(ours), _median_s(postgis)
+        ours_s, pg_s = median_time(ours), median_time(postgis)
     return [
         f"{len(grids):,} micro-grids × {len(sites):,} manhole covers, radius 100 m (straight line).",
         "",

@@ -218,12 +218,14 @@ FROM grid GROUP BY 1, 2 ORDER BY 1, 2
 
 
 def micro_grids(conn: Connection) -> list[dict[str, Any]]:
-    """Every micro-grid of the active generation: code, households, a point inside it (WGS84)."""
+    """Every micro-grid of the active generation: code, name, households, a point inside it
+    (WGS84) and its perimeter in metres (the streets a patrol walks round it)."""
     generation = areas.require_active(conn)
     rows = conn.execute(
         text(
-            "SELECT code, coalesce(households, 0) AS households, ST_X(p) AS lon, ST_Y(p) AS lat "
-            "FROM (SELECT code, households, ST_PointOnSurface(geom) AS p FROM areas "
+            "SELECT code, name, coalesce(households, 0) AS households, ST_X(p) AS lon, ST_Y(p) AS lat, "
+            "perimeter_m FROM (SELECT code, name, households, ST_PointOnSurface(geom) AS p, "
+            "ST_Perimeter(geom::geography) AS perimeter_m FROM areas "
             "WHERE generation = :g AND level = 'micro_grid') m ORDER BY code"
         ),
         {"g": generation},
@@ -289,20 +291,6 @@ GROUP BY 1 ORDER BY 1
         {"len": length, "days": days},
     ).mappings()
     return [{**r, "share": round(r["inspected"] / r["covers"], 6)} for r in rows]
-
-
-def patrol_inputs(conn: Connection) -> list[dict[str, Any]]:
-    """Per micro-grid: its perimeter in metres (the streets walked) and households."""
-    generation = areas.require_active(conn)
-    rows = conn.execute(
-        text(
-            "SELECT code, name, coalesce(households, 0) AS households, "
-            "ST_Perimeter(geom::geography) AS perimeter_m FROM areas "
-            "WHERE generation = :g AND level = 'micro_grid' ORDER BY code"
-        ),
-        {"g": generation},
-    ).mappings()
-    return [dict(r) for r in rows]
 
 
 def _shift(first: date, months: int) -> date:

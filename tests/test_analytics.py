@@ -191,3 +191,19 @@ def test_bad_analytics_input_names_the_field(client: TestClient, path: str, para
     answer = client.get(f"/api/analytics/{path}", params=params)
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"]["field"] == field
+
+
+def test_patrol_time_and_inspection_coverage(client: TestClient, engine: Engine) -> None:
+    answer = client.get("/api/analytics/patrol", params={"minutes_per_household": 3, "walk_kmh": 4}).json()
+    with engine.connect() as conn:
+        grids = analytics.micro_grids(conn)
+        covers = conn.execute(
+            text("SELECT count(*) FROM assets WHERE kind = 'manhole_cover' AND micro_grid IS NOT NULL")
+        ).scalar_one()
+    minutes = {g["code"]: g["perimeter_m"] / (4000 / 60) + 3 * g["households"] for g in grids}
+    over = {code for code, m in minutes.items() if m > 180}
+    assert {r["code"] for r in answer["results"]} == over and answer["over_limit"] == len(over)
+    assert all(r["minutes"] == pytest.approx(minutes[r["code"]], abs=0.06) for r in answer["results"])
+    inspected = client.get("/api/analytics/inspections", params={"days": 3650, "by": "street"}).json()
+    assert inspected["covers"] == covers and len(inspected["results"]) == 22
+    assert 0 < inspected["inspected"] <= covers

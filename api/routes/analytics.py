@@ -387,12 +387,13 @@ async def patrol(
     minutes_per_household: float = Query(3.0, ge=0, le=30, description="Minutes at each household (入户)."),
     limit_hours: float = Query(3.0, gt=0, le=24, description="The rule: a round within this many hours."),
 ) -> dict[str, Any]:
-    rows = await run_read(request, analytics.patrol_inputs)
+    rows = await run_read(request, analytics.micro_grids)
     over = []
     for r in rows:
         minutes = r["perimeter_m"] / (walk_kmh * 1000 / 60) + r["households"] * minutes_per_household
         if minutes > limit_hours * 60:
-            over.append({**r, "perimeter_m": round(r["perimeter_m"], 1), "minutes": round(minutes, 1)})
+            shown = {k: r[k] for k in ("code", "name", "households")}
+            over.append({**shown, "perimeter_m": round(r["perimeter_m"], 1), "minutes": round(minutes, 1)})
     over.sort(key=lambda r: -r["minutes"])
     return {
         "walk_kmh": walk_kmh,
