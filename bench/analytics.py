@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 from api.routes.analytics import hotspot_cells, study
 from bench.timing import median_time
 from geo import coverage, hexes
+from geo.crs import reach_deg
 from geo.hotspots import gi_star
 from layers import analytics
 
@@ -45,7 +46,7 @@ def add_cases(engine: Engine, n_total: int = TARGET) -> int:
                 for i in range(missing):
                     at = datetime.fromtimestamp(float(when[i]), UTC)
                     copy.write_row(
-                        (f"B{i:09d}", "wechat", "E0501", f"SRID=4326;POINT({x[i]!r} {y[i]!r})", int(cells[i]),
+                        (f"B{have + i:09d}", "wechat", "E0501", f"SRID=4326;POINT({float(x[i])!r} {float(y[i])!r})", int(cells[i]),
                          "coordinates", "370203", "territory", "closed", at, at, at, at)
                     )  # fmt: skip
         conn.execute(text("ANALYZE incidents"))
@@ -105,14 +106,19 @@ def bench_coverage(engine: Engine) -> list[str]:
             d, _ = coverage.nearest_m(lon, lat, [s[1] for s in sites], [s[2] for s in sites])
             return int((d <= 100).sum())
 
+        dx, dy = reach_deg(36.2, 100)  # a box that holds every point within 100 m at these latitudes
+
         def postgis() -> int:
+            # the index narrows by a box in degrees, geography decides in metres
             return conn.execute(
                 text(
-                    "SELECT count(*) FROM areas m WHERE m.generation = (SELECT id FROM generations WHERE "
-                    "status = 'active') AND m.level = 'micro_grid' AND EXISTS (SELECT 1 FROM assets a WHERE "
-                    "a.kind = 'manhole_cover' AND ST_DWithin(a.point::geography, "
-                    "ST_PointOnSurface(m.geom)::geography, 100))"
-                )
+                    "SELECT count(*) FROM (SELECT ST_PointOnSurface(geom) AS p FROM areas WHERE generation = "
+                    "(SELECT id FROM generations WHERE status = 'active') AND level = 'micro_grid') m "
+                    "WHERE EXISTS (SELECT 1 FROM assets a WHERE a.kind = 'manhole_cover' "
+                    "AND a.point && ST_Expand(m.p, :dx, :dy) "
+                    "AND ST_DWithin(a.point::geography, m.p::geography, 100))"
+                ),
+                {"dx": dx, "dy": dy},
             ).scalar_one()
 
         ours_n, pg_n = ours(), postgis()
@@ -122,6 +128,6 @@ def bench_coverage(engine: Engine) -> list[str]:
         "",
         "| what | seconds | micro-grids covered |",
         "|---|---:|---:|",
-        f"| PostGIS `EXISTS … ST_DWithin(geography)` — baseline | {pg_s:.3f} | {pg_n:,} |",
+        f"| PostGIS `EXISTS (… point && box AND ST_DWithin(geography))`, GiST index — baseline | {pg_s:.3f} | {pg_n:,} |",
         f"| **`geo.coverage` k-d tree in the Gauss–Krüger plane** | **{ours_s:.3f}** | {ours_n:,} |",
     ]
