@@ -39,8 +39,9 @@ def _categories(raw: str | None) -> list[str]:
     return [c.strip() for c in (raw or "").split(",") if c.strip()]
 
 
-def _day(value: date | None, default: date) -> datetime:
-    return datetime.combine(value or default, datetime.min.time(), worktime.BEIJING)
+def _midnight(day: date) -> datetime:
+    """The start of a Beijing day."""
+    return datetime.combine(day, datetime.min.time(), worktime.BEIJING)
 
 
 def _window(
@@ -58,8 +59,8 @@ def _window(
     if first > last:
         raise InvalidInput(f"since {first} is after until {last}", field="since")
     return analytics.Window(
-        _day(first, first),
-        _day(last + timedelta(days=1), last),
+        _midnight(first),
+        _midnight(last + timedelta(days=1)),
         analytics.check_categories(conn, _categories(category)),
         analytics.check_area(conn, area),
     )
