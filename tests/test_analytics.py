@@ -175,6 +175,8 @@ def test_repeat_locations_cluster_within_the_radius(client: TestClient) -> None:
     [
         ("hotspots", {"res": 4}, "res"),
         ("hotspots", {"res": 13}, "res"),
+        ("hotspots", {"res": 5, "area": "370203020009005001"}, "res"),  # a micro-grid holds no res-5 cell
+        ("hotspots", {"area": "370203999"}, "area"),
         ("hotspots", {"category": "Z9999"}, "category"),
         ("hotspots", {"since": "2026-05-01", "until": "2026-04-01"}, "since"),
         ("coverage", {"radius_m": 0}, "radius_m"),

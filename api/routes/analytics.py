@@ -77,6 +77,9 @@ def study(
         shape = analytics.study_area(conn, area)
         pad = 2 * h3i.average_hexagon_edge_length(res, unit="m") / 111_000
         cells = hexes.cover(shapely.buffer(shape, pad), res)
+        if cells.size < 7:  # a cell and its ring at the least, or Gi* has nothing to compare
+            message = f"the area holds {cells.size} H3 cells at resolution {res}: choose a finer resolution"
+            raise InvalidInput(message, field="res")
         kept[key] = (cells, hexes.ring_weights(cells, k))
         while len(kept) > WEIGHTS_KEPT:
             kept.popitem(last=False)
