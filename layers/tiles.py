@@ -92,6 +92,8 @@ def simplify_tolerance_m(z: int) -> float:
 
 
 def _sql(tileset: Tileset, z: int) -> str:
+    # No "WHERE geom IS NOT NULL": PostgreSQL pushes it into the subquery and computes
+    # ST_AsMVTGeom twice per row; ST_AsMVT skips the NULLs (features clipped away) itself.
     geom = tileset.geom
     if tileset.polygons and z < SIMPLIFY_BELOW:
         geom = f"ST_Simplify({geom}, :tol, true)"
@@ -100,7 +102,7 @@ def _sql(tileset: Tileset, z: int) -> str:
         f"ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}) AS margin) "
         f"SELECT ST_AsMVT(t, :name, {EXTENT}, 'geom') FROM ("
         f"SELECT {tileset.columns}, ST_AsMVTGeom({geom}, env.tile, {EXTENT}, {BUFFER}, true) AS geom "
-        f"FROM env, {tileset.source}) t WHERE geom IS NOT NULL"
+        f"FROM env, {tileset.source}) t"
     )
 
 

@@ -122,3 +122,29 @@ def test_the_map_works_on_a_phone(browser: Any, live_server: str, artifacts: Pat
     page.screenshot(path=str(artifacts / "map_phone.png"))
     assert errors == []
     page.close()
+
+
+def test_a_dispatcher_dispatches_from_the_queue(
+    page: Any, live_server: str, client: Any, accounts: dict[str, dict[str, str]]
+) -> None:
+    from tests.conftest import PASSWORD
+
+    filed = client.post(
+        "/api/incidents", json={"source": "hotline", "category": "E0501", "lon": POINT[0], "lat": POINT[1]}
+    ).json()
+    registered = client.post(
+        f"/api/incidents/{filed['id']}/transitions", json={"to": "registered"}, headers=accounts["disp1"]
+    )
+    assert registered.status_code == 200, registered.text
+    _open(page, live_server, f"z=17&c={POINT[1]},{POINT[0]}&status=registered")
+    item = page.locator(f"#queue li[data-id='{filed['id']}']")
+    item.wait_for(timeout=10_000)
+    assert item.locator("button").count() == 0  # not signed in: no dispatch button
+    page.click("#signin")
+    page.fill("#signin-form input[name=username]", "disp1")
+    page.fill("#signin-form input[name=password]", PASSWORD)
+    page.click("#signin-form button[value=ok]")
+    page.locator(f"#queue li[data-id='{filed['id']}'] button").click(timeout=10_000)
+    page.locator(f"#queue li[data-id='{filed['id']}']").wait_for(state="detached", timeout=10_000)
+    assert client.get(f"/api/incidents/{filed['id']}").json()["status"] == "dispatched"
+    assert page.errors == []
