@@ -190,7 +190,7 @@ def bench_tiles(settings: Settings, engine: Engine) -> list[str]:
         *rows,
         "",
         *([note] if note else []),
-        "wangge simplifies polygons to half a screen pixel below z15 and reads a pre-projected, indexed "
+        "wangge simplifies polygons to half a screen pixel of the zoom and reads a pre-projected, indexed "
         "`geom_3857`; tipg transforms every geometry per request.",
     ]
 

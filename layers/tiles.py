@@ -2,7 +2,7 @@
 
 Each tileset reads a pre-projected Web Mercator column (``geom_3857``/``point_3857``,
 migration 0011) through its GiST index, so a tile costs one index scan, the clip and the
-encoding. Below ``SIMPLIFY_BELOW`` polygons are simplified to half a screen pixel first
+encoding. Polygons are simplified to half a screen pixel of their zoom first
 (visually lossless, and smaller tiles). Properties are public ones only: no phone numbers.
 """
 
@@ -16,7 +16,6 @@ from geo.errors import InvalidInput
 
 EXTENT = 4096
 BUFFER = 64
-SIMPLIFY_BELOW = 15
 MAX_ZOOM = 22
 WORLD_M = 40_075_016.685578488  # Web Mercator's width in metres
 PARKING_GEOM = "ST_Transform(coalesce(site, point), 3857)"  # the site where drawn, else the entrance
@@ -40,7 +39,9 @@ def _area(level: str, minzoom: int, columns: str = "code, name") -> Tileset:
         name=f"{level}s" if level != "community" else "communities",
         layer="areas",
         columns=columns,
-        source=f"areas WHERE generation = :gen AND level = '{level}' AND geom_3857 && env.margin",
+        # polygons that touch the tile itself (their outline runs on into the buffer); points also
+        # from the buffer, so that a marker on a tile edge is drawn whole by both tiles
+        source=f"areas WHERE generation = :gen AND level = '{level}' AND geom_3857 && env.tile",
         geom="geom_3857",
         minzoom=minzoom,
     )
@@ -95,7 +96,7 @@ def _sql(tileset: Tileset, z: int) -> str:
     # No "WHERE geom IS NOT NULL": PostgreSQL pushes it into the subquery and computes
     # ST_AsMVTGeom twice per row; ST_AsMVT skips the NULLs (features clipped away) itself.
     geom = tileset.geom
-    if tileset.polygons and z < SIMPLIFY_BELOW:
+    if tileset.polygons:
         geom = f"ST_Simplify({geom}, :tol, true)"
     return (
         "WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS tile, "
