@@ -92,7 +92,7 @@ def simplify_tolerance_m(z: int) -> float:
     return WORLD_M / (256 * 2**z) / 2
 
 
-def _sql(tileset: Tileset, z: int) -> str:
+def _sql(tileset: Tileset) -> str:
     # No "WHERE geom IS NOT NULL": PostgreSQL pushes it into the subquery and computes
     # ST_AsMVTGeom twice per row; ST_AsMVT skips the NULLs (features clipped away) itself.
     geom = tileset.geom
@@ -112,7 +112,7 @@ def render(conn: Connection, tileset: Tileset, z: int, x: int, y: int, generatio
     if z < tileset.minzoom:
         return b""
     params = {"z": z, "x": x, "y": y, "gen": generation, "name": tileset.name, "tol": simplify_tolerance_m(z)}
-    tile = conn.execute(text(_sql(tileset, z)), params).scalar_one()
+    tile = conn.execute(text(_sql(tileset)), params).scalar_one()
     return bytes(tile) if tile else b""
 
 
