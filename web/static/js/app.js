@@ -90,8 +90,12 @@ const legend = L.control({ position: "bottomright" });
 legend.onAdd = () => el("div", null, "legend");
 legend.addTo(map);
 function drawLegend() {
-  const box = legend.getContainer();
-  box.replaceChildren(el("strong", t("legend")));
+  // a <details>: open on a desktop, folded on a phone where it would cover the map
+  const container = legend.getContainer();
+  const box = el("details");
+  box.open = window.innerWidth > 700;
+  box.append(el("summary", t("legend")));
+  container.replaceChildren(box);
   const rows = {
     dispatch: [["#e74c3c", t("cover_bad")], ["#90a4ae", t("cover_ok")], ["#27ae60", t("park_ev")], ["#8bc34a", t("park")], ["#f1c40f", t("planned")], ["#d35400", t("case")]],
     hotspots: [["#d7301f", t("hot_cell")], ["#2b8cbe", t("cold_cell")], ["#fdd49e", t("cases")]],
@@ -247,8 +251,8 @@ async function loadQueue() {
   for (const f of fc.features) {
     const p = f.properties;
     const [x, y] = f.geometry ? f.geometry.coordinates : [null, null];
-    const flag = p.overdue ? ` ⚑${p.overdue}` : "";
-    const li = el("li", `${p.number} · ${p.category_name} · ${p.status}${flag}`, p.overdue ? `flag-${p.overdue}` : "");
+    const flag = p.overdue ? ` ⚑${t(p.overdue)}` : "";
+    const li = el("li", `${p.number} · ${p.category_name} · ${t(p.status)}${flag}`, p.overdue ? `flag-${p.overdue}` : "");
     li.tabIndex = 0;
     li.dataset.id = p.id;
     if (x !== null) {

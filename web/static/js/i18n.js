@@ -15,7 +15,9 @@ const EN = {
   cases: "cases", generated: "Grids, assets and cases are generated demo data.", legend: "Legend",
   uncovered: "Uncovered micro-grid", hot_cell: "Hotspot (FDR 5%)", cold_cell: "Cold spot", cover_ok: "Cover",
   cover_bad: "Cover (defect)", park_ev: "Car park with EV", park: "Car park", planned: "Planned / building",
-  case: "Case", within: "within", of: "of",
+  case: "Case", within: "within", of: "of", received: "received", dispatched: "dispatched",
+  in_progress: "in progress", verifying: "verifying", rework: "rework", rejected: "rejected",
+  duplicate: "duplicate", red: "overdue (red)", amber: "due soon (amber)",
 };
 const ZH = {
   sign_out: "退出", located: "定位结果", district: "区", micro_grid: "微网格", worker: "网格员",
@@ -25,6 +27,9 @@ const ZH = {
   hot_cell: "热点 (FDR 5%)", cold_cell: "冷点", cover_ok: "井盖", cover_bad: "井盖 (病害)",
   park_ev: "停车场 (有充电桩)", park: "停车场", planned: "规划/在建", case: "案件", within: "内", of: "/",
   street: "街道", community: "社区", grid: "网格", micro: "微网格", households: "户数覆盖",
+  sign_in: "登录", received: "已受理", registered: "已立案", dispatched: "已派遣", in_progress: "处置中",
+  verifying: "核查中", rework: "返工", closed: "已结案", rejected: "不予受理", duplicate: "重复",
+  red: "红色超期", amber: "黄色预警",
 };
 
 let lang = "zh";
