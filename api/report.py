@@ -20,7 +20,6 @@ import shapely
 from matplotlib.patches import Polygon as Patch
 from sqlalchemy import Connection, text
 
-from api.routes.analytics import hotspot_cells
 from api.routes.pages import templates
 from geo import coverage
 from geo.errors import InvalidInput
@@ -144,7 +143,7 @@ def build(conn: Connection, month: str, area: str | None = None) -> dict[str, An
         )
     if area:
         kpis = [r for r in kpis if (r["street"] or "").startswith(area[:9])]
-    hot = hotspot_cells(OrderedDict(), conn, _month_window(month, area), area, 9)
+    hot = analytics.hotspot_cells(OrderedDict(), conn, _month_window(month, area), area, 9)
     grids = analytics.micro_grids(conn)
     cover = []
     for label, kind, ev in (

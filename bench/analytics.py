@@ -11,7 +11,6 @@ import numpy as np
 import scipy.sparse as sp
 from sqlalchemy import Engine, text
 
-from api.routes.analytics import hotspot_cells, study
 from bench.timing import median_time
 from geo import coverage, hexes
 from geo.crs import reach_deg
@@ -61,11 +60,11 @@ def bench_hotspots(engine: Engine) -> list[str]:
     window = analytics.Window(datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
     with engine.connect() as conn:
         t = time.perf_counter()
-        cold = hotspot_cells(OrderedDict(), conn, window, None, 9)
+        cold = analytics.hotspot_cells(OrderedDict(), conn, window, None, 9)
         cold_s = time.perf_counter() - t
         kept: OrderedDict = OrderedDict()
-        study(kept, conn, None, 9, 1)
-        warm_s = median_time(lambda: hotspot_cells(kept, conn, window, None, 9))
+        analytics.study(kept, conn, None, 9, 1)
+        warm_s = median_time(lambda: analytics.hotspot_cells(kept, conn, window, None, 9))
         count_s = median_time(
             lambda: conn.execute(
                 text(f"SELECT {hexes.parent_sql('h3', 9)}, count(*) FROM incidents GROUP BY 1")

@@ -7,19 +7,22 @@ are not counted again anywhere (status ``duplicate``).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import shapely
+from h3.api import basic_int as h3i
 from sqlalchemy import Connection, text
 
-from geo import hexes
+from geo import hexes, hotspots
 from geo.errors import InvalidInput, NotFound
 from layers import areas, kpi, worktime
 
 COUNTED = "status <> 'duplicate'"
+WEIGHTS_KEPT = 16  # study areas with their weights kept per worker
 TREND_KEYS = {
     "category": "category",
     "street": "street",
@@ -300,3 +303,77 @@ def _shift(first: date, months: int) -> date:
 
 def _pct(now: int, before: int) -> float | None:
     return round((now - before) / before * 100, 1) if before else None
+
+
+def study(
+    kept: OrderedDict[tuple[Any, ...], Any], conn: Connection, area: str | None, res: int, k: int
+) -> tuple[np.ndarray, Any]:
+    """The cells of the study area (centres within two cell edges of it) and their ring weights,
+    kept in ``kept`` (each worker's) by generation, area, resolution and rings."""
+    generation = areas.require_active(conn)
+    key = (generation, area, res, k)
+    if key not in kept:
+        shape = study_area(conn, area)
+        pad = 2 * h3i.average_hexagon_edge_length(res, unit="m") / 111_000
+        cells = hexes.cover(shapely.buffer(shape, pad), res)
+        if cells.size < 7:  # a cell and its ring at the least, or Gi* has nothing to compare
+            message = f"the area holds {cells.size} H3 cells at resolution {res}: choose a finer resolution"
+            raise InvalidInput(message, field="res")
+        kept[key] = (cells, hexes.ring_weights(cells, k))
+        while len(kept) > WEIGHTS_KEPT:
+            kept.popitem(last=False)
+    return kept[key]
+
+
+def hotspot_cells(
+    kept: OrderedDict[tuple[Any, ...], Any],
+    conn: Connection,
+    window: Window,
+    area: str | None,
+    res: int,
+    k: int = 1,
+    alpha: float = 0.05,
+) -> dict[str, Any]:
+    """Gi* of the window's case counts over the study area's cells, as a GeoJSON FeatureCollection."""
+    cells, weights = study(kept, conn, area, res, k)
+    found, counts = cell_counts(conn, window, res)
+    position = np.searchsorted(cells, found)
+    inside = (position < cells.size) & (cells[np.minimum(position, cells.size - 1)] == found)
+    values = np.zeros(cells.size)
+    values[position[inside]] = counts[inside]
+    stats = hotspots.gi_star(values, weights, alpha)
+    shown = np.flatnonzero((values > 0) | (stats.label != "none"))
+    rings = hexes.boundaries(cells[shown])
+    features = [
+        {
+            "type": "Feature",
+            "id": hexes.to_hex(cells[i]),
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+            "properties": {
+                "cell": hexes.to_hex(cells[i]),
+                "count": int(values[i]),
+                "z": round(float(stats.z[i]), 6),
+                "p": float(stats.p[i]),
+                "q": float(stats.q[i]),
+                "class": str(stats.label[i]),
+            },
+        }
+        for i, ring in zip(shown.tolist(), rings, strict=True)
+    ]
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "summary": {
+            "res": res,
+            "k": k,
+            "alpha": alpha,
+            "since": window.start.date().isoformat(),
+            "until": (window.end.date() - timedelta(days=1)).isoformat(),
+            "categories": list(window.categories),
+            "cells": int(cells.size),
+            "cases": int(values.sum()),
+            "cases_outside_study_area": int(counts[~inside].sum()),
+            "hot": int((stats.label == "hot").sum()),
+            "cold": int((stats.label == "cold").sum()),
+        },
+    }

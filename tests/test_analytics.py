@@ -16,7 +16,6 @@ from h3.api import basic_int as h3i
 from pyproj import Geod
 from sqlalchemy import Engine, text
 
-from api.routes.analytics import study
 from geo import hexes, hotspots
 from layers import analytics, worktime
 
@@ -63,7 +62,7 @@ def test_gi_star_equals_esda_on_the_reference_data(engine: Engine, client: TestC
             datetime.combine(date(2026, 6, 1), datetime.min.time(), worktime.BEIJING),
             datetime.combine(until + timedelta(days=1), datetime.min.time(), worktime.BEIJING),
         )
-        cells, weights = study(OrderedDict(), conn, None, 9, 1)
+        cells, weights = analytics.study(OrderedDict(), conn, None, 9, 1)
         found, counts = analytics.cell_counts(conn, window, 9)
     values = np.zeros(cells.size)
     values[np.searchsorted(cells, found)] = counts

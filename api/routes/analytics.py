@@ -7,32 +7,29 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import OrderedDict
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-import shapely
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
-from h3.api import basic_int as h3i
 from sqlalchemy import Connection
 
+from api import report
 from api.auth import READERS, ActorDep
 from api.deps import run_read
 from api.printing import html_to_pdf
-from geo import coverage, hexes, hotspots
+from geo import coverage, hexes
 from geo.crs import snap
 from geo.errors import InvalidInput
-from layers import analytics, areas, worktime
+from layers import analytics, worktime
 from layers.actors import PUBLIC
 from layers.asset_kinds import KINDS
 
 router = APIRouter(prefix="/api/analytics", tags=["analytics"], dependencies=READERS)
 LAYERS = {"parking": "parking", "manhole_covers": "manhole_cover", "cameras": "camera"}
 GROUP_LENGTH = {"district": 6, "street": 9, "community": 12, "grid": 15}
-WEIGHTS_KEPT = 16
 
 
 def _categories(raw: str | None) -> list[str]:
@@ -66,26 +63,6 @@ def _window(
     )
 
 
-def study(
-    kept: OrderedDict[tuple[Any, ...], Any], conn: Connection, area: str | None, res: int, k: int
-) -> tuple[np.ndarray, Any]:
-    """The cells of the study area (centres within two cell edges of it) and their ring weights,
-    kept in ``kept`` (each worker's) by generation, area, resolution and rings."""
-    generation = areas.require_active(conn)
-    key = (generation, area, res, k)
-    if key not in kept:
-        shape = analytics.study_area(conn, area)
-        pad = 2 * h3i.average_hexagon_edge_length(res, unit="m") / 111_000
-        cells = hexes.cover(shapely.buffer(shape, pad), res)
-        if cells.size < 7:  # a cell and its ring at the least, or Gi* has nothing to compare
-            message = f"the area holds {cells.size} H3 cells at resolution {res}: choose a finer resolution"
-            raise InvalidInput(message, field="res")
-        kept[key] = (cells, hexes.ring_weights(cells, k))
-        while len(kept) > WEIGHTS_KEPT:
-            kept.popitem(last=False)
-    return kept[key]
-
-
 @router.get("/hotspots", summary="Getis-Ord Gi* hotspots of cases on H3 cells, FDR-corrected")
 async def hotspots_(
     request: Request,
@@ -101,63 +78,9 @@ async def hotspots_(
 
     def work(conn: Connection) -> dict[str, Any]:
         window = _window(conn, category, since, until, area, 90)
-        return hotspot_cells(request.app.state.hex_weights, conn, window, area, res, k, alpha)
+        return analytics.hotspot_cells(request.app.state.hex_weights, conn, window, area, res, k, alpha)
 
     return await run_read(request, work)
-
-
-def hotspot_cells(
-    kept: OrderedDict[tuple[Any, ...], Any],
-    conn: Connection,
-    window: analytics.Window,
-    area: str | None,
-    res: int,
-    k: int = 1,
-    alpha: float = 0.05,
-) -> dict[str, Any]:
-    """Gi* of the window's case counts over the study area's cells, as a GeoJSON FeatureCollection."""
-    cells, weights = study(kept, conn, area, res, k)
-    found, counts = analytics.cell_counts(conn, window, res)
-    position = np.searchsorted(cells, found)
-    inside = (position < cells.size) & (cells[np.minimum(position, cells.size - 1)] == found)
-    values = np.zeros(cells.size)
-    values[position[inside]] = counts[inside]
-    stats = hotspots.gi_star(values, weights, alpha)
-    shown = np.flatnonzero((values > 0) | (stats.label != "none"))
-    rings = hexes.boundaries(cells[shown])
-    features = [
-        {
-            "type": "Feature",
-            "id": hexes.to_hex(cells[i]),
-            "geometry": {"type": "Polygon", "coordinates": [ring]},
-            "properties": {
-                "cell": hexes.to_hex(cells[i]),
-                "count": int(values[i]),
-                "z": round(float(stats.z[i]), 6),
-                "p": float(stats.p[i]),
-                "q": float(stats.q[i]),
-                "class": str(stats.label[i]),
-            },
-        }
-        for i, ring in zip(shown.tolist(), rings, strict=True)
-    ]
-    return {
-        "type": "FeatureCollection",
-        "features": features,
-        "summary": {
-            "res": res,
-            "k": k,
-            "alpha": alpha,
-            "since": window.start.date().isoformat(),
-            "until": (window.end.date() - timedelta(days=1)).isoformat(),
-            "categories": list(window.categories),
-            "cells": int(cells.size),
-            "cases": int(values.sum()),
-            "cases_outside_study_area": int(counts[~inside].sum()),
-            "hot": int((stats.label == "hot").sum()),
-            "cold": int((stats.label == "cold").sum()),
-        },
-    }
 
 
 @router.get("/repeats", summary="Repeat locations: same-category cases within a radius over a period")
@@ -424,8 +347,6 @@ async def monthly_report(
     area: str | None = Query(None, max_length=18, description="Restrict to an area code."),
     f: str = Query("html", pattern="^(html|pdf)$"),
 ) -> Response:
-    from api import report  # here, not at the top: the report module imports this one
-
     data = await run_read(request, report.build, month, area)
     html = report.render_html(data)
     if f == "pdf":
