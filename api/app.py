@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,9 +13,8 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.auth import secret_key
-from api.db import make_engine
+from api.db import Database, make_engine
 from api.guard import Guard
-from api.locating import IndexHolder
 from api.routes import (
     addresses,
     analytics,
@@ -37,8 +35,8 @@ from api.routes import (
     uploads,
 )
 from api.settings import Settings, redact
-from api.tilecache import TileCache
-from layers.worktime import WorkHours
+from api.state import WorkerState
+from layers.cases.worktime import WorkHours
 from web import WEB_DIR
 
 log = logging.getLogger("wangge.api")
@@ -48,23 +46,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the database pool opens in ``lifespan`` and closes with it."""
     settings = settings or Settings()
 
+    work_hours = WorkHours.parse(settings.work_hours)
+    secret = secret_key(settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings)
-        app.state.engine = engine
-        app.state.index_holder = IndexHolder(engine, settings)
-        app.state.tile_cache = TileCache(engine, settings.index_check_s, settings.tile_cache_mb)
-        app.state.hex_weights = (
-            OrderedDict()
-        )  # study-area cells and Gi* weights per (generation, area, res, k)
+        db = Database(make_engine(settings))
+        app.state.worker = worker = WorkerState.open(settings, db, work_hours, secret)
         # Built in the background: the server is ready at once, and a locate that comes
         # before the index is done waits for it on the holder's lock.
-        threading.Thread(target=app.state.index_holder.warm, name="index-warm", daemon=True).start()
+        threading.Thread(target=worker.index.warm, name="index-warm", daemon=True).start()
         log.info("database %s", redact(settings.sqlalchemy_url()))
         try:
             yield
         finally:
-            engine.dispose()
+            db.engine.dispose()
 
     app = FastAPI(
         title="wangge",
@@ -75,8 +71,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=errors.ERROR_RESPONSES,
     )
     app.state.settings = settings
-    app.state.work_hours = WorkHours.parse(settings.work_hours)
-    app.state.secret = secret_key(settings)
     errors.install(app)
     if settings.cors_origins:
         app.add_middleware(

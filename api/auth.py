@@ -13,16 +13,14 @@ import os
 import secrets
 import time
 from pathlib import Path
-from typing import Annotated, Any
 
 import jwt
-from fastapi import Depends, Request
-from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Connection
 
 from api.settings import Settings
-from geo.errors import Forbidden, Unauthorized
-from layers import users
-from layers.actors import PUBLIC, Actor
+from geo.errors import Unauthorized
+from layers.accounts import users
+from layers.accounts.actors import Actor
 
 ALGORITHM = "HS256"
 
@@ -63,66 +61,16 @@ def issue(user: users.User, settings: Settings, key: str) -> dict[str, object]:
     }
 
 
-def _credential(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header:
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            raise Unauthorized("use Authorization: Bearer <token or API key>")
-        return value.strip()
-    return request.headers.get("x-api-key") or request.query_params.get("api_key")
-
-
-def get_actor(request: Request) -> Actor:
-    """The caller as an ``Actor`` (the public when no credentials are given)."""
-    credential = _credential(request)
-    if credential is None:
-        return PUBLIC
-    with request.app.state.engine.connect() as conn:
-        if credential.startswith("wg_"):
-            user = users.by_api_key(conn, credential)
-        else:
-            try:
-                claims = jwt.decode(credential, request.app.state.secret, algorithms=[ALGORITHM])
-            except jwt.ExpiredSignatureError:
-                raise Unauthorized("the token has expired; sign in again") from None
-            except jwt.PyJWTError:
-                raise Unauthorized("the token is not valid") from None
-            user = users.current(conn, str(claims.get("sub")), int(claims.get("ver", -1)))
+def actor_for(conn: Connection, credential: str, secret: str) -> Actor:
+    """The user behind ``credential`` (an API key ``wg_…`` or a signed token), checked now."""
+    if credential.startswith("wg_"):
+        user = users.by_api_key(conn, credential)
+    else:
+        try:
+            claims = jwt.decode(credential, secret, algorithms=[ALGORITHM])
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("the token has expired; sign in again") from None
+        except jwt.PyJWTError:
+            raise Unauthorized("the token is not valid") from None
+        user = users.current(conn, str(claims.get("sub")), int(claims.get("ver", -1)))
     return Actor(user.name, user.role, user.unit)
-
-
-ActorDep = Annotated[Actor, Depends(get_actor)]
-
-
-async def require_reader(request: Request) -> None:
-    """Reads are public unless ``WANGGE_PUBLIC_READS=false``; then they need a signed-in staff role.
-
-    Async and free when reads are public: the hot read paths (locate) pay nothing for it."""
-    if request.app.state.settings.public_reads:
-        return
-    actor = await run_in_threadpool(get_actor, request)
-    if actor is PUBLIC:
-        raise Unauthorized("sign in to read: this platform's data is not public (WANGGE_PUBLIC_READS=false)")
-
-
-READERS = [Depends(require_reader)]
-
-
-def require(*roles: str) -> Any:
-    """A dependency that lets only ``roles`` through (401 for the public, 403 for others)."""
-
-    def check(actor: ActorDep) -> Actor:
-        if actor is PUBLIC:
-            raise Unauthorized(f"sign in as {' or '.join(roles)}")
-        if actor.role not in roles:
-            raise Forbidden(f"a {actor.role} may not do this; it needs {' or '.join(roles)}")
-        return actor
-
-    return Depends(check)
-
-
-StaffDep = Annotated[Actor, require("admin", "dispatcher", "planner", "field", "viewer")]
-HandlerDep = Annotated[Actor, require("admin", "dispatcher", "field")]
-DispatcherDep = Annotated[Actor, require("admin", "dispatcher")]
-AdminDep = Annotated[Actor, require("admin")]

@@ -14,8 +14,8 @@ from pydantic import ValidationError
 
 from api.settings import Settings, redact
 from geo.errors import WanggeError
-from layers.actors import Actor
-from layers.models import PLURAL
+from layers.accounts.actors import Actor
+from layers.db.vocabulary import PLURAL
 
 app = typer.Typer(
     help="wangge: grid-based urban governance on PostGIS.",
@@ -235,8 +235,8 @@ def report(
     """Write the monthly analysis report: HTML, and a PDF printed by headless Chromium."""
     import time
 
-    from api import report as monthly
     from api.printing import html_to_pdf
+    from layers.analytics import report as monthly
 
     start = time.monotonic()
     month = month or monthly.last_complete_month()
@@ -263,8 +263,8 @@ def layers_check(
     generation: int = typer.Option(None, help="Generation to check (default: the active one)."),
 ) -> None:
     """Check nesting, coverage and overlaps; list every problem with its code."""
-    from layers.areas import count_by_level, require_active
-    from layers.validate import check_generation
+    from layers.grid.areas import count_by_level, require_active
+    from layers.grid.validate import check_generation
 
     with _engine().connect() as conn:
         generation = require_active(conn) if generation is None else generation
@@ -282,8 +282,8 @@ def layers_check(
 @layers_app.command("activate")
 def layers_activate(generation: int = typer.Argument(..., help="The draft generation to make live.")) -> None:
     """Check a generation and make it the live one (atomic; the old one is retired)."""
-    from layers.areas import activate
-    from layers.validate import check_generation
+    from layers.grid.areas import activate
+    from layers.grid.validate import check_generation
 
     with _engine().begin() as conn:
         problems = check_generation(conn, generation)
@@ -299,7 +299,7 @@ def layers_activate(generation: int = typer.Argument(..., help="The draft genera
 @layers_app.command("generations")
 def layers_generations() -> None:
     """List the grid generations and their state."""
-    from layers.areas import count_by_level, list_generations
+    from layers.grid.areas import count_by_level, list_generations
 
     with _engine().connect() as conn:
         for g in list_generations(conn):
@@ -323,25 +323,23 @@ def import_(
     id_field: str = typer.Option(None, help="Assets: the field holding the 16-digit component ID."),
 ) -> None:
     """Import a layer: grids into a draft generation, assets added; all rows or none; every problem listed."""
-    from layers.asset_io import COLLECTIONS, import_assets
-    from layers.io import ImportProblems, import_layer
+    from layers.io.area_files import ImportProblems
+    from layers.io.imports import import_file
 
     try:
         with _engine().begin() as conn:
-            if collection in COLLECTIONS:
-                added = import_assets(conn, collection, file, crs=crs, id_field=id_field)
-            else:
-                result = import_layer(
-                    conn,
-                    collection,
-                    file,
-                    crs=crs,
-                    generation=generation,
-                    code_field=code_field,
-                    name_field=name_field,
-                    parent_field=parent_field,
-                    make_valid=make_valid,
-                )
+            result = import_file(
+                conn,
+                collection,
+                file,
+                crs=crs,
+                generation=generation,
+                code_field=code_field,
+                name_field=name_field,
+                parent_field=parent_field,
+                make_valid=make_valid,
+                id_field=id_field,
+            )
     except ImportProblems as exc:
         for problem in exc.problems:
             typer.echo(f"  {problem}", err=True)
@@ -349,9 +347,9 @@ def import_(
             f"wangge: {file.name} was not imported: {len(exc.problems)} problem(s); nothing written", err=True
         )
         raise typer.Exit(1) from None
-    if collection in COLLECTIONS:
+    if result.generation is None:
         typer.echo(
-            f"wangge: imported {added.count:,} {collection} from {file.name} ({added.crs}), all located"
+            f"wangge: imported {result.count:,} {collection} from {file.name} ({result.crs}), all located"
         )
         return
     for note in result.notes:
@@ -374,8 +372,8 @@ def export(
     include_personal: bool = typer.Option(False, help="Include grid workers' phone numbers."),
 ) -> None:
     """Export a layer in any supported format and CRS."""
-    from layers.asset_io import COLLECTIONS, export_assets
-    from layers.io import export_layer
+    from layers.io.area_files import export_layer
+    from layers.io.asset_files import COLLECTIONS, export_assets
 
     with _engine().connect() as conn:
         if collection in COLLECTIONS:
@@ -399,35 +397,33 @@ def locate(
     """Locate one point (JSON answer) or a CSV of points (CSV answer, input order)."""
     import json
 
-    import numpy as np
-
     from api.progress import Progress
-    from api.routes.locate import answer, csv_stream, located_rows, nearest_summary
     from geo import points
     from geo.crs import to_wgs84
-    from layers.areas import require_active
-    from layers.assets import nearest_of_each_kind
-    from layers.index import AreaIndex
+    from layers.grid.answers import located_rows, point_answer
+    from layers.grid.holder import IndexHolder
+    from layers.io.streams import csv_stream
 
     settings = _settings()
     if file is None and (lon is None or lat is None):
         raise typer.BadParameter("give LON LAT, or --file points.csv")
-    engine = _engine()
-    with engine.connect() as conn:
-        index = AreaIndex(conn, require_active(conn), cell_m=settings.locate_cell_m)
+    index = IndexHolder(_engine(), check_s=settings.index_check_s, cell_m=settings.locate_cell_m).get()
     if file is None:
-        wlon, wlat = (np.atleast_1d(v) for v in to_wgs84(lon, lat, crs))
-        located = index.locate(wlon, wlat)
-        result = answer(index, located, 0, float(wlon[0]), float(wlat[0]), accuracy_m, settings.ambiguous_m)
-        with engine.connect() as conn:
-            near = nearest_of_each_kind(conn, float(wlon[0]), float(wlat[0]), settings.nearby_assets_m)
-        result["nearest_assets"] = nearest_summary(near)
+        wlon, wlat = (float(v) for v in to_wgs84(lon, lat, crs))
+        result = point_answer(
+            index,
+            wlon,
+            wlat,
+            accuracy_m=accuracy_m,
+            min_ambiguous_m=settings.ambiguous_m,
+            nearby_assets_m=settings.nearby_assets_m,
+        )
         body = {"query": {"lon": lon, "lat": lat, "crs": crs}, **result}
         typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
     if not file.is_file():
         raise typer.BadParameter(f"no such file: {file}")
-    batch = points.from_csv(file.read_bytes(), limit=50_000_000)
+    batch = points.from_csv(file.read_bytes(), limit=settings.file_max_points)
     progress = Progress(f"locating {file.name}")
     rows = located_rows(index, batch, crs, progress=progress)
     sink = out.open("wb") if out else sys.stdout.buffer
@@ -456,7 +452,7 @@ def users_add(
     """Add a user; the password is asked for (or read from WANGGE_NEW_PASSWORD)."""
     import os
 
-    from layers import audit, users
+    from layers.accounts import audit, users
 
     password = None
     if not machine:
@@ -472,7 +468,7 @@ def users_add(
 @users_app.command("list")
 def users_list() -> None:
     """Every user with role, unit, state and live API keys."""
-    from layers import users
+    from layers.accounts import users
 
     with _engine().connect() as conn:
         rows = users.listing(conn)
@@ -485,7 +481,7 @@ def users_list() -> None:
 @users_app.command("disable")
 def users_disable(name: str = typer.Argument(...)) -> None:
     """Disable a user: sign-in refused, tokens and API keys revoked at once."""
-    from layers import audit, users
+    from layers.accounts import audit, users
 
     with _engine().begin() as conn:
         users.disable(conn, name)
@@ -498,7 +494,7 @@ def users_apikey(
     name: str = typer.Argument(...), label: str = typer.Option("", help="What it is for.")
 ) -> None:
     """Issue an API key for a (machine) user; it is printed once and never stored."""
-    from layers import audit, users
+    from layers.accounts import audit, users
 
     with _engine().begin() as conn:
         key = users.new_api_key(conn, name, label)
@@ -511,7 +507,7 @@ def incidents_anonymise(
     days: int = typer.Option(None, help="Cases closed more than this many days ago (WANGGE_RETENTION_DAYS)."),
 ) -> None:
     """The retention job: erase reporters' names and phones of cases closed long ago."""
-    from layers import privacy
+    from layers.cases import privacy
 
     days = _settings().retention_days if days is None else days
     with _engine().begin() as conn:

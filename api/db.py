@@ -5,6 +5,8 @@ Works the same against the embedded cluster and against ``DATABASE_URL``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -118,3 +120,27 @@ def readiness(engine: Engine) -> tuple[bool, dict[str, str | None]]:
     report["migrations"] = "head" if current == head else f"behind: at {current}, head {head}"
     ok = report["migrations"] == "head" and not str(report["postgis"]).startswith("missing")
     return ok, report
+
+
+class Database:
+    """The one way the routes reach PostgreSQL: read connections and transactions.
+
+    Routes get it through ``api.deps`` (``ReadDep``, ``TxDep``, ``run_read``, ``run_tx``);
+    tests replace it with one bound to a connection whose outer transaction is rolled
+    back (``tests/conftest.py``), so HTTP tests leave nothing behind.
+    """
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """An autocommit connection: no BEGIN/COMMIT round trips for plain reads."""
+        with self.engine.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A connection in a transaction, committed when the block ends without an error."""
+        with self.engine.begin() as conn:
+            yield conn

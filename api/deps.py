@@ -1,37 +1,58 @@
-"""Typed dependencies shared by the routes (database connection, settings)."""
+"""Every dependency of the routes: the one door to settings, the database, the worker's
+state and the caller.
+
+Routes take these as typed parameters (``ReadDep``, ``TxDep``, ``IndexDep``, ``ActorDep``…)
+or call ``run_read``/``run_tx``; nothing else reaches ``request.app.state``. Tests bind
+the database to a rolled-back transaction by replacing ``WorkerState.db``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import Connection, Engine
+from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection
 
+from api.auth import actor_for
+from api.db import Database
 from api.settings import Settings
+from api.state import WorkerState
+from geo.errors import Forbidden, Unauthorized
+from layers.accounts.actors import PUBLIC, Actor
+from layers.cases.worktime import WorkHours
+from layers.db.vocabulary import DISPATCHERS, HANDLERS, ROLES
+from layers.grid.index import AreaIndex
+from layers.tiles.cache import TileCache
 
 T = TypeVar("T")
 
 
-async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_engine(request: Request) -> Engine:
-    return request.app.state.engine
+def get_state(request: Request) -> WorkerState:
+    """The worker's state, opened in the app's lifespan."""
+    return request.app.state.worker  # type: ignore[no-any-return]
 
 
-def get_connection(request: Request) -> Iterator[Connection]:
+def get_db(request: Request) -> Database:
+    return get_state(request).db
+
+
+def get_tx(request: Request) -> Iterator[Connection]:
     """A connection for one request, in a transaction committed when the route returns."""
-    with request.app.state.engine.begin() as conn:
+    with get_db(request).transaction() as conn:
         yield conn
 
 
-def get_read_connection(request: Request) -> Iterator[Connection]:
+def get_read(request: Request) -> Iterator[Connection]:
     """An autocommit connection for routes that only read: no BEGIN/COMMIT round trips."""
-    with request.app.state.engine.connect() as conn:
-        yield conn.execution_options(isolation_level="AUTOCOMMIT")
+    with get_db(request).read() as conn:
+        yield conn
 
 
 async def run_read(request: Request, fn: Callable[..., T], *args: Any) -> T:
@@ -40,15 +61,121 @@ async def run_read(request: Request, fn: Callable[..., T], *args: Any) -> T:
     For hot read routes: a sync generator dependency plus a sync route cost three
     thread hops (about a millisecond here); this costs one.
     """
+    db = get_db(request)
 
     def work() -> T:
-        with request.app.state.engine.connect() as conn:
-            return fn(conn.execution_options(isolation_level="AUTOCOMMIT"), *args)
+        with db.read() as conn:
+            return fn(conn, *args)
 
     return await run_in_threadpool(work)
 
 
+async def run_tx(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """Run ``fn(conn, *args)`` in one transaction in one threadpool hop."""
+    db = get_db(request)
+
+    def work() -> T:
+        with db.transaction() as conn:
+            return fn(conn, *args)
+
+    return await run_in_threadpool(work)
+
+
+async def get_index(request: Request) -> AreaIndex:
+    """The worker's index; checking for a new generation (a query, maybe a rebuild) runs
+    in the threadpool, the common case returns at once without leaving the event loop."""
+    holder = get_state(request).index
+    return holder.fresh() or await run_in_threadpool(holder.get)
+
+
+def get_work_hours(request: Request) -> WorkHours:
+    return get_state(request).work_hours
+
+
+def get_tile_cache(request: Request) -> TileCache:
+    return get_state(request).tiles
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-EngineDep = Annotated[Engine, Depends(get_engine)]
-ConnDep = Annotated[Connection, Depends(get_connection)]
-ReadConnDep = Annotated[Connection, Depends(get_read_connection)]
+StateDep = Annotated[WorkerState, Depends(get_state)]
+DbDep = Annotated[Database, Depends(get_db)]
+TxDep = Annotated[Connection, Depends(get_tx)]
+ReadDep = Annotated[Connection, Depends(get_read)]
+IndexDep = Annotated[AreaIndex, Depends(get_index)]
+WorkHoursDep = Annotated[WorkHours, Depends(get_work_hours)]
+TileCacheDep = Annotated[TileCache, Depends(get_tile_cache)]
+
+
+# --- the caller -------------------------------------------------------------------------
+
+bearer = HTTPBearer(auto_error=False, description="A token from POST /api/token, or an API key (wg_…).")
+key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key (wg_…).")
+key_query = APIKeyQuery(name="api_key", auto_error=False, description="An API key, for Open311 clients.")
+
+
+def credential_of(
+    request: Request,
+    token: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    header_key: Annotated[str | None, Security(key_header)],
+    query_key: Annotated[str | None, Security(key_query)],
+) -> str | None:
+    """The credential the caller sent, if any (a malformed Authorization header is a 401)."""
+    if token is not None and token.credentials.strip():
+        return token.credentials.strip()
+    if request.headers.get("authorization"):
+        raise Unauthorized("use Authorization: Bearer <token or API key>")
+    return header_key or query_key
+
+
+CredentialDep = Annotated[str | None, Depends(credential_of)]
+
+
+def get_actor(request: Request, credential: CredentialDep) -> Actor:
+    """The caller as an ``Actor`` (the public when no credentials are given)."""
+    if credential is None:
+        return PUBLIC
+    state = get_state(request)
+    with state.db.read() as conn:
+        return actor_for(conn, credential, state.secret)
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+async def require_reader(request: Request) -> None:
+    """Reads are public unless ``WANGGE_PUBLIC_READS=false``; then they need a signed-in staff role.
+
+    Async and free when reads are public: the hot read paths (locate) pay nothing for it."""
+    if get_settings(request).public_reads:
+        return
+    credential = credential_of(
+        request,
+        await bearer(request),
+        await key_header(request),
+        await key_query(request),
+    )
+    actor = await run_in_threadpool(get_actor, request, credential)
+    if actor is PUBLIC:
+        raise Unauthorized("sign in to read: this platform's data is not public (WANGGE_PUBLIC_READS=false)")
+
+
+READERS = [Depends(require_reader)]
+
+
+def require(*roles: str) -> Any:
+    """A dependency that lets only ``roles`` through (401 for the public, 403 for others)."""
+
+    def check(actor: ActorDep) -> Actor:
+        if actor is PUBLIC:
+            raise Unauthorized(f"sign in as {' or '.join(roles)}")
+        if actor.role not in roles:
+            raise Forbidden(f"a {actor.role} may not do this; it needs {' or '.join(roles)}")
+        return actor
+
+    return Depends(check)
+
+
+StaffDep = Annotated[Actor, require(*ROLES)]
+HandlerDep = Annotated[Actor, require(*HANDLERS)]
+DispatcherDep = Annotated[Actor, require(*DISPATCHERS)]
+AdminDep = Annotated[Actor, require("admin")]

@@ -20,6 +20,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
+from api import georeport
+from api.deps import get_settings
 from geo import errors
 
 log = logging.getLogger("wangge.api")
@@ -95,14 +97,12 @@ def _shaped(
 ) -> Response:
     """The error in the shape of the API that was called: Open311's list under /open311/, else ours."""
     if request.url.path.startswith("/open311/"):
-        from api.routes.open311 import error
-
-        return error(status, message, request.url.path, headers)
+        return georeport.error(status, message, request.url.path, headers)
     return error_response(status, code, message, field, headers)
 
 
 def _unavailable(request: Request) -> Response:
-    retry = str(request.app.state.settings.retry_after_s)
+    retry = str(get_settings(request).retry_after_s)
     return _shaped(
         request,
         503,

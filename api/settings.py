@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     tianditu_key: str = Field(default="", description="天地图 key (the Tianditu base map needs one).")
     tile_cache_mb: int = Field(default=64, ge=0, le=4096, description="Each worker's tile cache; 0 = off.")
     batch_max_points: int = Field(default=1_000_000, ge=1, description="Largest locate batch.")
+    file_max_points: int = Field(default=50_000_000, ge=1, description="Largest `wangge locate --file`.")
     max_upload_mb: int = Field(default=100, ge=1, description="Largest request body in MB.")
     work_hours: str = Field(default="08:30-17:30", description="Working window of a working day (Beijing).")
     duplicate_radius_m: float = Field(default=50.0, gt=0, le=5000, description="Likely duplicates: within.")

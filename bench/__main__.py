@@ -102,9 +102,9 @@ def load_reference(engine: Engine, seed: int) -> tuple[list[str], np.ndarray, fl
 
 
 def bench_import(engine: Engine) -> list[str]:
-    from layers import areas
-    from layers.io import export_layer, import_layer, read_layer
-    from layers.validate import check_generation
+    from layers.grid import areas
+    from layers.grid.validate import check_generation
+    from layers.io.area_files import export_layer, import_layer, read_layer
 
     order = ["districts", "streets", "communities", "grids", "micro_grids"]
     with tempfile.TemporaryDirectory() as tmp, engine.begin() as conn:
@@ -357,7 +357,7 @@ def bench_rows_pg(pg: dict[str, float]) -> list[str]:
 
 
 def bench_geocode(engine: Engine) -> list[str]:
-    from layers.addresses import geocode
+    from layers.addresses.gazetteer import geocode
 
     queries = [
         "恩县路64号",

@@ -15,7 +15,7 @@ from bench.timing import median_time
 from geo import coverage, hexes
 from geo.crs import reach_deg
 from geo.hotspots import gi_star
-from layers import analytics
+from layers.analytics import aggregates
 
 TARGET = 1_000_000
 
@@ -57,21 +57,21 @@ def bench_hotspots(engine: Engine) -> list[str]:
     import libpysal
 
     n = add_cases(engine)
-    window = analytics.Window(datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+    window = aggregates.Window(datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
     with engine.connect() as conn:
         t = time.perf_counter()
-        cold = analytics.hotspot_cells(OrderedDict(), conn, window, None, 9)
+        cold = aggregates.hotspot_cells(OrderedDict(), conn, window, None, 9)
         cold_s = time.perf_counter() - t
         kept: OrderedDict = OrderedDict()
-        analytics.study(kept, conn, None, 9, 1)
-        warm_s = median_time(lambda: analytics.hotspot_cells(kept, conn, window, None, 9))
+        aggregates.study(kept, conn, None, 9, 1)
+        warm_s = median_time(lambda: aggregates.hotspot_cells(kept, conn, window, None, 9))
         count_s = median_time(
             lambda: conn.execute(
                 text(f"SELECT {hexes.parent_sql('h3', 9)}, count(*) FROM incidents GROUP BY 1")
             ).all()
         )
         cells, weights = kept[next(iter(kept))]
-        found, counts = analytics.cell_counts(conn, window, 9)
+        found, counts = aggregates.cell_counts(conn, window, 9)
     values = np.zeros(cells.size)
     values[np.searchsorted(cells, found)] = counts
     no_self = sp.csr_matrix(weights - sp.diags(weights.diagonal()))
@@ -96,8 +96,8 @@ def bench_hotspots(engine: Engine) -> list[str]:
 
 def bench_coverage(engine: Engine) -> list[str]:
     with engine.connect() as conn:
-        grids = analytics.micro_grids(conn)
-        sites = analytics.facilities(conn, "manhole_cover", None, False)
+        grids = aggregates.micro_grids(conn)
+        sites = aggregates.facilities(conn, "manhole_cover", None, False)
         lon = [g["lon"] for g in grids]
         lat = [g["lat"] for g in grids]
 

@@ -6,7 +6,7 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine
 
-from layers.models import metadata
+from layers.db.models import metadata
 
 config = context.config
 

@@ -157,7 +157,7 @@ def accounts(engine: Engine, client: TestClient) -> dict[str, dict[str, str]]:
         "field9": ("field", "370203005"),
         "viewer1": ("viewer", None),
     }
-    from layers import users
+    from layers.accounts import users
 
     with engine.begin() as conn:
         for name, (role, unit) in people.items():
@@ -175,7 +175,7 @@ def grids(engine: Engine, demo: int) -> list[dict[str, Any]]:
     """The active generation's grids: code, name, parent and WGS84 geometry."""
     import shapely
 
-    from layers import areas
+    from layers.grid import areas
 
     with engine.connect() as conn:
         rows = areas.all_features(

@@ -17,7 +17,8 @@ from pyproj import Geod
 from sqlalchemy import Engine, text
 
 from geo import hexes, hotspots
-from layers import analytics, worktime
+from layers.analytics import aggregates
+from layers.cases import worktime
 
 
 def test_parents_by_bit_arithmetic_equal_h3(engine: Engine) -> None:
@@ -58,12 +59,12 @@ def test_every_stored_case_cell_is_its_point_cell(engine: Engine, demo: int) -> 
 def test_gi_star_equals_esda_on_the_reference_data(engine: Engine, client: TestClient) -> None:
     until = date(2026, 10, 31)
     with engine.connect() as conn:
-        window = analytics.Window(
+        window = aggregates.Window(
             datetime.combine(date(2026, 6, 1), datetime.min.time(), worktime.BEIJING),
             datetime.combine(until + timedelta(days=1), datetime.min.time(), worktime.BEIJING),
         )
-        cells, weights = analytics.study(OrderedDict(), conn, None, 9, 1)
-        found, counts = analytics.cell_counts(conn, window, 9)
+        cells, weights = aggregates.study(OrderedDict(), conn, None, 9, 1)
+        found, counts = aggregates.cell_counts(conn, window, 9)
     values = np.zeros(cells.size)
     values[np.searchsorted(cells, found)] = counts
     ours = hotspots.gi_star(values, weights)
@@ -102,8 +103,8 @@ def test_coverage_equals_brute_force_geodesic_distances(client: TestClient, engi
     ).json()
     uncovered = {f["id"]: f["properties"]["distance_m"] for f in answer["uncovered"]["features"]}
     with engine.connect() as conn:
-        grids = analytics.micro_grids(conn)
-        parks = analytics.facilities(conn, "parking", "operating", False)
+        grids = aggregates.micro_grids(conn)
+        parks = aggregates.facilities(conn, "parking", "operating", False)
     assert answer["facilities"] == len(parks)
     geod = Geod(ellps="WGS84")
     plon = np.array([p[1] for p in parks])
@@ -197,7 +198,7 @@ def test_bad_analytics_input_names_the_field(client: TestClient, path: str, para
 def test_patrol_time_and_inspection_coverage(client: TestClient, engine: Engine) -> None:
     answer = client.get("/api/analytics/patrol", params={"minutes_per_household": 3, "walk_kmh": 4}).json()
     with engine.connect() as conn:
-        grids = analytics.micro_grids(conn)
+        grids = aggregates.micro_grids(conn)
         covers = conn.execute(
             text("SELECT count(*) FROM assets WHERE kind = 'manhole_cover' AND micro_grid IS NOT NULL")
         ).scalar_one()

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Connection, text
 
 from geo.crs import from_wgs84
-from layers import asset_io
-from layers.io import ImportProblems
+from layers.io import asset_files
+from layers.io.area_files import ImportProblems
 
 COVER = {
     "material": "ductile_iron", "shape": "round", "size_mm": "700", "load_class": "D400",
@@ -36,7 +36,7 @@ def test_covers_from_a_gbk_csv_in_gcj02_are_added_and_located(
         for i in range(1, 4)
     ]
     path = _csv(tmp_path / "covers.csv", rows, encoding="gb18030")
-    result = asset_io.import_assets(conn, "manhole_covers", path, crs="gcj02")
+    result = asset_files.import_assets(conn, "manhole_covers", path, crs="gcj02")
     assert (result.count, result.crs) == (3, "gcj02")
     stored = conn.execute(
         text(
@@ -67,7 +67,7 @@ def test_bad_rows_are_all_listed_and_nothing_is_written(conn: Connection, demo: 
     path = _csv(tmp_path / "bad.csv", rows)
     before = conn.execute(text("SELECT count(*) FROM assets")).scalar_one()
     with pytest.raises(ImportProblems) as caught:
-        asset_io.import_assets(conn, "manhole_covers", path)
+        asset_files.import_assets(conn, "manhole_covers", path)
     listed = [str(p) for p in caught.value.problems]
     assert len(listed) == 5, listed  # rows 2, 3, 5, 6, 8: read problems come first, all at once
     assert any("row 2" in p and "16 digits" in p for p in listed) and any("duplicate" in p for p in listed)
@@ -75,9 +75,9 @@ def test_bad_rows_are_all_listed_and_nothing_is_written(conn: Connection, demo: 
     assert any("parking" in p for p in listed)
     del rows[1:3], rows[2:4], rows[-1]  # leave the good row, the existing ID and the outside one
     with pytest.raises(ImportProblems, match="exists already"), conn.begin_nested():
-        asset_io.import_assets(conn, "manhole_covers", _csv(tmp_path / "b2.csv", rows))
+        asset_files.import_assets(conn, "manhole_covers", _csv(tmp_path / "b2.csv", rows))
     with pytest.raises(ImportProblems, match="outside every micro-grid"), conn.begin_nested():
-        asset_io.import_assets(conn, "manhole_covers", _csv(tmp_path / "b3.csv", [rows[0], rows[2]]))
+        asset_files.import_assets(conn, "manhole_covers", _csv(tmp_path / "b3.csv", [rows[0], rows[2]]))
     assert conn.execute(text("SELECT count(*) FROM assets")).scalar_one() == before
 
 
@@ -91,9 +91,9 @@ def test_car_parks_round_trip(
     )
     before = conn.execute(query).all()
     path = tmp_path / f"parking{suffix}"
-    assert asset_io.export_assets(conn, "parking", path, crs=crs) == len(before) >= 45
+    assert asset_files.export_assets(conn, "parking", path, crs=crs) == len(before) >= 45
     conn.execute(text("DELETE FROM assets WHERE kind = 'parking'"))
-    result = asset_io.import_assets(conn, "parking", path, crs="gcj02" if crs == "gcj02" else None)
+    result = asset_files.import_assets(conn, "parking", path, crs="gcj02" if crs == "gcj02" else None)
     after = conn.execute(query).all()
     assert result.count == len(before)
     for a, b in zip(before, after, strict=True):
@@ -108,4 +108,4 @@ def test_ev_spaces_over_spaces_is_refused_naming_the_row(conn: Connection, demo:
     _csv(path, [{"id": "3702030201900001", "wkt": square, "name": "测试停车场", "status": "operating",
                  "progress_pct": 100, "structure": "surface", "spaces": 10, "ev_spaces": 20}])  # fmt: skip
     with pytest.raises(ImportProblems, match=r"row 1.*EV spaces \(20\) exceed spaces \(10\)"):
-        asset_io.import_assets(conn, "parking", path)
+        asset_files.import_assets(conn, "parking", path)

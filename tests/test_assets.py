@@ -8,8 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, text
 
 from geo.errors import Conflict, InvalidInput
-from layers import areas, assets
-from layers.asset_kinds import parse_asset_id
+from layers.assets import store
+from layers.assets.kinds import parse_asset_id
+from layers.grid import areas
 
 GOOD = {
     "material": "ductile_iron",
@@ -23,10 +24,10 @@ GOOD = {
 LON, LAT = 120.36, 36.10
 
 
-def _cover(asset_id: str, **changes: object) -> assets.AssetRecord:
+def _cover(asset_id: str, **changes: object) -> store.AssetRecord:
     fields = {"lon": LON, "lat": LAT, "attributes": dict(GOOD)}
     fields.update(changes)
-    return assets.AssetRecord(id=asset_id, kind=str(fields.pop("kind", "manhole_cover")), name="", **fields)
+    return store.AssetRecord(id=asset_id, kind=str(fields.pop("kind", "manhole_cover")), name="", **fields)
 
 
 @pytest.mark.parametrize(
@@ -43,28 +44,26 @@ def _cover(asset_id: str, **changes: object) -> assets.AssetRecord:
 )
 def test_malformed_ids_are_refused_with_the_reason(conn: Connection, asset_id: str, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
-        assets.write_assets(conn, [_cover(asset_id)], "370203")
+        store.write_assets(conn, [_cover(asset_id)], "370203")
 
 
 def test_attributes_are_checked(conn: Connection) -> None:
     with pytest.raises(InvalidInput, match="attribute colour: Extra inputs are not permitted"):
-        assets.write_assets(
-            conn, [_cover("3702030102900001", attributes={**GOOD, "colour": "red"})], "370203"
-        )
+        store.write_assets(conn, [_cover("3702030102900001", attributes={**GOOD, "colour": "red"})], "370203")
     with pytest.raises(InvalidInput, match="attribute status"):
-        assets.write_assets(
+        store.write_assets(
             conn, [_cover("3702030102900001", attributes={**GOOD, "status": "fine"})], "370203"
         )
     with pytest.raises(InvalidInput, match="unknown asset kind 'hydrant'"):
-        assets.write_assets(conn, [_cover("3702030102900001", kind="hydrant")], "370203")
+        store.write_assets(conn, [_cover("3702030102900001", kind="hydrant")], "370203")
 
 
 def test_ids_are_unique(conn: Connection, demo: int) -> None:
     existing = conn.execute(text("SELECT id FROM assets LIMIT 1")).scalar_one()
     with pytest.raises(Conflict, match=f"asset {existing} exists already"):
-        assets.write_assets(conn, [_cover(existing)], "370203")
+        store.write_assets(conn, [_cover(existing)], "370203")
     with pytest.raises(Conflict, match="appears twice"):
-        assets.write_assets(conn, [_cover("3702030102900001"), _cover("3702030102900001")], "370203")
+        store.write_assets(conn, [_cover("3702030102900001"), _cover("3702030102900001")], "370203")
 
 
 def test_parse() -> None:
@@ -86,7 +85,7 @@ def test_every_reference_cover_is_located_as_postgis_says(conn: Connection, demo
 
 
 def test_location_on_write_and_outside_is_null(conn: Connection, demo: int) -> None:
-    assets.write_assets(conn, [_cover("3702030102900001"), _cover("3702030102900002", lon=120.2)], "370203")
+    store.write_assets(conn, [_cover("3702030102900001"), _cover("3702030102900002", lon=120.2)], "370203")
     rows = dict(
         conn.execute(text("SELECT id, micro_grid FROM assets WHERE id LIKE '370203010290000%'")).all()
     )
@@ -121,7 +120,7 @@ def test_relocated_when_another_generation_becomes_active(conn: Connection, demo
 def test_nearest_equals_brute_force_in_metres(conn: Connection, demo: int) -> None:
     rng = np.random.default_rng(4)
     for x, y in zip(rng.uniform(120.31, 120.42, 15), rng.uniform(36.07, 36.15, 15), strict=True):
-        got = assets.nearest(conn, float(x), float(y), kind="manhole_cover", k=5, radius_m=300)
+        got = store.nearest(conn, float(x), float(y), kind="manhole_cover", k=5, radius_m=300)
         brute = conn.execute(
             text(
                 "SELECT id, ST_Distance(point::geography, "
@@ -167,12 +166,12 @@ def test_locate_sees_a_new_asset_within_a_second(client: TestClient, engine: Eng
     lon, lat = 120.36311, 36.08907
     before = client.get("/api/locate", params={"lon": lon, "lat": lat}).json()["nearest_assets"]
     with engine.begin() as conn:
-        cover = assets.AssetRecord(
+        cover = store.AssetRecord(
             "3702030102999991", "manhole_cover", "", lon + 2e-5, lat,
             {"material": "composite", "shape": "round", "size_mm": 600, "load_class": "B125",
              "setting": "sidewalk", "owner": "排水管理单位", "maintainer": "市政养护单位"},
         )  # fmt: skip
-        assets.write_assets(conn, [cover], "370203")
+        store.write_assets(conn, [cover], "370203")
     try:
         time.sleep(1.2)  # WANGGE_INDEX_CHECK_S
         after = client.get("/api/locate", params={"lon": lon, "lat": lat}).json()["nearest_assets"]

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
 
-from layers.addresses import normalize, parse
+from layers.addresses.gazetteer import normalize, parse
 
 
 @pytest.mark.parametrize(

@@ -20,9 +20,9 @@ import shapely
 from sqlalchemy import Connection, text
 
 from geo.crs import from_wgs84
-from layers import areas
-from layers.io import ImportProblems, dbf_encoding, export_layer, import_layer
-from layers.validate import check_generation
+from layers.grid import areas
+from layers.grid.validate import check_generation
+from layers.io.area_files import ImportProblems, dbf_encoding, export_layer, import_layer
 
 
 def _frame(rows: list[dict[str, Any]], crs: str | None = "EPSG:4326") -> gpd.GeoDataFrame:

@@ -15,8 +15,9 @@ from sqlalchemy.exc import DBAPIError
 
 from api.app import create_app
 from api.settings import Settings
-from layers import privacy, routing, users, worktime
-from layers.categories import Catalogue, Category
+from layers.accounts import users
+from layers.cases import privacy, routing, worktime
+from layers.cases.categories import Catalogue, Category
 from tests.conftest import PASSWORD
 
 NEAR_ENXIAN = (120.3725, 36.0935)  # WGS84, inside the district
@@ -422,7 +423,7 @@ def test_database_down_answers_503_and_the_retry_stores_once(
     down = test_settings.model_copy(update={"database_url": "postgresql+psycopg://wangge@127.0.0.1:9/none"})
     key = {"Idempotency-Key": uuid.uuid4().hex}
     with TestClient(create_app(down)) as unreachable:
-        unreachable.app.state.index_holder = client.app.state.index_holder  # the locator is in memory
+        unreachable.app.state.worker.index = client.app.state.worker.index  # the locator is in memory
         failed = unreachable.post("/api/incidents", json=_report(lon=120.37, lat=36.09), headers=key)
     assert failed.status_code == 503 and failed.headers["retry-after"]
     retried = client.post("/api/incidents", json=_report(lon=120.37, lat=36.09), headers=key)

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
 
-from layers import kpi
+from layers.analytics import kpi
 
 T0 = "2025-03-10 10:00+08"
 

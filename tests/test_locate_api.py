@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, text
 from api.app import create_app
 from api.settings import Settings
 from geo.crs import from_wgs84
-from layers import areas
+from layers.grid import areas
 
 # A point well inside the district (WGS84), and the same place in other systems.
 LON, LAT = 120.36, 36.10

@@ -9,7 +9,7 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
-from layers.models import metadata
+from layers.db.models import metadata
 
 
 def test_models_match_migrations(conn: Connection) -> None:

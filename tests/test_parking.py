@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
 
 from geo.errors import InvalidInput
-from layers import assets
+from layers.assets import store
 
 RUIDAO = "3702030201000001"
 
@@ -76,7 +76,7 @@ def test_generated_car_parks(conn: Connection, demo: int) -> None:
 
 
 def test_ev_spaces_beyond_spaces_are_refused(conn: Connection) -> None:
-    record = assets.AssetRecord(
+    record = store.AssetRecord(
         id="3702030201900001",
         kind="parking",
         name="x",
@@ -91,7 +91,7 @@ def test_ev_spaces_beyond_spaces_are_refused(conn: Connection) -> None:
         },
     )
     with pytest.raises(InvalidInput, match=r"EV spaces \(11\) exceed spaces \(10\)") as info:
-        assets.write_assets(conn, [record], "370203")
+        store.write_assets(conn, [record], "370203")
     assert info.value.field == "attributes.ev_spaces"
 
 

@@ -8,9 +8,9 @@ import shapely
 from sqlalchemy import Connection, text
 
 from api.settings import Settings
-from layers import areas
+from layers.grid import areas
+from layers.grid.validate import check_generation
 from layers.reference.district import boundary_wgs84, generate, read_divisions
-from layers.validate import check_generation
 
 
 def test_counts_are_the_districts(conn: Connection, demo: int) -> None:

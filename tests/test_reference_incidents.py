@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import Connection, text
 
-from layers import kpi
+from layers.analytics import kpi
 from layers.reference.incidents import START, TAIDONG, TOTAL
 
 

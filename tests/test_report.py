@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy import Engine, text
 
-from api import report
 from api.settings import Settings
+from layers.analytics import report
 
 MONTH = "2026-10"
 

@@ -104,7 +104,7 @@ def test_the_audit_log_records_sign_ins_changes_and_reads(
     assert ("disp1", "personal.read", target) in seen
     assert ("public", "auth.failed", "user:disp1") in seen
     assert ("viewer1", "auth.sign_in", "user:viewer1") in seen
-    with pytest.raises(Exception, match="append-only"), client.app.state.engine.begin() as conn:
+    with pytest.raises(Exception, match="append-only"), client.app.state.worker.db.transaction() as conn:
         conn.execute(text("DELETE FROM audit_log"))
 
 

@@ -75,7 +75,7 @@ def _down_app() -> FastAPI:
 
     @app.get("/probe-db")
     def probe() -> dict[str, int]:
-        with app.state.engine.connect() as conn:
+        with app.state.worker.db.read() as conn:
             return {"one": conn.exec_driver_sql("SELECT 1").scalar_one()}
 
     return app

@@ -1,1 +1,3 @@
-"""One router per resource."""
+"""One router per resource. A route imports ``api.deps``, ``api.schemas``, ``api`` helpers and
+``layers``; never another route (``tests/unit/test_imports.py`` checks).
+"""

@@ -7,12 +7,10 @@ from typing import Any
 import numpy as np
 from fastapi import APIRouter, Query, Request
 
-from api.auth import READERS
-from api.deps import run_read
-from api.routes.locate import IndexDep
+from api.deps import READERS, IndexDep, run_read
 from geo.crs import to_wgs84
-from layers import addresses
-from layers.index import AreaIndex
+from layers.addresses import gazetteer
+from layers.grid.index import AreaIndex
 
 router = APIRouter(prefix="/api", tags=["addresses"], dependencies=READERS)
 
@@ -21,7 +19,7 @@ def _with_chain(index: AreaIndex, rows: list[dict[str, Any]]) -> list[dict[str, 
     """Each address with its point and the located street, community, grid and micro-grid."""
     if not rows:
         return []
-    lon, lat = (np.array(v, dtype=float) for v in addresses.points_of(rows))
+    lon, lat = (np.array(v, dtype=float) for v in gazetteer.points_of(rows))
     located = index.locate(lon, lat)
     out = []
     for k, row in enumerate(rows):
@@ -31,7 +29,7 @@ def _with_chain(index: AreaIndex, rows: list[dict[str, Any]]) -> list[dict[str, 
             "road": row["road"],
             "house_number": row["house_number"],
             "building": row["building"] or None,
-            "point": addresses.as_point(row),
+            "point": gazetteer.as_point(row),
             "inside": bool(located.inside[k]),
             **{level: chain[level] for level in ("street", "community", "grid", "micro_grid")},
         }
@@ -51,7 +49,7 @@ async def geocode(
     limit: int = Query(5, ge=1, le=50),
 ) -> dict[str, Any]:
     """Standard addresses matching ``q`` (typos, full-width digits, no prefixes tolerated), best first."""
-    rows = await run_read(request, addresses.geocode, q, limit)
+    rows = await run_read(request, gazetteer.geocode, q, limit)
     return {"query": q, "results": _with_chain(index, rows)}
 
 
@@ -68,5 +66,5 @@ async def reverse(
     wlon, wlat = (float(v) for v in to_wgs84(lon, lat, crs))
     return {
         "query": {"lon": lon, "lat": lat, "crs": crs},
-        "results": _with_chain(index, await run_read(request, addresses.reverse, wlon, wlat, limit)),
+        "results": _with_chain(index, await run_read(request, gazetteer.reverse, wlon, wlat, limit)),
     }

@@ -16,16 +16,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection
 
-from api import report
-from api.auth import READERS, ActorDep
-from api.deps import run_read
+from api.deps import READERS, ActorDep, get_settings, get_state, run_read
 from api.printing import html_to_pdf
 from geo import coverage, hexes
 from geo.crs import snap
 from geo.errors import InvalidInput
-from layers import analytics, worktime
-from layers.actors import PUBLIC
-from layers.asset_kinds import KINDS
+from layers.accounts.actors import PUBLIC
+from layers.analytics import aggregates, report
+from layers.assets.kinds import KINDS
+from layers.cases import worktime
 
 router = APIRouter(prefix="/api/analytics", tags=["analytics"], dependencies=READERS)
 LAYERS = {"parking": "parking", "manhole_covers": "manhole_cover", "cameras": "camera"}
@@ -48,18 +47,18 @@ def _window(
     until: date | None,
     area: str | None,
     days: int,
-) -> analytics.Window:
+) -> aggregates.Window:
     """[since, until] as Beijing days (until inclusive), default the ``days`` days up to today."""
     today = datetime.now(worktime.BEIJING).date()
     last = until or today
     first = since or last - timedelta(days=days - 1)
     if first > last:
         raise InvalidInput(f"since {first} is after until {last}", field="since")
-    return analytics.Window(
+    return aggregates.Window(
         _midnight(first),
         _midnight(last + timedelta(days=1)),
-        analytics.check_categories(conn, _categories(category)),
-        analytics.check_area(conn, area),
+        aggregates.check_categories(conn, _categories(category)),
+        aggregates.check_area(conn, area),
     )
 
 
@@ -78,7 +77,7 @@ async def hotspots_(
 
     def work(conn: Connection) -> dict[str, Any]:
         window = _window(conn, category, since, until, area, 90)
-        return analytics.hotspot_cells(request.app.state.hex_weights, conn, window, area, res, k, alpha)
+        return aggregates.hotspot_cells(get_state(request).hex_weights, conn, window, area, res, k, alpha)
 
     return await run_read(request, work)
 
@@ -95,11 +94,11 @@ async def repeats(
 ) -> dict[str, Any]:
     if not 0 < radius_m <= 500:
         raise InvalidInput(f"radius_m {radius_m:g} must be above 0 and at most 500", field="radius_m")
-    snap_m = request.app.state.settings.public_snap_m if actor is PUBLIC else 0.0
+    snap_m = get_settings(request).public_snap_m if actor is PUBLIC else 0.0
 
     def work(conn: Connection) -> dict[str, Any]:
         window = _window(conn, category, None, until, None, days)
-        found = analytics.repeats(conn, window, radius_m, min_cases)
+        found = aggregates.repeats(conn, window, radius_m, min_cases)
         return {"window": window, "clusters": found}
 
     answer = await run_read(request, work)
@@ -130,15 +129,17 @@ async def trends(
     month = month or f"{datetime.now(worktime.BEIJING):%Y-%m}"
 
     def work(conn: Connection) -> dict[str, Any]:
-        categories = analytics.check_categories(conn, _categories(category))
-        answer = analytics.trends(conn, by, month, categories, analytics.check_area(conn, area))
+        categories = aggregates.check_categories(conn, _categories(category))
+        answer = aggregates.trends(conn, by, month, categories, aggregates.check_area(conn, area))
         keys = [r[by] for r in answer["results"] if r[by]]
-        names = analytics.category_names(conn, keys) if by == "category" else analytics.area_names(conn, keys)
+        names = (
+            aggregates.category_names(conn, keys) if by == "category" else aggregates.area_names(conn, keys)
+        )
         for r in answer["results"]:
             r["name"] = names.get(r[by])
         if by == "category":
             first = date.fromisoformat(month + "-01")
-            answer["seasonal_profile"] = analytics.seasonal_profile(conn, categories, first)
+            answer["seasonal_profile"] = aggregates.seasonal_profile(conn, categories, first)
         return answer
 
     answer = await run_read(request, work)
@@ -186,14 +187,14 @@ async def coverage_(
     )
 
     def work(conn: Connection) -> dict[str, Any]:
-        grids = analytics.micro_grids(conn)
-        sites = analytics.facilities(conn, kind, wanted, ev)
+        grids = aggregates.micro_grids(conn)
+        sites = aggregates.facilities(conn, kind, wanted, ev)
         answer = _coverage(grids, sites, radius_m, by)
         codes = [g[by] for g in answer["groups"]] + [u["code"] for u in answer["uncovered"]]
-        names = analytics.area_names(conn, codes)
+        names = aggregates.area_names(conn, codes)
         for g in answer["groups"]:
             g["name"] = names.get(g[by])
-        shapes = analytics.geometries(conn, [u["code"] for u in answer["uncovered"]])
+        shapes = aggregates.geometries(conn, [u["code"] for u in answer["uncovered"]])
         answer["uncovered"] = {
             "type": "FeatureCollection",
             "features": [
@@ -294,7 +295,7 @@ async def inspection_coverage(
     days: int = Query(30, ge=1, le=3650),
     by: str = Query("grid", description="street, community, grid or micro_grid."),
 ) -> dict[str, Any]:
-    rows = await run_read(request, analytics.inspection_coverage, days, by)
+    rows = await run_read(request, aggregates.inspection_coverage, days, by)
     covers = sum(r["covers"] for r in rows)
     inspected = sum(r["inspected"] for r in rows)
     return {
@@ -314,7 +315,7 @@ async def patrol(
     minutes_per_household: float = Query(3.0, ge=0, le=30, description="Minutes at each household (入户)."),
     limit_hours: float = Query(3.0, gt=0, le=24, description="The rule: a round within this many hours."),
 ) -> dict[str, Any]:
-    rows = await run_read(request, analytics.micro_grids)
+    rows = await run_read(request, aggregates.micro_grids)
     over = []
     for r in rows:
         minutes = r["perimeter_m"] / (walk_kmh * 1000 / 60) + r["households"] * minutes_per_household

@@ -7,9 +7,12 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from api.auth import READERS, ActorDep
-from api.deps import ReadConnDep
-from layers import areas, assets, audit, incident_queries
+from api.deps import READERS, ActorDep, ReadDep
+from layers.accounts import audit
+from layers.assets import store
+from layers.cases import queries
+from layers.db.vocabulary import PRIVILEGED
+from layers.grid import areas
 
 router = APIRouter(prefix="/api/areas", tags=["areas"], dependencies=READERS)
 
@@ -17,7 +20,7 @@ router = APIRouter(prefix="/api/areas", tags=["areas"], dependencies=READERS)
 @router.get("/{code}")
 def area(
     code: str,
-    conn: ReadConnDep,
+    conn: ReadDep,
     actor: ActorDep,
     generation: int | None = Query(None, description="Grid generation (default: the active one)."),
     geometry: bool = Query(True, description="Include the boundary (GeoJSON, WGS84)."),
@@ -25,7 +28,7 @@ def area(
     """The area, its ancestors from the district down, its children and its figures."""
     areas.level_of(code)
     gen = areas.require_active(conn) if generation is None else generation
-    privileged = actor.role in ("admin", "dispatcher")  # personal data: the grid worker's phone
+    privileged = actor.role in PRIVILEGED  # personal data: the grid worker's phone
     columns = (*areas.PUBLIC_COLUMNS, "worker_phone") if privileged else areas.PUBLIC_COLUMNS
     row = areas.get_area(conn, code, gen, columns=columns, with_geometry=geometry)
     worker = {"name": row["worker_name"]} if row["worker_name"] else None
@@ -45,8 +48,8 @@ def area(
             "households": row["households"],
             "population": row["population"],
             "children": len(kids),
-            "assets": assets.count_by_kind(conn, code),
-            "open_incidents": incident_queries.open_by_category(conn, code),
+            "assets": store.count_by_kind(conn, code),
+            "open_incidents": queries.open_by_category(conn, code),
         },
         "grid_worker": worker,
         "party_branch": row["party_branch"],

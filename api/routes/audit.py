@@ -8,9 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 
-from api.auth import AdminDep
-from api.deps import run_read
-from layers import audit
+from api.deps import AdminDep, run_read
+from layers.accounts import audit
 
 router = APIRouter(prefix="/api/audit", tags=["accounts"])
 

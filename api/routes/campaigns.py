@@ -7,9 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.encoders import jsonable_encoder
 
-from api.auth import READERS
-from api.deps import run_read
-from layers import inspections
+from api.deps import READERS, run_read
+from layers.assets import inspections
 
 router = APIRouter(prefix="/api/campaigns", tags=["assets"], dependencies=READERS)
 

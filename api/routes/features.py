@@ -16,12 +16,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, text
 
-from api.auth import READERS
-from api.deps import ReadConnDep
+from api.deps import READERS, ReadDep
+from api.links import base_url, link
 from api.params import BBoxDep, PageDep
 from geo.errors import InvalidInput, NotFound
-from layers import areas, assets
-from layers.models import PLURAL
+from layers.assets import store
+from layers.db.vocabulary import PLURAL
+from layers.grid import areas
 
 router = APIRouter(tags=["OGC API – Features"], dependencies=READERS)
 
@@ -58,38 +59,6 @@ ASSET_COLLECTIONS = {
 }
 
 
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
-def _link(href: str, rel: str, type_: str, title: str | None = None) -> dict[str, str]:
-    link = {"href": href, "rel": rel, "type": type_}
-    if title:
-        link["title"] = title
-    return link
-
-
-def landing(request: Request) -> dict[str, Any]:
-    """The OGC API landing page (also answered at ``/`` for API clients)."""
-    base = _base(request)
-    return {
-        "title": "wangge",
-        "description": "Grid-based urban governance: the district's grid layers, assets and cases.",
-        "links": [
-            _link(f"{base}/?f=json", "self", "application/json", "this document"),
-            _link(
-                f"{base}/openapi.json",
-                "service-desc",
-                "application/vnd.oai.openapi+json;version=3.0",
-                "the API definition",
-            ),
-            _link(f"{base}/docs", "service-doc", "text/html", "the API documentation"),
-            _link(f"{base}/conformance", "conformance", "application/json", "conformance classes"),
-            _link(f"{base}/collections", "data", "application/json", "the collections"),
-        ],
-    }
-
-
 @router.get("/conformance")
 def conformance() -> dict[str, list[str]]:
     """The conformance classes this server implements."""
@@ -112,7 +81,7 @@ def _extent(conn: Connection, level: str, generation: int | None) -> list[float]
 
 
 def _collection(request: Request, conn: Connection, cid: str, generation: int | None) -> dict[str, Any]:
-    base = _base(request)
+    base = base_url(request)
     if cid in ASSET_COLLECTIONS:
         kind, title, description = ASSET_COLLECTIONS[cid]
         bbox = conn.execute(
@@ -136,8 +105,8 @@ def _collection(request: Request, conn: Connection, cid: str, generation: int | 
             "storageCrs": CRS84,
             "extent": {"spatial": {"bbox": [extent], "crs": CRS84}},
             "links": [
-                _link(f"{base}/collections/{cid}", "self", "application/json", title),
-                _link(f"{base}/collections/{cid}/items", "items", GEOJSON, f"{cid} as GeoJSON"),
+                link(f"{base}/collections/{cid}", "self", "application/json", title),
+                link(f"{base}/collections/{cid}/items", "items", GEOJSON, f"{cid} as GeoJSON"),
             ],
         }
     level, title, description = AREA_COLLECTIONS[cid]
@@ -150,8 +119,8 @@ def _collection(request: Request, conn: Connection, cid: str, generation: int | 
         "storageCrs": CRS84,
         "extent": {"spatial": {"bbox": [_extent(conn, level, generation)], "crs": CRS84}},
         "links": [
-            _link(f"{base}/collections/{cid}", "self", "application/json", title),
-            _link(f"{base}/collections/{cid}/items", "items", GEOJSON, f"{PLURAL[level]} as GeoJSON"),
+            link(f"{base}/collections/{cid}", "self", "application/json", title),
+            link(f"{base}/collections/{cid}/items", "items", GEOJSON, f"{PLURAL[level]} as GeoJSON"),
         ],
     }
 
@@ -163,12 +132,12 @@ def _collection_id(cid: str) -> str:
 
 
 @router.get("/collections")
-def collections(request: Request, conn: ReadConnDep) -> dict[str, Any]:
+def collections(request: Request, conn: ReadDep) -> dict[str, Any]:
     """The layers served as OGC API – Features collections."""
     generation = areas.active_generation(conn)
-    base = _base(request)
+    base = base_url(request)
     return {
-        "links": [_link(f"{base}/collections", "self", "application/json", "the collections")],
+        "links": [link(f"{base}/collections", "self", "application/json", "the collections")],
         "collections": [
             _collection(request, conn, cid, generation) for cid in [*AREA_COLLECTIONS, *ASSET_COLLECTIONS]
         ],
@@ -176,7 +145,7 @@ def collections(request: Request, conn: ReadConnDep) -> dict[str, Any]:
 
 
 @router.get("/collections/{collectionId}")
-def collection(collectionId: str, request: Request, conn: ReadConnDep) -> dict[str, Any]:
+def collection(collectionId: str, request: Request, conn: ReadDep) -> dict[str, Any]:
     """One collection's description and extent."""
     return _collection(request, conn, _collection_id(collectionId), areas.active_generation(conn))
 
@@ -190,7 +159,7 @@ def feature(row: dict[str, Any], base: str, cid: str) -> dict[str, Any]:
         "id": fid,
         "geometry": json.loads(row["geojson"]) if row.get("geojson") else None,
         "properties": props,
-        "links": [_link(f"{base}/collections/{cid}/items/{fid}", "self", GEOJSON)],
+        "links": [link(f"{base}/collections/{cid}/items/{fid}", "self", GEOJSON)],
     }
 
 
@@ -213,7 +182,7 @@ def _refuse_filters(cid: str, meant_for: str, **filters: object) -> None:
 def items(
     collectionId: str,
     request: Request,
-    conn: ReadConnDep,
+    conn: ReadDep,
     bbox: BBoxDep,
     page: PageDep,
     parent: str | None = Query(None, description="Areas: only the children of this area code."),
@@ -227,7 +196,7 @@ def items(
     cid = _collection_id(collectionId)
     if cid in ASSET_COLLECTIONS:
         _refuse_filters(cid, "area", parent=parent, generation=generation)
-        rows, matched = assets.query_features(
+        rows, matched = store.query_features(
             conn,
             kind=ASSET_COLLECTIONS[cid][0],
             bbox=bbox,
@@ -250,7 +219,7 @@ def items(
             limit=page.limit,
             offset=page.offset,
         )
-    base = _base(request)
+    base = base_url(request)
     query = {k: v for k, v in request.query_params.items() if k not in ("offset", "f")}
     here = f"{base}/collections/{cid}/items"
 
@@ -258,13 +227,13 @@ def items(
         return f"{here}?{urlencode({**query, 'offset': offset, 'limit': page.limit})}"
 
     links = [
-        _link(href(page.offset), "self", GEOJSON, "this page"),
-        _link(f"{base}/collections/{cid}", "collection", "application/json"),
+        link(href(page.offset), "self", GEOJSON, "this page"),
+        link(f"{base}/collections/{cid}", "collection", "application/json"),
     ]
     if page.offset + len(rows) < matched:
-        links.append(_link(href(page.offset + page.limit), "next", GEOJSON, "next page"))
+        links.append(link(href(page.offset + page.limit), "next", GEOJSON, "next page"))
     if page.offset > 0:
-        links.append(_link(href(max(0, page.offset - page.limit)), "prev", GEOJSON, "previous page"))
+        links.append(link(href(max(0, page.offset - page.limit)), "prev", GEOJSON, "previous page"))
     body = {
         "type": "FeatureCollection",
         "features": [feature(r, base, cid) for r in rows],
@@ -281,15 +250,15 @@ def item(
     collectionId: str,
     featureId: str,
     request: Request,
-    conn: ReadConnDep,
+    conn: ReadDep,
     generation: int | None = Query(None, description="Grid generation (default: the active one)."),
 ) -> JSONResponse:
     """One feature by its code (areas) or component ID (assets)."""
     cid = _collection_id(collectionId)
-    base = _base(request)
+    base = base_url(request)
     if cid in ASSET_COLLECTIONS:
-        body = feature(assets.feature_row(conn, ASSET_COLLECTIONS[cid][0], featureId), base, cid)
-        body["links"].append(_link(f"{base}/collections/{cid}", "collection", "application/json"))
+        body = feature(store.feature_row(conn, ASSET_COLLECTIONS[cid][0], featureId), base, cid)
+        body["links"].append(link(f"{base}/collections/{cid}", "collection", "application/json"))
         return JSONResponse(body, media_type=GEOJSON)
     level = AREA_COLLECTIONS[cid][0]
     gen = _generation(conn, generation)
@@ -297,5 +266,5 @@ def item(
         raise NotFound(f"no {level.replace('_', '-')} with code {featureId}", field="featureId")
     row = areas.get_area(conn, featureId, gen)
     body = feature(row, base, cid)
-    body["links"].append(_link(f"{base}/collections/{cid}", "collection", "application/json"))
+    body["links"].append(link(f"{base}/collections/{cid}", "collection", "application/json"))
     return JSONResponse(body, media_type=GEOJSON)

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.db import readiness
-from api.deps import EngineDep, SettingsDep
+from api.deps import DbDep, SettingsDep
 
 router = APIRouter(tags=["service"])
 
@@ -18,8 +18,8 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-def readyz(engine: EngineDep, settings: SettingsDep) -> JSONResponse:
+def readyz(db: DbDep, settings: SettingsDep) -> JSONResponse:
     """200 when the database is reachable, has PostGIS and is migrated to head; else 503."""
-    ok, report = readiness(engine)
+    ok, report = readiness(db.engine)
     headers = None if ok else {"Retry-After": str(settings.retry_after_s)}
     return JSONResponse(report, status_code=200 if ok else 503, headers=headers)

@@ -18,24 +18,24 @@ from fastapi.responses import JSONResponse
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
-from api.auth import READERS, ActorDep, AdminDep, DispatcherDep, HandlerDep
+from api.deps import (
+    READERS,
+    ActorDep,
+    AdminDep,
+    DispatcherDep,
+    HandlerDep,
+    IndexDep,
+    get_settings,
+    get_state,
+    run_tx,
+)
 from api.params import BBoxDep
-from api.routes.locate import IndexDep
-from layers import audit, categories, incident_queries, incidents, workflow
-from layers.actors import Actor
-from layers.incidents import IncidentIn
+from layers.accounts import audit
+from layers.accounts.actors import Actor
+from layers.cases import categories, intake, queries, workflow
+from layers.cases.intake import IncidentIn
 
 router = APIRouter(tags=["incidents"])
-
-
-def _in_transaction(request: Request, fn: Any, *args: Any) -> Any:
-    """Run ``fn(conn, *args)`` in one transaction on a worker thread."""
-
-    def work() -> Any:
-        with request.app.state.engine.begin() as conn:
-            return fn(conn, *args)
-
-    return run_in_threadpool(work)
 
 
 @router.post("/api/incidents", status_code=201)
@@ -47,19 +47,20 @@ async def create_incident(
     idempotency_key: str | None = Header(default=None, min_length=8, max_length=200),
 ) -> JSONResponse:
     """File a case: located, routed, numbered, its clock started; likely duplicates listed."""
-    settings = request.app.state.settings
+    settings = get_settings(request)
+
+    db = get_state(request).db
 
     def work() -> tuple[dict[str, Any], bool]:
-        engine = request.app.state.engine
-        with engine.begin() as conn:  # short: the day's number counter is locked until the commit
+        with db.transaction() as conn:  # short: the day's number counter is locked until the commit
             catalogue = categories.load(conn)
-            hours = request.app.state.work_hours
-            case_id, created = incidents.create(
+            hours = get_state(request).work_hours
+            case_id, created = intake.create(
                 conn, index, catalogue, report, actor=actor, work_hours=hours, key=idempotency_key
             )
-        with engine.begin() as conn:  # the answer is read after the case is safely stored
-            case = incident_queries.get(conn, case_id, actor, settings.public_snap_m)
-            case["likely_duplicates"] = incidents.likely_duplicates(
+        with db.transaction() as conn:  # the answer is read after the case is safely stored
+            case = queries.get(conn, case_id, actor, settings.public_snap_m)
+            case["likely_duplicates"] = intake.likely_duplicates(
                 conn, case_id, settings.duplicate_radius_m, settings.duplicate_window_h
             )
         return case, created
@@ -85,14 +86,14 @@ async def list_incidents(
     since: datetime | None = Query(None),
     until: datetime | None = Query(None),
     overdue: bool | None = Query(None),
-    sort: str = Query("-received_at", description=", ".join(incident_queries.SORTS)),
+    sort: str = Query("-received_at", description=", ".join(queries.SORTS)),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=10_000_000),
     f: Literal["json", "geojson"] = Query("json"),
 ) -> dict[str, Any]:
     """Cases with filters, paging and sorting; ``f=geojson`` for the map."""
-    snap_m = request.app.state.settings.public_snap_m
-    filters = incident_queries.Filters(
+    snap_m = get_settings(request).public_snap_m
+    filters = queries.Filters(
         status=status.split(",") if status else None,
         category=category.split(",") if category else None,
         area=area,
@@ -106,11 +107,11 @@ async def list_incidents(
     )
 
     def work(conn: Any) -> tuple[list[dict[str, Any]], int]:
-        return incident_queries.listing(
+        return queries.listing(
             conn, filters, limit=limit, offset=offset, sort=sort, actor=actor, snap_m=snap_m
         )
 
-    rows, total = await _in_transaction(request, work)
+    rows, total = await run_tx(request, work)
     page = {"numberMatched": total, "numberReturned": len(rows), "limit": limit, "offset": offset}
     if f == "geojson":
         features = [
@@ -123,8 +124,8 @@ async def list_incidents(
 @router.get("/api/incidents/{case_id}", dependencies=READERS)
 async def get_incident(request: Request, case_id: int, actor: ActorDep) -> dict[str, Any]:
     """One case with its reporters (as the caller may see them) and its history."""
-    snap_m = request.app.state.settings.public_snap_m
-    return jsonable_encoder(await _in_transaction(request, incident_queries.get, case_id, actor, snap_m))
+    snap_m = get_settings(request).public_snap_m
+    return jsonable_encoder(await run_tx(request, queries.get, case_id, actor, snap_m))
 
 
 class TransitionIn(BaseModel):
@@ -161,9 +162,9 @@ async def _change(request: Request, change: Callable[[Connection], object], show
 
     def work(conn: Connection) -> dict[str, Any]:
         change(conn)
-        return incident_queries.get(conn, show, actor, request.app.state.settings.public_snap_m)
+        return queries.get(conn, show, actor, get_settings(request).public_snap_m)
 
-    return jsonable_encoder(await _in_transaction(request, work))
+    return jsonable_encoder(await run_tx(request, work))
 
 
 @router.post("/api/incidents/{case_id}/transitions")
@@ -204,7 +205,7 @@ async def evaluation(
 @router.get("/api/categories", dependencies=READERS)
 async def list_categories(request: Request) -> dict[str, Any]:
     """The case categories with their departments and time limits."""
-    catalogue = await _in_transaction(request, categories.load)
+    catalogue = await run_tx(request, categories.load)
     return {
         "categories": [c.__dict__ for c in catalogue.categories.values()],
         "departments": [{"code": k, "name": v} for k, v in sorted(catalogue.departments.items())],
@@ -224,5 +225,5 @@ async def update_category(
         )
         return found
 
-    found = await _in_transaction(request, work)
+    found = await run_tx(request, work)
     return found.__dict__

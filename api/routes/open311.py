@@ -10,24 +10,23 @@ locations are snapped to ``WANGGE_PUBLIC_SNAP_M`` as for every public reader.
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection, text
 
-from api.auth import READERS
+from api.deps import READERS, IndexDep, get_settings, get_state, run_read, run_tx
 from api.errors import ERROR_STATUSES
-from api.routes.locate import IndexDep
+from api.georeport import Format, answer
 from geo.crs import snap
 from geo.errors import Forbidden, InvalidInput, NotFound, Unauthorized
-from layers import categories, incidents, users
-from layers.actors import Actor
-from layers.incidents import OPEN, IncidentIn
+from layers.accounts import users
+from layers.accounts.actors import Actor
+from layers.cases import categories, intake
+from layers.cases.intake import OPEN, IncidentIn
 
 
 class Open311Error(BaseModel):
@@ -39,45 +38,8 @@ ERRORS = {
     status: {"model": list[Open311Error], "description": "GeoReport errors"} for status in ERROR_STATUSES
 }
 router = APIRouter(prefix="/open311/v2", tags=["open311"], responses=ERRORS)
-Format = Literal["json", "xml"]
 MAX_REQUESTS = 1000
 DEFAULT_WINDOW = timedelta(days=90)
-
-
-def _fill(element: ET.Element, row: dict[str, Any]) -> None:
-    for key, value in row.items():
-        child = ET.SubElement(element, key)
-        if isinstance(value, list):
-            for entry in value:
-                _fill(ET.SubElement(child, key.removesuffix("s")), entry)
-        elif isinstance(value, bool):
-            child.text = "true" if value else "false"
-        elif value is not None:
-            child.text = str(value)
-
-
-def answer(
-    rows: list[dict[str, Any]] | dict[str, Any], fmt: Format, root: str, item: str, status: int = 200
-) -> Response:
-    """A GeoReport answer, JSON or XML: a list → ``<root><item>…</item>…</root>``, an object → ``<root>``."""
-    if fmt == "json":
-        return JSONResponse(rows, status_code=status)
-    top = ET.Element(root)
-    if isinstance(rows, list):
-        for row in rows:
-            _fill(ET.SubElement(top, item), row)
-    else:
-        _fill(top, rows)
-    body = '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="unicode")
-    return Response(body.encode(), status_code=status, media_type="text/xml; charset=utf-8")
-
-
-def error(status: int, message: str, path: str, headers: dict[str, str] | None = None) -> Response:
-    """The GeoReport error list, in the format of the path's extension."""
-    fmt: Format = "xml" if path.endswith(".xml") else "json"
-    response = answer([{"code": status, "description": message}], fmt, "errors", "error", status)
-    response.headers.update(headers or {})
-    return response
 
 
 def _services(conn: Connection) -> list[dict[str, Any]]:
@@ -98,24 +60,16 @@ def _services(conn: Connection) -> list[dict[str, Any]]:
     ]
 
 
-def _read(request: Request, fn: Any, *args: Any) -> Any:
-    def work() -> Any:
-        with request.app.state.engine.connect() as conn:
-            return fn(conn.execution_options(isolation_level="AUTOCOMMIT"), *args)
-
-    return run_in_threadpool(work)
-
-
 @router.get("/services.{fmt}", dependencies=READERS)
 async def services(request: Request, fmt: Format) -> Response:
     """The service list: one service per category people can report."""
-    return answer(await _read(request, _services), fmt, "services", "service")
+    return answer(await run_read(request, _services), fmt, "services", "service")
 
 
 @router.get("/services/{code}.{fmt}", dependencies=READERS)
 async def service_definition(request: Request, code: str, fmt: Format) -> Response:
     """A service definition (no extra attributes: every service has ``metadata`` false)."""
-    known = {s["service_code"] for s in await _read(request, _services)}
+    known = {s["service_code"] for s in await run_read(request, _services)}
     if code not in known:
         raise NotFound(f"no service {code}", field="service_code")
     return answer({"service_code": code, "attributes": []}, fmt, "service_definition", "attribute")
@@ -163,7 +117,7 @@ def _request_row(r: Any, snap_m: float) -> dict[str, Any]:
 
 
 def _snap(request: Request) -> float:
-    return float(request.app.state.settings.public_snap_m)  # Open311 is public: coarsened locations
+    return float(get_settings(request).public_snap_m)  # Open311 is public: coarsened locations
 
 
 def _parse_time(value: str | None, name: str) -> datetime | None:
@@ -194,7 +148,7 @@ async def requests(
     """Service requests: by id, or by code, status and period (default the last 90 days, ≤ 1000)."""
     if service_request_id:
         ids = service_request_id.split(",")
-        rows = await _read(request, _find, "i.number = ANY(:ids)", {"ids": ids}, _snap(request))
+        rows = await run_read(request, _find, "i.number = ANY(:ids)", {"ids": ids}, _snap(request))
         return answer(rows, fmt, "service_requests", "request")
     end = _parse_time(end_date, "end_date") or datetime.now(UTC)
     start = _parse_time(start_date, "start_date") or end - DEFAULT_WINDOW
@@ -211,14 +165,14 @@ async def requests(
             where.append("i.status = ANY(:open)")
         elif wanted == {"closed"}:
             where.append("NOT (i.status = ANY(:open))")
-    rows = await _read(request, _find, " AND ".join(where), params, _snap(request))
+    rows = await run_read(request, _find, " AND ".join(where), params, _snap(request))
     return answer(rows, fmt, "service_requests", "request")
 
 
 @router.get("/requests/{number}.{fmt}", dependencies=READERS)
 async def one_request(request: Request, number: str, fmt: Format) -> Response:
     """One service request, as a list of one (as the spec has it)."""
-    rows = await _read(request, _find, "i.number = :n", {"n": number}, _snap(request))
+    rows = await run_read(request, _find, "i.number = :n", {"n": number}, _snap(request))
     if not rows:
         raise NotFound(f"no service request {number}", field="service_request_id")
     return answer(rows, fmt, "service_requests", "request")
@@ -262,16 +216,12 @@ async def create_request(
             raise InvalidInput(f"{where}: {first['msg']}", field=where) from None
         if report.lon is None and report.address is None:
             raise InvalidInput("give lat and long, or address_string", field="lat")
-        case_id, _ = incidents.create(
+        case_id, _ = intake.create(
             conn, index, categories.load(conn), report, actor=Actor(user.name, user.role, user.unit),
-            work_hours=request.app.state.work_hours, key=idempotency_key,
+            work_hours=get_state(request).work_hours, key=idempotency_key,
         )  # fmt: skip
         return conn.execute(text("SELECT number FROM incidents WHERE id = :i"), {"i": case_id}).scalar_one()
 
-    def in_transaction() -> str:
-        with request.app.state.engine.begin() as conn:
-            return work(conn)
-
-    number = await run_in_threadpool(in_transaction)
+    number = await run_tx(request, work)
     rows = [{"service_request_id": number, "service_notice": "", "account_id": None}]
     return answer(rows, fmt, "service_requests", "request", status=201)

@@ -15,23 +15,20 @@ import segno
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
 
-from api.deps import run_read
+from api.deps import get_index, get_settings, run_read
 from api.printing import html_to_pdf
-from api.routes.assets import asset_feature, incident_summaries
-from api.routes.locate import get_index
+from api.templating import templates
 from geo.crs import from_wgs84
 from geo.errors import InvalidInput, NotFound
-from layers import areas, assets, inspections
-from layers.asset_kinds import KINDS, parse_asset_id
-from layers.inspections import DEFECTS
-from web import WEB_DIR
+from layers.assets import features, inspections, store
+from layers.assets.inspections import DEFECTS
+from layers.assets.kinds import KINDS, parse_asset_id
+from layers.grid import areas
 
 router = APIRouter(tags=["pages"])
 BEIJING = timezone(timedelta(hours=8))
-templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
 
 STATUS = {
     "normal": "完好",
@@ -86,14 +83,14 @@ def _attributes(kind_name: str, values: dict[str, Any]) -> list[tuple[str, str]]
 def _page_data(
     conn: Any, asset_id: str
 ) -> tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]]]:
-    row = assets.get_asset(conn, asset_id)
+    row = store.get_asset(conn, asset_id)
     micro = None
     if row["micro_grid"] and row["generation"]:
         area = areas.get_area(conn, row["micro_grid"], row["generation"], columns=("code",))
         micro = json.loads(area["geojson"])
-    near = [r for r in assets.nearest(conn, row["lon"], row["lat"], k=9, radius_m=200) if r["id"] != asset_id]
+    near = [r for r in store.nearest(conn, row["lon"], row["lat"], k=9, radius_m=200) if r["id"] != asset_id]
     row["inspections"] = inspections.history(conn, asset_id, limit=20)
-    row["incidents"] = incident_summaries(conn, asset_id)
+    row["incidents"] = features.incident_summaries(conn, asset_id)
     return row, micro, near[:8]
 
 
@@ -147,7 +144,7 @@ async def label_sheet(request: Request, grid_code: str) -> HTMLResponse:
     if areas.level_of(grid_code, field="grid_code") != "grid":
         raise InvalidInput(f"{grid_code} is not a grid code (15 digits)", field="grid_code")
     grid, covers = await run_read(request, _grid_covers, grid_code)
-    base = request.app.state.settings.public_base_url
+    base = get_settings(request).public_base_url
     subclasses = KINDS["manhole_cover"].subclasses
     labels = [
         {
@@ -170,7 +167,7 @@ async def asset_page(request: Request, asset_id: str) -> HTMLResponse:
     except (InvalidInput, NotFound) as exc:
         return _not_found(request, asset_id, exc.message)
     index = await get_index(request)
-    feature = asset_feature(row, index)
+    feature = features.asset_feature(row, index)
     props = feature["properties"]
     kind = KINDS[row["kind"]]
     for n in near:
@@ -227,7 +224,7 @@ def _show(value: Any) -> str:
 
 def _qr(request: Request, asset_id: str) -> segno.QRCode:
     parse_asset_id(asset_id)
-    return segno.make(f"{request.app.state.settings.public_base_url}/a/{asset_id}", error="m")
+    return segno.make(f"{get_settings(request).public_base_url}/a/{asset_id}", error="m")
 
 
 @router.get("/a/{asset_id}/qr.png", responses={200: {"content": {"image/png": {}}}})

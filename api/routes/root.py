@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from api.routes.features import landing
-from api.routes.pages import templates
+from api.deps import get_settings
+from api.links import landing
+from api.templating import templates
 
 router = APIRouter(tags=["service"])
 
@@ -25,7 +26,7 @@ def wants_html(request: Request, f: str | None) -> bool:
 def root(request: Request, f: str | None = Query(None, pattern="^(json|html)$")) -> Any:
     """The map (browsers) or the OGC API landing page (``application/json``, ``?f=json``)."""
     if wants_html(request, f):
-        settings = request.app.state.settings
+        settings = get_settings(request)
         config = {"basemap": settings.basemap, "tianditu_key": settings.tianditu_key}
         return templates.TemplateResponse(request, "map.html", {"config": config})
     return JSONResponse(landing(request))

@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import Connection, text
 
-from api.auth import READERS
-from api.deps import run_read
+from api.deps import READERS, get_settings, run_read
 from geo.errors import InvalidInput
-from layers import kpi, worktime
+from layers.analytics import kpi
+from layers.cases import worktime
 
 router = APIRouter(prefix="/api/stats", tags=["statistics"], dependencies=READERS)
 
@@ -51,7 +51,7 @@ async def kpis(
     start = first
     for _ in range(months - 1):
         start = kpi.month_range(f"{start.year - (start.month == 1)}-{(start.month - 2) % 12 + 1:02d}")[0]
-    hours = request.app.state.settings.response_hours
+    hours = get_settings(request).response_hours
 
     def work(conn: Connection) -> list[dict[str, Any]]:
         rows = kpi.kpis(conn, by, start, end, category=category, response_hours=hours)

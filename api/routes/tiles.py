@@ -12,25 +12,20 @@ from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from api.auth import READERS
-from api.deps import run_read
-from api.tilecache import TileCache
+from api.deps import READERS, get_settings, get_tile_cache, run_read
 from geo.errors import NotFound
-from layers import tiles
+from layers.tiles import mvt
+from layers.tiles.cache import TileCache
 
 router = APIRouter(tags=["tiles"], dependencies=READERS)
 MVT = "application/vnd.mapbox-vector-tile"
 
 
-def _cache(request: Request) -> TileCache:
-    return request.app.state.tile_cache
-
-
-def _tileset(collection: str) -> tiles.Tileset:
+def _tileset(collection: str) -> mvt.Tileset:
     try:
-        return tiles.TILESETS[collection]
+        return mvt.TILESETS[collection]
     except KeyError:
-        known = ", ".join(tiles.TILESETS)
+        known = ", ".join(mvt.TILESETS)
         raise NotFound(f"no tiles for collection {collection!r}; there are: {known}") from None
 
 
@@ -41,7 +36,7 @@ async def _fresh(cache: TileCache) -> None:
 
 @router.get("/tiles", summary="The tilesets, their zoom ranges and current versions")
 async def tilesets(request: Request) -> dict[str, Any]:
-    cache = _cache(request)
+    cache = get_tile_cache(request)
     await _fresh(cache)
     base = str(request.base_url).rstrip("/")
     return {
@@ -49,11 +44,11 @@ async def tilesets(request: Request) -> dict[str, Any]:
             {
                 "id": t.name,
                 "minzoom": t.minzoom,
-                "maxzoom": tiles.MAX_ZOOM,
+                "maxzoom": mvt.MAX_ZOOM,
                 "version": f"{cache.generation}.{cache.versions.get(t.layer)}",
                 "tiles": [f"{base}/tiles/{t.name}/{{z}}/{{x}}/{{y}}.mvt"],
             }
-            for t in tiles.TILESETS.values()
+            for t in mvt.TILESETS.values()
         ]
     }
 
@@ -67,22 +62,22 @@ async def tilesets(request: Request) -> dict[str, Any]:
 async def tile(
     request: Request,
     collection: str,
-    z: int = Path(ge=0, le=tiles.MAX_ZOOM),
+    z: int = Path(ge=0, le=mvt.MAX_ZOOM),
     x: int = Path(ge=0),
     y: int = Path(ge=0),
 ) -> Response:
     tileset = _tileset(collection)
-    tiles.check_tile(z, x, y)
-    cache = _cache(request)
+    mvt.check_tile(z, x, y)
+    cache = get_tile_cache(request)
     await _fresh(cache)
     if cache.generation is None:
         raise NotFound("no generation of the grid layers is active yet")
     key = cache.key(tileset, z, x, y)
     found = cache.get(key)
     if found is None:
-        body = await run_read(request, tiles.render, tileset, z, x, y, cache.generation)
+        body = await run_read(request, mvt.render, tileset, z, x, y, cache.generation)
         found = cache.put(key, body)
-    public = "public" if request.app.state.settings.public_reads else "private"
+    public = "public" if get_settings(request).public_reads else "private"
     headers = {"ETag": found.etag, "Cache-Control": f"{public}, max-age=60", "Vary": "Authorization"}
     if request.headers.get("if-none-match") == found.etag:
         return Response(status_code=304, headers=headers)

@@ -7,42 +7,43 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy import Connection
 
-from api.auth import StaffDep, issue
+from api.auth import issue
+from api.deps import StaffDep, StateDep, run_tx
 from geo.errors import Unauthorized
-from layers import audit, users
-from layers.actors import PUBLIC, Actor
+from layers.accounts import audit, users
+from layers.accounts.actors import PUBLIC, Actor
 
 router = APIRouter(prefix="/api/token", tags=["accounts"])
 
 
 @router.post("")
-async def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict[str, Any]:
+async def token(state: StateDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict[str, Any]:
     """Exchange a user name and password for a bearer token (``WANGGE_TOKEN_MINUTES``)."""
 
     def work() -> users.User:
-        with request.app.state.engine.begin() as conn:
+        with state.db.transaction() as conn:
             try:
                 user = users.authenticate(conn, form.username, form.password)
             except Unauthorized:
-                with request.app.state.engine.begin() as log:  # the failure is logged, though this rolls back
+                with state.db.transaction() as log:  # the failure is logged, though this rolls back
                     audit.record(log, PUBLIC, "auth.failed", f"user:{form.username[:64]}")
                 raise
             audit.record(conn, Actor(user.name, user.role, user.unit), "auth.sign_in", f"user:{user.name}")
             return user
 
     user = await run_in_threadpool(work)
-    return issue(user, request.app.state.settings, request.app.state.secret)
+    return issue(user, state.settings, state.secret)
 
 
 @router.post("/revoke", status_code=204)
 async def revoke(request: Request, actor: StaffDep) -> Response:
     """Sign out everywhere: every token issued to the caller so far stops working."""
 
-    def work() -> None:
-        with request.app.state.engine.begin() as conn:
-            users.revoke_tokens(conn, actor.name)
-            audit.record(conn, actor, "auth.revoke", f"user:{actor.name}")
+    def work(conn: Connection) -> None:
+        users.revoke_tokens(conn, actor.name)
+        audit.record(conn, actor, "auth.revoke", f"user:{actor.name}")
 
-    await run_in_threadpool(work)
+    await run_tx(request, work)
     return Response(status_code=204)

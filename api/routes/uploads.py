@@ -13,11 +13,12 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Connection
 
-from api.auth import AdminDep
+from api.deps import AdminDep, SettingsDep, run_tx
 from geo.errors import InvalidInput, TooLarge
-from layers import asset_io, audit, io
+from layers.accounts import audit
+from layers.io import area_files, imports
 
 router = APIRouter(prefix="/api/layers", tags=["layers"])
 CHUNK = 1024 * 1024
@@ -28,15 +29,16 @@ async def import_file(
     request: Request,
     collection: str,
     actor: AdminDep,
+    settings: SettingsDep,
     file: UploadFile = File(..., description="GeoJSON, GeoPackage, zipped Shapefile or CSV"),
     crs: str | None = Form(None, description="CRS of the file when it does not declare one."),
 ) -> dict[str, Any]:
     """Import a layer file: every row checked, every problem listed, nothing written unless all are good."""
-    limit = request.app.state.settings.max_upload_mb * CHUNK
+    limit = settings.max_upload_mb * CHUNK
     suffix = PurePath(file.filename or "").suffix.lower()
-    if suffix not in io.FORMATS:
+    if suffix not in area_files.FORMATS:
         raise InvalidInput(
-            f"{file.filename!r}: unsupported format; use {', '.join(io.FORMATS)}", field="file"
+            f"{file.filename!r}: unsupported format; use {', '.join(area_files.FORMATS)}", field="file"
         )
     with tempfile.TemporaryDirectory(prefix="wangge-upload-") as tmp:
         path = Path(tmp) / f"upload{suffix}"
@@ -48,24 +50,11 @@ async def import_file(
                     raise TooLarge(f"the file exceeds {limit // CHUNK} MB", field="file")
                 out.write(chunk)
 
-        def work() -> dict[str, Any]:
-            with request.app.state.engine.begin() as conn:
-                if collection in asset_io.COLLECTIONS:
-                    added = asset_io.import_assets(conn, collection, path, crs=crs)
-                    answer: dict[str, Any] = {
-                        "collection": collection,
-                        "count": added.count,
-                        "crs": added.crs,
-                    }
-                else:
-                    result = io.import_layer(conn, collection, path, crs=crs)
-                    answer = {
-                        "collection": collection, "count": result.count, "crs": result.crs,
-                        "generation": result.generation, "notes": result.notes, "status": "draft",
-                    }  # fmt: skip
-                audit.record(
-                    conn, actor, "layer.import", f"collection:{collection}", file=file.filename, **answer
-                )
-                return answer
+        def work(conn: Connection) -> dict[str, Any]:
+            answer = imports.import_file(conn, collection, path, crs=crs).as_dict()
+            audit.record(
+                conn, actor, "layer.import", f"collection:{collection}", file=file.filename, **answer
+            )
+            return answer
 
-        return await run_in_threadpool(work)
+        return await run_tx(request, work)

@@ -20,8 +20,8 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.crs import LocalPlane
 from geo.partition import long_axis
-from layers.addresses import AddressRecord
-from layers.records import AreaRecord
+from layers.addresses.gazetteer import AddressRecord
+from layers.grid.records import AreaRecord
 from layers.reference.parking import ruidao_layout
 
 NAMED_ROADS = (

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import numpy as np
 import shapely
 
-from layers.assets import AssetRecord
-from layers.records import AreaRecord
+from layers.assets.store import AssetRecord
+from layers.grid.records import AreaRecord
 
 COUNT = 320
 

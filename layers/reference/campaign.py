@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 import numpy as np
 from sqlalchemy import Connection, text
 
-from layers import inspections
+from layers.assets import inspections
 
 NAME = "窨井盖安全隐患专项排查（生成数据）"
 STARTS = date(2024, 4, 8)

@@ -17,8 +17,8 @@ import numpy as np
 import shapely
 
 from geo.crs import LocalPlane
-from layers.assets import AssetRecord
-from layers.records import AreaRecord
+from layers.assets.store import AssetRecord
+from layers.grid.records import AreaRecord
 
 TARGET = 30_000
 # subclass: (share, owner unit, maintainer) — generic unit names, not real companies

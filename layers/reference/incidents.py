@@ -26,9 +26,9 @@ import shapely
 from sqlalchemy import Connection, text
 
 from geo import hexes
-from layers import categories, routing, worktime
-from layers.index import AreaIndex
-from layers.records import AreaRecord
+from layers.cases import categories, routing, worktime
+from layers.grid.index import AreaIndex
+from layers.grid.records import AreaRecord
 
 TOTAL = 66_100
 START = date(2023, 11, 1)

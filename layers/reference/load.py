@@ -7,15 +7,18 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 
 from geo.errors import InvalidGeometry
-from layers import addresses, areas, assets, categories
-from layers.index import AreaIndex
+from layers.addresses import gazetteer
+from layers.assets import store
+from layers.cases import categories
+from layers.grid import areas
+from layers.grid.index import AreaIndex
+from layers.grid.validate import check_generation
 from layers.reference import campaign, district
 from layers.reference.addresses import doorplates
 from layers.reference.cameras import cameras
 from layers.reference.covers import covers
 from layers.reference.incidents import generate_incidents
 from layers.reference.parking import car_parks
-from layers.validate import check_generation
 
 # The reference responsibility matrix: construction noise goes to the building
 # authority district-wide; street vending in 台东街道 (the pedestrian street) to the
@@ -67,11 +70,11 @@ def load_reference(
     records = district.generate(seed, progress)
     counts_note: dict[str, int] = {}
     if not have_covers or force:  # before activation, which would re-locate covers about to go
-        assets.delete_kind(conn, "manhole_cover")
+        store.delete_kind(conn, "manhole_cover")
     if not have_parking or force:
-        assets.delete_kind(conn, "parking")
+        store.delete_kind(conn, "parking")
     if not have_cameras or force:
-        assets.delete_kind(conn, "camera")
+        store.delete_kind(conn, "camera")
     if live is None or force:
         live = areas.create_generation(
             conn, f"Shibei reference district, generated grids (seed {seed})", source=tag
@@ -85,17 +88,17 @@ def load_reference(
             )
         areas.activate(conn, live)
     if not have_addresses or force:
-        addresses.delete_source(conn, tag)
-        addresses.write_addresses(conn, doorplates(seed, records), source=tag)
+        gazetteer.delete_source(conn, tag)
+        gazetteer.write_addresses(conn, doorplates(seed, records), source=tag)
         conn.execute(text("ANALYZE addresses"))
     if not have_covers or force:
-        assets.write_assets(conn, covers(seed, records), district.DISTRICT_CODE)  # located by trigger
+        store.write_assets(conn, covers(seed, records), district.DISTRICT_CODE)  # located by trigger
         conn.execute(text("DELETE FROM campaigns WHERE name = :n"), {"n": campaign.NAME})
         campaign.load_campaign(conn, seed, district.DISTRICT_CODE)
     if not have_parking or force:
-        assets.write_assets(conn, car_parks(seed, records), district.DISTRICT_CODE)
+        store.write_assets(conn, car_parks(seed, records), district.DISTRICT_CODE)
     if not have_cameras or force:
-        assets.write_assets(conn, cameras(seed, records), district.DISTRICT_CODE)
+        store.write_assets(conn, cameras(seed, records), district.DISTRICT_CODE)
     categories.load_reference(conn)
     for area, category, unit in REFERENCE_RULES:
         categories.set_rule(conn, area, category, unit)

@@ -20,8 +20,8 @@ from shapely.geometry import LineString, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import LocalPlane
-from layers.assets import AssetRecord
-from layers.records import AreaRecord
+from layers.assets.store import AssetRecord
+from layers.grid.records import AreaRecord
 
 RUIDAO = {
     "name": "瑞岛路地下停车场",

@@ -20,9 +20,10 @@ from sqlalchemy import Connection, text
 
 from geo.crs import from_wgs84, parse_crs
 from geo.errors import InvalidInput
-from layers import assets, io
-from layers.asset_kinds import KINDS
-from layers.validate import Problem
+from layers.assets import store
+from layers.assets.kinds import KINDS
+from layers.grid.validate import Problem
+from layers.io import area_files
 
 COLLECTIONS = {"manhole_covers": "manhole_cover", "parking": "parking", "cameras": "camera"}
 ID_FIELDS = ("id", "ID", "ObjID", "OBJID", "objid", "部件标识码", "部件编码", "bsm", "BSM")
@@ -32,7 +33,7 @@ ENTRANCE = ("entrance_lon", "entrance_lat")
 
 def shapefile_names(kind: str) -> dict[str, str]:
     """The short field names of a kind's Shapefile (export writes them, import reads them back)."""
-    return io.short_names(["id", "name", *KINDS[kind].attributes.model_fields, *ENTRANCE])
+    return area_files.short_names(["id", "name", *KINDS[kind].attributes.model_fields, *ENTRANCE])
 
 
 def collection_kind(collection: str) -> str:
@@ -64,12 +65,12 @@ def _value(value: Any) -> Any:
 
 def read_assets(
     path: Path, kind: str, *, crs: str | None = None, id_field: str | None = None, district: str = "370203"
-) -> tuple[list[assets.AssetRecord], str]:
+) -> tuple[list[store.AssetRecord], str]:
     """The assets of a file as checked records (WGS84), or ``ImportProblems`` listing every bad row."""
     if not path.is_file():
         raise InvalidInput(f"no such file: {path}", field="file")
     spec = KINDS[kind]
-    frame, geoms, declared = io.read_file(path)
+    frame, geoms, declared = area_files.read_file(path)
     frame = frame.rename(
         columns={
             short: full
@@ -77,15 +78,17 @@ def read_assets(
             if short in frame.columns and full not in frame.columns
         }
     )
-    used_crs = io.resolve_crs(declared, crs)
-    id_col = io.find_field(frame, id_field, ID_FIELDS, "id", required=True)
-    name_col = io.find_field(frame, None, (*io.NAME_FIELDS, "ObjName"), "name", required=False)
+    used_crs = area_files.resolve_crs(declared, crs)
+    id_col = area_files.find_field(frame, id_field, ID_FIELDS, "id", required=True)
+    name_col = area_files.find_field(
+        frame, None, (*area_files.NAME_FIELDS, "ObjName"), "name", required=False
+    )
     skip = {id_col, name_col, *NOT_ATTRIBUTES, *ENTRANCE}
     problems: list[Problem] = []
-    records: list[assets.AssetRecord] = []
+    records: list[store.AssetRecord] = []
     seen: dict[str, int] = {}
     for i, (row, geom) in enumerate(zip(frame.to_dict("records"), geoms, strict=True), start=1):
-        asset_id = io.cell_text(row.get(id_col))
+        asset_id = area_files.cell_text(row.get(id_col))
         if asset_id in seen:
             problems.append(Problem(asset_id, f"duplicate ID {asset_id} (also row {seen[asset_id]})", row=i))
             continue
@@ -99,12 +102,12 @@ def read_assets(
                 Problem(asset_id, f"is a {geom.geom_type}; {kind} needs a {spec.geometry}", row=i)
             )
             continue
-        if shapely.get_num_coordinates(geom) > io.MAX_VERTICES:
+        if shapely.get_num_coordinates(geom) > area_files.MAX_VERTICES:
             problems.append(
-                Problem(asset_id, f"has more than {io.MAX_VERTICES:,} vertices (simplify it)", row=i)
+                Problem(asset_id, f"has more than {area_files.MAX_VERTICES:,} vertices (simplify it)", row=i)
             )
             continue
-        geom, problem = io.in_wgs84(geom, used_crs)
+        geom, problem = area_files.in_wgs84(geom, used_crs)
         if problem is not None:
             problems.append(Problem(asset_id, problem, row=i))
             continue
@@ -114,19 +117,20 @@ def read_assets(
             entrance = [_value(row.get(c)) for c in ENTRANCE]
             geom = shapely.point_on_surface(site)
             if None not in entrance:
-                geom, problem = io.in_wgs84(Point(*entrance), used_crs)
+                geom, problem = area_files.in_wgs84(Point(*entrance), used_crs)
                 if problem is not None:
                     problems.append(Problem(asset_id, f"entrance {problem}", row=i))
                     continue
         attributes = {
             str(k): v for k, v in ((k, _value(v)) for k, v in row.items() if k not in skip) if v is not None
         }
-        record = assets.AssetRecord(
-            id=asset_id or "", kind=kind, name=io.cell_text(row.get(name_col)) or "" if name_col else "",
+        name = area_files.cell_text(row.get(name_col)) or "" if name_col else ""
+        record = store.AssetRecord(
+            id=asset_id or "", kind=kind, name=name,
             lon=float(geom.x), lat=float(geom.y), attributes=attributes, site=site,
         )  # fmt: skip
         try:
-            assets.checked(record, district)
+            store.checked(record, district)
         except InvalidInput as exc:
             problems.append(Problem(asset_id, exc.message, row=i))
             continue
@@ -134,7 +138,7 @@ def read_assets(
     if not records and not problems:
         problems.append(Problem(None, "the file has no features"))
     if problems:
-        raise io.ImportProblems(problems, path.name)
+        raise area_files.ImportProblems(problems, path.name)
     return records, used_crs
 
 
@@ -159,10 +163,10 @@ def import_assets(
     )
     if taken:
         rows = {r.id: i for i, r in enumerate(records, start=1)}
-        raise io.ImportProblems(
+        raise area_files.ImportProblems(
             [Problem(t, f"asset {t} exists already", row=rows[t]) for t in taken], path.name
         )
-    assets.write_assets(conn, records, district)  # located by the database as they are written
+    store.write_assets(conn, records, district)  # located by the database as they are written
     outside = (
         conn.execute(
             text("SELECT id FROM assets WHERE id = ANY(:ids) AND micro_grid IS NULL ORDER BY id"),
@@ -172,7 +176,7 @@ def import_assets(
         .all()
     )
     if outside:
-        raise io.ImportProblems(
+        raise area_files.ImportProblems(
             [Problem(a, "lies outside every micro-grid of the district") for a in outside], path.name
         )
     conn.execute(text("ANALYZE assets"))
@@ -182,10 +186,12 @@ def import_assets(
 def export_assets(conn: Connection, collection: str, path: Path, *, crs: str | None = None) -> int:
     """Write an asset collection (attributes as columns) in any supported format and CRS."""
     kind = collection_kind(collection)
-    if path.suffix.lower() not in io.FORMATS:
-        raise InvalidInput(f"{path.name}: unsupported format; use {', '.join(io.FORMATS)}", field="file")
+    if path.suffix.lower() not in area_files.FORMATS:
+        raise InvalidInput(
+            f"{path.name}: unsupported format; use {', '.join(area_files.FORMATS)}", field="file"
+        )
     out_crs = parse_crs(crs, field="crs")
-    rows, _ = assets.query_features(
+    rows, _ = store.query_features(
         conn, kind=kind, bbox=None, subclass=None, status=None, limit=10_000_000, offset=0, digits=15
     )
     if KINDS[kind].geometry == "Polygon":
@@ -199,4 +205,4 @@ def export_assets(conn: Connection, collection: str, path: Path, *, crs: str | N
             r["entrance_lon"], r["entrance_lat"] = float(x), float(y)
     for r in rows:
         r.pop("micro_grid", None)
-    return io.write_rows(rows, path, out_crs, shapefile_names(kind))
+    return area_files.write_rows(rows, path, out_crs, shapefile_names(kind))

@@ -39,16 +39,20 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-LEVELS = ("district", "street", "community", "grid", "micro_grid")
-CODE_LENGTH = {"district": 6, "street": 9, "community": 12, "grid": 15, "micro_grid": 18}
-PLURAL = {
-    "district": "districts",
-    "street": "streets",
-    "community": "communities",
-    "grid": "grids",
-    "micro_grid": "micro-grids",
-}
-GENERATION_STATES = ("draft", "active", "retired")
+from layers.db.vocabulary import (
+    APPEAL_TYPES,
+    CATEGORY_KINDS,
+    CODE_LENGTH,
+    DEPARTMENT_KINDS,
+    FIRST_RESPONDERS,
+    GENERATION_STATES,
+    INSPECTION_RESULTS,
+    LEVELS,
+    ROLES,
+    SOURCES,
+    STATUSES,
+    sql_in,
+)
 
 metadata = MetaData(
     naming_convention={
@@ -78,7 +82,7 @@ class Generation(Base):
     activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
-        CheckConstraint("status IN ('draft', 'active', 'retired')", name="status"),
+        CheckConstraint(sql_in("status", GENERATION_STATES), name="status"),
         Index(
             "uq_generations_one_active",
             "status",
@@ -126,7 +130,7 @@ class Area(Base):
             deferrable=True,
             initially="DEFERRED",
         ),
-        CheckConstraint(f"level IN {LEVELS!r}", name="level"),
+        CheckConstraint(sql_in("level", LEVELS), name="level"),
         CheckConstraint("code ~ '^[0-9]+$'", name="code_digits"),
         CheckConstraint(f"length(code) = CASE level {_LENGTH_CASE} END", name="code_length"),
         CheckConstraint("(level = 'district') = (parent_code IS NULL)", name="root"),
@@ -241,7 +245,7 @@ class Inspection(Base):
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
 
     __table_args__ = (
-        CheckConstraint("result IN ('ok', 'defect')", name="result"),
+        CheckConstraint(sql_in("result", INSPECTION_RESULTS), name="result"),
         CheckConstraint("(result = 'defect') = (defect IS NOT NULL)", name="defect"),
         Index("ix_inspections_asset_id_inspected_at", "asset_id", "inspected_at"),
         Index("ix_inspections_campaign_id", "campaign_id"),
@@ -258,7 +262,7 @@ class Department(Base):
     kind: Mapped[str] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (CheckConstraint("kind IN ('district', 'owner', 'street')", name="kind"),)
+    __table_args__ = (CheckConstraint(sql_in("kind", DEPARTMENT_KINDS), name="kind"),)
 
 
 class Category(Base):
@@ -279,6 +283,13 @@ class Category(Base):
     source: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, server_default=true())
 
+    __table_args__ = (
+        CheckConstraint("code ~ '^[EC][0-9]{4}$'", name="code"),
+        CheckConstraint(sql_in("kind", CATEGORY_KINDS), name="kind"),
+        CheckConstraint(sql_in("first", FIRST_RESPONDERS), name="first"),
+        CheckConstraint("deadline_hours > 0", name="deadline"),
+    )
+
 
 class Responsibility(Base):
     """A row of the responsibility matrix: area (any level) × category (or all) → unit."""
@@ -298,6 +309,7 @@ class Responsibility(Base):
             name="uq_responsibilities_area_category",
             postgresql_nulls_not_distinct=True,
         ),
+        CheckConstraint("area_code ~ '^([0-9]{3}){2,6}$'", name="area"),
     )
 
 
@@ -355,7 +367,17 @@ class Incident(Base):
     handler: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
-    __table_args__ = (Index("ix_incidents_point", "point", postgresql_using="gist"),)
+    __table_args__ = (
+        Index("ix_incidents_point", "point", postgresql_using="gist"),
+        CheckConstraint(sql_in("status", STATUSES), name="status"),
+        CheckConstraint(sql_in("source", SOURCES), name="source"),
+        CheckConstraint(f"appeal_type IS NULL OR {sql_in('appeal_type', APPEAL_TYPES)}", name="appeal_type"),
+        CheckConstraint("char_length(description) <= 2000", name="description"),
+        CheckConstraint("cardinality(photos) <= 9", name="photos"),
+        CheckConstraint("(status = 'duplicate') = (merged_into IS NOT NULL)", name="merged"),
+        CheckConstraint("warn_at <= deadline AND deadline <= escalate_at", name="clock"),
+        CheckConstraint("(point IS NULL) = (h3 IS NULL)", name="point_has_cell"),
+    )
 
 
 class IncidentReporter(Base):
@@ -408,6 +430,11 @@ class User(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, server_default=false())
     token_version: Mapped[int] = mapped_column(Integer, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint(sql_in("role", ROLES), name="role"),
+        CheckConstraint("name ~ '^[A-Za-z0-9_.@-]{2,64}$'", name="name"),
+    )
 
 
 class ApiKey(Base):

@@ -1,6 +1,6 @@
 """The index each worker process keeps, rebuilt when another generation becomes active.
 
-A worker checks at most every ``WANGGE_INDEX_CHECK_S`` seconds which generation is
+A worker checks at most every ``check_s`` seconds (``WANGGE_INDEX_CHECK_S``) which generation is
 active (one indexed one-row query); when it changed (``wangge layers activate``,
 ``demo load --force``) the next request rebuilds the index, under a lock so that
 concurrent requests wait for one build instead of starting many.
@@ -15,10 +15,9 @@ import time
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from api.settings import Settings
 from geo.errors import WanggeError
-from layers import areas
-from layers.index import AreaIndex, AssetIndex, assets_version
+from layers.grid import areas
+from layers.grid.index import AreaIndex, AssetIndex, assets_version
 
 log = logging.getLogger("wangge.locate")
 
@@ -26,9 +25,10 @@ log = logging.getLogger("wangge.locate")
 class IndexHolder:
     """Lazily built, self-refreshing ``AreaIndex`` of the active generation."""
 
-    def __init__(self, engine: Engine, settings: Settings):
+    def __init__(self, engine: Engine, *, check_s: float, cell_m: float):
         self.engine = engine
-        self.settings = settings
+        self.check_s = check_s
+        self.cell_m = cell_m
         self.index: AreaIndex | None = None
         self.checked = 0.0
         self.lock = threading.Lock()
@@ -44,7 +44,7 @@ class IndexHolder:
     def fresh(self) -> AreaIndex | None:
         """The index if it was checked recently enough to use without a query, else None."""
         current = self.index
-        if current is not None and time.monotonic() - self.checked < self.settings.index_check_s:
+        if current is not None and time.monotonic() - self.checked < self.check_s:
             return current
         return None
 
@@ -54,12 +54,12 @@ class IndexHolder:
         if current is not None:
             return current
         with self.lock:
-            if self.index is not None and time.monotonic() - self.checked < self.settings.index_check_s:
+            if self.index is not None and time.monotonic() - self.checked < self.check_s:
                 return self.index
             with self.engine.connect() as conn:
                 active = areas.require_active(conn)
                 if self.index is None or self.index.generation != active:
-                    self.index = AreaIndex(conn, active, cell_m=self.settings.locate_cell_m)
+                    self.index = AreaIndex(conn, active, cell_m=self.cell_m)
                 version = assets_version(conn)
                 if self.index.assets is None or self.index.assets.version != version:
                     self.index.assets = AssetIndex(conn, self.index.plane, version)

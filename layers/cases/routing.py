@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from layers.categories import Catalogue, Category
+from layers.cases.categories import Catalogue, Category
 
 
 @dataclass(frozen=True)

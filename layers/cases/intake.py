@@ -24,14 +24,16 @@ from sqlalchemy import Connection, text
 from geo import hexes
 from geo.crs import reach_deg, to_wgs84
 from geo.errors import Conflict, InvalidInput, NotFound
-from layers import addresses, assets, audit, routing, worktime
-from layers.actors import Actor
-from layers.asset_kinds import parse_asset_id
-from layers.categories import Catalogue
-from layers.index import AreaIndex
+from layers.accounts import audit
+from layers.accounts.actors import Actor
+from layers.addresses import gazetteer
+from layers.assets import store
+from layers.assets.kinds import parse_asset_id
+from layers.cases import routing, worktime
+from layers.cases.categories import Catalogue
+from layers.db.vocabulary import OPEN
+from layers.grid.index import AreaIndex
 
-SOURCES = ("wechat", "hotline", "grid_worker", "camera", "photo_report", "open311")
-OPEN = ("received", "registered", "dispatched", "in_progress", "verifying", "rework")
 Source = Literal["wechat", "hotline", "grid_worker", "camera", "photo_report", "open311"]
 
 
@@ -101,7 +103,7 @@ def _asset(conn: Connection, asset_id: str, field: str) -> dict[str, Any]:
     """A report's asset (or camera); an unknown one is the report's fault, so a 400 naming the field."""
     parse_asset_id(asset_id, field=field)
     try:
-        return assets.get_asset(conn, asset_id)
+        return store.get_asset(conn, asset_id)
     except NotFound:
         raise InvalidInput(f"no asset {asset_id}", field=field) from None
 
@@ -120,7 +122,7 @@ def resolve(conn: Connection, report: IncidentIn) -> Where:
             raise InvalidInput(f"{report.camera_id} is a {camera['kind']}, not a camera", field="camera_id")
         return Where(camera["lon"], camera["lat"], "camera")
     if report.address is not None:
-        found = addresses.geocode(conn, report.address, limit=1)
+        found = gazetteer.geocode(conn, report.address, limit=1)
         if not found:
             return Where(None, None, "none", f"address not found: {report.address}")
         best = found[0]

@@ -18,9 +18,10 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from geo.errors import InvalidInput, NotFound
-from layers import audit, privacy
-from layers.actors import PUBLIC, Actor
-from layers.incidents import OPEN
+from layers.accounts import audit
+from layers.accounts.actors import PUBLIC, Actor
+from layers.cases import privacy
+from layers.cases.intake import OPEN
 
 _OVERDUE = """
 CASE WHEN i.status = ANY(CAST(:open AS text[])) THEN

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from layers.db.vocabulary import ROLES
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -15,4 +17,4 @@ class Actor:
 
 
 PUBLIC = Actor("public", "public")
-STAFF = ("admin", "dispatcher", "planner", "field", "viewer")
+STAFF = ROLES  # every role is staff; the public has none

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from cachetools import LRUCache
 from sqlalchemy import Engine
 
-from layers import tiles
+from layers.tiles import mvt
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class TileCache:
     def read_versions(self) -> tuple[int | None, dict[str, int]]:
         """One round trip (run it off the event loop)."""
         with self.engine.connect() as conn:
-            return tiles.versions(conn)
+            return mvt.versions(conn)
 
     def update(self, generation: int | None, versions: dict[str, int]) -> None:
         """Adopt fresh versions; tiles of a changed layer are dropped at once."""
@@ -56,7 +56,7 @@ class TileCache:
                 del self.tiles[key]
         self.generation, self.versions, self.checked = generation, versions, time.monotonic()
 
-    def key(self, tileset: tiles.Tileset, z: int, x: int, y: int) -> tuple[object, ...]:
+    def key(self, tileset: mvt.Tileset, z: int, x: int, y: int) -> tuple[object, ...]:
         return (tileset.layer, tileset.name, z, x, y, self.generation, self.versions.get(tileset.layer))
 
     def get(self, key: tuple[object, ...]) -> Tile | None:

@@ -18,8 +18,8 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from geo.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from layers.db.vocabulary import ROLES
 
-ROLES = ("admin", "dispatcher", "planner", "field", "viewer")
 _HASHER = PasswordHasher()
 _DUMMY = _HASHER.hash("timing equaliser")  # verify against it for unknown users
 

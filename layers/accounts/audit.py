@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from layers.actors import Actor
+from layers.accounts.actors import Actor
 
 
 def record(conn: Connection, actor: Actor, action: str, target: str, **detail: Any) -> None:

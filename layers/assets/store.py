@@ -17,7 +17,7 @@ from sqlalchemy import Connection, bindparam, text
 
 from geo.crs import reach_deg
 from geo.errors import Conflict, InvalidInput, NotFound
-from layers.asset_kinds import kind_named, kind_of, parse_asset_id
+from layers.assets.kinds import kind_named, kind_of, parse_asset_id
 
 
 @dataclass
@@ -132,24 +132,6 @@ def nearest(
     dlon, dlat = reach_deg(lat, radius_m)
     params = {"lon": lon, "lat": lat, "kind": kind, "k": k, "radius": radius_m, "dlat": dlat, "dlon": dlon}
     return [dict(r) for r in conn.execute(text(_NEAREST), params).mappings()]
-
-
-_NEAREST_EACH = f"""
-SELECT DISTINCT ON (kind) {_COLUMNS},
-       ST_Distance(point::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS distance_m
-FROM assets
-WHERE point && ST_MakeEnvelope(:lon - :dlon, :lat - :dlat, :lon + :dlon, :lat + :dlat, 4326)
-  AND ST_DWithin(point::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :radius)
-ORDER BY kind, distance_m, id
-"""
-
-
-def nearest_of_each_kind(conn: Connection, lon: float, lat: float, radius_m: float) -> list[dict[str, Any]]:
-    """The nearest asset of every kind within ``radius_m`` (for the locate answer), in one query."""
-    dlon, dlat = reach_deg(lat, radius_m)
-    params = {"lon": lon, "lat": lat, "radius": radius_m, "dlat": dlat, "dlon": dlon}
-    rows = [dict(r) for r in conn.execute(text(_NEAREST_EACH), params).mappings()]
-    return sorted(rows, key=lambda r: (r["distance_m"], r["id"]))
 
 
 def count_by_kind(conn: Connection, area_code: str) -> dict[str, int]:

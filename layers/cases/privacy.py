@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from geo.crs import snap
-from layers.actors import STAFF, Actor
+from layers.accounts.actors import STAFF, Actor
+from layers.db.vocabulary import PRIVILEGED
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -38,7 +39,7 @@ def reporter_view(reporter: dict[str, Any], actor: Actor, case_unit: str) -> dic
     """What ``actor`` may see of one reporter of a case handled by ``case_unit`` (None: nothing)."""
     if actor.role not in STAFF:
         return None
-    privileged = actor.role in ("admin", "dispatcher")
+    privileged = actor.role in PRIVILEGED
     show_name = actor.role == "admin" or (privileged and reporter["consent"])
     full_phone = privileged or (actor.role == "field" and actor.unit == case_unit)
     return {

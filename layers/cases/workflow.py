@@ -14,11 +14,12 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from geo.errors import Conflict, Forbidden, InvalidInput, NotFound
-from layers.actors import Actor
-from layers.incidents import OPEN, log_event
+from layers.accounts.actors import Actor
+from layers.cases.intake import OPEN, log_event
+from layers.db.vocabulary import DISPATCHERS, HANDLERS
 
-DISPATCH = frozenset({"dispatcher", "admin"})
-HANDLE = frozenset({"field", "dispatcher", "admin"})
+DISPATCH = frozenset(DISPATCHERS)
+HANDLE = frozenset(HANDLERS)
 
 # (from, to) → roles allowed; anything else is illegal
 TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {

@@ -16,8 +16,8 @@ import shapely
 from sqlalchemy import Connection, bindparam, text
 
 from geo.errors import Conflict, InvalidInput, NotFound
-from layers.models import CODE_LENGTH, LEVELS
-from layers.records import AreaRecord
+from layers.db.vocabulary import CODE_LENGTH, LEVELS
+from layers.grid.records import AreaRecord
 
 LEVEL_OF_LENGTH = {n: level for level, n in CODE_LENGTH.items()}
 COLLECTIONS = {

@@ -30,10 +30,10 @@ from sqlalchemy import Connection, text
 
 from geo.crs import from_wgs84, parse_crs, to_wgs84
 from geo.errors import Conflict, InvalidInput, TooLarge, UnknownCRS
-from layers import areas
-from layers.models import CODE_LENGTH, LEVELS
-from layers.records import AreaRecord
-from layers.validate import Problem, check_generation
+from layers.db.vocabulary import CODE_LENGTH, LEVELS
+from layers.grid import areas
+from layers.grid.records import AreaRecord
+from layers.grid.validate import Problem, check_generation
 
 FORMATS = {
     ".geojson": "GeoJSON",

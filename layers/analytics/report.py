@@ -20,10 +20,11 @@ import shapely
 from matplotlib.patches import Polygon as Patch
 from sqlalchemy import Connection, text
 
-from api.routes.pages import templates
+import web
 from geo import coverage
 from geo.errors import InvalidInput
-from layers import analytics, kpi, worktime
+from layers.analytics import aggregates, kpi
+from layers.cases import worktime
 
 plt.rcParams.update(
     {"svg.fonttype": "none", "font.family": ["Noto Sans CJK SC", "DejaVu Sans"], "font.size": 9}
@@ -40,18 +41,18 @@ def _svg(fig: Any) -> str:
     return svg[svg.index("<svg") :]
 
 
-def _month_window(month: str, area: str | None) -> analytics.Window:
+def _month_window(month: str, area: str | None) -> aggregates.Window:
     first, end = kpi.month_range(month)
     start = datetime.combine(first, datetime.min.time(), worktime.BEIJING)
-    return analytics.Window(start, datetime.combine(end, datetime.min.time(), worktime.BEIJING), (), area)
+    return aggregates.Window(start, datetime.combine(end, datetime.min.time(), worktime.BEIJING), (), area)
 
 
 def _repeat_cases(conn: Connection, month: str, area: str | None) -> dict[str, int]:
     """Cases in repeat locations (30 m, 30 days up to the month's end) per category."""
     window = _month_window(month, area)
-    window = analytics.Window(window.end - timedelta(days=REPEAT_DAYS), window.end, (), area)
+    window = aggregates.Window(window.end - timedelta(days=REPEAT_DAYS), window.end, (), area)
     counts: dict[str, int] = {}
-    for c in analytics.repeats(conn, window, REPEAT_RADIUS_M, 2, limit=100_000):
+    for c in aggregates.repeats(conn, window, REPEAT_RADIUS_M, 2, limit=100_000):
         counts[c["category"]] = counts.get(c["category"], 0) + c["cases"]
     return counts
 
@@ -124,13 +125,13 @@ def build(conn: Connection, month: str, area: str | None = None) -> dict[str, An
     first, end = kpi.month_range(month)
     if first > datetime.now(worktime.BEIJING).date():
         raise InvalidInput(f"month {month} is in the future", field="month")
-    area = analytics.check_area(conn, area)
-    by_category = analytics.trends(conn, "category", month, (), area)
-    names = analytics.category_names(conn, [r["category"] for r in by_category["results"]])
+    area = aggregates.check_area(conn, area)
+    by_category = aggregates.trends(conn, "category", month, (), area)
+    names = aggregates.category_names(conn, [r["category"] for r in by_category["results"]])
     for r in by_category["results"]:
         r["name"] = names.get(r["category"])
-    by_street = analytics.trends(conn, "street", month, (), area)
-    street_names = analytics.area_names(conn, [r["street"] for r in by_street["results"] if r["street"]])
+    by_street = aggregates.trends(conn, "street", month, (), area)
+    street_names = aggregates.area_names(conn, [r["street"] for r in by_street["results"] if r["street"]])
     for r in by_street["results"]:
         r["name"] = street_names.get(r["street"], "区外/未定位")
     total = sum(r["count"] for r in by_category["results"])
@@ -138,19 +139,19 @@ def build(conn: Connection, month: str, area: str | None = None) -> dict[str, An
     last_year = sum(r["last_year"] for r in by_category["results"])
     kpis = kpi.kpis(conn, "street", first, end)
     for r in kpis:
-        r["name"] = street_names.get(r["street"]) or analytics.area_names(conn, [r["street"]]).get(
+        r["name"] = street_names.get(r["street"]) or aggregates.area_names(conn, [r["street"]]).get(
             r["street"], "–"
         )
     if area:
         kpis = [r for r in kpis if (r["street"] or "").startswith(area[:9])]
-    hot = analytics.hotspot_cells(OrderedDict(), conn, _month_window(month, area), area, 9)
-    grids = analytics.micro_grids(conn)
+    hot = aggregates.hotspot_cells(OrderedDict(), conn, _month_window(month, area), area, 9)
+    grids = aggregates.micro_grids(conn)
     cover = []
     for label, kind, ev in (
         ("公共停车场 500 m", "parking", False),
         ("有充电桩的停车场 500 m", "parking", True),
     ):
-        sites = analytics.facilities(conn, kind, "operating", ev)
+        sites = aggregates.facilities(conn, kind, "operating", ev)
         distance, _ = coverage.nearest_m(
             [g["lon"] for g in grids], [g["lat"] for g in grids], [s[1] for s in sites], [s[2] for s in sites]
         )
@@ -164,12 +165,12 @@ def build(conn: Connection, month: str, area: str | None = None) -> dict[str, An
                 "households": households / max(1, sum(g["households"] for g in grids)),
             }
         )
-    inspected = analytics.inspection_coverage(conn, 30, "street")
+    inspected = aggregates.inspection_coverage(conn, 30, "street")
     covers = sum(r["covers"] for r in inspected)
     repeats_now = _repeat_cases(conn, month, area)
     prev_month = by_category["previous_month"]
     repeats_before = _repeat_cases(conn, prev_month, area)
-    profile = analytics.seasonal_profile(conn, (), first)
+    profile = aggregates.seasonal_profile(conn, (), first)
     top_codes = [r["category"] for r in by_category["results"][:4]]
     data = {
         "month": month,
@@ -252,7 +253,7 @@ def _sentences(
 
 
 def render_html(data: dict[str, Any]) -> str:
-    return templates.get_template("report.html").render(**data)
+    return web.jinja.get_template("report.html").render(**data)
 
 
 def last_complete_month(today: date | None = None) -> str:

@@ -7,7 +7,7 @@ are not counted again anywhere (status ``duplicate``).
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,7 +19,9 @@ from sqlalchemy import Connection, text
 
 from geo import hexes, hotspots
 from geo.errors import InvalidInput, NotFound
-from layers import areas, kpi, worktime
+from layers.analytics import kpi
+from layers.cases import worktime
+from layers.grid import areas
 
 COUNTED = "status <> 'duplicate'"
 WEIGHTS_KEPT = 16  # study areas with their weights kept per worker
@@ -306,10 +308,10 @@ def _pct(now: int, before: int) -> float | None:
 
 
 def study(
-    kept: OrderedDict[tuple[Any, ...], Any], conn: Connection, area: str | None, res: int, k: int
+    kept: MutableMapping[tuple[Any, ...], Any], conn: Connection, area: str | None, res: int, k: int
 ) -> tuple[np.ndarray, Any]:
     """The cells of the study area (centres within two cell edges of it) and their ring weights,
-    kept in ``kept`` (each worker's) by generation, area, resolution and rings."""
+    kept in ``kept`` (each worker's LRU cache) by generation, area, resolution and rings."""
     generation = areas.require_active(conn)
     key = (generation, area, res, k)
     if key not in kept:
@@ -319,14 +321,12 @@ def study(
         if cells.size < 7:  # a cell and its ring at the least, or Gi* has nothing to compare
             message = f"the area holds {cells.size} H3 cells at resolution {res}: choose a finer resolution"
             raise InvalidInput(message, field="res")
-        kept[key] = (cells, hexes.ring_weights(cells, k))
-        while len(kept) > WEIGHTS_KEPT:
-            kept.popitem(last=False)
+        kept[key] = (cells, hexes.ring_weights(cells, k))  # an LRU cache: it forgets by itself
     return kept[key]
 
 
 def hotspot_cells(
-    kept: OrderedDict[tuple[Any, ...], Any],
+    kept: MutableMapping[tuple[Any, ...], Any],
     conn: Connection,
     window: Window,
     area: str | None,
