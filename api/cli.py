@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy import Engine
 
 from api.settings import Settings, redact
 from geo.errors import WanggeError
@@ -192,7 +193,7 @@ def db_restore(
     typer.echo(f"wangge: restored {file} in {time.monotonic() - start:.1f} s")
 
 
-def _engine():  # type: ignore[no-untyped-def]
+def _engine() -> Engine:
     from api.db import make_engine, require_head
 
     engine = make_engine(_settings(), pool_size=1)

@@ -31,12 +31,14 @@ T = TypeVar("T")
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def get_state(request: Request) -> WorkerState:
     """The worker's state, opened in the app's lifespan."""
-    return request.app.state.worker  # type: ignore[no-any-return]
+    worker: WorkerState = request.app.state.worker
+    return worker
 
 
 def get_db(request: Request) -> Database:
@@ -85,7 +87,8 @@ async def get_index(request: Request) -> AreaIndex:
     """The worker's index; checking for a new generation (a query, maybe a rebuild) runs
     in the threadpool, the common case returns at once without leaving the event loop."""
     holder = get_state(request).index
-    return holder.fresh() or await run_in_threadpool(holder.get)
+    fresh = holder.fresh()
+    return fresh if fresh is not None else await run_in_threadpool(holder.get)
 
 
 def get_work_hours(request: Request) -> WorkHours:

@@ -133,7 +133,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-        field = _field_of(first.get("loc", ()))
+        field = _field_of(tuple(first.get("loc", ())))
         message = str(first.get("msg", "invalid request"))
         if field:
             message = f"{field}: {message}"
@@ -145,7 +145,7 @@ def install(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         if exc.status_code == 404 and message == "Not Found":
             message = f"no such path: {request.url.path}"
-        return _shaped(request, exc.status_code, code, message, headers=exc.headers)
+        return _shaped(request, exc.status_code, code, message, headers=dict(exc.headers or {}))
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> Response:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TextIO
 
 
 class Progress:
     """Callable ``(done, total)`` that prints ``label: done/total (pct) ETA`` at most every 0.5 s."""
 
-    def __init__(self, label: str, stream=sys.stderr):  # type: ignore[no-untyped-def]
+    def __init__(self, label: str, stream: TextIO = sys.stderr):
         self.label = label
         self.stream = stream
         self.start = time.monotonic()

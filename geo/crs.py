@@ -289,6 +289,7 @@ class LocalPlane:
         return shapely.transform(geom, lambda c: (c - [self.lon0, self.lat0]) * [self.kx, self.ky])
 
     def to_lonlat(self, geom: Any) -> Any:
+        """Geometries (or arrays of them) from the plane back to lon/lat."""
         return shapely.transform(geom, lambda c: c / [self.kx, self.ky] + [self.lon0, self.lat0])
 
 
@@ -310,8 +311,10 @@ def snap(lon: ArrayLike, lat: ArrayLike, metres: float) -> tuple[FloatArray, Flo
 
 
 def reach_deg(lat: float, metres: float) -> tuple[float, float]:
-    """Half-sizes (Δlon, Δlat) in degrees of a box that surely holds every point within ``metres``
-    of a point at ``lat`` — the index-friendly prefilter before an exact distance on the spheroid.
+    """Half-sizes (Δlon, Δlat) in degrees of a box holding every point within ``metres``.
+
+    For a point at ``lat``: the index-friendly prefilter before an exact distance on the
+    spheroid.
 
     >>> dlon, dlat = reach_deg(36.09, 100.0)
     >>> round(dlat * 110_574, 1) > 100, round(dlon * 90_170, 1) > 100

@@ -22,6 +22,11 @@ Cells = npt.NDArray[np.int64]
 
 
 def check_res(res: int, field: str = "res") -> int:
+    """``res`` if the platform aggregates at it, else ``InvalidInput`` naming ``field``.
+
+    >>> check_res(9)
+    9
+    """
     if not MIN_RES <= res <= MAX_RES:
         raise InvalidInput(f"H3 resolution {res} is outside {MIN_RES}–{MAX_RES}", field=field)
     return res
@@ -52,7 +57,12 @@ def parent_sql(column: str, res: int) -> str:
 
 
 def to_hex(cell: int) -> str:
-    return h3i.int_to_str(int(cell))
+    """The cell's usual hexadecimal name.
+
+    >>> to_hex(0x8C30E1D5B1A1DFF)
+    '8c30e1d5b1a1dff'
+    """
+    return str(h3i.int_to_str(int(cell)))
 
 
 def cover(area: BaseGeometry, res: int) -> Cells:

@@ -20,6 +20,8 @@ FloatArray = npt.NDArray[np.float64]
 
 @dataclass(frozen=True)
 class GiStar:
+    """Getis-Ord Gi* of each cell: the z score and its two-sided p value."""
+
     z: FloatArray
     p: FloatArray  # two-sided, normal approximation
     q: FloatArray  # Benjamini–Hochberg adjusted p

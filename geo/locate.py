@@ -60,7 +60,7 @@ class _Rings:
     poly_seg_count: IntArray
 
 
-def _rings(polygons: Sequence[BaseGeometry]) -> _Rings:
+def _rings(polygons: Sequence[BaseGeometry] | npt.NDArray[np.object_]) -> _Rings:
     xs1, ys1, xs2, ys2, seg_ring = [], [], [], [], []
     ring_hole, ring_part, poly_start, poly_count = [], [], [], []
     seg = ring = part = 0
@@ -72,7 +72,10 @@ def _rings(polygons: Sequence[BaseGeometry]) -> _Rings:
             for k, r in enumerate(rings):
                 c = shapely.get_coordinates(r)
                 n = len(c) - 1
-                xs1.append(c[:-1, 0]), ys1.append(c[:-1, 1]), xs2.append(c[1:, 0]), ys2.append(c[1:, 1])
+                xs1.append(c[:-1, 0])
+                ys1.append(c[:-1, 1])
+                xs2.append(c[1:, 0])
+                ys2.append(c[1:, 1])
                 seg_ring.append(np.full(n, ring))
                 ring_hole.append(k > 0)
                 ring_part.append(part)
@@ -96,7 +99,7 @@ def _rings(polygons: Sequence[BaseGeometry]) -> _Rings:
 
 
 def covers_pairs(rings: _Rings, px: FloatArray, py: FloatArray, poly: IntArray) -> npt.NDArray[np.bool_]:
-    """For each pair (point ``k``, polygon ``poly[k]``): does the polygon cover the point?
+    """For each pair (point ``k``, polygon ``poly[k]``), whether the polygon covers the point.
 
     PostGIS's ``point_in_multipolygon`` in numpy: per ring a winding number from
     ``determineSide``, 0 = on the ring (exact ``side == 0`` within the segment's box),
@@ -230,10 +233,11 @@ class Locator:
             self.x0 + (mcol + 1) * self.dx + _MARGIN,
             self.y0 + (mrow + 1) * self.dy + _MARGIN,
         )
-        cell, poly = self.tree.query(boxes)
-        order = np.lexsort((poly, cell))
-        self.candidates = poly[order]
-        self.candidate_start = np.searchsorted(cell[order], np.arange(len(self.mixed_cells) + 1))
+        # (not `cell`: that is the raster size this constructor was given)
+        box_of, poly_of = self.tree.query(boxes)
+        order = np.lexsort((poly_of, box_of))
+        self.candidates = poly_of[order]
+        self.candidate_start = np.searchsorted(box_of[order], np.arange(len(self.mixed_cells) + 1))
 
     def _first_covering(
         self, x: FloatArray, y: FloatArray, pair_point: IntArray, pair_poly: IntArray

@@ -66,7 +66,7 @@ def long_axis(geom: BaseGeometry) -> FloatArray:
         return np.array([1.0, 0.0])
     e1, e2 = c[1] - c[0], c[2] - c[1]
     axis = e1 if np.hypot(*e1) >= np.hypot(*e2) else e2
-    axis = axis / np.hypot(*axis)
+    axis = np.asarray(axis / np.hypot(*axis), dtype=np.float64)
     # A fixed orientation keeps the result independent of GEOS's vertex order.
     return -axis if (axis[0] < 0 or (axis[0] == 0 and axis[1] < 0)) else axis
 

@@ -34,9 +34,11 @@ class PointBatch:
     where: str = "row"  # how rows are named in errors: "points" → points[3], "row" → row 4
 
     def __len__(self) -> int:
+        """The number of rows."""
         return len(self.x)
 
     def field(self, i: int) -> str:
+        """How row ``i`` is named in errors."""
         return f"row {i + 1}" if self.where == "row" else f"{self.where}[{i}]"
 
 
@@ -102,9 +104,9 @@ def from_json(body: Any, limit: int) -> tuple[PointBatch, str | None]:
 
 
 def from_csv(data: bytes, limit: int) -> PointBatch:
-    """A CSV with lon/lat columns (UTF-8 or GBK); other columns are kept for the answer.
+    r"""A CSV with lon/lat columns (UTF-8 or GBK); other columns are kept for the answer.
 
-    >>> from_csv(b"id,lon,lat\\n1,120.3,36.1\\n2,x,36\\n", 10).errors[1]["field"]
+    >>> from_csv(b"id,lon,lat\n1,120.3,36.1\n2,x,36\n", 10).errors[1]["field"]
     'row 2'
     """
     import csv

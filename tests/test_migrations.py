@@ -19,6 +19,27 @@ def test_models_match_migrations(conn: Connection) -> None:
     assert compare_metadata(context, metadata) == []
 
 
+_CHECKS = text(
+    "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+    "WHERE contype = 'c' AND connamespace = CAST(:schema AS regnamespace) AND conname LIKE 'ck_%'"
+)
+
+
+def test_models_hold_every_check_constraint_of_the_migrations(conn: Connection) -> None:
+    """compare_metadata does not look at CHECK constraints: build the models in a scratch
+    schema and let PostgreSQL print both sides' definitions."""
+    migrated = {(t, n): d for t, n, d in conn.execute(_CHECKS, {"schema": "public"})}
+    conn.execute(text("CREATE SCHEMA models_check"))
+    conn.execute(text("SET LOCAL search_path TO models_check, public"))
+    metadata.create_all(conn, checkfirst=False)
+    modelled = {
+        (t.removeprefix("models_check."), n): d
+        for t, n, d in conn.execute(_CHECKS, {"schema": "models_check"})
+    }
+    assert len(migrated) >= 25
+    assert modelled == migrated
+
+
 SQUARE = "ST_Multi(ST_MakeEnvelope(120.3, 36.0, 120.4, 36.1, 4326))"
 
 

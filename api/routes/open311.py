@@ -26,7 +26,8 @@ from geo.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from layers.accounts import users
 from layers.accounts.actors import Actor
 from layers.cases import categories, intake
-from layers.cases.intake import OPEN, IncidentIn
+from layers.cases.intake import IncidentIn
+from layers.db.vocabulary import OPEN
 
 
 class Open311Error(BaseModel):
@@ -34,7 +35,7 @@ class Open311Error(BaseModel):
     description: str
 
 
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": list[Open311Error], "description": "GeoReport errors"} for status in ERROR_STATUSES
 }
 router = APIRouter(prefix="/open311/v2", tags=["open311"], responses=ERRORS)

@@ -96,7 +96,7 @@ def authenticate(conn: Connection, name: str, password: str) -> User:
         ok = row is not None and row.password_hash is not None and not row.disabled
     except (VerificationError, InvalidHashError):
         ok = False
-    if not ok:
+    if not ok or row is None:
         raise Unauthorized("wrong user name or password")
     return User(row.name, row.role, row.unit, row.token_version)
 

@@ -8,7 +8,7 @@ reported missing is ``missing`` until an inspection finds it in order again).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlalchemy import Connection, text
@@ -28,7 +28,10 @@ DEFECTS: dict[str, tuple[str, str]] = {
     "light_duty_on_road": ("非重型井盖在车行道", "damaged"),
     "displaced": ("井盖移位", "displaced"),
 }
-Defect = Literal[tuple(DEFECTS)]  # type: ignore[valid-type]
+if TYPE_CHECKING:
+    Defect = str
+else:
+    Defect = Literal[tuple(DEFECTS)]  # the keys above, checked by pydantic
 
 
 class InspectionIn(BaseModel):

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import shapely
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, delete, func, select, text
 
-from geo.crs import reach_deg
 from geo.errors import Conflict, InvalidInput, NotFound
 from layers.assets.kinds import kind_named, kind_of, parse_asset_id
+from layers.db import sql
+from layers.db.models import ASSETS
 
 
 @dataclass
@@ -68,10 +69,7 @@ def write_assets(conn: Connection, records: Iterable[AssetRecord], district: str
         if len(set(ids)) != len(ids):
             dup = next(i for i in ids if ids.count(i) > 1)
             raise Conflict(f"asset {dup} appears twice", field="id")
-        taken = conn.execute(
-            text("SELECT id FROM assets WHERE id IN :ids").bindparams(bindparam("ids", expanding=True)),
-            {"ids": ids},
-        ).first()
+        taken = conn.execute(select(ASSETS.c.id).where(ASSETS.c.id.in_(ids))).first()
         if taken is not None:
             raise Conflict(f"asset {taken[0]} exists already", field="id")
         conn.execute(_INSERT, rows)
@@ -88,64 +86,61 @@ def write_assets(conn: Connection, records: Iterable[AssetRecord], district: str
 
 
 def delete_kind(conn: Connection, kind: str) -> None:
-    conn.execute(text("DELETE FROM assets WHERE kind = :k"), {"k": kind})
+    """Delete every asset of ``kind`` (the reference loader replaces a kind whole)."""
+    conn.execute(delete(ASSETS).where(ASSETS.c.kind == kind))
 
 
 _COLUMNS = (
-    "id, kind, subclass, name, attributes, generation, micro_grid, ST_X(point) AS lon, ST_Y(point) AS lat, "
-    "ST_AsGeoJSON(site, 7) AS site"
+    ASSETS.c.id,
+    ASSETS.c.kind,
+    ASSETS.c.subclass,
+    ASSETS.c.name,
+    ASSETS.c.attributes,
+    ASSETS.c.generation,
+    ASSETS.c.micro_grid,
+    func.ST_X(ASSETS.c.point).label("lon"),
+    func.ST_Y(ASSETS.c.point).label("lat"),
+    func.ST_AsGeoJSON(ASSETS.c.site, 7).label("site"),
 )
 
 
 def get_asset(conn: Connection, asset_id: str) -> dict[str, Any]:
     """One asset by ID; ``NotFound`` when there is none (the ID itself must be well-formed)."""
     parse_asset_id(asset_id)
-    row = (
-        conn.execute(text(f"SELECT {_COLUMNS} FROM assets WHERE id = :id"), {"id": asset_id})
-        .mappings()
-        .first()
-    )
+    row = conn.execute(select(*_COLUMNS).where(ASSETS.c.id == asset_id)).mappings().first()
     if row is None:
         raise NotFound(f"no asset {asset_id}", field="id")
     return dict(row)
 
 
-# Exact by construction: an envelope that surely holds the radius (GiST-assisted ``&&``),
-# then spheroidal metres decide both the radius and the order.
-_NEAREST = f"""
-SELECT {_COLUMNS},
-       ST_Distance(point::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS distance_m
-FROM assets
-WHERE point && ST_MakeEnvelope(:lon - :dlon, :lat - :dlat, :lon + :dlon, :lat + :dlat, 4326)
-  AND (CAST(:kind AS text) IS NULL OR kind = :kind)
-  AND ST_DWithin(point::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :radius)
-ORDER BY distance_m, id LIMIT :k
-"""
-
-
 def nearest(
     conn: Connection, lon: float, lat: float, *, kind: str | None = None, k: int = 5, radius_m: float = 1000.0
 ) -> list[dict[str, Any]]:
-    """The ``k`` nearest assets (of ``kind``) within ``radius_m`` of a WGS84 point, nearest first."""
+    """The ``k`` nearest assets (of ``kind``) within ``radius_m`` of a WGS84 point, nearest first.
+
+    Exact by construction: spheroidal metres decide both the radius and the order."""
+    distance = sql.distance_m(ASSETS.c.point, lon, lat).label("distance_m")
+    query = select(*_COLUMNS, distance).where(sql.within_m(ASSETS.c.point, lon, lat, radius_m))
     if kind is not None:
-        kind_named(kind)
-    dlon, dlat = reach_deg(lat, radius_m)
-    params = {"lon": lon, "lat": lat, "kind": kind, "k": k, "radius": radius_m, "dlat": dlat, "dlon": dlon}
-    return [dict(r) for r in conn.execute(text(_NEAREST), params).mappings()]
+        query = query.where(ASSETS.c.kind == kind_named(kind).name)
+    query = query.order_by(distance, ASSETS.c.id).limit(k)
+    return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def count_by_kind(conn: Connection, area_code: str) -> dict[str, int]:
     """How many assets of each kind lie in an area (by their micro-grid's code prefix)."""
-    rows = conn.execute(
-        text("SELECT kind, count(*) FROM assets WHERE micro_grid LIKE :p GROUP BY kind ORDER BY kind"),
-        {"p": area_code + "%"},
+    query = (
+        select(ASSETS.c.kind, func.count())
+        .where(sql.area_prefix(ASSETS.c.micro_grid, area_code))
+        .group_by(ASSETS.c.kind)
+        .order_by(ASSETS.c.kind)
     )
-    return {kind: int(n) for kind, n in rows}
+    return {kind: int(n) for kind, n in conn.execute(query)}
 
 
-_FEATURE_COLUMNS = (
-    "id, subclass, name, micro_grid, attributes, ST_AsGeoJSON(coalesce(site, point), :digits) AS geojson"
-)
+def _feature_columns(digits: int) -> tuple[Any, ...]:
+    geojson = func.ST_AsGeoJSON(func.coalesce(ASSETS.c.site, ASSETS.c.point), digits).label("geojson")
+    return (ASSETS.c.id, ASSETS.c.subclass, ASSETS.c.name, ASSETS.c.micro_grid, ASSETS.c.attributes, geojson)
 
 
 def query_features(
@@ -162,37 +157,22 @@ def query_features(
     """Assets of a kind as (feature rows with attributes flattened, number matched), ordered by ID.
 
     Coordinates carry ``digits`` decimals: 7 (~1 cm) for the API, 15 for a lossless export."""
-    where = ["kind = :kind"]
-    params: dict[str, Any] = {"kind": kind, "limit": limit, "offset": offset, "digits": digits}
+    where = [ASSETS.c.kind == kind]
     if bbox is not None:
-        # && uses float4 boxes (a few metres loose); ST_Intersects makes it exact
-        where.append("point && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)")
-        where.append("ST_Intersects(point, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))")
-        params.update(zip(("x0", "y0", "x1", "y1"), bbox, strict=True))
+        where.append(sql.bbox_filter(ASSETS.c.point, bbox))
     if subclass is not None:
-        where.append("subclass = :subclass")
-        params["subclass"] = subclass
+        where.append(ASSETS.c.subclass == subclass)
     if status is not None:
-        where.append("attributes->>'status' = :status")
-        params["status"] = status
-    clause = " AND ".join(where)
-    matched = conn.execute(text(f"SELECT count(*) FROM assets WHERE {clause}"), params).scalar_one()
-    rows = conn.execute(
-        text(f"SELECT {_FEATURE_COLUMNS} FROM assets WHERE {clause} ORDER BY id LIMIT :limit OFFSET :offset"),
-        params,
-    ).mappings()
-    return [_flat(dict(r)) for r in rows], int(matched)
+        where.append(ASSETS.c.attributes["status"].astext == status)
+    matched = conn.execute(select(func.count()).select_from(ASSETS).where(*where)).scalar_one()
+    query = select(*_feature_columns(digits)).where(*where).order_by(ASSETS.c.id).limit(limit).offset(offset)
+    return [_flat(dict(r)) for r in conn.execute(query).mappings()], int(matched)
 
 
 def feature_row(conn: Connection, kind: str, asset_id: str) -> dict[str, Any]:
-    row = (
-        conn.execute(
-            text(f"SELECT {_FEATURE_COLUMNS} FROM assets WHERE id = :id AND kind = :kind"),
-            {"id": asset_id, "kind": kind, "digits": 7},
-        )
-        .mappings()
-        .first()
-    )
+    """One asset of ``kind`` as a feature row (``NotFound`` when there is none)."""
+    query = select(*_feature_columns(7)).where(ASSETS.c.id == asset_id, ASSETS.c.kind == kind)
+    row = conn.execute(query).mappings().first()
     if row is None:
         raise NotFound(f"no {kind} {asset_id}", field="featureId")
     return _flat(dict(row))

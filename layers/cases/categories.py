@@ -60,7 +60,7 @@ def load(conn: Connection) -> Catalogue:
         r["code"]: Category(**{**r, "deadline_hours": float(r["deadline_hours"])})
         for r in conn.execute(text("SELECT * FROM categories ORDER BY code")).mappings()
     }
-    departments = dict(conn.execute(text("SELECT code, name FROM departments")).all())
+    departments: dict[str, str] = dict(conn.execute(text("SELECT code, name FROM departments")).all())
     rules = {
         (r.area_code, r.category): r.unit
         for r in conn.execute(text("SELECT area_code, category, unit FROM responsibilities"))

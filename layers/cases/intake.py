@@ -236,7 +236,9 @@ def create(
             "photos": [str(p) for p in report.photos],
             "lon": where.lon,
             "lat": where.lat,
-            "h3": None if where.lon is None else int(hexes.cells([where.lon], [where.lat])[0]),
+            "h3": None
+            if where.lon is None or where.lat is None
+            else int(hexes.cells([where.lon], [where.lat])[0]),
             "located_by": where.located_by,
             "location_input": json.dumps(location_input, ensure_ascii=False),
             "location_note": "; ".join(notes) or None,

@@ -58,7 +58,8 @@ def public_case(case: dict[str, Any], snap_m: float) -> dict[str, Any]:
     no handler's name."""
     case = {**case, "location_input": {}, "handler": None}
     if case.get("point") and snap_m > 0:
-        x, y = snap(*case["point"]["coordinates"], snap_m)
+        lon, lat = case["point"]["coordinates"]
+        x, y = snap(lon, lat, snap_m)
         case["point"] = {"type": "Point", "coordinates": [round(float(x), 7), round(float(y), 7)]}
     return case
 

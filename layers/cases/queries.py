@@ -1,7 +1,8 @@
 """Reading cases: one with its history, lists with filters and paging, overdue levels.
 
 What the public sees is coarsened (``layers.privacy.public_case``); reads that show
-personal data are audited.
+personal data are audited. Queries are Core over the mapped tables; ``conditions`` turns
+``Filters`` into WHERE clauses that lists, counts and exports share.
 
 Overdue is derived in SQL from the clock stored at intake, so no job has to run for a
 case to turn amber or red: amber once 80 % of its time is used, red past the deadline
@@ -15,42 +16,63 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import ColumnElement, Connection, and_, case, func, not_, select, true
 
 from geo.errors import InvalidInput, NotFound
 from layers.accounts import audit
 from layers.accounts.actors import PUBLIC, Actor
 from layers.cases import privacy
-from layers.cases.intake import OPEN
+from layers.db import sql
+from layers.db.models import AREAS, CATEGORIES, DEPARTMENTS, INCIDENT_EVENTS, INCIDENT_REPORTERS, INCIDENTS
+from layers.db.vocabulary import OPEN
 
-_OVERDUE = """
-CASE WHEN i.status = ANY(CAST(:open AS text[])) THEN
-  CASE WHEN now() >= i.deadline THEN 'red' WHEN now() >= i.warn_at THEN 'amber' END END AS overdue,
-CASE WHEN i.status = ANY(CAST(:open AS text[])) THEN
-  CASE WHEN now() >= i.escalate_at THEN 'street' WHEN now() >= i.deadline THEN 'community' END END
-  AS escalated_to"""
-
-_COLUMNS = f"""
-i.id, i.number, i.source, i.category, c.name AS category_name, c.kind AS category_kind, i.appeal_type,
-i.description, i.photos, i.status, i.located_by, i.location_input, i.location_note, i.inside, i.generation,
-i.street, i.community, i.grid, i.micro_grid, i.asset_id, i.camera_id, i.machine_confidence,
-i.unit, coalesce(d.name, ua.name) AS unit_name, i.second_unit, i.routed_by, i.handler,
-i.received_at, i.responded_at, i.warn_at, i.deadline, i.escalate_at, i.closed_at, i.satisfied, i.merged_into,
-ST_X(i.point) AS lon, ST_Y(i.point) AS lat, {_OVERDUE}"""
-
-_FROM = """
-FROM incidents i JOIN categories c ON c.code = i.category
-LEFT JOIN departments d ON d.code = i.unit
-LEFT JOIN LATERAL (
-  SELECT name FROM areas a WHERE a.code = i.unit ORDER BY a.generation DESC LIMIT 1) ua ON true"""
+I = INCIDENTS.alias("i")
+_UNIT_AREA = (  # the name of a unit that is an area (a street office): its newest generation
+    select(AREAS.c.name)
+    .where(AREAS.c.code == I.c.unit)
+    .order_by(AREAS.c.generation.desc())
+    .limit(1)
+    .lateral("ua")
+)
+_OPEN = I.c.status.in_(OPEN)
+_OVERDUE = case(
+    (and_(_OPEN, func.now() >= I.c.deadline), "red"), (and_(_OPEN, func.now() >= I.c.warn_at), "amber")
+)
+_ESCALATED = case(
+    (and_(_OPEN, func.now() >= I.c.escalate_at), "street"),
+    (and_(_OPEN, func.now() >= I.c.deadline), "community"),
+)
+_SHOWN = (
+    "id", "number", "source", "category", "appeal_type", "description", "photos", "status", "located_by",
+    "location_input", "location_note", "inside", "generation", "street", "community", "grid",
+    "micro_grid", "asset_id", "camera_id", "machine_confidence", "unit", "second_unit", "routed_by",
+    "handler", "received_at", "responded_at", "warn_at", "deadline", "escalate_at", "closed_at",
+    "satisfied", "merged_into",
+)  # fmt: skip
+_CASE = (
+    select(
+        *(I.c[name] for name in _SHOWN),
+        CATEGORIES.c.name.label("category_name"),
+        CATEGORIES.c.kind.label("category_kind"),
+        func.coalesce(DEPARTMENTS.c.name, _UNIT_AREA.c.name).label("unit_name"),
+        func.ST_X(I.c.point).label("lon"),
+        func.ST_Y(I.c.point).label("lat"),
+        _OVERDUE.label("overdue"),
+        _ESCALATED.label("escalated_to"),
+    )
+    .select_from(I)
+    .join(CATEGORIES, CATEGORIES.c.code == I.c.category)
+    .outerjoin(DEPARTMENTS, DEPARTMENTS.c.code == I.c.unit)
+    .outerjoin(_UNIT_AREA, true())
+)
 
 SORTS = {
-    "received_at": "i.received_at, i.id",
-    "-received_at": "i.received_at DESC, i.id DESC",
-    "deadline": "i.deadline, i.id",
-    "-deadline": "i.deadline DESC, i.id DESC",
-    "number": "i.number",
-    "-number": "i.number DESC",
+    "received_at": (I.c.received_at, I.c.id),
+    "-received_at": (I.c.received_at.desc(), I.c.id.desc()),
+    "deadline": (I.c.deadline, I.c.id),
+    "-deadline": (I.c.deadline.desc(), I.c.id.desc()),
+    "number": (I.c.number,),
+    "-number": (I.c.number.desc(),),
 }
 AREA_COLUMNS = {9: "street", 12: "community", 15: "grid", 18: "micro_grid"}
 
@@ -65,31 +87,27 @@ def _case(row: dict[str, Any]) -> dict[str, Any]:
 
 def get(conn: Connection, case_id: int, actor: Actor, snap_m: float = 0.0) -> dict[str, Any]:
     """One case with its reporters (as ``actor`` may see them) and its full history."""
-    row = (
-        conn.execute(text(f"SELECT {_COLUMNS} {_FROM} WHERE i.id = :i"), {"i": case_id, "open": list(OPEN)})
-        .mappings()
-        .first()
-    )
+    row = conn.execute(_CASE.where(I.c.id == case_id)).mappings().first()
     if row is None:
         raise NotFound(f"no incident {case_id}", field="id")
     case = _case(dict(row))
     reporters = conn.execute(
-        text("SELECT * FROM incident_reporters WHERE incident_id = :i ORDER BY id"), {"i": case_id}
+        select(INCIDENT_REPORTERS)
+        .where(INCIDENT_REPORTERS.c.incident_id == case_id)
+        .order_by(INCIDENT_REPORTERS.c.id)
     ).mappings()
     views = [v for v in (privacy.reporter_view(dict(r), actor, case["unit"]) for r in reporters) if v]
     case["reporters"] = views
     if privacy.revealed(views):
         audit.record(conn, actor, "personal.read", f"incident:{case_id}", reporters=len(views))
-    case["history"] = [
-        dict(r)
-        for r in conn.execute(
-            text(
-                "SELECT at, actor, role, action, from_status, to_status, unit, note, photos "
-                "FROM incident_events WHERE incident_id = :i ORDER BY id"
-            ),
-            {"i": case_id},
-        ).mappings()
-    ]
+    events = INCIDENT_EVENTS.c
+    history = (
+        select(events.at, events.actor, events.role, events.action, events.from_status, events.to_status)
+        .add_columns(events.unit, events.note, events.photos)
+        .where(events.incident_id == case_id)
+        .order_by(events.id)
+    )
+    case["history"] = [dict(r) for r in conn.execute(history).mappings()]
     return privacy.public_case(case, snap_m) if actor is PUBLIC else case
 
 
@@ -109,53 +127,44 @@ class Filters:
     asset_id: str | None = None
 
 
-def _where(filters: Filters) -> tuple[str, dict[str, Any]]:
-    where: list[str] = ["true"]
-    params: dict[str, Any] = {"open": list(OPEN)}
+def conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of ``filters`` on the cases (``i``)."""
+    where: list[ColumnElement[bool]] = []
     if filters.status:
-        where.append("i.status = ANY(:status)")
-        params["status"] = filters.status
+        where.append(I.c.status.in_(filters.status))
     if filters.category:
-        where.append("i.category = ANY(:category)")
-        params["category"] = filters.category
+        where.append(I.c.category.in_(filters.category))
     if filters.area:
-        params["area"] = filters.area
-        if filters.area.isdigit() and len(filters.area) == 6:  # cases outside every grid are the district's
-            where.append("left(coalesce(i.street, :area), 6) = :area")
-        elif filters.area.isdigit() and len(filters.area) in AREA_COLUMNS:
-            where.append(f"i.{AREA_COLUMNS[len(filters.area)]} = :area")
+        area = filters.area
+        if area.isdigit() and len(area) == 6:  # cases outside every grid are the district's
+            where.append(func.left(func.coalesce(I.c.street, area), 6) == area)
+        elif area.isdigit() and len(area) in AREA_COLUMNS:
+            where.append(I.c[AREA_COLUMNS[len(area)]] == area)
         else:
             raise InvalidInput(
-                f"area {filters.area!r} is not an area code of 6, 9, 12, 15 or 18 digits", field="area"
+                f"area {area!r} is not an area code of 6, 9, 12, 15 or 18 digits", field="area"
             )
     for name in ("unit", "source", "asset_id"):
         value = getattr(filters, name)
         if value is not None:
-            where.append(f"i.{name} = :{name}")
-            params[name] = value
+            where.append(I.c[name] == value)
     if filters.since is not None:
-        where.append("i.received_at >= :since")
-        params["since"] = filters.since
+        where.append(I.c.received_at >= filters.since)
     if filters.until is not None:
-        where.append("i.received_at < :until")
-        params["until"] = filters.until
+        where.append(I.c.received_at < filters.until)
     if filters.bbox is not None:
-        where.append("i.point && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)")
-        where.append("ST_Intersects(i.point, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))")
-        params.update(zip(("x0", "y0", "x1", "y1"), filters.bbox, strict=True))
+        where.append(sql.bbox_filter(I.c.point, filters.bbox))
     if filters.overdue is not None:
-        test = "i.status = ANY(CAST(:open AS text[])) AND now() >= i.deadline"
-        where.append(test if filters.overdue else f"NOT ({test})")
-    return " AND ".join(f"({w})" for w in where), params
+        overdue = and_(_OPEN, func.now() >= I.c.deadline)
+        where.append(overdue if filters.overdue else not_(overdue))
+    return where
 
 
 def open_by_category(conn: Connection, area_code: str) -> dict[str, int]:
     """Open cases in an area (any level) by category."""
-    clause, params = _where(Filters(area=area_code, status=list(OPEN)))
-    rows = conn.execute(
-        text(f"SELECT i.category, count(*) FROM incidents i WHERE {clause} GROUP BY 1 ORDER BY 1"), params
-    )
-    return {category: int(n) for category, n in rows}
+    where = conditions(Filters(area=area_code, status=list(OPEN)))
+    query = select(I.c.category, func.count()).where(*where).group_by(I.c.category).order_by(I.c.category)
+    return {category: int(n) for category, n in conn.execute(query)}
 
 
 def listing(
@@ -171,12 +180,9 @@ def listing(
     """Cases matching ``filters`` (one page, sorted) and how many match in all."""
     if sort not in SORTS:
         raise InvalidInput(f"sort {sort!r}: one of {', '.join(SORTS)}", field="sort")
-    clause, params = _where(filters)
-    total = conn.execute(text(f"SELECT count(*) FROM incidents i WHERE {clause}"), params).scalar_one()
-    rows = conn.execute(
-        text(f"SELECT {_COLUMNS} {_FROM} WHERE {clause} ORDER BY {SORTS[sort]} LIMIT :limit OFFSET :offset"),
-        {**params, "limit": limit, "offset": offset},
-    ).mappings()
+    where = conditions(filters)
+    total = conn.execute(select(func.count()).select_from(I).where(*where)).scalar_one()
+    rows = conn.execute(_CASE.where(*where).order_by(*SORTS[sort]).limit(limit).offset(offset)).mappings()
     cases = [_case(dict(r)) for r in rows]
     if actor is PUBLIC:
         cases = [privacy.public_case(c, snap_m) for c in cases]

@@ -15,8 +15,8 @@ from sqlalchemy import Connection, text
 
 from geo.errors import Conflict, Forbidden, InvalidInput, NotFound
 from layers.accounts.actors import Actor
-from layers.cases.intake import OPEN, log_event
-from layers.db.vocabulary import DISPATCHERS, HANDLERS
+from layers.cases.intake import log_event
+from layers.db.vocabulary import DISPATCHERS, HANDLERS, OPEN
 
 DISPATCH = frozenset(DISPATCHERS)
 HANDLE = frozenset(HANDLERS)

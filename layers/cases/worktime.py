@@ -121,12 +121,9 @@ class Clock:
 
 def clock(start: datetime, hours: float, working: bool, work_hours: WorkHours) -> Clock:
     """The limits of a case started at ``start`` with ``hours`` allowed (working or natural)."""
-    if working:
-        add = work_hours.add
-    else:
 
-        def add(at: datetime, h: float) -> datetime:
-            return at + timedelta(hours=h)
+    def add(at: datetime, h: float) -> datetime:
+        return work_hours.add(at, h) if working else at + timedelta(hours=h)
 
     escalate = add(start, 2 * hours)
     covered = all(official(d) for d in _days(start, escalate)) if working else True

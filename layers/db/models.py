@@ -10,7 +10,7 @@ whole generation loads in one transaction), and geometries are valid and non-emp
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -29,6 +29,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
@@ -480,3 +481,25 @@ class LayerVersions(Base):
 
     layer: Mapped[str] = mapped_column(Text, primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)
+
+
+def _table(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)
+
+
+# The tables for Core queries (``select(AREAS.c.code)``), one name per table.
+GENERATIONS = _table(Generation)
+AREAS = _table(Area)
+ADDRESSES = _table(Address)
+ROADS = _table(Road)
+ASSETS = _table(Asset)
+CAMPAIGNS = _table(Campaign)
+INSPECTIONS = _table(Inspection)
+DEPARTMENTS = _table(Department)
+CATEGORIES = _table(Category)
+RESPONSIBILITIES = _table(Responsibility)
+INCIDENTS = _table(Incident)
+INCIDENT_REPORTERS = _table(IncidentReporter)
+INCIDENT_EVENTS = _table(IncidentEvent)
+USERS = _table(User)
+AUDIT = _table(AuditEntry)

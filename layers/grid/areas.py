@@ -190,7 +190,7 @@ def count_by_level(conn: Connection, generation: int) -> dict[str, int]:
         text("SELECT level, count(*) FROM areas WHERE generation = :g GROUP BY level"),
         {"g": generation},
     )
-    counts = dict(rows.all())
+    counts: dict[str, int] = dict(rows.all())
     return {level: counts.get(level, 0) for level in LEVELS}
 
 

@@ -400,7 +400,7 @@ def read_layer(
             continue
         if note:
             notes.append(f"row {i} ({code}): {note}")
-        extra = {k: cell_text(row.get(k)) for k in OPTIONAL if k in frame.columns}
+        extra: dict[str, Any] = {k: cell_text(row.get(k)) for k in OPTIONAL if k in frame.columns}
         for k in ("households", "population"):
             if extra.get(k) is not None:
                 try:

@@ -195,13 +195,14 @@ def export_assets(conn: Connection, collection: str, path: Path, *, crs: str | N
         conn, kind=kind, bbox=None, subclass=None, status=None, limit=10_000_000, offset=0, digits=15
     )
     if KINDS[kind].geometry == "Polygon":
-        entrances = dict(
+        entrances: dict[str, list[float]] = dict(
             conn.execute(
                 text("SELECT id, ARRAY[ST_X(point), ST_Y(point)] FROM assets WHERE kind = :k"), {"k": kind}
             ).all()
         )
         for r in rows:
-            x, y = from_wgs84(*entrances[r["id"]], out_crs)  # in the file's CRS, as the geometry
+            elon, elat = entrances[r["id"]]
+            x, y = from_wgs84(elon, elat, out_crs)  # in the file's CRS, as the geometry
             r["entrance_lon"], r["entrance_lat"] = float(x), float(y)
     for r in rows:
         r.pop("micro_grid", None)

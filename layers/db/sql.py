@@ -1,0 +1,56 @@
+"""The SQL fragments every query repeats, as SQLAlchemy Core expressions.
+
+Spatial predicates are written so that PostgreSQL uses the GiST index: the column is
+compared with a constant envelope (``&&``) before anything exact runs on it, and
+distances are metres on the spheroid (``geography``), never degrees.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from geoalchemy2 import Geography
+from sqlalchemy import ColumnElement, and_, cast, func, literal
+
+from geo.crs import reach_deg
+
+BBox = tuple[float, float, float, float]
+
+
+def point(lon: float, lat: float) -> ColumnElement[Any]:
+    """A WGS84 point (bound values)."""
+    return func.ST_SetSRID(func.ST_MakePoint(literal(lon), literal(lat)), 4326)
+
+
+def envelope(x0: float, y0: float, x1: float, y1: float) -> ColumnElement[Any]:
+    """A WGS84 box (bound values)."""
+    return func.ST_MakeEnvelope(literal(x0), literal(y0), literal(x1), literal(y1), 4326)
+
+
+def bbox_filter(column: Any, bbox: BBox) -> ColumnElement[bool]:
+    """Geometries in ``column`` that intersect ``bbox``: ``&&`` uses the index (float4
+    boxes, a few metres loose), ``ST_Intersects`` makes it exact."""
+    box = envelope(*bbox)
+    return and_(column.op("&&")(box), func.ST_Intersects(column, box))
+
+
+def distance_m(column: Any, lon: float, lat: float) -> ColumnElement[float]:
+    """Metres on the spheroid from ``column`` to a WGS84 point."""
+    return func.ST_Distance(cast(column, Geography), cast(point(lon, lat), Geography))
+
+
+def within_m(column: Any, lon: float, lat: float, metres: float) -> ColumnElement[bool]:
+    """Geometries within ``metres`` of a WGS84 point: an envelope that surely holds the
+    radius (``&&``, by the index), then ``ST_DWithin`` on geography decides exactly."""
+    dlon, dlat = reach_deg(lat, metres)
+    box = envelope(lon - dlon, lat - dlat, lon + dlon, lat + dlat)
+    return and_(
+        column.op("&&")(box),
+        func.ST_DWithin(cast(column, Geography), cast(point(lon, lat), Geography), literal(metres)),
+    )
+
+
+def area_prefix(column: Any, code: str) -> ColumnElement[bool]:
+    """Codes in ``column`` inside the area ``code`` (a code extends its parent's)."""
+    condition: ColumnElement[bool] = column.startswith(code, autoescape=True)
+    return condition
