@@ -15,9 +15,10 @@ from decimal import Decimal
 from importlib import resources
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, text, update
 
 from geo.errors import InvalidInput, NotFound
+from layers.db.models import CATEGORIES
 
 
 @dataclass(frozen=True)
@@ -161,10 +162,7 @@ def update_category(conn: Connection, code: str, change: CategoryUpdate) -> Cate
     if "department" in values and values["department"] not in load(conn).departments:
         raise InvalidInput(f"unknown department {values['department']!r}", field="department")
     if values:
-        assignments = ", ".join(f"{k} = :{k}" for k in values)
-        done = conn.execute(
-            text(f"UPDATE categories SET {assignments} WHERE code = :code"), {**values, "code": code}
-        )
+        done = conn.execute(update(CATEGORIES).where(CATEGORIES.c.code == code).values(**values))
         if done.rowcount == 0:
             raise NotFound(f"no category {code}", field="code")
     found = load(conn).categories.get(code)

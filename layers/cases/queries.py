@@ -26,21 +26,21 @@ from layers.db import sql
 from layers.db.models import AREAS, CATEGORIES, DEPARTMENTS, INCIDENT_EVENTS, INCIDENT_REPORTERS, INCIDENTS
 from layers.db.vocabulary import OPEN
 
-I = INCIDENTS.alias("i")
+INC = INCIDENTS.alias("i")
 _UNIT_AREA = (  # the name of a unit that is an area (a street office): its newest generation
     select(AREAS.c.name)
-    .where(AREAS.c.code == I.c.unit)
+    .where(AREAS.c.code == INC.c.unit)
     .order_by(AREAS.c.generation.desc())
     .limit(1)
     .lateral("ua")
 )
-_OPEN = I.c.status.in_(OPEN)
+_OPEN = INC.c.status.in_(OPEN)
 _OVERDUE = case(
-    (and_(_OPEN, func.now() >= I.c.deadline), "red"), (and_(_OPEN, func.now() >= I.c.warn_at), "amber")
+    (and_(_OPEN, func.now() >= INC.c.deadline), "red"), (and_(_OPEN, func.now() >= INC.c.warn_at), "amber")
 )
 _ESCALATED = case(
-    (and_(_OPEN, func.now() >= I.c.escalate_at), "street"),
-    (and_(_OPEN, func.now() >= I.c.deadline), "community"),
+    (and_(_OPEN, func.now() >= INC.c.escalate_at), "street"),
+    (and_(_OPEN, func.now() >= INC.c.deadline), "community"),
 )
 _SHOWN = (
     "id", "number", "source", "category", "appeal_type", "description", "photos", "status", "located_by",
@@ -51,28 +51,28 @@ _SHOWN = (
 )  # fmt: skip
 _CASE = (
     select(
-        *(I.c[name] for name in _SHOWN),
+        *(INC.c[name] for name in _SHOWN),
         CATEGORIES.c.name.label("category_name"),
         CATEGORIES.c.kind.label("category_kind"),
         func.coalesce(DEPARTMENTS.c.name, _UNIT_AREA.c.name).label("unit_name"),
-        func.ST_X(I.c.point).label("lon"),
-        func.ST_Y(I.c.point).label("lat"),
+        func.ST_X(INC.c.point).label("lon"),
+        func.ST_Y(INC.c.point).label("lat"),
         _OVERDUE.label("overdue"),
         _ESCALATED.label("escalated_to"),
     )
-    .select_from(I)
-    .join(CATEGORIES, CATEGORIES.c.code == I.c.category)
-    .outerjoin(DEPARTMENTS, DEPARTMENTS.c.code == I.c.unit)
+    .select_from(INC)
+    .join(CATEGORIES, CATEGORIES.c.code == INC.c.category)
+    .outerjoin(DEPARTMENTS, DEPARTMENTS.c.code == INC.c.unit)
     .outerjoin(_UNIT_AREA, true())
 )
 
 SORTS = {
-    "received_at": (I.c.received_at, I.c.id),
-    "-received_at": (I.c.received_at.desc(), I.c.id.desc()),
-    "deadline": (I.c.deadline, I.c.id),
-    "-deadline": (I.c.deadline.desc(), I.c.id.desc()),
-    "number": (I.c.number,),
-    "-number": (I.c.number.desc(),),
+    "received_at": (INC.c.received_at, INC.c.id),
+    "-received_at": (INC.c.received_at.desc(), INC.c.id.desc()),
+    "deadline": (INC.c.deadline, INC.c.id),
+    "-deadline": (INC.c.deadline.desc(), INC.c.id.desc()),
+    "number": (INC.c.number,),
+    "-number": (INC.c.number.desc(),),
 }
 AREA_COLUMNS = {9: "street", 12: "community", 15: "grid", 18: "micro_grid"}
 
@@ -87,7 +87,7 @@ def _case(row: dict[str, Any]) -> dict[str, Any]:
 
 def get(conn: Connection, case_id: int, actor: Actor, snap_m: float = 0.0) -> dict[str, Any]:
     """One case with its reporters (as ``actor`` may see them) and its full history."""
-    row = conn.execute(_CASE.where(I.c.id == case_id)).mappings().first()
+    row = conn.execute(_CASE.where(INC.c.id == case_id)).mappings().first()
     if row is None:
         raise NotFound(f"no incident {case_id}", field="id")
     case = _case(dict(row))
@@ -131,15 +131,15 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
     """The WHERE conditions of ``filters`` on the cases (``i``)."""
     where: list[ColumnElement[bool]] = []
     if filters.status:
-        where.append(I.c.status.in_(filters.status))
+        where.append(INC.c.status.in_(filters.status))
     if filters.category:
-        where.append(I.c.category.in_(filters.category))
+        where.append(INC.c.category.in_(filters.category))
     if filters.area:
         area = filters.area
         if area.isdigit() and len(area) == 6:  # cases outside every grid are the district's
-            where.append(func.left(func.coalesce(I.c.street, area), 6) == area)
+            where.append(func.left(func.coalesce(INC.c.street, area), 6) == area)
         elif area.isdigit() and len(area) in AREA_COLUMNS:
-            where.append(I.c[AREA_COLUMNS[len(area)]] == area)
+            where.append(INC.c[AREA_COLUMNS[len(area)]] == area)
         else:
             raise InvalidInput(
                 f"area {area!r} is not an area code of 6, 9, 12, 15 or 18 digits", field="area"
@@ -147,15 +147,15 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
     for name in ("unit", "source", "asset_id"):
         value = getattr(filters, name)
         if value is not None:
-            where.append(I.c[name] == value)
+            where.append(INC.c[name] == value)
     if filters.since is not None:
-        where.append(I.c.received_at >= filters.since)
+        where.append(INC.c.received_at >= filters.since)
     if filters.until is not None:
-        where.append(I.c.received_at < filters.until)
+        where.append(INC.c.received_at < filters.until)
     if filters.bbox is not None:
-        where.append(sql.bbox_filter(I.c.point, filters.bbox))
+        where.append(sql.bbox_filter(INC.c.point, filters.bbox))
     if filters.overdue is not None:
-        overdue = and_(_OPEN, func.now() >= I.c.deadline)
+        overdue = and_(_OPEN, func.now() >= INC.c.deadline)
         where.append(overdue if filters.overdue else not_(overdue))
     return where
 
@@ -163,7 +163,9 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
 def open_by_category(conn: Connection, area_code: str) -> dict[str, int]:
     """Open cases in an area (any level) by category."""
     where = conditions(Filters(area=area_code, status=list(OPEN)))
-    query = select(I.c.category, func.count()).where(*where).group_by(I.c.category).order_by(I.c.category)
+    query = (
+        select(INC.c.category, func.count()).where(*where).group_by(INC.c.category).order_by(INC.c.category)
+    )
     return {category: int(n) for category, n in conn.execute(query)}
 
 
@@ -181,7 +183,7 @@ def listing(
     if sort not in SORTS:
         raise InvalidInput(f"sort {sort!r}: one of {', '.join(SORTS)}", field="sort")
     where = conditions(filters)
-    total = conn.execute(select(func.count()).select_from(I).where(*where)).scalar_one()
+    total = conn.execute(select(func.count()).select_from(INC).where(*where)).scalar_one()
     rows = conn.execute(_CASE.where(*where).order_by(*SORTS[sort]).limit(limit).offset(offset)).mappings()
     cases = [_case(dict(r)) for r in rows]
     if actor is PUBLIC:

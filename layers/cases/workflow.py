@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, func, text, update
 
 from geo.errors import Conflict, Forbidden, InvalidInput, NotFound
 from layers.accounts.actors import Actor
 from layers.cases.intake import log_event
+from layers.db.models import INCIDENTS
 from layers.db.vocabulary import DISPATCHERS, HANDLERS, OPEN
 
 DISPATCH = frozenset(DISPATCHERS)
@@ -78,17 +79,15 @@ def transition(
         raise InvalidInput("reporting back needs at least one after photo", field="photos")
     if case.status == "verifying" and actor.name == case.handler:
         raise Forbidden(f"{actor.name} handled incident {case_id}; another person must verify it")
-    sets = ["status = :to", "updated_at = now()"]
+    cols = INCIDENTS.c
+    sets: dict[str, Any] = {"status": to, "updated_at": func.now()}
     if to in ("registered", "dispatched", "rejected"):
-        sets.append("responded_at = coalesce(responded_at, now())")
+        sets["responded_at"] = func.coalesce(cols.responded_at, func.now())
     if to == "in_progress" or to == "verifying":
-        sets.append("handler = :actor")
+        sets["handler"] = actor.name
     if to == "closed" or to == "rejected":
-        sets.append("closed_at = now()")
-    conn.execute(
-        text(f"UPDATE incidents SET {', '.join(sets)} WHERE id = :i"),
-        {"to": to, "actor": actor.name, "i": case_id},
-    )
+        sets["closed_at"] = func.now()
+    conn.execute(update(INCIDENTS).where(cols.id == case_id).values(**sets))
     log_event(conn, case_id, actor, "transition", case.status, to, unit=case.unit, note=note, photos=photos)
     return str(case.status)
 

@@ -9,15 +9,35 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import shapely
-from sqlalchemy import Connection, bindparam, text
+from shapely.geometry import MultiPolygon
+from sqlalchemy import Connection, Select, func, insert, literal, null, select, text
 
 from geo.errors import Conflict, InvalidInput, NotFound
+from layers.db import sql
+from layers.db.models import AREAS
 from layers.db.vocabulary import CODE_LENGTH, LEVELS
-from layers.grid.records import AreaRecord
+
+
+@dataclass
+class AreaRecord:
+    """One area of the hierarchy, ready to be written (geometry in WGS84)."""
+
+    code: str
+    level: str
+    name: str
+    parent_code: str | None
+    geom: MultiPolygon
+    households: int | None = None
+    population: int | None = None
+    worker_name: str | None = None
+    worker_phone: str | None = None
+    party_branch: str | None = None
+    properties: dict[str, Any] = field(default_factory=dict)
+
 
 LEVEL_OF_LENGTH = {n: level for level, n in CODE_LENGTH.items()}
 COLLECTIONS = {
@@ -128,16 +148,12 @@ def delete_generation(conn: Connection, generation: int) -> None:
 
 def copy_levels(conn: Connection, source: int, target: int, levels: Sequence[str]) -> int:
     """Copy the areas of ``levels`` from one generation to another (e.g. streets above new grids)."""
-    result = conn.execute(
-        text(
-            "INSERT INTO areas (generation, code, level, name, parent_code, geom, households, "
-            "population, worker_name, worker_phone, party_branch, properties) "
-            "SELECT :t, code, level, name, parent_code, geom, households, population, worker_name, "
-            "worker_phone, party_branch, properties FROM areas "
-            "WHERE generation = :s AND level IN :levels"
-        ).bindparams(bindparam("levels", expanding=True)),
-        {"s": source, "t": target, "levels": list(levels)},
+    copied = ["code", "level", "name", "parent_code", "geom", "households", "population"]
+    copied += ["worker_name", "worker_phone", "party_branch", "properties"]
+    rows = select(literal(target), *(AREAS.c[c] for c in copied)).where(
+        AREAS.c.generation == source, AREAS.c.level.in_(list(levels))
     )
+    result = conn.execute(insert(AREAS).from_select(["generation", *copied], rows))
     return result.rowcount
 
 
@@ -186,17 +202,17 @@ def write_areas(conn: Connection, generation: int, records: Iterable[AreaRecord]
 
 
 def count_by_level(conn: Connection, generation: int) -> dict[str, int]:
-    rows = conn.execute(
-        text("SELECT level, count(*) FROM areas WHERE generation = :g GROUP BY level"),
-        {"g": generation},
+    query = (
+        select(AREAS.c.level, func.count()).where(AREAS.c.generation == generation).group_by(AREAS.c.level)
     )
-    counts: dict[str, int] = dict(rows.all())
+    counts: dict[str, int] = {level: int(n) for level, n in conn.execute(query)}
     return {level: counts.get(level, 0) for level in LEVELS}
 
 
-def _feature_select(columns: Sequence[str], out_geom: str) -> str:
-    cols = ", ".join(columns)
-    return f"SELECT {cols}, {out_geom} AS geojson FROM areas"
+def _feature_select(columns: Sequence[str], precision: int | None) -> Select[Any]:
+    """The named area columns and the geometry as GeoJSON (``None``: no geometry)."""
+    geometry = func.ST_AsGeoJSON(AREAS.c.geom, precision) if precision is not None else null()
+    return select(*(AREAS.c[c] for c in columns), geometry.label("geojson"))
 
 
 def query_features(
@@ -212,45 +228,34 @@ def query_features(
     precision: int = 7,
 ) -> tuple[list[dict[str, Any]], int]:
     """Features of one level as (GeoJSON-ready dicts, number matched), ordered by code."""
-    where = ["generation = :g", "level = :level"]
-    params: dict[str, Any] = {
-        "g": generation,
-        "level": level,
-        "limit": limit,
-        "offset": offset,
-        "precision": precision,
-    }
+    where = [AREAS.c.generation == generation, AREAS.c.level == level]
     if bbox is not None:
-        where.append("geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)")
-        where.append("ST_Intersects(geom, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))")
-        params.update(zip(("x0", "y0", "x1", "y1"), bbox, strict=True))
+        where.append(sql.bbox_filter(AREAS.c.geom, bbox))
     if parent is not None:
-        where.append("parent_code = :parent")
-        params["parent"] = parent
-    clause = " AND ".join(where)
-    matched = conn.execute(text(f"SELECT count(*) FROM areas WHERE {clause}"), params).scalar_one()
-    sql = (
-        _feature_select(columns, "ST_AsGeoJSON(geom, :precision)")
-        + f" WHERE {clause} ORDER BY code LIMIT :limit OFFSET :offset"
+        where.append(AREAS.c.parent_code == parent)
+    matched = conn.execute(select(func.count()).select_from(AREAS).where(*where)).scalar_one()
+    query = (
+        _feature_select(columns, precision).where(*where).order_by(AREAS.c.code).limit(limit).offset(offset)
     )
-    rows = conn.execute(text(sql), params).mappings().all()
-    return [dict(r) for r in rows], int(matched)
+    return [dict(r) for r in conn.execute(query).mappings()], int(matched)
 
 
 def all_features(
     conn: Connection, *, level: str, generation: int, columns: Sequence[str] = PUBLIC_COLUMNS
 ) -> list[dict[str, Any]]:
     """Every feature of a level (full precision GeoJSON), for exports."""
-    sql = _feature_select(columns, "ST_AsGeoJSON(geom, 15)") + " WHERE generation = :g AND level = :level"
-    rows = conn.execute(text(sql + " ORDER BY code"), {"g": generation, "level": level}).mappings()
-    return [dict(r) for r in rows]
+    query = (
+        _feature_select(columns, 15)
+        .where(AREAS.c.generation == generation, AREAS.c.level == level)
+        .order_by(AREAS.c.code)
+    )
+    return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def codes(conn: Connection, generation: int, level: str) -> list[str]:
-    rows = conn.execute(
-        text("SELECT code FROM areas WHERE generation = :g AND level = :l"), {"g": generation, "l": level}
-    )
-    return [r[0] for r in rows]
+    """The codes of one level of a generation."""
+    query = select(AREAS.c.code).where(AREAS.c.generation == generation, AREAS.c.level == level)
+    return list(conn.execute(query).scalars())
 
 
 def get_area(
@@ -264,15 +269,8 @@ def get_area(
 ) -> dict[str, Any]:
     """One area by code in a generation; ``NotFound`` if there is none."""
     level_of(code)
-    geom = "ST_AsGeoJSON(geom, :precision)" if with_geometry else "NULL"
-    row = (
-        conn.execute(
-            text(_feature_select(columns, geom) + " WHERE generation = :g AND code = :code"),
-            {"g": generation, "code": code, "precision": precision},
-        )
-        .mappings()
-        .first()
-    )
+    query = _feature_select(columns, precision if with_geometry else None)
+    row = conn.execute(query.where(AREAS.c.generation == generation, AREAS.c.code == code)).mappings().first()
     if row is None:
         raise NotFound(f"no area with code {code} in generation {generation}", field="code")
     return dict(row)
@@ -281,19 +279,19 @@ def get_area(
 def chain(conn: Connection, code: str, generation: int) -> list[dict[str, str]]:
     """The area's ancestors from the district down, as ``{"code", "name", "level"}``."""
     prefixes = [code[:n] for n in sorted(CODE_LENGTH.values()) if n < len(code)]
-    rows = conn.execute(
-        text(
-            "SELECT code, name, level FROM areas WHERE generation = :g AND code IN :codes "
-            "ORDER BY length(code)"
-        ).bindparams(bindparam("codes", expanding=True)),
-        {"g": generation, "codes": prefixes or [""]},
+    query = (
+        select(AREAS.c.code, AREAS.c.name, AREAS.c.level)
+        .where(AREAS.c.generation == generation, AREAS.c.code.in_(prefixes))
+        .order_by(func.length(AREAS.c.code))
     )
-    return [dict(r) for r in rows.mappings()]
+    return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def children(conn: Connection, code: str, generation: int) -> list[dict[str, str]]:
-    rows = conn.execute(
-        text("SELECT code, name, level FROM areas WHERE generation = :g AND parent_code = :c ORDER BY code"),
-        {"g": generation, "c": code},
+    """The areas directly below ``code``, by code."""
+    query = (
+        select(AREAS.c.code, AREAS.c.name, AREAS.c.level)
+        .where(AREAS.c.generation == generation, AREAS.c.parent_code == code)
+        .order_by(AREAS.c.code)
     )
-    return [dict(r) for r in rows.mappings()]
+    return [dict(r) for r in conn.execute(query).mappings()]

@@ -32,7 +32,7 @@ from geo.crs import from_wgs84, parse_crs, to_wgs84
 from geo.errors import Conflict, InvalidInput, TooLarge, UnknownCRS
 from layers.db.vocabulary import CODE_LENGTH, LEVELS
 from layers.grid import areas
-from layers.grid.records import AreaRecord
+from layers.grid.areas import AreaRecord
 from layers.grid.validate import Problem, check_generation
 
 FORMATS = {

@@ -21,7 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.crs import LocalPlane
 from geo.partition import long_axis
 from layers.addresses.gazetteer import AddressRecord
-from layers.grid.records import AreaRecord
+from layers.grid.areas import AreaRecord
 from layers.reference.parking import ruidao_layout
 
 NAMED_ROADS = (

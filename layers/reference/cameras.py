@@ -12,7 +12,7 @@ import numpy as np
 import shapely
 
 from layers.assets.store import AssetRecord
-from layers.grid.records import AreaRecord
+from layers.grid.areas import AreaRecord
 
 COUNT = 320
 

@@ -18,7 +18,7 @@ import shapely
 
 from geo.crs import LocalPlane
 from layers.assets.store import AssetRecord
-from layers.grid.records import AreaRecord
+from layers.grid.areas import AreaRecord
 
 TARGET = 30_000
 # subclass: (share, owner unit, maintainer) — generic unit names, not real companies

@@ -26,7 +26,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.crs import LocalPlane, to_wgs84
 from geo.partition import Part, node, partition, reading_order
-from layers.grid.records import AreaRecord
+from layers.grid.areas import AreaRecord
 
 HERE = Path(__file__).resolve().parent
 BOUNDARY_FILE = HERE / "shibei_boundary_amap_gcj02.geojson"

@@ -27,8 +27,8 @@ from sqlalchemy import Connection, text
 
 from geo import hexes
 from layers.cases import categories, routing, worktime
+from layers.grid.areas import AreaRecord
 from layers.grid.index import AreaIndex
-from layers.grid.records import AreaRecord
 
 TOTAL = 66_100
 START = date(2023, 11, 1)

@@ -21,7 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.crs import LocalPlane
 from layers.assets.store import AssetRecord
-from layers.grid.records import AreaRecord
+from layers.grid.areas import AreaRecord
 
 RUIDAO = {
     "name": "瑞岛路地下停车场",
