@@ -18,7 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import shapely
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Float, Integer, case, cast, func, select, text
+
+from layers.db import sql
+from layers.db.models import ADDRESSES, ROADS
 
 PREFIXES = ("中华人民共和国", "中国", "山东省", "山东", "青岛市", "青岛", "市北区")
 ROAD_SUFFIXES = "路|街|道|巷|里|大道|胡同|支路"
@@ -131,42 +134,65 @@ def delete_source(conn: Connection, source: str) -> None:
 
 # -- reading ----------------------------------------------------------------------------
 
-_COLUMNS = "id, address, road, house_number, building, ST_X(geom) AS lon, ST_Y(geom) AS lat"
-
-# The doorplate itself (the typed building first), then its neighbours on the same road.
-_ON_ROAD = f"""
-SELECT {_COLUMNS},
-       CASE WHEN house_number = :number THEN 1.0
-            ELSE 0.9 - least(abs(split_part(house_number, '-', 1)::int - :n), 400) / 1000.0
-       END::float8 AS score
-FROM addresses WHERE road = :road
-ORDER BY (house_number = :number) DESC, (building = :building) DESC,
-         abs(split_part(house_number, '-', 1)::int - :n), building = '' DESC, building, id
-LIMIT :limit
-"""
-
-# Trigram candidates through the GIN index (%), the typed house number ranked first.
-_FUZZY = f"""
-SELECT {_COLUMNS}, similarity(search, :q)::float8 AS score FROM addresses
-WHERE search % :q
-ORDER BY (house_number = :number) DESC, similarity(search, :q) DESC, (building = '') DESC, id
-LIMIT :limit
-"""
-
-
-_BEST_ROAD = """
-SELECT name, similarity(name, :q)::float8 AS s FROM roads
-WHERE name % :q ORDER BY s DESC, name LIMIT 1
-"""
+A = ADDRESSES.c
+_COLUMNS = (
+    A.id,
+    A.address,
+    A.road,
+    A.house_number,
+    A.building,
+    func.ST_X(A.geom).label("lon"),
+    func.ST_Y(A.geom).label("lat"),
+)
 
 
 def _on_road(conn: Connection, road: str, query: Query, limit: int, certainty: float) -> list[dict[str, Any]]:
+    """The doorplate itself (the typed building first), then its neighbours on the same road."""
     n = int((query.number or "1").split("-")[0])
-    params = {"road": road, "number": query.number or "", "n": n, "building": query.building, "limit": limit}
-    rows = [dict(r) for r in conn.execute(text(_ON_ROAD), params).mappings()]
-    for r in rows:
-        r["score"] = round(r["score"] * certainty, 3)
-    return rows
+    number = query.number or ""
+    apart = func.abs(cast(func.split_part(A.house_number, "-", 1), Integer) - n)
+    score = case((A.house_number == number, 1.0), else_=0.9 - func.least(apart, 400) / 1000.0)
+    rows = conn.execute(
+        select(*_COLUMNS, cast(score, Float).label("score"))
+        .where(A.road == road)
+        .order_by(
+            (A.house_number == number).desc(),
+            (A.building == query.building).desc(),
+            apart,
+            (A.building == "").desc(),
+            A.building,
+            A.id,
+        )
+        .limit(limit)
+    ).mappings()
+    return [{**r, "score": round(float(r["score"]) * certainty, 3)} for r in rows]
+
+
+def _best_road(conn: Connection, typed: str) -> tuple[str, float] | None:
+    """The road name most similar to ``typed`` (pg_trgm ``%`` through the trigram index)."""
+    similarity = func.similarity(ROADS.c.name, typed)
+    row = conn.execute(
+        select(ROADS.c.name, cast(similarity, Float))
+        .where(ROADS.c.name.op("%")(typed))
+        .order_by(similarity.desc(), ROADS.c.name)
+        .limit(1)
+    ).first()
+    return None if row is None else (str(row[0]), float(row[1]))
+
+
+def _fuzzy(conn: Connection, query: Query, limit: int) -> list[dict[str, Any]]:
+    """Trigram candidates through the GIN index (``%``), the typed house number ranked first."""
+    similarity = func.similarity(A.search, query.text)
+    rows = conn.execute(
+        select(*_COLUMNS, cast(similarity, Float).label("score"))
+        .where(A.search.op("%")(query.text))
+        .order_by(
+            (A.house_number == (query.number or "")).desc(), similarity.desc(), (A.building == "").desc()
+        )
+        .order_by(A.id)
+        .limit(limit)
+    ).mappings()
+    return [dict(r) for r in rows]
 
 
 def geocode(conn: Connection, raw: str, limit: int = 5) -> list[dict[str, Any]]:
@@ -185,26 +211,23 @@ def geocode(conn: Connection, raw: str, limit: int = 5) -> list[dict[str, Any]]:
         rows = _on_road(conn, query.road, query, limit, 1.0)  # one round trip for a known road
         if rows:
             return rows
-        best = conn.execute(text(_BEST_ROAD), {"q": query.road}).first()
+        best = _best_road(conn, query.road)
         if best is not None:
-            return _on_road(conn, best[0], query, limit, float(best[1]))
-    params = {"q": query.text, "number": query.number or "", "limit": limit}
-    return [dict(r) for r in conn.execute(text(_FUZZY), params).mappings()]
-
-
-# Candidates by the GiST index (<-> on points), then exact metres on the spheroid.
-_REVERSE = f"""
-SELECT * FROM (
-  SELECT {_COLUMNS}, ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS m
-  FROM addresses ORDER BY geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) LIMIT :candidates
-) c ORDER BY m LIMIT :limit
-"""
+            return _on_road(conn, best[0], query, limit, best[1])
+    return _fuzzy(conn, query, limit)
 
 
 def reverse(conn: Connection, lon: float, lat: float, limit: int = 5) -> list[dict[str, Any]]:
-    """Nearest addresses to a WGS84 point, with ``distance_m``."""
-    params = {"lon": lon, "lat": lat, "limit": limit, "candidates": max(limit * 10, 50)}
-    rows = conn.execute(text(_REVERSE), params).mappings()
+    """Nearest addresses to a WGS84 point, with ``distance_m``.
+
+    Candidates by the GiST index (``<->`` on points), then exact metres on the spheroid."""
+    candidates = (
+        select(*_COLUMNS, sql.distance_m(A.geom, lon, lat).label("m"))
+        .order_by(A.geom.op("<->")(sql.point(lon, lat)))
+        .limit(max(limit * 10, 50))
+        .subquery()
+    )
+    rows = conn.execute(select(candidates).order_by(candidates.c.m).limit(limit)).mappings()
     return [{**{k: v for k, v in r.items() if k != "m"}, "distance_m": round(float(r["m"]), 2)} for r in rows]
 
 

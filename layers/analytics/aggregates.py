@@ -7,6 +7,7 @@ are not counted again anywhere (status ``duplicate``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -14,16 +15,33 @@ from typing import Any
 
 import numpy as np
 import shapely
+from geoalchemy2 import Geography
 from h3.api import basic_int as h3i
-from sqlalchemy import Connection, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Float,
+    Integer,
+    and_,
+    cast,
+    exists,
+    func,
+    literal_column,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from geo import hexes, hotspots
 from geo.errors import InvalidInput, NotFound
 from layers.analytics import kpi
 from layers.cases import worktime
+from layers.db import sql
+from layers.db.models import AREAS, ASSETS, CATEGORIES, INCIDENTS, INSPECTIONS
 from layers.grid import areas
 
-COUNTED = "status <> 'duplicate'"
+INC = INCIDENTS.c
+COUNTED = INC.status != "duplicate"
 WEIGHTS_KEPT = 16  # study areas with their weights kept per worker
 TREND_KEYS = {
     "category": "category",
@@ -42,25 +60,21 @@ class Window:
     categories: tuple[str, ...] = ()
     area: str | None = None
 
-    def where(self) -> tuple[str, dict[str, Any]]:
-        sql = f"{COUNTED} AND received_at >= :start AND received_at < :end"
-        params: dict[str, Any] = {"start": self.start, "end": self.end}
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """The WHERE conditions of the window on ``incidents``."""
+        where = [COUNTED, INC.received_at >= self.start, INC.received_at < self.end]
         if self.categories:
-            sql += " AND category = ANY(:categories)"
-            params["categories"] = list(self.categories)
+            where.append(INC.category.in_(self.categories))
         if self.area:
-            sql += " AND micro_grid LIKE :area_prefix"
-            params["area_prefix"] = self.area + "%"
-        return sql, params
+            where.append(sql.area_prefix(INC.micro_grid, self.area))
+        return where
 
 
 def check_categories(conn: Connection, codes: list[str]) -> tuple[str, ...]:
     """The codes as given, or ``InvalidInput`` naming the unknown ones."""
     if not codes:
         return ()
-    known = set(
-        conn.execute(text("SELECT code FROM categories WHERE code = ANY(:c)"), {"c": codes}).scalars()
-    )
+    known = set(conn.execute(select(CATEGORIES.c.code).where(CATEGORIES.c.code.in_(codes))).scalars())
     unknown = [c for c in codes if c not in known]
     if unknown:
         raise InvalidInput(f"unknown category {', '.join(unknown)} (see /api/categories)", field="category")
@@ -68,11 +82,12 @@ def check_categories(conn: Connection, codes: list[str]) -> tuple[str, ...]:
 
 
 def check_area(conn: Connection, code: str | None) -> str | None:
+    """The code as given if it names an area of the active generation (``None`` passes)."""
     if code is None:
         return None
     generation = areas.require_active(conn)
     found = conn.execute(
-        text("SELECT 1 FROM areas WHERE generation = :g AND code = :c"), {"g": generation, "c": code}
+        select(AREAS.c.code).where(AREAS.c.generation == generation, AREAS.c.code == code)
     ).first()
     if found is None:
         raise InvalidInput(f"no area with code {code!r} in the active generation", field="area")
@@ -81,14 +96,10 @@ def check_area(conn: Connection, code: str | None) -> str | None:
 
 def cell_counts(conn: Connection, window: Window, res: int) -> tuple[np.ndarray, np.ndarray]:
     """(cells, counts) of the located cases in the window at H3 resolution ``res``."""
-    where, params = window.where()
-    rows = conn.execute(
-        text(
-            f"SELECT {hexes.parent_sql('h3', res)} AS cell, count(*) FROM incidents "
-            f"WHERE h3 IS NOT NULL AND {where} GROUP BY 1"
-        ),
-        params,
-    ).all()
+    # the parent cell by bit arithmetic on the stored res-12 cell (``geo.hexes.parent_sql``)
+    cell: ColumnElement[int] = literal_column(hexes.parent_sql("h3", res)).label("cell")
+    query = select(cell, func.count()).where(INC.h3.is_not(None), *window.conditions()).group_by(cell)
+    rows = conn.execute(query).all()
     if not rows:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     cells, counts = zip(*rows, strict=True)
@@ -98,10 +109,10 @@ def cell_counts(conn: Connection, window: Window, res: int) -> tuple[np.ndarray,
 def study_area(conn: Connection, code: str | None = None) -> shapely.Geometry:
     """The active generation's district (or the area ``code``) as a shapely geometry (WGS84)."""
     generation = areas.require_active(conn)
-    sql = "SELECT ST_AsBinary(geom) FROM areas WHERE generation = :g AND " + (
-        "code = :c" if code else "level = 'district'"
-    )
-    wkb = conn.execute(text(sql), {"g": generation, "c": code}).scalar()
+    which = AREAS.c.code == code if code else AREAS.c.level == "district"
+    wkb = conn.execute(
+        select(func.ST_AsBinary(AREAS.c.geom)).where(AREAS.c.generation == generation, which)
+    ).scalar()
     if wkb is None:
         raise NotFound("no active district to analyse")
     return shapely.from_wkb(bytes(wkb))
@@ -111,27 +122,28 @@ def repeats(
     conn: Connection, window: Window, radius_m: float, min_cases: int, limit: int = 500
 ) -> list[dict[str, Any]]:
     """Clusters of same-category cases within ``radius_m`` of each other (DBSCAN in metres)."""
-    where, params = window.where()
-    rows = conn.execute(
-        text(
-            f"""
-WITH located AS (
-  SELECT id, number, category, micro_grid, received_at, point,
-    ST_ClusterDBSCAN(ST_Transform(point, 4549), eps => :radius, minpoints => :min_cases)
-      OVER (PARTITION BY category) AS cluster
-  FROM incidents WHERE point IS NOT NULL AND {where}
-)
-SELECT category, count(*) AS cases, ST_X(ST_Centroid(ST_Collect(point))) AS lon,
-  ST_Y(ST_Centroid(ST_Collect(point))) AS lat, min(received_at) AS first, max(received_at) AS last,
-  mode() WITHIN GROUP (ORDER BY micro_grid) AS micro_grid,
-  (array_agg(number ORDER BY received_at))[1:20] AS numbers
-FROM located WHERE cluster IS NOT NULL
-GROUP BY category, cluster ORDER BY cases DESC, category, first LIMIT :limit
-"""
-        ),
-        {**params, "radius": radius_m, "min_cases": min_cases, "limit": limit},
-    ).mappings()
-    return [dict(r) for r in rows]
+    cluster = func.ST_ClusterDBSCAN(func.ST_Transform(INC.point, 4549), radius_m, min_cases)
+    located = (
+        select(INC.id, INC.number, INC.category, INC.micro_grid, INC.received_at, INC.point)
+        .add_columns(cluster.over(partition_by=INC.category).label("cluster"))
+        .where(INC.point.is_not(None), *window.conditions())
+        .cte("located")
+    )
+    c = located.c
+    centre = func.ST_Centroid(func.ST_Collect(c.point))
+    first = func.min(c.received_at)
+    cases = func.count().label("cases")
+    query = (
+        select(c.category, cases, func.ST_X(centre).label("lon"), func.ST_Y(centre).label("lat"))
+        .add_columns(first.label("first"), func.max(c.received_at).label("last"))
+        .add_columns(func.mode().within_group(c.micro_grid).label("micro_grid"))
+        .add_columns(func.array_agg(aggregate_order_by(c.number, c.received_at))[1:20].label("numbers"))
+        .where(c.cluster.is_not(None))
+        .group_by(c.category, c.cluster)
+        .order_by(cases.desc(), c.category, first)
+        .limit(limit)
+    )
+    return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def trends(
@@ -151,19 +163,21 @@ def trends(
         for d in (first, end, prev, last_year, _shift(last_year, 1))
     ]
     window = Window(bounds[3], bounds[1], categories, area)
-    where, params = window.where()
-    rows = conn.execute(
-        text(
-            f"""
-SELECT {TREND_KEYS[by]} AS key,
-  count(*) FILTER (WHERE received_at >= :m0 AND received_at < :m1) AS count,
-  count(*) FILTER (WHERE received_at >= :p0 AND received_at < :m0) AS previous,
-  count(*) FILTER (WHERE received_at >= :start AND received_at < :y1) AS last_year
-FROM incidents WHERE {where} GROUP BY 1 ORDER BY 2 DESC, 1
-"""
-        ),
-        {**params, "m0": bounds[0], "m1": bounds[1], "p0": bounds[2], "y1": bounds[4]},
-    ).mappings()
+    key = INC[TREND_KEYS[by]]
+
+    def between(start: datetime, end: datetime) -> Any:
+        return func.count().filter(INC.received_at >= start, INC.received_at < end)
+
+    counted = between(bounds[0], bounds[1]).label("count")
+    query = (
+        select(key.label("key"), counted)
+        .add_columns(between(bounds[2], bounds[0]).label("previous"))
+        .add_columns(between(bounds[3], bounds[4]).label("last_year"))
+        .where(*window.conditions())
+        .group_by(key)
+        .order_by(counted.desc(), key)
+    )
+    rows = conn.execute(query).mappings()
     results = []
     for r in rows:
         results.append(
@@ -191,30 +205,28 @@ def seasonal_profile(
 ) -> dict[str, list[float]]:
     """Per category: the mean count of each calendar month (Jan..Dec) over the complete months held."""
     until = until or datetime.now(worktime.BEIJING).date().replace(day=1)
-    params: dict[str, Any] = {"until": datetime.combine(until, datetime.min.time(), worktime.BEIJING)}
-    extra = ""
-    if categories:
-        extra = " AND category = ANY(:categories)"
-        params["categories"] = list(categories)
+    before = INC.received_at < datetime.combine(until, datetime.min.time(), worktime.BEIJING)
+    month = func.date_trunc("month", INC.received_at.op("AT TIME ZONE")("Asia/Shanghai"))
+    chosen = [COUNTED, before, *([INC.category.in_(categories)] if categories else [])]
+    monthly = (
+        select(INC.category, month.label("month"), func.count().label("n"))
+        .where(*chosen)
+        .group_by(INC.category, month)
+        .cte("monthly")
+    )
+    months = select(month.label("month")).where(before).distinct().cte("months")
+    kinds = select(monthly.c.category).distinct().subquery("c")
+    grid = (  # every category × every month held, zero where a category had none
+        select(kinds.c.category, months.c.month, func.coalesce(monthly.c.n, 0).label("n"))
+        .select_from(kinds.join(months, true()))
+        .outerjoin(monthly, and_(monthly.c.category == kinds.c.category, monthly.c.month == months.c.month))
+        .cte("grid")
+    )
+    calendar_month = cast(func.extract("month", grid.c.month), Integer)
     rows = conn.execute(
-        text(
-            f"""
-WITH monthly AS (
-  SELECT category, date_trunc('month', received_at AT TIME ZONE 'Asia/Shanghai') AS month, count(*) AS n
-  FROM incidents WHERE {COUNTED} AND received_at < :until{extra} GROUP BY 1, 2
-), months AS (
-  SELECT DISTINCT date_trunc('month', received_at AT TIME ZONE 'Asia/Shanghai') AS month
-  FROM incidents WHERE received_at < :until
-), grid AS (
-  SELECT c.category, m.month, coalesce(x.n, 0) AS n
-  FROM (SELECT DISTINCT category FROM monthly) c CROSS JOIN months m
-  LEFT JOIN monthly x ON x.category = c.category AND x.month = m.month
-)
-SELECT category, extract(month FROM month)::int AS m, avg(n)::float AS mean
-FROM grid GROUP BY 1, 2 ORDER BY 1, 2
-"""
-        ),
-        params,
+        select(grid.c.category, calendar_month, cast(func.avg(grid.c.n), Float))
+        .group_by(grid.c.category, calendar_month)
+        .order_by(grid.c.category, calendar_month)
     ).all()
     profile: dict[str, list[float]] = {}
     for category, m, mean in rows:
@@ -226,56 +238,53 @@ def micro_grids(conn: Connection) -> list[dict[str, Any]]:
     """Every micro-grid of the active generation: code, name, households, a point inside it
     (WGS84) and its perimeter in metres (the streets a patrol walks round it)."""
     generation = areas.require_active(conn)
-    rows = conn.execute(
-        text(
-            "SELECT code, name, coalesce(households, 0) AS households, ST_X(p) AS lon, ST_Y(p) AS lat, "
-            "perimeter_m FROM (SELECT code, name, households, ST_PointOnSurface(geom) AS p, "
-            "ST_Perimeter(geom::geography) AS perimeter_m FROM areas "
-            "WHERE generation = :g AND level = 'micro_grid') m ORDER BY code"
-        ),
-        {"g": generation},
-    ).mappings()
-    return [dict(r) for r in rows]
+    a = AREAS.c
+    inside = func.ST_PointOnSurface(a.geom)
+    query = (
+        select(a.code, a.name, func.coalesce(a.households, 0).label("households"))
+        .add_columns(func.ST_X(inside).label("lon"), func.ST_Y(inside).label("lat"))
+        .add_columns(func.ST_Perimeter(cast(a.geom, Geography)).label("perimeter_m"))
+        .where(a.generation == generation, a.level == "micro_grid")
+        .order_by(a.code)
+    )
+    return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def facilities(conn: Connection, kind: str, status: str | None, ev: bool) -> list[tuple[str, float, float]]:
     """(id, lon, lat) of the assets of ``kind`` (with EV charging, of a status, when asked)."""
-    sql = "SELECT id, ST_X(point), ST_Y(point) FROM assets WHERE kind = :kind"
+    a = ASSETS.c
+    query = select(a.id, func.ST_X(a.point), func.ST_Y(a.point)).where(a.kind == kind).order_by(a.id)
     if status:
-        sql += " AND attributes->>'status' = :status"
+        query = query.where(a.attributes["status"].astext == status)
     if ev:
-        sql += " AND coalesce((attributes->>'ev_spaces')::int, 0) > 0"
-    return [
-        tuple(r) for r in conn.execute(text(sql + " ORDER BY id"), {"kind": kind, "status": status}).all()
-    ]
+        query = query.where(func.coalesce(cast(a.attributes["ev_spaces"].astext, Integer), 0) > 0)
+    return [(str(i), float(x), float(y)) for i, x, y in conn.execute(query)]
 
 
 def geometries(conn: Connection, codes: list[str]) -> dict[str, dict[str, Any]]:
     """GeoJSON geometries of active-generation areas by code."""
     generation = areas.require_active(conn)
-    rows = conn.execute(
-        text(
-            "SELECT code, name, ST_AsGeoJSON(geom, 7)::json FROM areas "
-            "WHERE generation = :g AND code = ANY(:codes) ORDER BY code"
-        ),
-        {"g": generation, "codes": codes},
-    ).all()
-    return {code: {"name": name, "geometry": geom} for code, name, geom in rows}
+    query = (
+        select(AREAS.c.code, AREAS.c.name, func.ST_AsGeoJSON(AREAS.c.geom, 7))
+        .where(AREAS.c.generation == generation, AREAS.c.code.in_(codes))
+        .order_by(AREAS.c.code)
+    )
+    return {code: {"name": name, "geometry": json.loads(g)} for code, name, g in conn.execute(query)}
 
 
 def category_names(conn: Connection, codes: list[str]) -> dict[str, str]:
-    return dict(
-        conn.execute(text("SELECT code, name FROM categories WHERE code = ANY(:c)"), {"c": codes}).all()
-    )
+    """Category names by code."""
+    query = select(CATEGORIES.c.code, CATEGORIES.c.name).where(CATEGORIES.c.code.in_(codes))
+    return {code: name for code, name in conn.execute(query)}
 
 
 def area_names(conn: Connection, codes: list[str]) -> dict[str, str]:
+    """Names of active-generation areas by code."""
     generation = areas.require_active(conn)
-    rows = conn.execute(
-        text("SELECT code, name FROM areas WHERE generation = :g AND code = ANY(:codes)"),
-        {"g": generation, "codes": codes},
-    ).all()
-    return dict(rows)
+    query = select(AREAS.c.code, AREAS.c.name).where(
+        AREAS.c.generation == generation, AREAS.c.code.in_(codes)
+    )
+    return {code: name for code, name in conn.execute(query)}
 
 
 def inspection_coverage(conn: Connection, days: int, by: str) -> list[dict[str, Any]]:
@@ -283,18 +292,16 @@ def inspection_coverage(conn: Connection, days: int, by: str) -> list[dict[str, 
     length = {"street": 9, "community": 12, "grid": 15, "micro_grid": 18}.get(by)
     if length is None:
         raise InvalidInput(f"by {by!r}: one of street, community, grid, micro_grid", field="by")
-    rows = conn.execute(
-        text(
-            """
-SELECT left(a.micro_grid, :len) AS code, count(*) AS covers,
-  count(*) FILTER (WHERE EXISTS (SELECT 1 FROM inspections i WHERE i.asset_id = a.id
-    AND i.inspected_at >= now() - make_interval(days => :days))) AS inspected
-FROM assets a WHERE a.kind = 'manhole_cover' AND a.micro_grid IS NOT NULL
-GROUP BY 1 ORDER BY 1
-"""
-        ),
-        {"len": length, "days": days},
-    ).mappings()
+    a, i = ASSETS.c, INSPECTIONS.c
+    recent = exists().where(i.asset_id == a.id, i.inspected_at >= func.now() - timedelta(days=days))
+    code = func.left(a.micro_grid, length).label("code")
+    query = (
+        select(code, func.count().label("covers"), func.count().filter(recent).label("inspected"))
+        .where(a.kind == "manhole_cover", a.micro_grid.is_not(None))
+        .group_by(code)
+        .order_by(code)
+    )
+    rows = conn.execute(query).mappings()
     return [{**r, "share": round(r["inspected"] / r["covers"], 6)} for r in rows]
 
 

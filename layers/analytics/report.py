@@ -18,19 +18,21 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import shapely
 from matplotlib.patches import Polygon as Patch
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Float, and_, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 import web
 from geo import coverage
 from geo.errors import InvalidInput
 from layers.analytics import aggregates, kpi
 from layers.cases import worktime
+from layers.db import sql
+from layers.db.models import AREAS
 
 plt.rcParams.update(
     {"svg.fonttype": "none", "font.family": ["Noto Sans CJK SC", "DejaVu Sans"], "font.size": 9}
 )
 REPEAT_RADIUS_M, REPEAT_DAYS = 30.0, 30
-ACTIVE = "(SELECT id FROM generations WHERE status = 'active')"
 
 
 def _svg(fig: Any) -> str:
@@ -59,13 +61,13 @@ def _repeat_cases(conn: Connection, month: str, area: str | None) -> dict[str, i
 
 def _hotspot_map(conn: Connection, hot: dict[str, Any], area: str | None) -> str:
     fig, ax = plt.subplots(figsize=(7, 6))
-    streets = conn.execute(
-        text(
-            f"SELECT name, ST_AsBinary(geom) FROM areas WHERE generation = {ACTIVE} AND level = 'street' "
-            "AND (CAST(:area AS text) IS NULL OR code LIKE :area || '%')"
-        ),
-        {"area": area},
-    ).all()
+    a = AREAS.c
+    query = select(a.name, func.ST_AsBinary(a.geom)).where(
+        a.generation == sql.active_generation(), a.level == "street"
+    )
+    if area is not None:
+        query = query.where(sql.area_prefix(a.code, area))
+    streets = conn.execute(query).all()
     colours = {"hot": "#d7301f", "cold": "#2b8cbe", "none": "#fdd49e"}
     for f in hot["features"]:
         ring = f["geometry"]["coordinates"][0]
@@ -207,16 +209,20 @@ def _hot_streets(conn: Connection, hot: dict[str, Any]) -> list[str]:
             centres.append((sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring)))
     if not centres:
         return []
-    rows = conn.execute(
-        text(
-            "SELECT a.name, count(*) FROM unnest(CAST(:x AS float8[]), CAST(:y AS float8[])) AS c(x, y) "
-            f"JOIN areas a ON a.level = 'street' AND a.generation = {ACTIVE} "
-            "AND ST_Covers(a.geom, ST_SetSRID(ST_Point(c.x, c.y), 4326)) "
-            "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3"
-        ),
-        {"x": [c[0] for c in centres], "y": [c[1] for c in centres]},
-    ).all()
-    return [name for name, _ in rows]
+    a = AREAS.c
+    xs, ys = (literal([c[k] for c in centres], ARRAY(Float)) for k in (0, 1))
+    c = func.unnest(xs, ys).table_valued("x", "y").render_derived(name="c")
+    inside = func.ST_Covers(a.geom, func.ST_SetSRID(func.ST_Point(c.c.x, c.c.y), 4326))
+    street = and_(a.level == "street", a.generation == sql.active_generation(), inside)
+    cells = func.count().label("cells")
+    query = (
+        select(a.name, cells)
+        .select_from(c.join(AREAS, street))
+        .group_by(a.name)
+        .order_by(cells.desc(), a.name)
+        .limit(3)
+    )
+    return [name for name, _ in conn.execute(query)]
 
 
 def _sentences(

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from geoalchemy2 import Geography
-from sqlalchemy import ColumnElement, and_, cast, func, literal
+from sqlalchemy import ColumnElement, and_, cast, func, literal, select
 
 from geo.crs import reach_deg
+from layers.db.models import GENERATIONS
 
 BBox = tuple[float, float, float, float]
 
@@ -54,3 +55,8 @@ def area_prefix(column: Any, code: str) -> ColumnElement[bool]:
     """Codes in ``column`` inside the area ``code`` (a code extends its parent's)."""
     condition: ColumnElement[bool] = column.startswith(code, autoescape=True)
     return condition
+
+
+def active_generation() -> ColumnElement[int]:
+    """The id of the active generation, as a scalar subquery."""
+    return select(GENERATIONS.c.id).where(GENERATIONS.c.status == "active").scalar_subquery()

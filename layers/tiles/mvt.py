@@ -93,13 +93,16 @@ def simplify_tolerance_m(z: int) -> float:
 
 
 def _sql(tileset: Tileset) -> str:
+    # Hand-written because it is the measured hot path (docs/benchmarks.md): ST_AsMVT over
+    # a subquery whose shape the planner must see as it is. Every name in it comes from the
+    # TILESETS constants above, never from a request; every value is bound.
     # No "WHERE geom IS NOT NULL": PostgreSQL pushes it into the subquery and computes
     # ST_AsMVTGeom twice per row; ST_AsMVT skips the NULLs (features clipped away) itself.
     geom = tileset.geom
     if tileset.polygons:
         geom = f"ST_Simplify({geom}, :tol, true)"
     return (
-        "WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS tile, "
+        "WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS tile, "  # noqa: S608 (constants, see above)
         f"ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}) AS margin) "
         f"SELECT ST_AsMVT(t, :name, {EXTENT}, 'geom') FROM ("
         f"SELECT {tileset.columns}, ST_AsMVTGeom({geom}, env.tile, {EXTENT}, {BUFFER}, true) AS geom "
