@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from api.deps import READERS, ReadDep
 from api.links import base_url, link
@@ -68,34 +68,14 @@ def conformance() -> dict[str, list[str]]:
 def _extent(conn: Connection, level: str, generation: int | None) -> list[float]:
     if generation is None:
         return [-180.0, -90.0, 180.0, 90.0]
-    row = conn.execute(
-        text(
-            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-            "(SELECT ST_Extent(geom) AS e FROM areas WHERE generation = :g AND level = :l) s"
-        ),
-        {"g": generation, "l": level},
-    ).first()
-    if row is None or row[0] is None:
-        return [-180.0, -90.0, 180.0, 90.0]
-    return [round(float(v), 7) for v in row]
+    return areas.extent(conn, level, generation) or [-180.0, -90.0, 180.0, 90.0]
 
 
 def _collection(request: Request, conn: Connection, cid: str, generation: int | None) -> dict[str, Any]:
     base = base_url(request)
     if cid in ASSET_COLLECTIONS:
         kind, title, description = ASSET_COLLECTIONS[cid]
-        bbox = conn.execute(
-            text(
-                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                "(SELECT ST_Extent(point) AS e FROM assets WHERE kind = :k) s"
-            ),
-            {"k": kind},
-        ).first()
-        extent = (
-            [round(float(v), 7) for v in bbox]
-            if bbox and bbox[0] is not None
-            else [-180.0, -90.0, 180.0, 90.0]
-        )
+        extent = store.extent(conn, kind) or [-180.0, -90.0, 180.0, 90.0]
         return {
             "id": cid,
             "title": title,

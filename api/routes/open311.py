@@ -16,18 +16,16 @@ from typing import Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from api.deps import READERS, IndexDep, get_settings, get_state, run_read, run_tx
 from api.errors import ERROR_STATUSES
 from api.georeport import Format, answer
-from geo.crs import snap
 from geo.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from layers.accounts import users
 from layers.accounts.actors import Actor
-from layers.cases import categories, intake
+from layers.cases import categories, intake, open311, queries
 from layers.cases.intake import IncidentIn
-from layers.db.vocabulary import OPEN
 
 
 class Open311Error(BaseModel):
@@ -39,7 +37,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": list[Open311Error], "description": "GeoReport errors"} for status in ERROR_STATUSES
 }
 router = APIRouter(prefix="/open311/v2", tags=["open311"], responses=ERRORS)
-MAX_REQUESTS = 1000
 DEFAULT_WINDOW = timedelta(days=90)
 
 
@@ -76,47 +73,6 @@ async def service_definition(request: Request, code: str, fmt: Format) -> Respon
     return answer({"service_code": code, "attributes": []}, fmt, "service_definition", "attribute")
 
 
-_REQUESTS = """
-SELECT i.number, i.status, i.category, c.name AS service_name, i.description, i.unit,
-       coalesce(d.name, ua.name) AS agency, i.received_at, i.updated_at, i.deadline, i.closed_at,
-       i.merged_into, m.number AS merged_number, ST_Y(i.point) AS lat, ST_X(i.point) AS lon,
-       i.location_input->>'address' AS address, i.photos
-FROM incidents i JOIN categories c ON c.code = i.category
-LEFT JOIN incidents m ON m.id = i.merged_into
-LEFT JOIN departments d ON d.code = i.unit
-LEFT JOIN LATERAL (
-  SELECT name FROM areas a WHERE a.code = i.unit ORDER BY a.generation DESC LIMIT 1) ua ON true
-WHERE {where}
-ORDER BY i.received_at DESC, i.id DESC
-LIMIT :limit
-"""
-
-
-def _request_row(r: Any, snap_m: float) -> dict[str, Any]:
-    closed = r.status not in OPEN
-    lon, lat = (None, None) if r.lon is None else (float(v) for v in snap(r.lon, r.lat, snap_m))
-    notes = {"rejected": "不予立案 (not accepted)", "duplicate": f"merged into {r.merged_number}"}
-    return {
-        "service_request_id": r.number,
-        "status": "closed" if closed else "open",
-        "status_notes": notes.get(r.status, r.status),
-        "service_name": r.service_name,
-        "service_code": r.category,
-        "description": r.description,
-        "agency_responsible": r.agency or r.unit,
-        "service_notice": "",
-        "requested_datetime": r.received_at.isoformat(),
-        "updated_datetime": r.updated_at.isoformat(),
-        "expected_datetime": r.deadline.isoformat(),
-        "address": r.address or "",
-        "address_id": "",
-        "zipcode": "",
-        "lat": round(lat, 6) if lat is not None else None,
-        "long": round(lon, 6) if lon is not None else None,
-        "media_url": r.photos[0] if r.photos else "",
-    }
-
-
 def _snap(request: Request) -> float:
     return float(get_settings(request).public_snap_m)  # Open311 is public: coarsened locations
 
@@ -129,11 +85,6 @@ def _parse_time(value: str | None, name: str) -> datetime | None:
     except ValueError:
         raise InvalidInput(f"{name} {value!r} is not a W3C date-time", field=name) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _find(conn: Connection, where: str, params: dict[str, Any], snap_m: float) -> list[dict[str, Any]]:
-    rows = conn.execute(text(_REQUESTS.format(where=where)), {**params, "limit": MAX_REQUESTS})
-    return [_request_row(r, snap_m) for r in rows]
 
 
 @router.get("/requests.{fmt}", dependencies=READERS)
@@ -149,31 +100,27 @@ async def requests(
     """Service requests: by id, or by code, status and period (default the last 90 days, ≤ 1000)."""
     if service_request_id:
         ids = service_request_id.split(",")
-        rows = await run_read(request, _find, "i.number = ANY(:ids)", {"ids": ids}, _snap(request))
+        rows = await run_read(request, open311.requests, open311.Wanted(numbers=ids), _snap(request))
         return answer(rows, fmt, "service_requests", "request")
     end = _parse_time(end_date, "end_date") or datetime.now(UTC)
     start = _parse_time(start_date, "start_date") or end - DEFAULT_WINDOW
-    where = ["i.received_at >= :start", "i.received_at <= :end"]
-    params: dict[str, Any] = {"start": start, "end": end, "open": list(OPEN)}
-    if service_code:
-        where.append("i.category = ANY(:codes)")
-        params["codes"] = service_code.split(",")
-    if status:
-        wanted = set(status.split(","))
-        if not wanted <= {"open", "closed"}:
-            raise InvalidInput("status is open, closed or both", field="status")
-        if wanted == {"open"}:
-            where.append("i.status = ANY(:open)")
-        elif wanted == {"closed"}:
-            where.append("NOT (i.status = ANY(:open))")
-    rows = await run_read(request, _find, " AND ".join(where), params, _snap(request))
+    states = set(status.split(",")) if status else {"open", "closed"}
+    if not states <= {"open", "closed"}:
+        raise InvalidInput("status is open, closed or both", field="status")
+    wanted = open311.Wanted(
+        start=start,
+        end=end,
+        codes=service_code.split(",") if service_code else None,
+        open=None if len(states) == 2 else states == {"open"},
+    )
+    rows = await run_read(request, open311.requests, wanted, _snap(request))
     return answer(rows, fmt, "service_requests", "request")
 
 
 @router.get("/requests/{number}.{fmt}", dependencies=READERS)
 async def one_request(request: Request, number: str, fmt: Format) -> Response:
     """One service request, as a list of one (as the spec has it)."""
-    rows = await run_read(request, _find, "i.number = :n", {"n": number}, _snap(request))
+    rows = await run_read(request, open311.requests, open311.Wanted(numbers=[number]), _snap(request))
     if not rows:
         raise NotFound(f"no service request {number}", field="service_request_id")
     return answer(rows, fmt, "service_requests", "request")
@@ -221,7 +168,7 @@ async def create_request(
             conn, index, categories.load(conn), report, actor=Actor(user.name, user.role, user.unit),
             work_hours=get_state(request).work_hours, key=idempotency_key,
         )  # fmt: skip
-        return conn.execute(text("SELECT number FROM incidents WHERE id = :i"), {"i": case_id}).scalar_one()
+        return queries.number_of(conn, case_id)
 
     number = await run_tx(request, work)
     rows = [{"service_request_id": number, "service_notice": "", "account_id": None}]

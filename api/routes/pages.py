@@ -15,7 +15,6 @@ import segno
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import text
 
 from api.deps import get_index, get_settings, run_read
 from api.printing import html_to_pdf
@@ -112,18 +111,7 @@ async def asset_search(request: Request, id: str = Query("")) -> Response:
 def _grid_covers(conn: Any, grid_code: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     generation = areas.require_active(conn)
     grid = areas.get_area(conn, grid_code, generation, with_geometry=False)
-    rows = (
-        conn.execute(
-            text(
-                "SELECT id, subclass FROM assets WHERE kind = 'manhole_cover' AND generation = :g "
-                "AND micro_grid LIKE :prefix ORDER BY id"
-            ),
-            {"g": generation, "prefix": f"{grid_code}%"},
-        )
-        .mappings()
-        .all()
-    )
-    return grid, [dict(r) for r in rows]
+    return grid, store.covers_of_grid(conn, generation, grid_code)
 
 
 @router.get("/a/labels/{grid_code}.pdf", responses={200: {"content": {"application/pdf": {}}}})

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from api.deps import READERS, get_settings, run_read
 from geo.errors import InvalidInput
@@ -14,24 +14,6 @@ from layers.analytics import kpi
 from layers.cases import worktime
 
 router = APIRouter(prefix="/api/stats", tags=["statistics"], dependencies=READERS)
-
-
-def _names(conn: Connection, by: str, keys: list[str]) -> dict[str, str]:
-    if by == "category":
-        sql = "SELECT code, name FROM categories WHERE code = ANY(:k)"
-    elif by == "department":
-        sql = (
-            "SELECT code, name FROM departments WHERE code = ANY(:k) UNION ALL "
-            "SELECT DISTINCT ON (code) code, name FROM areas WHERE code = ANY(:k)"
-        )
-    elif by in ("street", "community", "grid"):
-        sql = (
-            "SELECT DISTINCT ON (code) code, name FROM areas WHERE code = ANY(:k) "
-            "ORDER BY code, generation DESC"
-        )
-    else:
-        return {}
-    return dict(conn.execute(text(sql), {"k": keys}).all())
 
 
 @router.get("/kpi")
@@ -55,7 +37,7 @@ async def kpis(
 
     def work(conn: Connection) -> list[dict[str, Any]]:
         rows = kpi.kpis(conn, by, start, end, category=category, response_hours=hours)
-        names = _names(conn, by, [r[by] for r in rows if r[by]])
+        names = kpi.names(conn, by, [r[by] for r in rows if r[by]])
         return [{**r, "name": names.get(r[by])} if names else r for r in rows]
 
     rows = await run_read(request, work)

@@ -22,9 +22,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select, text
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from geo.errors import InvalidInput
+from layers.db.models import AREAS, CATEGORIES, DEPARTMENTS
 
 GROUPS = {
     "street": "i.street",
@@ -121,3 +123,24 @@ def kpis(
             }
         )
     return out
+
+
+def names(conn: Connection, by: str, keys: list[str]) -> dict[str, str]:
+    """Display names of the keys of a KPI table grouped ``by`` (categories, units, areas)."""
+    if by == "category":
+        query = select(CATEGORIES.c.code, CATEGORIES.c.name).where(CATEGORIES.c.code.in_(keys))
+        return {code: name for code, name in conn.execute(query)}
+    newest_area = (  # an area's newest name (codes keep their meaning across generations)
+        select(AREAS.c.code, AREAS.c.name)
+        .where(AREAS.c.code.in_(keys))
+        .ext(distinct_on(AREAS.c.code))
+        .order_by(AREAS.c.code, AREAS.c.generation.desc())
+    )
+    if by == "department":
+        units = select(DEPARTMENTS.c.code, DEPARTMENTS.c.name).where(DEPARTMENTS.c.code.in_(keys))
+        return {code: name for code, name in conn.execute(newest_area)} | {
+            code: name for code, name in conn.execute(units)
+        }
+    if by in ("street", "community", "grid"):
+        return {code: name for code, name in conn.execute(newest_area)}
+    return {}

@@ -182,3 +182,19 @@ def _flat(row: dict[str, Any]) -> dict[str, Any]:
     """Attributes as top-level properties (GIS clients show them as columns)."""
     attributes = row.pop("attributes") or {}
     return {**row, **attributes}
+
+
+def extent(conn: Connection, kind: str) -> list[float] | None:
+    """The bounding box of the assets of ``kind`` (None when there are none)."""
+    return sql.extent(conn, ASSETS.c.point, ASSETS.c.kind == kind)
+
+
+def covers_of_grid(conn: Connection, generation: int, grid_code: str) -> list[dict[str, Any]]:
+    """The manhole covers located in a grid of ``generation`` (id, subclass), by ID."""
+    query = (
+        select(ASSETS.c.id, ASSETS.c.subclass)
+        .where(ASSETS.c.kind == "manhole_cover", ASSETS.c.generation == generation)
+        .where(sql.area_prefix(ASSETS.c.micro_grid, grid_code))
+        .order_by(ASSETS.c.id)
+    )
+    return [dict(r) for r in conn.execute(query).mappings()]

@@ -49,22 +49,22 @@ _SHOWN = (
     "handler", "received_at", "responded_at", "warn_at", "deadline", "escalate_at", "closed_at",
     "satisfied", "merged_into",
 )  # fmt: skip
-_CASE = (
-    select(
-        *(INC.c[name] for name in _SHOWN),
-        CATEGORIES.c.name.label("category_name"),
-        CATEGORIES.c.kind.label("category_kind"),
-        func.coalesce(DEPARTMENTS.c.name, _UNIT_AREA.c.name).label("unit_name"),
-        func.ST_X(INC.c.point).label("lon"),
-        func.ST_Y(INC.c.point).label("lat"),
-        _OVERDUE.label("overdue"),
-        _ESCALATED.label("escalated_to"),
-    )
-    .select_from(INC)
-    .join(CATEGORIES, CATEGORIES.c.code == INC.c.category)
+CASE_FROM = (  # a case with its category and the unit (a department or a street office)
+    INC.join(CATEGORIES, CATEGORIES.c.code == INC.c.category)
     .outerjoin(DEPARTMENTS, DEPARTMENTS.c.code == INC.c.unit)
     .outerjoin(_UNIT_AREA, true())
 )
+UNIT_NAME = func.coalesce(DEPARTMENTS.c.name, _UNIT_AREA.c.name)
+_CASE = select(
+    *(INC.c[name] for name in _SHOWN),
+    CATEGORIES.c.name.label("category_name"),
+    CATEGORIES.c.kind.label("category_kind"),
+    UNIT_NAME.label("unit_name"),
+    func.ST_X(INC.c.point).label("lon"),
+    func.ST_Y(INC.c.point).label("lat"),
+    _OVERDUE.label("overdue"),
+    _ESCALATED.label("escalated_to"),
+).select_from(CASE_FROM)
 
 SORTS = {
     "received_at": (INC.c.received_at, INC.c.id),
@@ -158,6 +158,11 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
         overdue = and_(_OPEN, func.now() >= INC.c.deadline)
         where.append(overdue if filters.overdue else not_(overdue))
     return where
+
+
+def number_of(conn: Connection, case_id: int) -> str:
+    """The case number of case ``case_id``."""
+    return str(conn.execute(select(INC.c.number).where(INC.c.id == case_id)).scalar_one())
 
 
 def open_by_category(conn: Connection, area_code: str) -> dict[str, int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from geoalchemy2 import Geography
-from sqlalchemy import ColumnElement, and_, cast, func, literal, select
+from sqlalchemy import ColumnElement, Connection, and_, cast, func, literal, select
 
 from geo.crs import reach_deg
 from layers.db.models import GENERATIONS
@@ -60,3 +60,11 @@ def area_prefix(column: Any, code: str) -> ColumnElement[bool]:
 def active_generation() -> ColumnElement[int]:
     """The id of the active generation, as a scalar subquery."""
     return select(GENERATIONS.c.id).where(GENERATIONS.c.status == "active").scalar_subquery()
+
+
+def extent(conn: Connection, column: Any, *where: ColumnElement[bool]) -> list[float] | None:
+    """[xmin, ymin, xmax, ymax] of ``column`` over the rows ``where`` holds (None: no rows)."""
+    box = select(func.ST_Extent(column).label("e")).where(*where).subquery()
+    corners = (func.ST_XMin(box.c.e), func.ST_YMin(box.c.e), func.ST_XMax(box.c.e), func.ST_YMax(box.c.e))
+    row = conn.execute(select(*corners)).first()
+    return None if row is None or row[0] is None else [round(float(v), 7) for v in row]

@@ -295,3 +295,8 @@ def children(conn: Connection, code: str, generation: int) -> list[dict[str, str
         .order_by(AREAS.c.code)
     )
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def extent(conn: Connection, level: str, generation: int) -> list[float] | None:
+    """The bounding box of a level of a generation (None when it has no areas)."""
+    return sql.extent(conn, AREAS.c.geom, AREAS.c.generation == generation, AREAS.c.level == level)
