@@ -1,22 +1,30 @@
 """Tests own their database: a fresh one per session on the embedded cluster (or on
 DATABASE_URL), migrated up, down and up again, dropped at the end. The database that
 `make run` serves is never touched.
+
+Layers: ``tests/unit`` needs no PostgreSQL (``make test-unit``); ``tests/db`` runs against
+the session database, each test in a rolled-back transaction where it needs no commit
+(``conn``, ``bound_client``); ``tests/browser`` drives Debian's Chromium against a live
+server. ``tests/zoo.py`` holds the shared geometries and hostile fixtures.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from api.app import create_app
-from api.db import downgrade, make_engine, upgrade
+from api.db import Database, downgrade, make_engine, upgrade
 from api.settings import Settings
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -27,22 +35,21 @@ def _base_settings() -> Settings:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    settings = _base_settings()
-    engine = make_engine(settings, pool_size=1)
+    import shapely
+
+    geos = f"GEOS {shapely.geos_version_string}, shapely {shapely.__version__}"
+    engine = make_engine(_base_settings(), pool_size=1, connect_args={"connect_timeout": 2})
     try:
         with engine.connect() as conn:
             server = conn.execute(text("SHOW server_version")).scalar()
             postgis = conn.execute(
                 text("SELECT default_version FROM pg_available_extensions WHERE name = 'postgis'")
             ).scalar()
+    except DBAPIError:  # unit tests run without a database; the database tests will say so
+        return [f"PostgreSQL not reachable, {geos}"]
     finally:
         engine.dispose()
-    import shapely
-
-    return [
-        f"PostgreSQL {server}, PostGIS {postgis or 'not installed'}, "
-        f"GEOS {shapely.geos_version_string}, shapely {shapely.__version__}"
-    ]
+    return [f"PostgreSQL {server}, PostGIS {postgis or 'not installed'}, {geos}"]
 
 
 @pytest.fixture(scope="session")
@@ -184,3 +191,38 @@ def grids(engine: Engine, demo: int) -> list[dict[str, Any]]:
     for r in rows:
         r["geometry"] = shapely.from_geojson(r.pop("geojson"))
     return rows
+
+
+class BoundDatabase(Database):
+    """Every request on one connection inside an outer transaction that the test rolls
+    back; a request's own transaction is a SAVEPOINT, so commits and rollbacks behave."""
+
+    def __init__(self, connection: Connection):
+        super().__init__(connection.engine)
+        self.connection = connection
+        self.lock = threading.RLock()  # TestClient's requests are sequential; the lock says so
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.lock:
+            yield self.connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.lock, self.connection.begin_nested():
+            yield self.connection
+
+
+@pytest.fixture
+def bound_client(client: TestClient, engine: Engine) -> Iterator[TestClient]:
+    """The session's app with every request bound to a transaction rolled back after the test."""
+    worker = client.app.state.worker  # type: ignore[attr-defined]
+    real = worker.db
+    with engine.connect() as connection:
+        outer = connection.begin()
+        worker.db = BoundDatabase(connection)
+        try:
+            yield client
+        finally:
+            worker.db = real
+            outer.rollback()

@@ -14,7 +14,7 @@ import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from tests.test_import import CORPUS, Corpus, _geojson, _replace
+from tests.zoo import CORPUS, Corpus, geojson_file, replace_row
 
 STATE = (
     "SELECT (SELECT count(*) FROM generations), (SELECT count(*) FROM areas), (SELECT count(*) FROM assets)"
@@ -73,7 +73,7 @@ def test_zip_tricks_huge_geometries_and_bad_text(
         shapely.get_coordinates(shapely.box(x0, y0, x1, y1).exterior.segmentize((x1 - x0) / 37_500))
     )
     assert shapely.get_num_coordinates(ring) > 100_000
-    huge = _geojson(tmp_path / "huge.geojson", _replace(grids, 4, geometry=ring))
+    huge = geojson_file(tmp_path / "huge.geojson", replace_row(grids, 4, geometry=ring))
     got = _upload(client, admin, "huge.geojson", huge.read_bytes())
     assert got.status_code == 400 and any(
         "the limit is 100,000" in p for p in got.json()["error"]["problems"]

@@ -7,37 +7,8 @@ import pytest
 import shapely
 from sqlalchemy import Connection, Engine, text
 
-from geo.locate import OUTSIDE, Locator, _rings, covers_pairs
-
-# A small zoo: a square with a hole, a two-part multipolygon, a triangle sharing an edge.
-ZOO = [
-    shapely.Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], [[(1, 1), (2, 1), (2, 2), (1, 2)]]),
-    shapely.MultiPolygon([shapely.box(4, 0, 6, 2), shapely.box(7, 0, 8, 1)]),
-    shapely.Polygon([(4, 2), (6, 2), (4, 4)]),
-]
-
-
-@pytest.mark.parametrize(
-    ("x", "y", "expected"),
-    [
-        (0.5, 0.5, 0),
-        (1.5, 1.5, OUTSIDE),  # inside the shell / inside the hole
-        (1.0, 1.5, 0),
-        (2.0, 2.0, 0),  # on the hole's edge and corner: covered
-        (4.0, 1.0, 0),  # shared edge of 0 and 1: the first wins
-        (4.0, 2.0, 0),
-        (5.0, 2.0, 1),  # shared vertex of all three / edge of 1 and 2
-        (7.5, 0.5, 1),
-        (6.5, 0.5, OUTSIDE),  # second part of the multipolygon / between parts
-        (4.5, 3.4, 2),
-        (5.5, 3.0, OUTSIDE),
-        (9, 9, OUTSIDE),
-        (-1e-12, 2, OUTSIDE),
-    ],
-)
-def test_zoo(x: float, y: float, expected: int) -> None:
-    locator = Locator(ZOO, cell=0.25)
-    assert locator.locate(np.array([x]), np.array([y])).tolist() == [expected]
+from geo.locate import OUTSIDE, Locator
+from tests.zoo import ZOO
 
 
 def test_zoo_agrees_with_postgis_on_a_lattice(conn: Connection) -> None:
@@ -55,14 +26,6 @@ def test_zoo_agrees_with_postgis_on_a_lattice(conn: Connection) -> None:
     ).all()
     expected = np.array([(k - 1 if k is not None else OUTSIDE) for _, k in sorted(rows)])
     assert (got == expected).all()
-
-
-def test_covers_pairs_matches_shapely_off_the_boundary() -> None:
-    rng = np.random.default_rng(3)
-    x, y = rng.uniform(-1, 9, 5000), rng.uniform(-1, 5, 5000)
-    poly = rng.integers(0, 3, 5000)
-    got = covers_pairs(_rings(ZOO), x, y, poly)
-    assert (got == shapely.intersects_xy(np.array(ZOO, dtype=object)[poly], x, y)).all()
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,10 @@ checked and activated atomically.
 
 from __future__ import annotations
 
-import json
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
@@ -23,26 +20,7 @@ from geo.crs import from_wgs84
 from layers.grid import areas
 from layers.grid.validate import check_generation
 from layers.io.area_files import ImportProblems, dbf_encoding, export_layer, import_layer
-
-
-def _frame(rows: list[dict[str, Any]], crs: str | None = "EPSG:4326") -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        [{k: v for k, v in r.items() if k != "geometry"} for r in rows],
-        geometry=[r["geometry"] for r in rows],
-        crs=crs,
-    )
-
-
-def _geojson(path: Path, rows: list[dict[str, Any]], crs_member: str | None = None) -> Path:
-    body = json.loads(_frame(rows).to_json(drop_id=True))
-    if crs_member:  # near the top, where QGIS and GDAL write it
-        body = {
-            "type": body["type"],
-            "crs": {"type": "name", "properties": {"name": crs_member}},
-            "features": body["features"],
-        }
-    path.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
-    return path
+from tests.zoo import CORPUS, Corpus, declared_metric, frame, geojson_file, replace_row, unsupported_crs
 
 
 def _state(conn: Connection) -> tuple[int, int]:
@@ -73,19 +51,13 @@ def _imports(conn: Connection, path: Path, **options: Any) -> int:
     return result.generation
 
 
-def _replace(rows: list[dict[str, Any]], i: int, **changes: Any) -> list[dict[str, Any]]:
-    out = [dict(r) for r in rows]
-    out[i].update(changes)
-    return out
-
-
 # -- good files ---------------------------------------------------------------------------------
 
 
 def test_geojson_imports_into_a_draft_and_activates_atomically(
     conn: Connection, grids: list[dict[str, Any]], tmp_path: Path, demo: int
 ) -> None:
-    generation = _imports(conn, _geojson(tmp_path / "grids.geojson", grids))
+    generation = _imports(conn, geojson_file(tmp_path / "grids.geojson", grids))
     assert generation != demo
     assert areas.active_generation(conn) == demo  # the live one stays live while the draft is checked
     counts = areas.count_by_level(conn, generation)
@@ -123,7 +95,7 @@ def test_gcj02_file_needs_and_honours_crs(
         )
         for r in grids
     ]
-    path = _geojson(tmp_path / "amap.geojson", shifted)
+    path = geojson_file(tmp_path / "amap.geojson", shifted)
     # Read as WGS84 the polygons sit ~460 m off: they no longer nest in their communities.
     _fails(conn, path, "outside its parent")
     generation = _imports(conn, path, crs="gcj02")
@@ -131,10 +103,10 @@ def test_gcj02_file_needs_and_honours_crs(
 
 
 def _gbk_shapefile(tmp_path: Path, rows: list[dict[str, Any]], *, cpg: bool, fields: tuple[str, str]) -> Path:
-    frame = _frame(rows).rename(columns={"code": fields[0], "name": fields[1]}).drop(columns="parent_code")
+    table = frame(rows).rename(columns={"code": fields[0], "name": fields[1]}).drop(columns="parent_code")
     folder = tmp_path / ("with_cpg" if cpg else "no_cpg")
     folder.mkdir()
-    frame.to_file(folder / "网格.shp", driver="ESRI Shapefile", engine="pyogrio", encoding="GBK")
+    table.to_file(folder / "网格.shp", driver="ESRI Shapefile", engine="pyogrio", encoding="GBK")
     if not cpg:
         (folder / "网格.cpg").unlink()
     dbf = (folder / "网格.dbf").read_bytes()
@@ -177,85 +149,6 @@ def test_dbf_encoding_sniffing() -> None:
     assert dbf_encoding(b"", "CP936") == "GB18030"
 
 
-# -- the broken-file corpus ------------------------------------------------------------------------
-
-Corpus = Callable[[list[dict[str, Any]], Path], Path]
-
-
-def _bowtie(rows: list[dict[str, Any]], path: Path) -> Path:
-    x0, y0, x1, y1 = rows[5]["geometry"].bounds
-    bowtie = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1), (x0, y0)])
-    return _geojson(path, _replace(rows, 5, geometry=bowtie))
-
-
-def _outside(rows: list[dict[str, Any]], path: Path) -> Path:
-    moved = shapely.affinity.translate(rows[7]["geometry"], xoff=0.003)
-    return _geojson(path, _replace(rows, 7, geometry=moved))
-
-
-def _duplicate(rows: list[dict[str, Any]], path: Path) -> Path:
-    return _geojson(path, _replace(rows, 9, code=rows[8]["code"]))
-
-
-def _declared_metric(rows: list[dict[str, Any]], path: Path) -> Path:
-    return _geojson(path, rows, crs_member="urn:ogc:def:crs:EPSG::4549")
-
-
-def _metres_as_degrees(rows: list[dict[str, Any]], path: Path) -> Path:
-    metric = [
-        dict(
-            r,
-            geometry=shapely.transform(
-                r["geometry"], lambda c: np.column_stack(from_wgs84(c[:, 0], c[:, 1], "EPSG:4549"))
-            ),
-        )
-        for r in rows
-    ]
-    return _geojson(path, metric, crs_member="urn:ogc:def:crs:OGC:1.3:CRS84")
-
-
-def _three_d(rows: list[dict[str, Any]], path: Path) -> Path:
-    g = rows[3]["geometry"]
-    return _geojson(path, _replace(rows, 3, geometry=shapely.force_3d(g, 12.5)))
-
-
-def _empty(rows: list[dict[str, Any]], path: Path) -> Path:
-    body = json.loads(_geojson(path, rows).read_text())
-    body["features"][11]["geometry"] = {"type": "MultiPolygon", "coordinates": []}
-    path.write_text(json.dumps(body, ensure_ascii=False))
-    return path
-
-
-def _missing_parent(rows: list[dict[str, Any]], path: Path) -> Path:
-    return _geojson(path, _replace(rows, 0, code="370203020099001", parent_code="370203020099"))
-
-
-def _point(rows: list[dict[str, Any]], path: Path) -> Path:
-    return _geojson(path, _replace(rows, 2, geometry=rows[2]["geometry"].centroid))
-
-
-def _bad_code(rows: list[dict[str, Any]], path: Path) -> Path:
-    return _geojson(path, _replace(rows, 4, code="3702030200091"))
-
-
-def _unsupported_crs(rows: list[dict[str, Any]], path: Path) -> Path:
-    return _geojson(path, rows, crs_member="urn:ogc:def:crs:EPSG::2437")  # Beijing 1954 GK
-
-
-CORPUS: list[tuple[str, Corpus, tuple[str, ...]]] = [
-    ("self-intersecting", _bowtie, ("row 6: invalid geometry: Self-intersection",)),
-    ("child outside parent", _outside, ("outside its parent", "overlaps its sibling")),
-    ("duplicate code", _duplicate, ("row 10: duplicate code", "(also row 9)")),
-    ("declares 4549, holds degrees", _declared_metric, ("lies outside China when read as EPSG:4549",)),
-    ("declares CRS84, holds metres", _metres_as_degrees, ("when read as EPSG:4326: is that CRS right?",)),
-    ("3D coordinates", _three_d, ("row 4: has 3D coordinates",)),
-    ("empty geometry", _empty, ("row 12: has",)),
-    ("missing parent", _missing_parent, ("parent 370203020099 does not exist",)),
-    ("point among polygons", _point, ("row 3: is a Point; grid layers need polygons",)),
-    ("malformed code", _bad_code, ("row 5: code '3702030200091' is not a 15-digit grid code",)),
-]
-
-
 @pytest.mark.parametrize(("name", "make", "expected"), CORPUS, ids=[c[0] for c in CORPUS])
 def test_broken_file_fails_with_its_problem_and_writes_nothing(
     conn: Connection,
@@ -272,13 +165,13 @@ def test_unsupported_declared_crs_is_named(
     conn: Connection, grids: list[dict[str, Any]], tmp_path: Path
 ) -> None:
     with pytest.raises(Exception, match="declares EPSG:2437, which the platform does not accept"):
-        import_layer(conn, "grids", _unsupported_crs(grids, tmp_path / "bj54.geojson"))
+        import_layer(conn, "grids", unsupported_crs(grids, tmp_path / "bj54.geojson"))
 
 
 def test_conflicting_crs_option_is_refused(
     conn: Connection, grids: list[dict[str, Any]], tmp_path: Path
 ) -> None:
-    path = _declared_metric(grids, tmp_path / "m.geojson")
+    path = declared_metric(grids, tmp_path / "m.geojson")
     with pytest.raises(Exception, match="declares EPSG:4549 but --crs says gcj02"):
         import_layer(conn, "grids", path, crs="gcj02")
 
@@ -290,7 +183,7 @@ def test_make_valid_repairs_and_says_so(
     spike = (ring[2][0] + 1e-4, ring[2][1] + 1e-4)  # out and back: a zero-width spike
     spiked = shapely.Polygon([*ring[:3], spike, ring[2], *ring[3:]])
     assert not spiked.is_valid
-    path = _geojson(tmp_path / "spike.geojson", _replace(grids, 5, geometry=spiked))
+    path = geojson_file(tmp_path / "spike.geojson", replace_row(grids, 5, geometry=spiked))
     _fails(conn, path, "row 6: invalid geometry")
     result = import_layer(conn, "grids", path, make_valid=True)
     assert len(result.notes) == 1 and result.notes[0].startswith(f"row 6 ({grids[5]['code']}): repaired")
@@ -317,4 +210,4 @@ def test_import_into_the_active_generation_is_refused(
     conn: Connection, grids: list[dict[str, Any]], tmp_path: Path, demo: int
 ) -> None:
     with pytest.raises(Exception, match=f"generation {demo} is active"):
-        import_layer(conn, "grids", _geojson(tmp_path / "g.geojson", grids), generation=demo)
+        import_layer(conn, "grids", geojson_file(tmp_path / "g.geojson", grids), generation=demo)

@@ -1,0 +1,36 @@
+"""Serving the platform."""
+
+from __future__ import annotations
+
+import typer
+
+from api.cli.common import app, load_settings
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="Address to listen on (WANGGE_HOST)."),
+    port: int = typer.Option(None, help="Port to listen on (WANGGE_PORT)."),
+    workers: int = typer.Option(None, help="Worker processes (WANGGE_WORKERS)."),
+) -> None:
+    """Serve the platform (the database must be up and migrated)."""
+    import uvicorn
+
+    from api.cluster import check_port_free
+    from api.db import make_engine, require_head
+
+    settings = load_settings()
+    host, port = host or settings.host, port or settings.port
+    check_port_free(host, port, "WANGGE_PORT")
+    engine = make_engine(settings, pool_size=1)
+    require_head(engine)
+    engine.dispose()
+    typer.echo(f"wangge: serving on http://{host}:{port}")
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers or settings.workers,
+        log_level="info",
+    )
