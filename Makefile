@@ -10,7 +10,7 @@ SYSTEM_PACKAGES := postgis
 TEST_SYSTEM_PACKAGES := postgis chromium chromium-driver fonts-noto-cjk
 
 .DEFAULT_GOAL := help
-.PHONY: help install system db demo run test test-slow lint format bench clean
+.PHONY: help install system db demo run test test-unit test-slow lint format bench clean
 
 help: ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,20 +37,33 @@ demo: db ## load the reference district (Shibei) if it is not loaded yet
 run: demo ## set everything up and serve on http://127.0.0.1:8000
 	@$(BIN)/wangge serve
 
-test: install ## set up as `run` does, then ruff and pytest
+NODE_TOOLS := node_modules/.installed
+
+$(NODE_TOOLS): package.json package-lock.json # eslint, pinned by the lock file
+	@command -v npm >/dev/null || scripts/ensure-system-packages npm
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: install $(NODE_TOOLS) ## set up as `run` does, then every lint and every test
 	@scripts/ensure-system-packages $(TEST_SYSTEM_PACKAGES)
 	@$(BIN)/wangge db up
-	@$(BIN)/ruff check .
-	@$(BIN)/ruff format --check .
+	@$(MAKE) --no-print-directory lint
 	@$(BIN)/pytest
+
+test-unit: install ## the tests that need no database: tests/unit and the doctests (seconds)
+	@$(BIN)/pytest -q tests/unit geo layers
 
 test-slow: install ## the long checks (marked slow) only
 	@scripts/ensure-system-packages $(TEST_SYSTEM_PACKAGES)
 	@$(BIN)/wangge db up
 	@$(BIN)/pytest -m slow
 
-lint: install ## ruff check and format check
-	@$(BIN)/ruff check . && $(BIN)/ruff format --check .
+lint: install $(NODE_TOOLS) ## ruff, mypy, the import contracts and eslint
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+	@$(BIN)/mypy
+	@$(BIN)/lint-imports --no-cache | tail -1
+	@npx --no-install eslint web/static/js
 
 format: install ## apply ruff's formatting and safe fixes
 	@$(BIN)/ruff check --fix . && $(BIN)/ruff format .
@@ -69,4 +82,4 @@ bench: install $(TIPG) ## measure speed beside baselines; writes docs/benchmarks
 
 clean: ## stop the embedded cluster and delete var/ and the virtualenv
 	-@test -x $(BIN)/wangge && $(BIN)/wangge db down
-	rm -rf var $(VENV) .venv-tipg
+	rm -rf var $(VENV) .venv-tipg node_modules

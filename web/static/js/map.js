@@ -42,7 +42,7 @@ export function textNode(text) {
 
 // WGS84 → GCJ-02 (the published forward formula; the server holds the exact inverse).
 const A = 6378245.0;
-const EE = 0.00669342162296594323;
+const EE = 0.006693421622965943; // Krasovsky 1940 e² as a double
 function delta(lon, lat) {
   const x = lon - 105.0;
   const y = lat - 35.0;
