@@ -78,10 +78,11 @@ def report(
     import time
 
     from api.printing import html_to_pdf
+    from layers.analytics import months
     from layers.analytics import report as monthly
 
     start = time.monotonic()
-    month = month or monthly.last_complete_month()
+    month = month or months.last_complete_month()
     typer.echo(f"wangge: report {month}: computing figures (trends, KPIs, hotspots, coverage) …")
     with engine().connect() as conn:
         data = monthly.build(conn, month, area)

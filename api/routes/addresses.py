@@ -8,6 +8,7 @@ import numpy as np
 from fastapi import APIRouter, Query, Request
 
 from api.deps import READERS, IndexDep, run_read
+from api.schemas import locate as locate_schema
 from geo.crs import to_wgs84
 from layers.addresses import gazetteer
 from layers.grid.index import AreaIndex
@@ -41,7 +42,7 @@ def _with_chain(index: AreaIndex, rows: list[dict[str, Any]]) -> list[dict[str, 
     return out
 
 
-@router.get("/geocode")
+@router.get("/geocode", response_model=locate_schema.Geocoded, response_model_exclude_unset=True)
 async def geocode(
     request: Request,
     index: IndexDep,
@@ -53,7 +54,7 @@ async def geocode(
     return {"query": q, "results": _with_chain(index, rows)}
 
 
-@router.get("/reverse")
+@router.get("/reverse", response_model=locate_schema.Reversed, response_model_exclude_unset=True)
 async def reverse(
     request: Request,
     index: IndexDep,

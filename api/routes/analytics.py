@@ -10,7 +10,6 @@ import io
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
@@ -18,17 +17,18 @@ from sqlalchemy import Connection
 
 from api.deps import READERS, ActorDep, get_settings, get_state, run_read
 from api.printing import html_to_pdf
+from api.schemas import analytics as analytics_schema
 from geo import coverage, hexes
 from geo.crs import snap
 from geo.errors import InvalidInput
 from layers.accounts.actors import PUBLIC
 from layers.analytics import aggregates, report
+from layers.analytics import coverage as coverage_of
 from layers.assets.kinds import KINDS
 from layers.cases import worktime
 
 router = APIRouter(prefix="/api/analytics", tags=["analytics"], dependencies=READERS)
 LAYERS = {"parking": "parking", "manhole_covers": "manhole_cover", "cameras": "camera"}
-GROUP_LENGTH = {"district": 6, "street": 9, "community": 12, "grid": 15}
 
 
 def _categories(raw: str | None) -> list[str]:
@@ -62,7 +62,12 @@ def _window(
     )
 
 
-@router.get("/hotspots", summary="Getis-Ord Gi* hotspots of cases on H3 cells, FDR-corrected")
+@router.get(
+    "/hotspots",
+    summary="Getis-Ord Gi* hotspots of cases on H3 cells, FDR-corrected",
+    response_model=analytics_schema.Hotspots,
+    response_model_exclude_unset=True,
+)
 async def hotspots_(
     request: Request,
     category: str | None = Query(None, description="Category code(s), comma-separated; default all."),
@@ -82,7 +87,12 @@ async def hotspots_(
     return await run_read(request, work)
 
 
-@router.get("/repeats", summary="Repeat locations: same-category cases within a radius over a period")
+@router.get(
+    "/repeats",
+    summary="Repeat locations: same-category cases within a radius over a period",
+    response_model=analytics_schema.Repeats,
+    response_model_exclude_unset=True,
+)
 async def repeats(
     request: Request,
     actor: ActorDep,
@@ -117,7 +127,12 @@ async def repeats(
     }
 
 
-@router.get("/trends", summary="Counts this month, the month before and a year before; risers and fallers")
+@router.get(
+    "/trends",
+    summary="Counts this month, the month before and a year before; risers and fallers",
+    response_model=analytics_schema.Trends,
+    response_model_exclude_unset=True,
+)
 async def trends(
     request: Request,
     by: str = Query("category", description="category, street, community or grid."),
@@ -161,6 +176,8 @@ def _layer(layer: str) -> str:
     "/coverage",
     summary="Share of micro-grids and households within a straight-line radius of a layer's assets",
     responses={200: {"content": {"text/csv": {}}}},
+    response_model=analytics_schema.Coverage,
+    response_model_exclude_unset=True,
 )
 async def coverage_(
     request: Request,
@@ -176,8 +193,8 @@ async def coverage_(
     kind = _layer(layer)
     if not 0 < radius_m <= coverage.MAX_RADIUS_M:
         raise InvalidInput(f"radius_m {radius_m:g} must be above 0 and at most 20,000 m", field="radius_m")
-    if by not in GROUP_LENGTH:
-        raise InvalidInput(f"by {by!r}: one of {', '.join(GROUP_LENGTH)}", field="by")
+    if by not in coverage_of.GROUP_LENGTH:
+        raise InvalidInput(f"by {by!r}: one of {', '.join(coverage_of.GROUP_LENGTH)}", field="by")
     if ev and kind != "parking":
         raise InvalidInput("ev applies to the parking layer only", field="ev")
     wanted = (
@@ -187,84 +204,13 @@ async def coverage_(
     )
 
     def work(conn: Connection) -> dict[str, Any]:
-        grids = aggregates.micro_grids(conn)
-        sites = aggregates.facilities(conn, kind, wanted, ev)
-        answer = _coverage(grids, sites, radius_m, by)
-        codes = [g[by] for g in answer["groups"]] + [u["code"] for u in answer["uncovered"]]
-        names = aggregates.area_names(conn, codes)
-        for g in answer["groups"]:
-            g["name"] = names.get(g[by])
-        shapes = aggregates.geometries(conn, [u["code"] for u in answer["uncovered"]])
-        answer["uncovered"] = {
-            "type": "FeatureCollection",
-            "features": [
-                {
-                    "type": "Feature",
-                    "id": u["code"],
-                    "geometry": shapes[u["code"]]["geometry"],
-                    "properties": {**u, "name": shapes[u["code"]]["name"]},
-                }
-                for u in answer["uncovered"]
-            ],
-        }
-        return answer
+        return coverage_of.area_coverage(conn, kind, wanted, ev, radius_m, by)
 
     answer = await run_read(request, work)
     answer.update({"layer": layer, "radius_m": radius_m, "by": by, "ev": ev, "status": wanted})
     if f == "csv":
         return _csv(answer["groups"], by, f"coverage-{layer}-{radius_m:g}m-{by}.csv")
     return answer
-
-
-def _coverage(
-    grids: list[dict[str, Any]], sites: list[tuple[str, float, float]], radius_m: float, by: str
-) -> dict[str, Any]:
-    lon = np.array([g["lon"] for g in grids])
-    lat = np.array([g["lat"] for g in grids])
-    households = np.array([g["households"] for g in grids], dtype=np.int64)
-    distance, nearest = coverage.nearest_m(lon, lat, [s[1] for s in sites], [s[2] for s in sites])
-    covered = distance <= radius_m
-    keys = np.array([g["code"][: GROUP_LENGTH[by]] for g in grids])
-    groups = []
-    for key in np.unique(keys).tolist():
-        m = keys == key
-        groups.append(
-            {
-                by: key,
-                "micro_grids": int(m.sum()),
-                "covered": int(covered[m].sum()),
-                "share": round(float(covered[m].mean()), 6),
-                "households": int(households[m].sum()),
-                "households_covered": int(households[m & covered].sum()),
-                "households_share": round(
-                    float(households[m & covered].sum() / max(households[m].sum(), 1)), 6
-                ),
-            }
-        )
-    uncovered = [
-        {
-            "code": grids[i]["code"],
-            "households": int(households[i]),
-            "distance_m": round(float(distance[i]), 1) if np.isfinite(distance[i]) else None,
-            "nearest": sites[int(nearest[i])][0] if nearest[i] >= 0 else None,
-        }
-        for i in np.flatnonzero(~covered).tolist()
-    ]
-    return {
-        "facilities": len(sites),
-        "micro_grids": {
-            "total": len(grids),
-            "covered": int(covered.sum()),
-            "share": round(float(covered.mean()), 6),
-        },
-        "households": {
-            "total": int(households.sum()),
-            "covered": int(households[covered].sum()),
-            "share": round(float(households[covered].sum() / max(households.sum(), 1)), 6),
-        },
-        "groups": groups,
-        "uncovered": uncovered,
-    }
 
 
 def _csv(rows: list[dict[str, Any]], by: str, filename: str) -> Response:
@@ -289,7 +235,12 @@ def _csv(rows: list[dict[str, Any]], by: str, filename: str) -> Response:
     )
 
 
-@router.get("/inspections", summary="Share of each area's manhole covers inspected in the last N days")
+@router.get(
+    "/inspections",
+    summary="Share of each area's manhole covers inspected in the last N days",
+    response_model=analytics_schema.InspectionCoverage,
+    response_model_exclude_unset=True,
+)
 async def inspection_coverage(
     request: Request,
     days: int = Query(30, ge=1, le=3650),
@@ -308,7 +259,12 @@ async def inspection_coverage(
     }
 
 
-@router.get("/patrol", summary="Patrol time per micro-grid (the 3-hour rule) and the micro-grids over it")
+@router.get(
+    "/patrol",
+    summary="Patrol time per micro-grid (the 3-hour rule) and the micro-grids over it",
+    response_model=analytics_schema.Patrol,
+    response_model_exclude_unset=True,
+)
 async def patrol(
     request: Request,
     walk_kmh: float = Query(4.0, gt=0.5, le=10, description="Walking speed along the streets."),

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from api.deps import READERS, ActorDep, ReadDep
+from api.schemas import areas as areas_schema
 from layers.accounts import audit
 from layers.assets import store
 from layers.cases import queries
@@ -17,7 +18,7 @@ from layers.grid import areas
 router = APIRouter(prefix="/api/areas", tags=["areas"], dependencies=READERS)
 
 
-@router.get("/{code}")
+@router.get("/{code}", response_model=areas_schema.Area, response_model_exclude_unset=True)
 def area(
     code: str,
     conn: ReadDep,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 
 from api.deps import READERS, HandlerDep, IndexDep, TxDep, get_state, run_read
+from api.schemas import assets as assets_schema
 from geo.crs import to_wgs84
 from geo.errors import InvalidInput
 from layers.accounts import audit
@@ -20,7 +21,9 @@ from layers.cases.intake import IncidentIn
 router = APIRouter(prefix="/api/assets", tags=["assets"])
 
 
-@router.get("/nearest", dependencies=READERS)
+@router.get(
+    "/nearest", dependencies=READERS, response_model=assets_schema.Nearest, response_model_exclude_unset=True
+)
 async def nearest(
     request: Request,
     lon: float = Query(...),
@@ -38,7 +41,12 @@ async def nearest(
     return {"query": {"lon": lon, "lat": lat, "crs": crs}, "results": [features.summary(r) for r in rows]}
 
 
-@router.get("/{asset_id}", dependencies=READERS)
+@router.get(
+    "/{asset_id}",
+    dependencies=READERS,
+    response_model=assets_schema.AssetFeature,
+    response_model_exclude_unset=True,
+)
 async def asset(asset_id: str, request: Request, index: IndexDep) -> dict[str, Any]:
     """One asset: attributes, the street → micro-grid chain and grid worker, its history."""
     parse_asset_id(asset_id)
@@ -46,7 +54,12 @@ async def asset(asset_id: str, request: Request, index: IndexDep) -> dict[str, A
     return jsonable_encoder(features.asset_feature(row, index))
 
 
-@router.get("/{asset_id}/inspections", dependencies=READERS)
+@router.get(
+    "/{asset_id}/inspections",
+    dependencies=READERS,
+    response_model=assets_schema.Inspections,
+    response_model_exclude_unset=True,
+)
 async def asset_inspections(asset_id: str, request: Request, limit: int = Query(50, ge=1, le=500)) -> Any:
     """The asset's patrol records, newest first."""
     parse_asset_id(asset_id)
@@ -54,7 +67,12 @@ async def asset_inspections(asset_id: str, request: Request, limit: int = Query(
     return {"results": jsonable_encoder(await run_read(request, inspections.history, asset_id, limit))}
 
 
-@router.post("/{asset_id}/inspections", status_code=201)
+@router.post(
+    "/{asset_id}/inspections",
+    status_code=201,
+    response_model=assets_schema.Inspection,
+    response_model_exclude_unset=True,
+)
 def record_inspection(
     asset_id: str, body: InspectionIn, conn: TxDep, request: Request, index: IndexDep, actor: HandlerDep
 ) -> Any:

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 
 from api.deps import AdminDep, run_read
+from api.schemas import accounts
 from layers.accounts import audit
 
 router = APIRouter(prefix="/api/audit", tags=["accounts"])
 
 
-@router.get("")
+@router.get("", response_model=accounts.AuditLog, response_model_exclude_unset=True)
 async def audit_log(
     request: Request,
     actor: AdminDep,

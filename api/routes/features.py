@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 from api.deps import READERS, ReadDep
 from api.links import base_url, link
 from api.params import BBoxDep, PageDep
+from api.schemas import features, service
 from geo.errors import InvalidInput, NotFound
 from layers.assets import store
 from layers.db.vocabulary import PLURAL
@@ -59,7 +60,7 @@ ASSET_COLLECTIONS = {
 }
 
 
-@router.get("/conformance")
+@router.get("/conformance", response_model=service.Conformance)
 def conformance() -> dict[str, list[str]]:
     """The conformance classes this server implements."""
     return {"conformsTo": CONFORMANCE}
@@ -111,7 +112,7 @@ def _collection_id(cid: str) -> str:
     return cid
 
 
-@router.get("/collections")
+@router.get("/collections", response_model=features.Collections, response_model_exclude_unset=True)
 def collections(request: Request, conn: ReadDep) -> dict[str, Any]:
     """The layers served as OGC API – Features collections."""
     generation = areas.active_generation(conn)
@@ -124,7 +125,9 @@ def collections(request: Request, conn: ReadDep) -> dict[str, Any]:
     }
 
 
-@router.get("/collections/{collectionId}")
+@router.get(
+    "/collections/{collectionId}", response_model=features.Collection, response_model_exclude_unset=True
+)
 def collection(collectionId: str, request: Request, conn: ReadDep) -> dict[str, Any]:
     """One collection's description and extent."""
     return _collection(request, conn, _collection_id(collectionId), areas.active_generation(conn))
@@ -158,7 +161,11 @@ def _refuse_filters(cid: str, meant_for: str, **filters: object) -> None:
             raise InvalidInput(f"{name} filters {meant_for} collections, not {cid}", field=name)
 
 
-@router.get("/collections/{collectionId}/items", response_class=JSONResponse)
+@router.get(
+    "/collections/{collectionId}/items",
+    response_class=JSONResponse,
+    response_model=features.FeatureCollection,
+)
 def items(
     collectionId: str,
     request: Request,
@@ -225,7 +232,11 @@ def items(
     return JSONResponse(body, media_type=GEOJSON)
 
 
-@router.get("/collections/{collectionId}/items/{featureId}", response_class=JSONResponse)
+@router.get(
+    "/collections/{collectionId}/items/{featureId}",
+    response_class=JSONResponse,
+    response_model=features.Feature,
+)
 def item(
     collectionId: str,
     featureId: str,

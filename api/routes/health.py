@@ -7,17 +7,18 @@ from fastapi.responses import JSONResponse
 
 from api.db import readiness
 from api.deps import DbDep, SettingsDep
+from api.schemas import service as schemas
 
 router = APIRouter(tags=["service"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=schemas.Health)
 async def healthz() -> dict[str, str]:
     """200 while the process runs."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", response_model=schemas.Readiness, responses={503: {"model": schemas.Readiness}})
 def readyz(db: DbDep, settings: SettingsDep) -> JSONResponse:
     """200 when the database is reachable, has PostGIS and is migrated to head; else 503."""
     ok, report = readiness(db.engine)

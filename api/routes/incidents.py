@@ -30,6 +30,7 @@ from api.deps import (
     run_tx,
 )
 from api.params import BBoxDep
+from api.schemas import cases
 from layers.accounts import audit
 from layers.accounts.actors import Actor
 from layers.cases import categories, intake, queries, workflow
@@ -38,7 +39,7 @@ from layers.cases.intake import IncidentIn
 router = APIRouter(tags=["incidents"])
 
 
-@router.post("/api/incidents", status_code=201)
+@router.post("/api/incidents", status_code=201, response_model=cases.Case)
 async def create_incident(
     request: Request,
     report: IncidentIn,
@@ -72,7 +73,12 @@ async def create_incident(
     return JSONResponse(jsonable_encoder(case), status_code=201 if created else 200, headers=headers)
 
 
-@router.get("/api/incidents", dependencies=READERS)
+@router.get(
+    "/api/incidents",
+    dependencies=READERS,
+    response_model=cases.CaseList | cases.CaseFeatures,
+    response_model_exclude_unset=True,
+)
 async def list_incidents(
     request: Request,
     actor: ActorDep,
@@ -121,7 +127,12 @@ async def list_incidents(
     return jsonable_encoder({**page, "incidents": rows})
 
 
-@router.get("/api/incidents/{case_id}", dependencies=READERS)
+@router.get(
+    "/api/incidents/{case_id}",
+    dependencies=READERS,
+    response_model=cases.Case,
+    response_model_exclude_unset=True,
+)
 async def get_incident(request: Request, case_id: int, actor: ActorDep) -> dict[str, Any]:
     """One case with its reporters (as the caller may see them) and its history."""
     snap_m = get_settings(request).public_snap_m
@@ -167,7 +178,9 @@ async def _change(request: Request, change: Callable[[Connection], object], show
     return jsonable_encoder(await run_tx(request, work))
 
 
-@router.post("/api/incidents/{case_id}/transitions")
+@router.post(
+    "/api/incidents/{case_id}/transitions", response_model=cases.Case, response_model_exclude_unset=True
+)
 async def transition(request: Request, case_id: int, body: TransitionIn, actor: HandlerDep) -> dict[str, Any]:
     """Move a case along the workflow (only legal transitions, by the roles allowed)."""
     photos = [str(p) for p in body.photos]
@@ -176,7 +189,9 @@ async def transition(request: Request, case_id: int, body: TransitionIn, actor: 
     )
 
 
-@router.post("/api/incidents/{case_id}/transfer")
+@router.post(
+    "/api/incidents/{case_id}/transfer", response_model=cases.Case, response_model_exclude_unset=True
+)
 async def transfer(request: Request, case_id: int, body: TransferIn, actor: DispatcherDep) -> dict[str, Any]:
     """One-click transfer to another department or grid (转办)."""
     return await _change(
@@ -184,7 +199,7 @@ async def transfer(request: Request, case_id: int, body: TransferIn, actor: Disp
     )
 
 
-@router.post("/api/incidents/{case_id}/merge")
+@router.post("/api/incidents/{case_id}/merge", response_model=cases.Case, response_model_exclude_unset=True)
 async def merge(request: Request, case_id: int, body: MergeIn, actor: DispatcherDep) -> dict[str, Any]:
     """Merge a duplicate into the case it repeats; its reporters are kept there. Answers that case."""
     return await _change(
@@ -192,7 +207,9 @@ async def merge(request: Request, case_id: int, body: MergeIn, actor: Dispatcher
     )
 
 
-@router.post("/api/incidents/{case_id}/evaluation")
+@router.post(
+    "/api/incidents/{case_id}/evaluation", response_model=cases.Case, response_model_exclude_unset=True
+)
 async def evaluation(
     request: Request, case_id: int, body: EvaluationIn, actor: DispatcherDep
 ) -> dict[str, Any]:
@@ -202,7 +219,12 @@ async def evaluation(
     )
 
 
-@router.get("/api/categories", dependencies=READERS)
+@router.get(
+    "/api/categories",
+    dependencies=READERS,
+    response_model=cases.Categories,
+    response_model_exclude_unset=True,
+)
 async def list_categories(request: Request) -> dict[str, Any]:
     """The case categories with their departments and time limits."""
     catalogue = await run_tx(request, categories.load)
@@ -212,7 +234,7 @@ async def list_categories(request: Request) -> dict[str, Any]:
     }
 
 
-@router.patch("/api/categories/{code}")
+@router.patch("/api/categories/{code}", response_model=cases.Category, response_model_exclude_unset=True)
 async def update_category(
     request: Request, code: str, change: categories.CategoryUpdate, actor: AdminDep
 ) -> dict[str, Any]:

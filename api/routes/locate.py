@@ -14,6 +14,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from api.deps import READERS, IndexDep, SettingsDep, run_read
+from api.schemas import locate as locate_schema
 from geo import points
 from geo.crs import from_wgs84, parse_crs, to_wgs84
 from geo.errors import InvalidInput, TooLarge
@@ -24,7 +25,7 @@ from layers.io.streams import csv_stream, json_stream
 router = APIRouter(prefix="/api/locate", tags=["locate"], dependencies=READERS)
 
 
-@router.get("", response_class=JSONResponse)
+@router.get("", response_class=JSONResponse, response_model=locate_schema.Located)
 async def locate(
     request: Request,
     index: IndexDep,
@@ -102,7 +103,7 @@ async def _parse(request: Request, crs: str | None, limit: int, max_mb: int) -> 
     return batch, crs or body_crs or "wgs84"
 
 
-@router.post("/batch")
+@router.post("/batch", responses={200: {"model": locate_schema.BatchAnswer, "content": {"text/csv": {}}}})
 async def locate_batch(
     request: Request,
     settings: SettingsDep,

@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 from api.deps import READERS, IndexDep, get_settings, get_state, run_read, run_tx
 from api.errors import ERROR_STATUSES
 from api.georeport import Format, answer
+from api.schemas import open311 as open311_schema
 from geo.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from layers.accounts import users
 from layers.accounts.actors import Actor
@@ -58,13 +59,13 @@ def _services(conn: Connection) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/services.{fmt}", dependencies=READERS)
+@router.get("/services.{fmt}", dependencies=READERS, response_model=list[open311_schema.Service])
 async def services(request: Request, fmt: Format) -> Response:
     """The service list: one service per category people can report."""
     return answer(await run_read(request, _services), fmt, "services", "service")
 
 
-@router.get("/services/{code}.{fmt}", dependencies=READERS)
+@router.get("/services/{code}.{fmt}", dependencies=READERS, response_model=open311_schema.ServiceDefinition)
 async def service_definition(request: Request, code: str, fmt: Format) -> Response:
     """A service definition (no extra attributes: every service has ``metadata`` false)."""
     known = {s["service_code"] for s in await run_read(request, _services)}
@@ -87,7 +88,7 @@ def _parse_time(value: str | None, name: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-@router.get("/requests.{fmt}", dependencies=READERS)
+@router.get("/requests.{fmt}", dependencies=READERS, response_model=list[open311_schema.ServiceRequest])
 async def requests(
     request: Request,
     fmt: Format,
@@ -117,7 +118,9 @@ async def requests(
     return answer(rows, fmt, "service_requests", "request")
 
 
-@router.get("/requests/{number}.{fmt}", dependencies=READERS)
+@router.get(
+    "/requests/{number}.{fmt}", dependencies=READERS, response_model=list[open311_schema.ServiceRequest]
+)
 async def one_request(request: Request, number: str, fmt: Format) -> Response:
     """One service request, as a list of one (as the spec has it)."""
     rows = await run_read(request, open311.requests, open311.Wanted(numbers=[number]), _snap(request))
@@ -126,7 +129,7 @@ async def one_request(request: Request, number: str, fmt: Format) -> Response:
     return answer(rows, fmt, "service_requests", "request")
 
 
-@router.post("/requests.{fmt}")
+@router.post("/requests.{fmt}", response_model=list[open311_schema.Created], status_code=201)
 async def create_request(
     request: Request,
     fmt: Format,

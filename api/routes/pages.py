@@ -114,7 +114,11 @@ def _grid_covers(conn: Any, grid_code: str) -> tuple[dict[str, Any], list[dict[s
     return grid, store.covers_of_grid(conn, generation, grid_code)
 
 
-@router.get("/a/labels/{grid_code}.pdf", responses={200: {"content": {"application/pdf": {}}}})
+@router.get(
+    "/a/labels/{grid_code}.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
 async def label_sheet_pdf(request: Request, grid_code: str) -> Response:
     """The label sheet of a grid as a PDF (A4, printed by headless Chromium on the server)."""
     sheet = await label_sheet(request, grid_code)
@@ -215,7 +219,7 @@ def _qr(request: Request, asset_id: str) -> segno.QRCode:
     return segno.make(f"{get_settings(request).public_base_url}/a/{asset_id}", error="m")
 
 
-@router.get("/a/{asset_id}/qr.png", responses={200: {"content": {"image/png": {}}}})
+@router.get("/a/{asset_id}/qr.png", response_class=Response, responses={200: {"content": {"image/png": {}}}})
 async def qr_png(request: Request, asset_id: str, scale: int = Query(8, ge=2, le=40)) -> Response:
     """QR code of the asset page's absolute URL (base URL from WANGGE_BASE_URL)."""
     out = io.BytesIO()
@@ -225,7 +229,9 @@ async def qr_png(request: Request, asset_id: str, scale: int = Query(8, ge=2, le
     )
 
 
-@router.get("/a/{asset_id}/qr.svg", responses={200: {"content": {"image/svg+xml": {}}}})
+@router.get(
+    "/a/{asset_id}/qr.svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}}
+)
 async def qr_svg(request: Request, asset_id: str) -> Response:
     """The same QR code as SVG (for printing labels)."""
     out = io.BytesIO()

@@ -9,7 +9,9 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from api.deps import get_settings
 from api.links import landing
+from api.schemas import service
 from api.templating import templates
+from layers.db import vocabulary
 
 router = APIRouter(tags=["service"])
 
@@ -22,7 +24,7 @@ def wants_html(request: Request, f: str | None) -> bool:
     return "text/html" in accept
 
 
-@router.get("/", response_model=None)
+@router.get("/", response_model=service.Landing, responses={200: {"content": {"text/html": {}}}})
 def root(request: Request, f: str | None = Query(None, pattern="^(json|html)$")) -> Any:
     """The map (browsers) or the OGC API landing page (``application/json``, ``?f=json``)."""
     if wants_html(request, f):
@@ -30,6 +32,12 @@ def root(request: Request, f: str | None = Query(None, pattern="^(json|html)$"))
         config = {"basemap": settings.basemap, "tianditu_key": settings.tianditu_key}
         return templates.TemplateResponse(request, "map.html", {"config": config})
     return JSONResponse(landing(request))
+
+
+@router.get("/api/vocabulary", response_model=service.Vocabulary)
+def vocabulary_() -> dict[str, object]:
+    """The platform's words: area levels, case statuses and sources (Chinese and English), roles."""
+    return vocabulary.as_json()
 
 
 @router.get("/favicon.ico", include_in_schema=False)

@@ -9,14 +9,16 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import Connection
 
 from api.deps import READERS, get_settings, run_read
+from api.schemas import analytics as analytics_schema
 from geo.errors import InvalidInput
 from layers.analytics import kpi
+from layers.analytics import months as months_of
 from layers.cases import worktime
 
 router = APIRouter(prefix="/api/stats", tags=["statistics"], dependencies=READERS)
 
 
-@router.get("/kpi")
+@router.get("/kpi", response_model=analytics_schema.Kpis, response_model_exclude_unset=True)
 async def kpis(
     request: Request,
     by: str = Query("street", description=", ".join(kpi.GROUPS)),
@@ -27,12 +29,10 @@ async def kpis(
     """Response, resolution, on-time, satisfaction and rework rates and the median time to close."""
     today = datetime.now(worktime.BEIJING).date()
     month = month or f"{today:%Y-%m}"
-    first, end = kpi.month_range(month)
+    first, end = months_of.month_range(month)
     if first > today:
         raise InvalidInput(f"month {month} is in the future", field="month")
-    start = first
-    for _ in range(months - 1):
-        start = kpi.month_range(f"{start.year - (start.month == 1)}-{(start.month - 2) % 12 + 1:02d}")[0]
+    start = months_of.shift(first, 1 - months)
     hours = get_settings(request).response_hours
 
     def work(conn: Connection) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api.deps import READERS, get_settings, get_tile_cache, run_read
+from api.schemas import service
 from geo.errors import NotFound
 from layers.tiles import mvt
 from layers.tiles.cache import TileCache
@@ -34,7 +35,12 @@ async def _fresh(cache: TileCache) -> None:
         cache.update(*await run_in_threadpool(cache.read_versions))
 
 
-@router.get("/tiles", summary="The tilesets, their zoom ranges and current versions")
+@router.get(
+    "/tiles",
+    summary="The tilesets, their zoom ranges and current versions",
+    response_model=service.Tilesets,
+    response_model_exclude_unset=True,
+)
 async def tilesets(request: Request) -> dict[str, Any]:
     cache = get_tile_cache(request)
     await _fresh(cache)

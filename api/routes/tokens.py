@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 
 from api.auth import issue
 from api.deps import StaffDep, StateDep, run_tx
+from api.schemas import accounts
 from geo.errors import Unauthorized
 from layers.accounts import audit, users
 from layers.accounts.actors import PUBLIC, Actor
@@ -18,7 +19,7 @@ from layers.accounts.actors import PUBLIC, Actor
 router = APIRouter(prefix="/api/token", tags=["accounts"])
 
 
-@router.post("")
+@router.post("", response_model=accounts.Token, response_model_exclude_unset=True)
 async def token(state: StateDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict[str, Any]:
     """Exchange a user name and password for a bearer token (``WANGGE_TOKEN_MINUTES``)."""
 

@@ -16,6 +16,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from sqlalchemy import Connection
 
 from api.deps import AdminDep, SettingsDep, run_tx
+from api.schemas import accounts
 from geo.errors import InvalidInput, TooLarge
 from layers.accounts import audit
 from layers.io import area_files, imports
@@ -24,7 +25,9 @@ router = APIRouter(prefix="/api/layers", tags=["layers"])
 CHUNK = 1024 * 1024
 
 
-@router.post("/{collection}", status_code=201)
+@router.post(
+    "/{collection}", status_code=201, response_model=accounts.Imported, response_model_exclude_unset=True
+)
 async def import_file(
     request: Request,
     collection: str,

@@ -34,7 +34,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from geo import hexes, hotspots
 from geo.errors import InvalidInput, NotFound
-from layers.analytics import kpi
+from layers.analytics import months
 from layers.cases import worktime
 from layers.db import sql
 from layers.db.models import AREAS, ASSETS, CATEGORIES, INCIDENTS, INSPECTIONS
@@ -152,15 +152,15 @@ def trends(
     """Counts per key for ``month``, the month before and the same month a year before."""
     if by not in TREND_KEYS:
         raise InvalidInput(f"by {by!r}: one of {', '.join(TREND_KEYS)}", field="by")
-    first, end = kpi.month_range(month)
+    first, end = months.month_range(month)
     today = datetime.now(worktime.BEIJING).date()
     if first > today:
         raise InvalidInput(f"month {month} is in the future", field="month")
-    prev = _shift(first, -1)
-    last_year = date(first.year - 1, first.month, 1)
+    prev = months.shift(first, -1)
+    last_year = months.shift(first, -12)
     bounds = [
         datetime.combine(d, datetime.min.time(), worktime.BEIJING)
-        for d in (first, end, prev, last_year, _shift(last_year, 1))
+        for d in (first, end, prev, last_year, months.shift(last_year, 1))
     ]
     window = Window(bounds[3], bounds[1], categories, area)
     key = INC[TREND_KEYS[by]]
@@ -303,11 +303,6 @@ def inspection_coverage(conn: Connection, days: int, by: str) -> list[dict[str, 
     )
     rows = conn.execute(query).mappings()
     return [{**r, "share": round(r["inspected"] / r["covers"], 6)} for r in rows]
-
-
-def _shift(first: date, months: int) -> date:
-    index = first.year * 12 + first.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def _pct(now: int, before: int) -> float | None:

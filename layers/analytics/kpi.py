@@ -72,20 +72,6 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 6) if whole else None
 
 
-def month_range(month: str) -> tuple[date, date]:
-    """``"2025-07"`` → (first day, first day of the next month); refused when malformed.
-
-    >>> month_range("2025-12")
-    (datetime.date(2025, 12, 1), datetime.date(2026, 1, 1))
-    """
-    try:
-        year, mon = (int(p) for p in month.split("-"))
-        start = date(year, mon, 1)
-    except ValueError:
-        raise InvalidInput(f"month {month!r} is not YYYY-MM", field="month") from None
-    return start, date(year + mon // 12, mon % 12 + 1, 1)
-
-
 def kpis(
     conn: Connection,
     by: str,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections import OrderedDict
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import matplotlib
@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 import web
 from geo import coverage
 from geo.errors import InvalidInput
-from layers.analytics import aggregates, kpi
+from layers.analytics import aggregates, kpi, months
 from layers.cases import worktime
 from layers.db import sql
 from layers.db.models import AREAS
@@ -44,7 +44,7 @@ def _svg(fig: Any) -> str:
 
 
 def _month_window(month: str, area: str | None) -> aggregates.Window:
-    first, end = kpi.month_range(month)
+    first, end = months.month_range(month)
     start = datetime.combine(first, datetime.min.time(), worktime.BEIJING)
     return aggregates.Window(start, datetime.combine(end, datetime.min.time(), worktime.BEIJING), (), area)
 
@@ -124,7 +124,7 @@ def _pct(value: float | None) -> str:
 
 def build(conn: Connection, month: str, area: str | None = None) -> dict[str, Any]:
     """Every figure of the report for ``month`` (YYYY-MM, Beijing), optionally of one area."""
-    first, end = kpi.month_range(month)
+    first, end = months.month_range(month)
     if first > datetime.now(worktime.BEIJING).date():
         raise InvalidInput(f"month {month} is in the future", field="month")
     area = aggregates.check_area(conn, area)
@@ -260,9 +260,3 @@ def _sentences(
 
 def render_html(data: dict[str, Any]) -> str:
     return web.jinja.get_template("report.html").render(**data)
-
-
-def last_complete_month(today: date | None = None) -> str:
-    today = today or datetime.now(worktime.BEIJING).date()
-    first = today.replace(day=1) - timedelta(days=1)
-    return f"{first:%Y-%m}"

@@ -1,0 +1,41 @@
+"""Sign-in and the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.schemas.common import Answer, Timestamp
+
+
+class Token(Answer):
+    """An OAuth2 bearer token."""
+
+    access_token: str
+    token_type: str
+    expires_in: int
+    role: str
+    user: str
+
+
+class AuditEntry(Answer):
+    at: Timestamp
+    actor: str
+    role: str
+    action: str
+    target: str
+    detail: dict[str, Any]
+
+
+class AuditLog(Answer):
+    entries: list[AuditEntry]
+
+
+class Imported(Answer):
+    """What a layer upload wrote (grid layers: the draft generation it went into)."""
+
+    collection: str
+    count: int
+    crs: str
+    generation: int | None = None
+    notes: list[str] | None = None
+    status: str | None = None
