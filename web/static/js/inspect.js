@@ -1,19 +1,17 @@
 // The inspection form of the asset page: sign in (OAuth2 password flow), then record a patrol.
 // The token lives in sessionStorage only (gone when the tab closes).
+import { session, signIn, signOut, vocabulary } from "./api.js";
+
 const section = document.getElementById("record");
 const signin = document.getElementById("signin");
 const form = document.getElementById("inspect");
 const message = document.getElementById("record-message");
 const assetId = JSON.parse(document.getElementById("asset-data").textContent).id;
-const ROLES = ["field", "dispatcher", "admin"];
-
-function session() {
-  try { return JSON.parse(sessionStorage.getItem("wangge.session")); } catch { return null; }
-}
+const { handlers } = await vocabulary(); // the roles that may record inspections
 
 function show() {
   const s = session();
-  const allowed = s && ROLES.includes(s.role);
+  const allowed = s && handlers.includes(s.role);
   signin.hidden = Boolean(allowed);
   form.hidden = !allowed;
   if (allowed) document.getElementById("who").textContent = `${s.user} (${s.role})`;
@@ -28,15 +26,14 @@ signin.addEventListener("submit", async (event) => {
   event.preventDefault();
   const response = await fetch("/api/token", { method: "POST", body: new URLSearchParams(new FormData(signin)) });
   if (!response.ok) { message.textContent = await errorText(response); return; }
-  const token = await response.json();
-  sessionStorage.setItem("wangge.session", JSON.stringify({ token: token.access_token, role: token.role, user: token.user }));
+  signIn(await response.json());
   message.textContent = "";
   show();
 });
 
 document.getElementById("signout").addEventListener("click", (event) => {
   event.preventDefault();
-  sessionStorage.removeItem("wangge.session");
+  signOut();
   show();
 });
 
@@ -60,7 +57,7 @@ form.addEventListener("submit", async (event) => {
     headers: { "Content-Type": "application/json", Authorization: `Bearer ${s.token}` },
     body: JSON.stringify(body),
   });
-  if (response.status === 401) { sessionStorage.removeItem("wangge.session"); show(); }
+  if (response.status === 401) { signOut(); show(); }
   if (!response.ok) { message.textContent = await errorText(response); return; }
   const saved = await response.json();
   message.textContent = saved.incident_id ? `已记录并立案 (case ${saved.incident_id})` : "已记录 (saved)";
