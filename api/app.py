@@ -10,11 +10,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import make_url
 
 from api import errors
 from api.auth import secret_key
 from api.db import Database, make_engine
 from api.guard import Guard
+from api.ratelimit import SharedBuckets
 from api.routes import (
     addresses,
     analytics,
@@ -40,6 +42,15 @@ from layers.cases.worktime import WorkHours
 from web import WEB_DIR
 
 log = logging.getLogger("wangge.api")
+
+
+def rate_buckets(settings: Settings) -> SharedBuckets | None:
+    """The machine-wide rate-limit table of this deployment (database and port), if limits are on."""
+    if not settings.rate_limit_per_min:
+        return None
+    database = make_url(settings.sqlalchemy_url()).database or ""
+    path = settings.var_dir / f"ratelimit-{settings.port}.buckets"
+    return SharedBuckets(path, settings.rate_limit_per_min, namespace=database)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -79,7 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "PATCH"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-API-Key"],
         )
-    app.add_middleware(Guard, settings=settings)
+    app.add_middleware(Guard, settings=settings, buckets=rate_buckets(settings))
     for module in (
         root,
         health,

@@ -2,9 +2,8 @@
 
 Pure ASGI middleware (no per-request task overhead). The rate limit is a token bucket
 per caller — the API key or bearer token when one is given, else the client address —
-kept in each worker's memory: with N workers a caller gets up to N times the rate, the
-usual trade-off of a limiter without shared state (put one in the reverse proxy for a
-hard global limit). Probes, static files and the vendored assets are not limited.
+shared by every worker process of the machine (``api.ratelimit``). Probes, static files
+and the vendored assets are not limited.
 """
 
 from __future__ import annotations
@@ -12,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from collections import OrderedDict
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response
+from api.ratelimit import SharedBuckets
 from api.settings import Settings
 
 UNLIMITED = ("/healthz", "/readyz", "/static/", "/vendor/", "/favicon")
@@ -34,33 +33,13 @@ HEADERS = [
 ]
 
 
-class Buckets:
-    """Token buckets per key: ``rate`` per minute, bursts up to a minute's worth."""
-
-    def __init__(self, per_minute: int, keys: int = 100_000):
-        self.rate = per_minute / 60.0
-        self.capacity = float(per_minute)
-        self.keys = keys
-        self.state: OrderedDict[str, tuple[float, float]] = OrderedDict()
-
-    def take(self, key: str, now: float, cost: float = 1.0) -> float:
-        """0 when a request of ``cost`` tokens may pass, else the seconds until it may."""
-        tokens, last = self.state.pop(key, (self.capacity, now))
-        tokens = min(self.capacity, tokens + (now - last) * self.rate)
-        wait = 0.0 if tokens >= cost else (cost - tokens) / self.rate
-        self.state[key] = (tokens - cost if tokens >= cost else tokens, now)
-        if len(self.state) > self.keys:
-            self.state.popitem(last=False)  # forget the longest-idle caller
-        return wait
-
-
 class Guard:
     """Body limit → rate limit → the app, adding security headers to what comes back."""
 
-    def __init__(self, app: ASGIApp, settings: Settings):
+    def __init__(self, app: ASGIApp, settings: Settings, buckets: SharedBuckets | None):
         self.app = app
         self.limit = settings.max_body_mb * 1024 * 1024
-        self.buckets = Buckets(settings.rate_limit_per_min) if settings.rate_limit_per_min else None
+        self.buckets = buckets
 
     @staticmethod
     def _caller(scope: Scope) -> str:

@@ -234,7 +234,7 @@ async def list_categories(request: Request) -> dict[str, Any]:
     }
 
 
-@router.patch("/api/categories/{code}", response_model=cases.Category, response_model_exclude_unset=True)
+@router.patch("/api/categories/{code}", response_model=categories.Category, response_model_exclude_unset=True)
 async def update_category(
     request: Request, code: str, change: categories.CategoryUpdate, actor: AdminDep
 ) -> dict[str, Any]:

@@ -1,3 +1,3 @@
 """Typed answers: the pydantic models of every JSON success answer, so ``/openapi.json`` says
-what comes back. Imports nothing of wangge but ``layers.db.vocabulary``; routes import these.
+what comes back. Imports pydantic and the few dataclasses of ``layers`` it reuses; routes import these.
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from api.schemas.common import Answer, Point, Timestamp
+from layers.cases.categories import Category
 
 
 class CaseSummary(Answer):
@@ -116,26 +117,11 @@ class CaseFeatures(Answer):
     features: list[CaseFeature]
 
 
-class Category(Answer):
-    code: str
-    name: str
-    name_en: str
-    kind: str
-    first: str
-    department: str | None
-    asset_kind: str | None
-    deadline_hours: float
-    working_time: bool
-    machine: bool
-    source: str
-    active: bool
-
-
 class Department(Answer):
     code: str
     name: str
 
 
 class Categories(Answer):
-    categories: list[Category]
+    categories: list[Category]  # the catalogue's own dataclass
     departments: list[Department]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -38,26 +39,15 @@ def import_file(
     path: Path,
     *,
     crs: str | None = None,
-    generation: int | None = None,
-    code_field: str | None = None,
-    name_field: str | None = None,
-    parent_field: str | None = None,
-    make_valid: bool = False,
     id_field: str | None = None,
+    **layer_options: Any,
 ) -> Imported:
-    """Import ``path`` into ``collection`` inside ``conn``'s transaction."""
+    """Import ``path`` into ``collection`` inside ``conn``'s transaction.
+
+    ``layer_options`` go to ``area_files.import_layer`` (generation, code/name/parent
+    fields, make_valid); ``id_field`` names an asset file's ID column."""
     if collection in asset_files.COLLECTIONS:
         added = asset_files.import_assets(conn, collection, path, crs=crs, id_field=id_field)
         return Imported(collection, added.count, added.crs)
-    result = area_files.import_layer(
-        conn,
-        collection,
-        path,
-        crs=crs,
-        generation=generation,
-        code_field=code_field,
-        name_field=name_field,
-        parent_field=parent_field,
-        make_valid=make_valid,
-    )
+    result = area_files.import_layer(conn, collection, path, crs=crs, **layer_options)
     return Imported(collection, result.count, result.crs, result.generation, list(result.notes))
