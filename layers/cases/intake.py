@@ -14,15 +14,16 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import Connection, text
+from sqlalchemy import ColumnElement, Connection, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from geo import hexes
-from geo.crs import reach_deg, to_wgs84
+from geo.crs import to_wgs84
 from geo.errors import Conflict, InvalidInput, NotFound
 from layers.accounts import audit
 from layers.accounts.actors import Actor
@@ -31,8 +32,12 @@ from layers.assets import store
 from layers.assets.kinds import parse_asset_id
 from layers.cases import routing, worktime
 from layers.cases.categories import Catalogue
+from layers.db import sql
+from layers.db.models import INCIDENT_EVENTS, INCIDENT_NUMBERS, INCIDENT_REPORTERS, INCIDENTS
 from layers.db.vocabulary import OPEN
 from layers.grid.index import AreaIndex
+
+CASES = INCIDENTS.c
 
 Source = Literal["wechat", "hotline", "grid_worker", "camera", "photo_report", "open311"]
 
@@ -139,29 +144,16 @@ def request_hash(report: IncidentIn) -> str:
 
 
 def _number(conn: Connection, at: datetime) -> str:
+    """The next case number of the Beijing day: the day's counter row stays locked until the commit."""
     day = at.astimezone(worktime.BEIJING).date()
+    numbers = INCIDENT_NUMBERS.c
     serial = conn.execute(
-        text(
-            "INSERT INTO incident_numbers (day, last) VALUES (:d, 1) "
-            "ON CONFLICT (day) DO UPDATE SET last = incident_numbers.last + 1 RETURNING last"
-        ),
-        {"d": day},
+        pg_insert(INCIDENT_NUMBERS)
+        .values(day=day, last=1)
+        .on_conflict_do_update(index_elements=[numbers.day], set_={"last": numbers.last + 1})
+        .returning(numbers.last)
     ).scalar_one()
     return f"{day:%Y%m%d}{serial:05d}"
-
-
-_INSERT = text("""
-INSERT INTO incidents (number, idempotency_key, request_hash, source, category, appeal_type, description,
-  photos, point, h3, located_by, location_input, location_note, inside, generation, street, community, grid,
-  micro_grid, asset_id, camera_id, machine_confidence, unit, second_unit, routed_by, received_at, warn_at,
-  deadline, escalate_at)
-VALUES (:number, :key, :hash, :source, :category, :appeal_type, :description, :photos,
-  CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) END,
-  :h3, :located_by, CAST(:location_input AS jsonb), :location_note, :inside, :generation, :street, :community,
-  :grid, :micro_grid, :asset_id, :camera_id, :machine_confidence, :unit, :second_unit, :routed_by,
-  :received_at, :warn_at, :deadline, :escalate_at)
-RETURNING id
-""")
 
 
 def chain_of(index: AreaIndex, lon: float | None, lat: float | None) -> tuple[routing.Chain, str | None]:
@@ -195,10 +187,8 @@ def create(
     """Store a report as a case; answers (id, created) — created is False for a replayed key."""
     fingerprint = request_hash(report)
     if key is not None:
-        conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": key})
-        seen = conn.execute(
-            text("SELECT id, request_hash FROM incidents WHERE idempotency_key = :k"), {"k": key}
-        ).first()
+        conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+        seen = conn.execute(select(CASES.id, CASES.request_hash).where(CASES.idempotency_key == key)).first()
         if seen is not None:
             if seen.request_hash != fingerprint:
                 raise Conflict(
@@ -215,7 +205,7 @@ def create(
         owner_name = (where.asset.get("attributes") or {}).get("owner")
         owner = next((c for c, n in catalogue.departments.items() if n == owner_name), None)
     route = routing.route(catalogue, category, chain, owner)
-    received = now or conn.execute(text("SELECT now()")).scalar_one()
+    received = now or conn.execute(select(func.now())).scalar_one()
     limits = worktime.clock(received, category.deadline_hours, category.working_time, work_hours)
     location_input = report.model_dump(
         include={"lon", "lat", "crs", "accuracy_m", "address", "asset_id", "camera_id"}, exclude_none=True
@@ -223,27 +213,24 @@ def create(
     notes = [n for n in (where.note, outside_note) if n]
     if not limits.official:
         notes.append("deadline counted on weekdays: the official calendar of that year is not published yet")
-    case_id = conn.execute(
-        _INSERT,
-        {
+    spot = (where.lon, where.lat) if where.lon is not None and where.lat is not None else None
+    row = conn.execute(
+        insert(INCIDENTS).returning(CASES.id).values(**{
             "number": _number(conn, received),
-            "key": key,
-            "hash": fingerprint,
+            "idempotency_key": key,
+            "request_hash": fingerprint,
             "source": report.source,
             "category": category.code,
             "appeal_type": report.appeal_type,
             "description": report.description,
             "photos": [str(p) for p in report.photos],
-            "lon": where.lon,
-            "lat": where.lat,
-            "h3": None
-            if where.lon is None or where.lat is None
-            else int(hexes.cells([where.lon], [where.lat])[0]),
+            "point": sql.point(*spot) if spot else None,
+            "h3": int(hexes.cells([spot[0]], [spot[1]])[0]) if spot else None,
             "located_by": where.located_by,
-            "location_input": json.dumps(location_input, ensure_ascii=False),
+            "location_input": location_input,
             "location_note": "; ".join(notes) or None,
             "inside": chain.micro_grid is not None,
-            "generation": index.generation if where.lon is not None else None,
+            "generation": index.generation if spot else None,
             "street": chain.street,
             "community": chain.community,
             "grid": chain.grid,
@@ -258,22 +245,16 @@ def create(
             "warn_at": limits.warn_at,
             "deadline": limits.deadline,
             "escalate_at": limits.escalate_at,
-        },
-    ).scalar_one()
+        })
+    )  # fmt: skip
+    case_id = row.scalar_one()
+    reporter = report.reporter
     conn.execute(
-        text(
-            "INSERT INTO incident_reporters (incident_id, source, name, phone, consent, received_at) "
-            "VALUES (:i, :s, :n, :p, :c, :t)"
-        ),
-        {
-            "i": case_id,
-            "s": report.source,
-            "n": report.reporter.name,
-            "p": report.reporter.phone,
-            "c": report.reporter.consent,
-            "t": received,
-        },
-    )
+        insert(INCIDENT_REPORTERS).values(
+            incident_id=case_id, source=report.source, name=reporter.name, phone=reporter.phone,
+            consent=reporter.consent, received_at=received,
+        )
+    )  # fmt: skip
     log_event(
         conn, case_id, actor, "create", None, "received", unit=route.unit, note=f"routed by {route.routed_by}"
     )
@@ -295,42 +276,18 @@ def log_event(
     """Append one entry to a case's history (the table refuses edits and deletions) and to the audit log."""
     audit.record(conn, actor, f"incident.{action}", f"incident:{case_id}", to=to_status, unit=unit)
     conn.execute(
-        text(
-            "INSERT INTO incident_events (incident_id, actor, role, action, from_status, to_status, unit, "
-            "note, photos) VALUES (:i, :a, :r, :act, :f, :t, :u, :n, :p)"
-        ),
-        {
-            "i": case_id,
-            "a": actor.name,
-            "r": actor.role,
-            "act": action,
-            "f": from_status,
-            "t": to_status,
-            "u": unit,
-            "n": note,
-            "p": photos or [],
-        },
-    )
+        insert(INCIDENT_EVENTS).values(
+            incident_id=case_id, actor=actor.name, role=actor.role, action=action, from_status=from_status,
+            to_status=to_status, unit=unit, note=note, photos=photos or [],
+        )
+    )  # fmt: skip
 
 
-def _reach(lat: float, metres: float) -> dict[str, float]:
-    """The GiST-usable envelope around a point (``&&``), before the exact metres decide."""
-    dlon, dlat = reach_deg(lat, metres)
-    return {"dlon": dlon, "dlat": dlat}
-
-
-_DUPLICATES = text("""
-SELECT id, number, status, received_at,
-       ST_Distance(point::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS distance_m
-FROM incidents
-WHERE point && ST_MakeEnvelope(:lon - :dlon, :lat - :dlat, :lon + :dlon, :lat + :dlat, 4326)
-  AND category = :category AND status = ANY(:open) AND id <> :exclude
-  AND received_at BETWEEN CAST(:at AS timestamptz) - make_interval(secs => :window_s)
-                      AND CAST(:at AS timestamptz) + make_interval(secs => :window_s)
-  AND ST_DWithin(point::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :radius)
-ORDER BY distance_m, id
-LIMIT 20
-""")
+def _near(lon: float, lat: float, radius_m: float) -> tuple[ColumnElement[float], list[ColumnElement[bool]]]:
+    """The distance in metres of a case from a point, and the index-friendly radius test."""
+    return sql.distance_m(CASES.point, lon, lat).label("distance_m"), [
+        sql.within_m(CASES.point, lon, lat, radius_m)
+    ]
 
 
 def likely_duplicates(
@@ -338,57 +295,35 @@ def likely_duplicates(
 ) -> list[dict[str, Any]]:
     """Open cases of the same category within ``radius_m`` metres and ``window_h`` hours."""
     case = conn.execute(
-        text(
-            "SELECT category, ST_X(point) AS lon, ST_Y(point) AS lat, received_at "
-            "FROM incidents WHERE id = :i"
-        ),
-        {"i": case_id},
+        select(CASES.category, func.ST_X(CASES.point).label("lon"), func.ST_Y(CASES.point).label("lat"))
+        .add_columns(CASES.received_at)
+        .where(CASES.id == case_id)
     ).one()
     if case.lon is None:
         return []
-    rows = conn.execute(
-        _DUPLICATES,
-        {
-            "lon": case.lon,
-            "lat": case.lat,
-            "category": case.category,
-            "open": list(OPEN),
-            "exclude": case_id,
-            "at": case.received_at,
-            "window_s": window_h * 3600,
-            "radius": radius_m,
-            **_reach(case.lat, radius_m),
-        },
-    ).mappings()
-    return [{**r, "distance_m": round(float(r["distance_m"]), 2)} for r in rows]
-
-
-_NEARBY = text("""
-SELECT id, number, category, status, received_at,
-       ST_Distance(point::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS distance_m
-FROM incidents
-WHERE point && ST_MakeEnvelope(:lon - :dlon, :lat - :dlat, :lon + :dlon, :lat + :dlat, 4326)
-  AND status = ANY(:open) AND (CAST(:category AS text) IS NULL OR category = :category)
-  AND ST_DWithin(point::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :radius)
-ORDER BY distance_m, id
-LIMIT :limit
-""")
+    distance, near = _near(case.lon, case.lat, radius_m)
+    window = timedelta(hours=window_h)
+    query = (
+        select(CASES.id, CASES.number, CASES.status, CASES.received_at, distance)
+        .where(*near, CASES.category == case.category, CASES.status.in_(OPEN), CASES.id != case_id)
+        .where(CASES.received_at.between(case.received_at - window, case.received_at + window))
+        .order_by(distance, CASES.id)
+        .limit(20)
+    )
+    return [{**r, "distance_m": round(float(r["distance_m"]), 2)} for r in conn.execute(query).mappings()]
 
 
 def nearby_open(
     conn: Connection, lon: float, lat: float, radius_m: float, category: str | None = None, limit: int = 10
 ) -> list[dict[str, Any]]:
     """Open cases (of ``category``) within ``radius_m`` metres of a WGS84 point, nearest first."""
-    params = {
-        "lon": lon,
-        "lat": lat,
-        "radius": radius_m,
-        "category": category,
-        "open": list(OPEN),
-        "limit": limit,
-        **_reach(lat, radius_m),
-    }
-    return [
-        {**r, "distance_m": round(float(r["distance_m"]), 2)}
-        for r in conn.execute(_NEARBY, params).mappings()
-    ]
+    distance, near = _near(lon, lat, radius_m)
+    query = (
+        select(CASES.id, CASES.number, CASES.category, CASES.status, CASES.received_at, distance)
+        .where(*near, CASES.status.in_(OPEN))
+        .order_by(distance, CASES.id)
+        .limit(limit)
+    )
+    if category is not None:
+        query = query.where(CASES.category == category)
+    return [{**r, "distance_m": round(float(r["distance_m"]), 2)} for r in conn.execute(query).mappings()]
