@@ -6,25 +6,17 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, insert, select
 
 from layers.accounts.actors import Actor
+from layers.db.models import AUDIT
 
 
 def record(conn: Connection, actor: Actor, action: str, target: str, **detail: Any) -> None:
     """Append one entry, in the caller's transaction (so it stands or falls with the act)."""
+    detail = json.loads(json.dumps(detail, ensure_ascii=False, default=str))  # dates etc. as text
     conn.execute(
-        text(
-            "INSERT INTO audit_log (actor, role, action, target, detail) "
-            "VALUES (:a, :r, :act, :t, CAST(:d AS jsonb))"
-        ),
-        {
-            "a": actor.name,
-            "r": actor.role,
-            "act": action,
-            "t": target,
-            "d": json.dumps(detail, ensure_ascii=False, default=str),
-        },
+        insert(AUDIT).values(actor=actor.name, role=actor.role, action=action, target=target, detail=detail)
     )
 
 
@@ -37,15 +29,12 @@ def entries(
     limit: int = 100,
 ) -> list[dict[str, Any]]:
     """Newest entries first, narrowed by actor, action (prefix) and time."""
-    return [
-        dict(r)
-        for r in conn.execute(
-            text(
-                "SELECT at, actor, role, action, target, detail FROM audit_log "
-                "WHERE (CAST(:actor AS text) IS NULL OR actor = :actor) "
-                "AND (CAST(:action AS text) IS NULL OR action LIKE :action || '%') "
-                "AND (CAST(:since AS timestamptz) IS NULL OR at >= :since) ORDER BY id DESC LIMIT :limit"
-            ),
-            {"actor": actor, "action": action, "since": since, "limit": limit},
-        ).mappings()
-    ]
+    a = AUDIT.c
+    query = select(a.at, a.actor, a.role, a.action, a.target, a.detail).order_by(a.id.desc()).limit(limit)
+    if actor is not None:
+        query = query.where(a.actor == actor)
+    if action is not None:
+        query = query.where(a.action.startswith(action, autoescape=True))
+    if since is not None:
+        query = query.where(a.at >= since)
+    return [dict(r) for r in conn.execute(query).mappings()]

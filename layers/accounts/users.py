@@ -14,10 +14,11 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from geo.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from layers.db.models import API_KEYS, USERS
 from layers.db.vocabulary import ROLES
 
 _HASHER = PasswordHasher()
@@ -41,10 +42,7 @@ def add(conn: Connection, name: str, role: str, password: str | None, unit: str 
     digest = _HASHER.hash(password) if password is not None else None
     try:
         with conn.begin_nested():
-            conn.execute(
-                text("INSERT INTO users (name, role, unit, password_hash) VALUES (:n, :r, :u, :h)"),
-                {"n": name, "r": role, "u": unit, "h": digest},
-            )
+            conn.execute(insert(USERS).values(name=name, role=role, unit=unit, password_hash=digest))
     except IntegrityError as exc:
         if "ck_users_name" in str(exc.orig):
             raise InvalidInput(f"user name {name!r}: 2–64 of A–Z a–z 0–9 _ . @ -", field="name") from None
@@ -53,43 +51,44 @@ def add(conn: Connection, name: str, role: str, password: str | None, unit: str 
 
 
 def listing(conn: Connection) -> list[dict[str, Any]]:
-    return [
-        dict(r)
-        for r in conn.execute(
-            text(
-                "SELECT name, role, unit, disabled, created_at, "
-                "(SELECT count(*) FROM api_keys k "
-                " WHERE k.user_name = u.name AND k.revoked_at IS NULL) AS keys "
-                "FROM users u ORDER BY name"
-            )
-        ).mappings()
-    ]
+    """Every user with the number of live API keys."""
+    keys = (
+        select(func.count())
+        .where(API_KEYS.c.user_name == USERS.c.name, API_KEYS.c.revoked_at.is_(None))
+        .scalar_subquery()
+    )
+    u = USERS.c
+    query = select(u.name, u.role, u.unit, u.disabled, u.created_at, keys.label("keys")).order_by(u.name)
+    return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def disable(conn: Connection, name: str) -> None:
     """Disable a user: no sign-in, every token and API key stops working."""
     done = conn.execute(
-        text("UPDATE users SET disabled = true, token_version = token_version + 1 WHERE name = :n"),
-        {"n": name},
+        update(USERS)
+        .where(USERS.c.name == name)
+        .values(disabled=True, token_version=USERS.c.token_version + 1)
     )
     if done.rowcount == 0:
         raise NotFound(f"no user {name}", field="name")
+    live = API_KEYS.c
     conn.execute(
-        text("UPDATE api_keys SET revoked_at = now() WHERE user_name = :n AND revoked_at IS NULL"),
-        {"n": name},
+        update(API_KEYS)
+        .where(live.user_name == name, live.revoked_at.is_(None))
+        .values(revoked_at=func.now())
     )
 
 
 def revoke_tokens(conn: Connection, name: str) -> None:
     """Sign out everywhere: tokens issued so far stop working."""
-    conn.execute(text("UPDATE users SET token_version = token_version + 1 WHERE name = :n"), {"n": name})
+    conn.execute(update(USERS).where(USERS.c.name == name).values(token_version=USERS.c.token_version + 1))
 
 
 def authenticate(conn: Connection, name: str, password: str) -> User:
     """The user for a name and password (the same error, and about the same time, for any failure)."""
+    u = USERS.c
     row = conn.execute(
-        text("SELECT name, role, unit, password_hash, disabled, token_version FROM users WHERE name = :n"),
-        {"n": name},
+        select(u.name, u.role, u.unit, u.password_hash, u.disabled, u.token_version).where(u.name == name)
     ).first()
     try:
         _HASHER.verify(row.password_hash if row is not None and row.password_hash else _DUMMY, password)
@@ -103,8 +102,9 @@ def authenticate(conn: Connection, name: str, password: str) -> User:
 
 def current(conn: Connection, name: str, version: int) -> User:
     """The user a token names, if it is still valid (not disabled, not revoked)."""
+    u = USERS.c
     row = conn.execute(
-        text("SELECT name, role, unit, disabled, token_version FROM users WHERE name = :n"), {"n": name}
+        select(u.name, u.role, u.unit, u.disabled, u.token_version).where(u.name == name)
     ).first()
     if row is None or row.disabled or row.token_version != version:
         raise Unauthorized("the token was revoked or its user disabled; sign in again")
@@ -117,28 +117,20 @@ def _digest(key: str) -> str:
 
 def new_api_key(conn: Connection, name: str, label: str = "") -> str:
     """A new API key for user ``name``; the key itself is shown once and never stored."""
-    if (
-        conn.execute(text("SELECT 1 FROM users WHERE name = :n AND NOT disabled"), {"n": name}).first()
-        is None
-    ):
+    if conn.execute(select(USERS.c.name).where(USERS.c.name == name, ~USERS.c.disabled)).first() is None:
         raise NotFound(f"no active user {name}", field="name")
     key = "wg_" + secrets.token_urlsafe(32)
-    conn.execute(
-        text("INSERT INTO api_keys (user_name, prefix, digest, label) VALUES (:n, :p, :d, :l)"),
-        {"n": name, "p": key[:10], "d": _digest(key), "l": label},
-    )
+    conn.execute(insert(API_KEYS).values(user_name=name, prefix=key[:10], digest=_digest(key), label=label))
     return key
 
 
 def by_api_key(conn: Connection, key: str) -> User:
     """The user an API key belongs to (revoked keys and disabled users refused)."""
+    u, k = USERS.c, API_KEYS.c
     row = conn.execute(
-        text(
-            "SELECT u.name, u.role, u.unit, u.token_version "
-            "FROM api_keys k JOIN users u ON u.name = k.user_name "
-            "WHERE k.digest = :d AND k.revoked_at IS NULL AND NOT u.disabled"
-        ),
-        {"d": _digest(key)},
+        select(u.name, u.role, u.unit, u.token_version)
+        .join_from(API_KEYS, USERS, u.name == k.user_name)
+        .where(k.digest == _digest(key), k.revoked_at.is_(None), ~u.disabled)
     ).first()
     if row is None:
         raise Unauthorized("unknown or revoked API key")

@@ -12,12 +12,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, func, select, update
 
 from geo.crs import snap
 from layers.accounts.actors import STAFF, Actor
+from layers.db.models import INCIDENT_REPORTERS, INCIDENTS
 from layers.db.vocabulary import PRIVILEGED
 
 
@@ -71,12 +73,14 @@ def revealed(views: list[dict[str, Any]]) -> bool:
 
 def anonymise(conn: Connection, days: int) -> int:
     """Erase reporters' names and phones of cases closed more than ``days`` ago; answers how many."""
-    return conn.execute(
-        text(
-            "UPDATE incident_reporters r SET name = NULL, phone = NULL, anonymised_at = now() "
-            "FROM incidents i LEFT JOIN incidents m ON m.id = i.merged_into "
-            "WHERE i.id = r.incident_id AND r.anonymised_at IS NULL "
-            "AND coalesce(i.closed_at, m.closed_at) < now() - make_interval(days => :d)"
-        ),
-        {"d": days},
-    ).rowcount
+    r, case, merged = INCIDENT_REPORTERS.c, INCIDENTS.alias("i"), INCIDENTS.alias("m")
+    closed = (  # a merged duplicate is closed when the case it was merged into is
+        select(case.c.id)
+        .outerjoin(merged, merged.c.id == case.c.merged_into)
+        .where(func.coalesce(case.c.closed_at, merged.c.closed_at) < func.now() - timedelta(days=days))
+    )
+    erase = {"name": None, "phone": None, "anonymised_at": func.now()}
+    done = conn.execute(
+        update(INCIDENT_REPORTERS).where(r.anonymised_at.is_(None), r.incident_id.in_(closed)).values(**erase)
+    )
+    return int(done.rowcount)

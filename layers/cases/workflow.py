@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, text, update
+from sqlalchemy import Connection, func, insert, literal, select, union_all, update
 
 from geo.errors import Conflict, Forbidden, InvalidInput, NotFound
 from layers.accounts.actors import Actor
 from layers.cases.intake import log_event
-from layers.db.models import INCIDENTS
+from layers.db import sql
+from layers.db.models import AREAS, DEPARTMENTS, INCIDENT_REPORTERS, INCIDENTS
 from layers.db.vocabulary import DISPATCHERS, HANDLERS, OPEN
 
 DISPATCH = frozenset(DISPATCHERS)
@@ -41,9 +42,11 @@ TRANSFERABLE = ("registered", "dispatched", "in_progress", "rework")
 
 
 def _locked(conn: Connection, case_id: int) -> Any:
+    c = INCIDENTS.c
     row = conn.execute(
-        text("SELECT id, status, unit, grid, handler, closed_at FROM incidents WHERE id = :i FOR UPDATE"),
-        {"i": case_id},
+        select(c.id, c.status, c.unit, c.grid, c.handler, c.closed_at)
+        .where(c.id == case_id)
+        .with_for_update()
     ).first()
     if row is None:
         raise NotFound(f"no incident {case_id}", field="id")
@@ -93,16 +96,14 @@ def transition(
 
 
 def _known_unit(conn: Connection, unit: str) -> None:
-    found = conn.execute(
-        text(
-            "SELECT 1 FROM departments WHERE code = :u UNION ALL "
-            "SELECT 1 FROM areas a JOIN generations g ON g.id = a.generation "
-            "WHERE g.status = 'active' AND a.code = :u "
-            "AND a.level IN ('district', 'street', 'community', 'grid') "
-            "LIMIT 1"
-        ),
-        {"u": unit},
-    ).first()
+    """A department, or a district/street/community/grid of the active generation."""
+    department = select(DEPARTMENTS.c.code).where(DEPARTMENTS.c.code == unit)
+    area = select(AREAS.c.code).where(
+        AREAS.c.generation == sql.active_generation(),
+        AREAS.c.code == unit,
+        AREAS.c.level.in_(("district", "street", "community", "grid")),
+    )
+    found = conn.execute(union_all(department, area).limit(1)).first()
     if found is None:
         raise InvalidInput(
             f"unknown unit {unit!r}: a department code or a grid/community/street code", field="unit"
@@ -120,13 +121,8 @@ def transfer(conn: Connection, case_id: int, unit: str, actor: Actor, note: str 
     if unit == case.unit:
         raise InvalidInput(f"incident {case_id} is already with {unit}", field="unit")
     status = "dispatched" if case.status in ("in_progress", "rework") else case.status
-    conn.execute(
-        text(
-            "UPDATE incidents SET unit = :u, second_unit = :old, status = :s, handler = NULL, "
-            "updated_at = now() WHERE id = :i"
-        ),
-        {"u": unit, "old": case.unit, "s": status, "i": case_id},
-    )
+    moved = {"unit": unit, "second_unit": case.unit, "status": status, "handler": None}
+    conn.execute(update(INCIDENTS).where(INCIDENTS.c.id == case_id).values(**moved, updated_at=func.now()))
     log_event(conn, case_id, actor, "transfer", case.status, status, unit=unit, note=note)
 
 
@@ -143,20 +139,22 @@ def merge(conn: Connection, case_id: int, into: int, actor: Actor, note: str = "
         raise Conflict(f"incident {case_id} is {case.status}; only open cases can be merged", field="id")
     if target.status in ("duplicate", "rejected"):
         raise Conflict(f"incident {into} is {target.status}; merge into the case it points to", field="into")
-    conn.execute(
-        text(
-            "INSERT INTO incident_reporters (incident_id, source, name, phone, consent, merged_from, "
-            "received_at, anonymised_at) SELECT :into, source, name, phone, consent, :i, received_at, "
-            "anonymised_at FROM incident_reporters WHERE incident_id = :i"
-        ),
-        {"into": into, "i": case_id},
-    )
-    conn.execute(
-        text(
-            "UPDATE incidents SET status = 'duplicate', merged_into = :into, updated_at = now() WHERE id = :i"
-        ),
-        {"into": into, "i": case_id},
-    )
+    r = INCIDENT_REPORTERS.c
+    copied = [
+        "incident_id",
+        "source",
+        "name",
+        "phone",
+        "consent",
+        "merged_from",
+        "received_at",
+        "anonymised_at",
+    ]
+    reporters = select(literal(into), r.source, r.name, r.phone, r.consent, literal(case_id), r.received_at)
+    reporters = reporters.add_columns(r.anonymised_at).where(r.incident_id == case_id)
+    conn.execute(insert(INCIDENT_REPORTERS).from_select(copied, reporters))
+    merged = {"status": "duplicate", "merged_into": into, "updated_at": func.now()}
+    conn.execute(update(INCIDENTS).where(INCIDENTS.c.id == case_id).values(**merged))
     log_event(
         conn, case_id, actor, "merge", case.status, "duplicate", note=f"merged into {into}. {note}".strip()
     )
@@ -170,7 +168,7 @@ def evaluate(conn: Connection, case_id: int, satisfied: bool, actor: Actor, note
     case = _locked(conn, case_id)
     if case.status != "closed":
         raise Conflict(f"incident {case_id} is {case.status}; only closed cases are evaluated", field="id")
-    conn.execute(text("UPDATE incidents SET satisfied = :s WHERE id = :i"), {"s": satisfied, "i": case_id})
+    conn.execute(update(INCIDENTS).where(INCIDENTS.c.id == case_id).values(satisfied=satisfied))
     log_event(
         conn,
         case_id,
