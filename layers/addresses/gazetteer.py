@@ -7,6 +7,9 @@ can be, and answered in two passes: exact road and number first (score 1), then
 trigram similarity (``pg_trgm``, GIN-indexed), ranking the typed house number above
 its neighbours. pg_trgm needs a database whose ctype classifies CJK characters as
 letters (C.UTF-8 or zh_CN.UTF-8, as the embedded cluster is created).
+
+SQL: the reads are Core (pg_trgm ``%`` and ``<->`` as operators); the bulk writes of the
+reference addresses and the road list stay written out (executemany, INSERT … SELECT DISTINCT).
 """
 
 from __future__ import annotations

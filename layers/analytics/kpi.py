@@ -15,6 +15,9 @@ reporters live on in the case they were merged into). Definitions (docs/incident
 - ``median_hours_to_close``: median of closed_at − received_at over closed cases.
 
 Rates are null where their denominator is 0, never 0 or 100 by convention.
+
+SQL: the KPI query stays written out: one pass of FILTERed counts and a percentile per
+group, planner-sensitive and clearer as SQL than as nested Core.
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@
 Recording an inspection also keeps the asset's attributes current in the same
 transaction: ``last_inspected``, and its ``status`` from what was found (a cover
 reported missing is ``missing`` until an inspection finds it in order again).
+
+SQL: existence checks and lists are Core; the insert shared by recording and bulk loads
+(one row dict each, executemany), the asset sync (jsonb merges) and the campaign summary
+(count DISTINCT with FILTER) stay written out: they read more plainly as the SQL itself.
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select, text
 
 from geo.errors import NotFound
+from layers.db.models import ASSETS, CAMPAIGNS
 
 # The cover inspection checklist (STANDARDS.md) and the state each defect leaves a cover in.
 DEFECTS: dict[str, tuple[str, str]] = {
@@ -95,11 +100,11 @@ def sync_assets(conn: Connection, asset_ids: list[str]) -> None:
 
 def record(conn: Connection, asset_id: str, inspection: InspectionIn) -> dict[str, Any]:
     """Store one inspection of an existing asset and update the asset; returns the record."""
-    if conn.execute(text("SELECT 1 FROM assets WHERE id = :i"), {"i": asset_id}).first() is None:
+    if conn.execute(select(ASSETS.c.id).where(ASSETS.c.id == asset_id)).first() is None:
         raise NotFound(f"no asset {asset_id}", field="asset_id")
     if (
         inspection.campaign_id is not None
-        and conn.execute(text("SELECT 1 FROM campaigns WHERE id = :c"), {"c": inspection.campaign_id}).first()
+        and conn.execute(select(CAMPAIGNS.c.id).where(CAMPAIGNS.c.id == inspection.campaign_id)).first()
         is None
     ):
         raise NotFound(f"no campaign {inspection.campaign_id}", field="campaign_id")
@@ -183,5 +188,5 @@ def campaign_summary(conn: Connection, campaign_id: int) -> dict[str, Any]:
 
 
 def campaigns(conn: Connection) -> list[dict[str, Any]]:
-    ids = [r[0] for r in conn.execute(text("SELECT id FROM campaigns ORDER BY starts DESC, id"))]
+    ids = conn.execute(select(CAMPAIGNS.c.id).order_by(CAMPAIGNS.c.starts.desc(), CAMPAIGNS.c.id)).scalars()
     return [campaign_summary(conn, i) for i in ids]

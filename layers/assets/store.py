@@ -3,6 +3,9 @@
 Location is the database's job (triggers of migration 0004): every written asset
 gets its micro-grid in the active generation, and every asset is re-located when
 another generation is activated.
+
+SQL: reads are Core (``layers.db.sql`` helpers); the insert stays written out because it is
+run with executemany over thousands of row dicts, building each point in the database.
 """
 
 from __future__ import annotations

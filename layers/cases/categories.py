@@ -5,6 +5,10 @@ territory or the owner), its default department, its time limit (hours, working 
 natural) and whether machines (camera AI) may report it. Departments are the
 district's units; a street's own office is its area code. The matrix says, for an
 area at any level (and optionally one category), which unit is responsible.
+
+SQL: reads are Core over the mapped tables; the seeding inserts stay written out
+(``ON CONFLICT`` upserts from the reference CSVs, run once per load) beside the unit-name
+lookup that falls back from departments to the newest area name.
 """
 
 from __future__ import annotations
@@ -15,10 +19,10 @@ from decimal import Decimal
 from importlib import resources
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, text, update
+from sqlalchemy import Connection, select, text, update
 
 from geo.errors import InvalidInput, NotFound
-from layers.db.models import CATEGORIES
+from layers.db.models import CATEGORIES, DEPARTMENTS, RESPONSIBILITIES
 
 
 @dataclass(frozen=True)
@@ -59,12 +63,15 @@ def load(conn: Connection) -> Catalogue:
     """The categories, departments and matrix as they are now."""
     categories = {
         r["code"]: Category(**{**r, "deadline_hours": float(r["deadline_hours"])})
-        for r in conn.execute(text("SELECT * FROM categories ORDER BY code")).mappings()
+        for r in conn.execute(select(CATEGORIES).order_by(CATEGORIES.c.code)).mappings()
     }
-    departments: dict[str, str] = dict(conn.execute(text("SELECT code, name FROM departments")).all())
+    departments: dict[str, str] = {
+        code: name for code, name in conn.execute(select(DEPARTMENTS.c.code, DEPARTMENTS.c.name))
+    }
+    matrix = RESPONSIBILITIES.c
     rules = {
         (r.area_code, r.category): r.unit
-        for r in conn.execute(text("SELECT area_code, category, unit FROM responsibilities"))
+        for r in conn.execute(select(matrix.area_code, matrix.category, matrix.unit))
     }
     return Catalogue(categories, departments, rules)
 

@@ -3,6 +3,9 @@
 Generations work as MapIt's do: a new generation is written as a draft, checked,
 then activated in one statement; everything located under an older generation keeps
 its codes and generation number.
+
+SQL: Core over ``AREAS``/``GENERATIONS``; only the bulk insert of areas stays written out
+(executemany over row dicts, geometries built from WKB in the database).
 """
 
 from __future__ import annotations
@@ -14,11 +17,11 @@ from typing import Any
 
 import shapely
 from shapely.geometry import MultiPolygon
-from sqlalchemy import Connection, Select, func, insert, literal, null, select, text
+from sqlalchemy import Connection, Select, delete, func, insert, literal, null, select, text, update
 
 from geo.errors import Conflict, InvalidInput, NotFound
 from layers.db import sql
-from layers.db.models import AREAS
+from layers.db.models import AREAS, GENERATIONS
 from layers.db.vocabulary import CODE_LENGTH, LEVELS
 
 
@@ -96,11 +99,16 @@ class GenerationInfo:
     source: str | None
 
 
+G = GENERATIONS.c
+
+
 def active_generation(conn: Connection) -> int | None:
-    return conn.execute(text("SELECT id FROM generations WHERE status = 'active'")).scalar()
+    """The id of the active generation (None before one is loaded)."""
+    return conn.execute(select(G.id).where(G.status == "active")).scalar()
 
 
 def require_active(conn: Connection) -> int:
+    """The id of the active generation; ``NotFound`` (with what to do) when there is none."""
     generation = active_generation(conn)
     if generation is None:
         raise NotFound("no grid generation is active: run `wangge demo load` or import one")
@@ -108,42 +116,37 @@ def require_active(conn: Connection) -> int:
 
 
 def list_generations(conn: Connection) -> list[GenerationInfo]:
-    rows = conn.execute(text("SELECT id, label, status, source FROM generations ORDER BY id"))
+    """Every generation, oldest first."""
+    rows = conn.execute(select(G.id, G.label, G.status, G.source).order_by(G.id))
     return [GenerationInfo(*row) for row in rows]
 
 
 def create_generation(conn: Connection, label: str, source: str, generation: int | None = None) -> int:
     """A new draft generation (the next number unless ``generation`` is given)."""
     if generation is None:
-        generation = conn.execute(text("SELECT coalesce(max(id), 0) + 1 FROM generations")).scalar_one()
-    elif conn.execute(text("SELECT 1 FROM generations WHERE id = :g"), {"g": generation}).first():
+        generation = conn.execute(select(func.coalesce(func.max(G.id), 0) + 1)).scalar_one()
+    elif conn.execute(select(G.id).where(G.id == generation)).first():
         raise Conflict(f"generation {generation} exists already", field="generation")
-    conn.execute(
-        text("INSERT INTO generations (id, label, source) VALUES (:id, :label, :source)"),
-        {"id": generation, "label": label, "source": source},
-    )
+    conn.execute(insert(GENERATIONS).values(id=generation, label=label, source=source))
     return int(generation)
 
 
 def activate(conn: Connection, generation: int) -> None:
     """Make ``generation`` the live one; the previously active one is retired, atomically."""
-    status = conn.execute(text("SELECT status FROM generations WHERE id = :g"), {"g": generation}).scalar()
+    status = conn.execute(select(G.status).where(G.id == generation)).scalar()
     if status is None:
         raise NotFound(f"no generation {generation}", field="generation")
     # Two statements in one transaction: other sessions see the switch at commit, all at once,
     # and the one-active unique index never sees two active rows mid-statement.
+    conn.execute(update(GENERATIONS).where(G.status == "active", G.id != generation).values(status="retired"))
     conn.execute(
-        text("UPDATE generations SET status = 'retired' WHERE status = 'active' AND id <> :g"),
-        {"g": generation},
-    )
-    conn.execute(
-        text("UPDATE generations SET status = 'active', activated_at = now() WHERE id = :g"),
-        {"g": generation},
+        update(GENERATIONS).where(G.id == generation).values(status="active", activated_at=func.now())
     )
 
 
 def delete_generation(conn: Connection, generation: int) -> None:
-    conn.execute(text("DELETE FROM generations WHERE id = :g"), {"g": generation})
+    """Delete a generation and (by cascade) its areas."""
+    conn.execute(delete(GENERATIONS).where(G.id == generation))
 
 
 def copy_levels(conn: Connection, source: int, target: int, levels: Sequence[str]) -> int:

@@ -4,6 +4,9 @@ Built once per worker from PostGIS: the micro-grid polygons go into a
 ``geo.locate.Locator``; names, grid workers and the district's figures go into plain
 dictionaries, so locating a point needs no SQL at all. Distances are metres in a
 local plane around the district (``geo.crs.LocalPlane``: centimetres off at 100 m).
+
+SQL: the two bulk loads (every area with its WKB, every asset point) are written out:
+they run once per generation and read as the SQL itself; the version check is Core.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import shapely
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select, text
 
 from geo.crs import LocalPlane
 from geo.errors import NotFound
 from geo.locate import OUTSIDE, Locator
+from layers.db.models import ASSET_CHANGES
 
 FloatArray = npt.NDArray[np.float64]
 DEGREES_PER_M = 1 / 111_000
@@ -144,4 +148,4 @@ class AssetIndex:
 
 def assets_version(conn: Connection) -> tuple[Any, ...]:
     """The counter a trigger bumps whenever assets are added, removed or moved (one row: cheap)."""
-    return (conn.execute(text("SELECT version FROM asset_changes")).scalar_one(),)
+    return (conn.execute(select(ASSET_CHANGES.c.version)).scalar_one(),)

@@ -5,6 +5,9 @@ yields one :class:`Problem` per offending area, naming its code and the reason.
 Areas are compared in square metres on the spheroid (``geography``). The tolerance
 is a share of the parent's area (0.01 % by default), so floating-point noise at
 shared edges is not reported but a real gap, overlap or stray child is.
+
+SQL: hand-written, PostGIS-heavy checks (ST_Difference/ST_Union areas on geography,
+self-joins for overlaps) whose plans matter on 7,000 micro-grids; every value is bound.
 """
 
 from __future__ import annotations

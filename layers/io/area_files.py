@@ -8,6 +8,9 @@ file's declaration, or ``--crs``, or WGS84 — and a conflict between the two is
 error), and whether the coordinates are plausible for that CRS. Every problem is
 collected with its row number and code; an import writes nothing unless all rows
 are good and the new layer nests exactly (``layers.validate``).
+
+SQL: only ``ANALYZE`` after a bulk import is written out; writes go through
+``layers.grid.areas``.
 """
 
 from __future__ import annotations

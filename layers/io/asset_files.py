@@ -5,6 +5,9 @@ rules, CSV with WKT or lon/lat columns); this module maps rows to assets: the 16
 ID, the kind's attribute schema, the geometry the kind needs. All or nothing: every bad
 row is listed with its number and ID, and an asset that lands outside every micro-grid
 of the district is refused too.
+
+SQL: the few checks after a bulk write (which IDs exist, which were not located) and
+``ANALYZE`` stay written out; the writes themselves go through ``layers.assets.store``.
 """
 
 from __future__ import annotations
