@@ -39,40 +39,40 @@ def test_cover_states_follow_the_campaign(conn: Connection, demo: int) -> None:
 
 
 def test_recording_an_inspection_updates_the_asset(
-    client: TestClient, conn: Connection, accounts: dict[str, Any]
+    bound_client: TestClient, conn: Connection, accounts: dict[str, Any]
 ) -> None:
     field = accounts["field1"]
     asset_id = conn.execute(
         text("SELECT asset_id FROM inspections WHERE defect IS NOT NULL ORDER BY 1 LIMIT 1")
     ).scalar()
-    r = client.post(
+    r = bound_client.post(
         f"/api/assets/{asset_id}/inspections",
         json={"inspector": "王芳", "result": "ok", "note": "已修复", "photo_url": "https://x.test/p.jpg"},
         headers=field,
     )
     assert r.status_code == 201 and r.json()["asset_id"] == asset_id
-    feature = client.get(f"/api/assets/{asset_id}").json()["properties"]
+    feature = bound_client.get(f"/api/assets/{asset_id}").json()["properties"]
     assert feature["attributes"]["status"] == "normal"
     assert feature["inspections"][0]["note"] == "已修复" and len(feature["inspections"]) == 2
-    again = client.post(
+    again = bound_client.post(
         f"/api/assets/{asset_id}/inspections",
         json={"inspector": "王芳", "result": "defect", "defect": "missing", "open_incident": True},
         headers=field,
     )
     assert again.status_code == 201
-    feature = client.get(f"/api/assets/{asset_id}").json()["properties"]
+    feature = bound_client.get(f"/api/assets/{asset_id}").json()["properties"]
     assert feature["attributes"]["status"] == "missing"
     (case,) = [i for i in feature["incidents"] if i["id"] == again.json()["incident_id"]]
     assert (case["category"], case["status"]) == ("C0100", "received")
     assert (
-        client.post(
+        bound_client.post(
             f"/api/assets/{asset_id}/inspections", json={"inspector": "x", "result": "ok"}
         ).status_code
         == 401
     )
 
 
-def test_bad_inspections_name_the_problem(client: TestClient, accounts: dict[str, Any]) -> None:
+def test_bad_inspections_name_the_problem(bound_client: TestClient, accounts: dict[str, Any]) -> None:
     asset_id = "3702030102000123"
     cases = [
         ({"inspector": "x", "result": "defect"}, "defect"),
@@ -83,17 +83,17 @@ def test_bad_inspections_name_the_problem(client: TestClient, accounts: dict[str
         ({"inspector": "x", "result": "ok", "inspected_at": "2999-01-01T00:00:00Z"}, "inspected_at"),
     ]
     for body, field in cases:
-        r = client.post(f"/api/assets/{asset_id}/inspections", json=body, headers=accounts["field1"])
+        r = bound_client.post(f"/api/assets/{asset_id}/inspections", json=body, headers=accounts["field1"])
         assert r.status_code == 422 and r.json()["error"]["field"] == field, (body, r.json())
     assert (
-        client.post(
+        bound_client.post(
             "/api/assets/3702030102999999/inspections",
             json={"inspector": "x", "result": "ok"},
             headers=accounts["field1"],
         ).status_code
         == 404
     )
-    assert client.get("/api/campaigns/999").status_code == 404
+    assert bound_client.get("/api/campaigns/999").status_code == 404
 
 
 def test_each_defective_cover_of_the_campaign_was_filed_as_a_located_case(

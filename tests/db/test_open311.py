@@ -45,18 +45,18 @@ def test_services_json_and_xml(client: TestClient) -> None:
     )
 
 
-def test_post_and_get_requests(client: TestClient, api_key: str) -> None:
+def test_post_and_get_requests(bound_client: TestClient, api_key: str) -> None:
     form = {
         "api_key": api_key, "service_code": "E0201", "lat": "36.0935", "long": "120.3725",
         "description": "电线杆上小广告", "first_name": "明", "last_name": "欧阳", "phone": "13955556666",
         "email": "zhang@example.com", "media_url": "https://photos.example/ad.jpg",
     }  # fmt: skip
-    created = client.post("/open311/v2/requests.json", data=form)
+    created = bound_client.post("/open311/v2/requests.json", data=form)
     assert created.status_code == 201, created.text
     (receipt,) = created.json()
     assert set(receipt) == {"service_request_id", "service_notice", "account_id"}
     number = receipt["service_request_id"]
-    one = client.get(f"/open311/v2/requests/{number}.json")
+    one = bound_client.get(f"/open311/v2/requests/{number}.json")
     (request,) = one.json()
     assert set(request) == REQUEST_FIELDS
     assert request["status"] == "open" and request["service_code"] == "E0201"
@@ -64,17 +64,17 @@ def test_post_and_get_requests(client: TestClient, api_key: str) -> None:
     assert request["long"] == pytest.approx(120.3725, abs=36 / 90_000)
     assert request["media_url"] == form["media_url"] and request["agency_responsible"]
     assert "13955556666" not in one.text and "欧阳" not in one.text and "example.com" not in one.text
-    listed = client.get(
+    listed = bound_client.get(
         "/open311/v2/requests.json", params={"service_code": "E0201", "status": "open"}
     ).json()
     assert number in {r["service_request_id"] for r in listed}
-    closed = client.get(
+    closed = bound_client.get(
         "/open311/v2/requests.json", params={"service_code": "E0201", "status": "closed"}
     ).json()
     assert number not in {r["service_request_id"] for r in closed}
-    by_id = client.get("/open311/v2/requests.json", params={"service_request_id": number}).json()
+    by_id = bound_client.get("/open311/v2/requests.json", params={"service_request_id": number}).json()
     assert [r["service_request_id"] for r in by_id] == [number]
-    xml = ET.fromstring(client.get(f"/open311/v2/requests/{number}.xml").content)
+    xml = ET.fromstring(bound_client.get(f"/open311/v2/requests/{number}.xml").content)
     assert xml.tag == "service_requests" and xml.find("request/service_request_id").text == number
 
 
