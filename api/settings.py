@@ -1,7 +1,9 @@
 """The one settings object of wangge (environment variables and an optional ``.env``).
 
 Every variable has the ``WANGGE_`` prefix except ``DATABASE_URL``, which is also
-accepted under its conventional name. Nothing is read at import time: callers build
+accepted under its conventional name. The fields are grouped in classes by concern
+(database, server, locating, cases, access, map) that ``Settings`` combines, so one
+object still holds them all. Nothing is read at import time: callers build
 ``Settings()`` when they start.
 """
 
@@ -20,12 +22,13 @@ def _default_home() -> Path:
     return checkout if (checkout / "pyproject.toml").is_file() else Path.cwd()
 
 
-class Settings(BaseSettings):
-    """Configuration of the server, the embedded database cluster and the CLI."""
+_CONFIG = SettingsConfigDict(env_prefix="WANGGE_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    model_config = SettingsConfigDict(
-        env_prefix="WANGGE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
+
+class DatabaseSettings(BaseSettings):
+    """Where the data lives: an existing server or the embedded cluster, and the pool."""
+
+    model_config = _CONFIG
 
     database_url: str | None = Field(
         default=None,
@@ -36,15 +39,34 @@ class Settings(BaseSettings):
     pg_port: int = Field(default=54320, ge=1, le=65535, description="Embedded cluster port.")
     pg_bindir: Path | None = Field(default=None, description="PostgreSQL binaries to use.")
     db_name: str = Field(default="wangge", description="Database on the embedded cluster.")
+    pool_size: int = Field(default=10, ge=1, le=200)
+    statement_timeout_ms: int = Field(default=30_000, ge=100)
+    retry_after_s: int = Field(default=5, ge=1, description="Retry-After on a 503.")
+
+
+class ServerSettings(BaseSettings):
+    """How the API is served: address, workers, public URL, limits on every request."""
+
+    model_config = _CONFIG
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     base_url: str = Field(default="", description="Public URL (QR codes); default from host.")
     debug: bool = False
     workers: int = Field(default=1, ge=1, le=64)
-    pool_size: int = Field(default=10, ge=1, le=200)
-    statement_timeout_ms: int = Field(default=30_000, ge=100)
-    retry_after_s: int = Field(default=5, ge=1, description="Retry-After on a 503.")
-    demo_seed: int = Field(default=20240601, description="Seed of the generated demo layers.")
+    max_body_mb: int = Field(default=100, ge=1, description="Largest request body of any request.")
+    max_upload_mb: int = Field(default=100, ge=1, description="Largest request body in MB.")
+    rate_limit_per_min: int = Field(
+        default=1200, ge=0, description="Requests per caller per minute; 0 = off."
+    )
+    cors_origins: list[str] = Field(default=[], description="Origins allowed to call the API from browsers.")
+
+
+class LocateSettings(BaseSettings):
+    """Locating points: the index, what counts as nearby and as ambiguous, batch sizes."""
+
+    model_config = _CONFIG
+
     nearby_assets_m: float = Field(default=100.0, gt=0, le=5000, description="Locate: assets within this.")
     nearby_incidents_m: float = Field(default=200.0, gt=0, le=5000, description="Locate: open cases within.")
     ambiguous_m: float = Field(default=5.0, ge=0, description="Below this boundary distance, flag.")
@@ -52,30 +74,52 @@ class Settings(BaseSettings):
     index_check_s: float = Field(
         default=1.0, ge=0, description="How often workers look for a new generation."
     )
-    basemap: str = Field(
-        default="none", pattern="^(none|osm|tianditu|amap)$", description="The map's default base map."
-    )
-    tianditu_key: str = Field(default="", description="天地图 key (the Tianditu base map needs one).")
-    tile_cache_mb: int = Field(default=64, ge=0, le=4096, description="Each worker's tile cache; 0 = off.")
     batch_max_points: int = Field(default=1_000_000, ge=1, description="Largest locate batch.")
     file_max_points: int = Field(default=50_000_000, ge=1, description="Largest `wangge locate --file`.")
-    max_upload_mb: int = Field(default=100, ge=1, description="Largest request body in MB.")
+
+
+class CaseSettings(BaseSettings):
+    """Cases: working hours, duplicates, KPI thresholds, retention of personal data."""
+
+    model_config = _CONFIG
+
     work_hours: str = Field(default="08:30-17:30", description="Working window of a working day (Beijing).")
     duplicate_radius_m: float = Field(default=50.0, gt=0, le=5000, description="Likely duplicates: within.")
     duplicate_window_h: float = Field(default=72.0, gt=0, le=24 * 365, description="…and within hours.")
     response_hours: float = Field(default=24.0, gt=0, description="KPI: responded within this many hours.")
     retention_days: int = Field(default=730, ge=1, description="Anonymise reporters of cases closed before.")
+
+
+class AccessSettings(BaseSettings):
+    """Who may read and how long a sign-in lasts; what the public sees of a location."""
+
+    model_config = _CONFIG
+
     secret_key: str = Field(default="", description="Signs access tokens; unset = var/secret (generated).")
-    max_body_mb: int = Field(default=100, ge=1, description="Largest request body of any request.")
-    rate_limit_per_min: int = Field(
-        default=1200, ge=0, description="Requests per caller per minute; 0 = off."
-    )
-    cors_origins: list[str] = Field(default=[], description="Origins allowed to call the API from browsers.")
     public_reads: bool = Field(
         default=True, description="Layers, cases and analytics readable without sign-in."
     )
     public_snap_m: float = Field(default=50.0, ge=0, le=1000, description="Public case locations snapped to.")
     token_minutes: int = Field(default=30, ge=1, le=24 * 60, description="Access token lifetime.")
+
+
+class MapSettings(BaseSettings):
+    """The web map, its tiles and the reference data's seed."""
+
+    model_config = _CONFIG
+
+    basemap: str = Field(
+        default="none", pattern="^(none|osm|tianditu|amap)$", description="The map's default base map."
+    )
+    tianditu_key: str = Field(default="", description="天地图 key (the Tianditu base map needs one).")
+    tile_cache_mb: int = Field(default=64, ge=0, le=4096, description="Each worker's tile cache; 0 = off.")
+    demo_seed: int = Field(default=20240601, description="Seed of the generated demo layers.")
+
+
+class Settings(DatabaseSettings, ServerSettings, LocateSettings, CaseSettings, AccessSettings, MapSettings):
+    """Every setting of the server, the embedded cluster and the CLI: one object, one prefix."""
+
+    model_config = _CONFIG
 
     @field_validator("database_url")
     @classmethod
