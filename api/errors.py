@@ -157,6 +157,10 @@ def install(app: FastAPI) -> None:
             return _shaped(request, 400, "invalid_input", f"a value was refused by the database: {reason}")
         return _internal(request, exc)
 
+    @app.exception_handler(RecursionError)
+    async def _nested(request: Request, exc: RecursionError) -> Response:  # json.loads of a deep body
+        return _shaped(request, 400, "invalid_input", "the body is nested too deeply", "body")
+
     @app.exception_handler(PoolTimeout)
     async def _pool(request: Request, exc: PoolTimeout) -> Response:
         return _unavailable(request)

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from typing import Any, Literal
 
 from fastapi.responses import JSONResponse, Response
 
 Format = Literal["json", "xml"]
+# Characters XML 1.0 forbids (C0 controls but tab, LF, CR; lone surrogates; U+FFFE/FFFF): a
+# description holding one must not make the whole feed not well-formed for every reader.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: object) -> str:
+    """``value`` as text that XML 1.0 can hold (forbidden characters dropped).
+
+    >>> xml_text("a\x01b")
+    'ab'
+    """
+    return _NOT_XML.sub("", str(value))
 
 
 def _fill(element: ET.Element, row: dict[str, Any]) -> None:
@@ -19,7 +32,7 @@ def _fill(element: ET.Element, row: dict[str, Any]) -> None:
         elif isinstance(value, bool):
             child.text = "true" if value else "false"
         elif value is not None:
-            child.text = str(value)
+            child.text = xml_text(value)
 
 
 def answer(

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import shapely
-from pyproj import Transformer
+from pyproj import CRS, Transformer
 
 from geo.errors import InvalidCoordinates, UnknownCRS
 
@@ -191,6 +191,18 @@ def _as_epsg(crs: str) -> str:
     return WGS84 if crs == "EPSG:4490" else crs
 
 
+@lru_cache(maxsize=32)
+def _domain(crs: str) -> tuple[float, float, float, float]:
+    """The projected bounds of ``crs``'s area of use, widened by half their size each way.
+
+    Points a little outside a zone are still meant; 1e300 in EPSG:3857 is not.
+    """
+    bounds = CRS(crs).area_of_use.bounds  # type: ignore[union-attr]
+    x0, y0, x1, y1 = _transformer(WGS84, crs).transform_bounds(*bounds)
+    dx, dy = (x1 - x0) / 2, (y1 - y0) / 2
+    return x0 - dx, y0 - dy, x1 + dx, y1 + dy
+
+
 def _check(x: FloatArray, y: FloatArray, crs: str, field: str) -> None:
     geographic = crs in GEOGRAPHIC
     if not np.all(np.isfinite(x)):
@@ -202,6 +214,13 @@ def _check(x: FloatArray, y: FloatArray, crs: str, field: str) -> None:
             raise InvalidCoordinates("lon must be between -180 and 180", field="lon")
         if np.any(np.abs(y) > 90.0):
             raise InvalidCoordinates("lat must be between -90 and 90", field="lat")
+    elif crs.startswith("EPSG:"):
+        x0, y0, x1, y1 = _domain(crs)
+        if np.any((x < x0) | (x > x1) | (y < y0) | (y > y1)):
+            message = (
+                f"coordinates lie outside the area of {crs} (x {x0:,.0f}…{x1:,.0f}, y {y0:,.0f}…{y1:,.0f})"
+            )
+            raise InvalidCoordinates(message, field=field)
 
 
 def to_wgs84(

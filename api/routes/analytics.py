@@ -24,6 +24,7 @@ from geo.errors import InvalidInput
 from layers.accounts.actors import PUBLIC
 from layers.analytics import aggregates, report
 from layers.analytics import coverage as coverage_of
+from layers.analytics import months as months_of
 from layers.assets.kinds import KINDS
 from layers.cases import worktime
 
@@ -35,11 +36,6 @@ def _categories(raw: str | None) -> list[str]:
     return [c.strip() for c in (raw or "").split(",") if c.strip()]
 
 
-def _midnight(day: date) -> datetime:
-    """The start of a Beijing day."""
-    return datetime.combine(day, datetime.min.time(), worktime.BEIJING)
-
-
 def _window(
     conn: Connection,
     category: str | None,
@@ -49,17 +45,9 @@ def _window(
     days: int,
 ) -> aggregates.Window:
     """[since, until] as Beijing days (until inclusive), default the ``days`` days up to today."""
-    today = datetime.now(worktime.BEIJING).date()
-    last = until or today
-    first = since or last - timedelta(days=days - 1)
-    if first > last:
-        raise InvalidInput(f"since {first} is after until {last}", field="since")
-    return aggregates.Window(
-        _midnight(first),
-        _midnight(last + timedelta(days=1)),
-        aggregates.check_categories(conn, _categories(category)),
-        aggregates.check_area(conn, area),
-    )
+    start, end = months_of.day_window(since, until, days)
+    categories = aggregates.check_categories(conn, _categories(category))
+    return aggregates.Window(start, end, categories, aggregates.check_area(conn, area))
 
 
 @router.get(

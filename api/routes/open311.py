@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
@@ -104,7 +105,14 @@ async def requests(
         rows = await run_read(request, open311.requests, open311.Wanted(numbers=ids), _snap(request))
         return answer(rows, fmt, "service_requests", "request")
     end = _parse_time(end_date, "end_date") or datetime.now(UTC)
-    start = _parse_time(start_date, "start_date") or end - DEFAULT_WINDOW
+    start = _parse_time(start_date, "start_date")
+    if start is None:
+        try:
+            start = end - DEFAULT_WINDOW
+        except OverflowError:
+            raise InvalidInput(
+                f"end_date {end_date} leaves no room for the default 90 days", field="end_date"
+            ) from None
     states = set(status.split(",")) if status else {"open", "closed"}
     if not states <= {"open", "closed"}:
         raise InvalidInput("status is open, closed or both", field="status")
@@ -129,6 +137,22 @@ async def one_request(request: Request, number: str, fmt: Format) -> Response:
     return answer(rows, fmt, "service_requests", "request")
 
 
+async def _form(request: Request) -> dict[str, str]:
+    """The form's fields. A urlencoded body is read as UTF-8 whether or not the client
+    percent-encoded its Chinese (many send it raw); a body that is not UTF-8 is refused."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/x-www-form-urlencoded":
+        form = await request.form()
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+    try:
+        text = (await request.body()).decode("utf-8")
+        return dict(parse_qsl(text, keep_blank_values=True, errors="strict"))
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            "the form is not UTF-8: send it as UTF-8 (percent-encoded or not)", field="body"
+        ) from None
+
+
 @router.post("/requests.{fmt}", response_model=list[open311_schema.Created], status_code=201)
 async def create_request(
     request: Request,
@@ -137,8 +161,7 @@ async def create_request(
     idempotency_key: str | None = Header(default=None, min_length=8, max_length=200),
 ) -> Response:
     """Create a service request (form-encoded, with ``api_key``): a case from source ``open311``."""
-    form = await request.form()
-    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    values = await _form(request)
     key = values.get("api_key") or request.query_params.get("api_key")
     if not key:
         raise InvalidInput("api_key is required to create service requests", field="api_key")

@@ -17,7 +17,7 @@ geo.errors.InvalidInput: month 9999-12 has no next month in the calendar
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 
@@ -53,6 +53,30 @@ def month_range(month: str, field: str = "month") -> tuple[date, date]:
     """(first day, first day of the next month) of ``"YYYY-MM"``."""
     first = first_day(month, field)
     return first, shift(first, 1, field)
+
+
+def day_window(since: date | None, until: date | None, days: int) -> tuple[datetime, datetime]:
+    """[since, until] as Beijing days (until inclusive) → [start, end) instants; by default the
+    ``days`` days up to today. Days beyond the calendar are refused naming their field.
+
+    >>> day_window(None, date(2026, 10, 31), 31)[0].isoformat()
+    '2026-10-01T00:00:00+08:00'
+    """
+    last = until or datetime.now(BEIJING).date()
+    try:
+        first = since or last - timedelta(days=days - 1)
+    except OverflowError:
+        raise InvalidInput(f"until {last} leaves no room for {days} days before it", field="until") from None
+    if first > last:
+        raise InvalidInput(f"since {first} is after until {last}", field="since")
+    try:
+        end = last + timedelta(days=1)
+    except OverflowError:
+        raise InvalidInput(f"until {last} is the last day of the calendar", field="until") from None
+    return (
+        datetime.combine(first, datetime.min.time(), BEIJING),
+        datetime.combine(end, datetime.min.time(), BEIJING),
+    )
 
 
 def last_complete_month(today: date | None = None) -> str:

@@ -109,6 +109,12 @@ def test_unreachable_database_url_is_one_line() -> None:
     )
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def test_serve_refuses_a_database_behind_its_migrations() -> None:
     base = Settings()
     name = f"wangge_behind_{uuid.uuid4().hex[:6]}"
@@ -120,7 +126,8 @@ def test_serve_refuses_a_database_behind_its_migrations() -> None:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        result = _wangge("serve", DATABASE_URL=base.sqlalchemy_url(name))
+        # on a free port: a user may be running `make run` on the default one meanwhile
+        result = _wangge("serve", DATABASE_URL=base.sqlalchemy_url(name), WANGGE_PORT=str(_free_port()))
         assert result.returncode == 1
         assert result.stderr.strip().endswith("run `wangge db upgrade`")
         assert "migration none" in result.stderr

@@ -1,0 +1,130 @@
+"""Hardening, round two (issue 16): each test is the reproduction from the issue, now answered well."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from layers.accounts import users
+
+
+@pytest.fixture(scope="module")
+def open311_key(engine: Engine) -> str:
+    with engine.begin() as conn:
+        users.add(conn, "hardening-311", "viewer", None)
+        return users.new_api_key(conn, "hardening-311", "hardening tests")
+
+
+# -- 10: a control character in a description keeps the XML feed well-formed ----------------------
+
+
+def test_control_characters_do_not_break_the_xml_feed(bound_client: TestClient) -> None:
+    report = {
+        "source": "wechat",
+        "category": "E0501",
+        "description": "游商\u0001占道\u000b",
+        "lon": 120.37,
+        "lat": 36.09,
+    }
+    filed = bound_client.post("/api/incidents", json=report)
+    assert filed.status_code == 201, filed.text
+    number = filed.json()["number"]
+    one = bound_client.get(f"/open311/v2/requests/{number}.xml")
+    (request,) = ET.fromstring(one.content)  # well-formed: parses
+    assert request.findtext("description") == "游商占道"
+    feed = bound_client.get("/open311/v2/requests.xml")
+    assert ET.fromstring(feed.content).tag == "service_requests"
+
+
+# -- 11: dates at the edges of the calendar are a 400 naming the field ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [
+        ("/api/analytics/trends", {"month": "0001-01"}, "month"),
+        ("/api/analytics/trends", {"month": "9999-12"}, "month"),
+        ("/api/stats/kpi", {"month": "9999-12"}, "month"),
+        ("/api/stats/kpi", {"month": "0001-01", "months": 60}, "month"),
+        ("/api/reports/0001-01", {}, "month"),
+        ("/api/analytics/hotspots", {"until": "9999-12-31"}, "until"),
+        ("/api/analytics/repeats", {"until": "0001-01-01"}, "until"),
+    ],
+)
+def test_dates_at_the_edges_of_the_calendar(
+    client: TestClient, path: str, params: dict[str, Any], field: str
+) -> None:
+    got = client.get(path, params=params)
+    assert got.status_code == 400, got.text
+    error = got.json()["error"]
+    assert error["field"] == field and "'0-12'" not in error["message"]
+
+
+def test_open311_end_date_at_the_start_of_the_calendar(client: TestClient) -> None:
+    got = client.get("/open311/v2/requests.json", params={"end_date": "0001-01-01T00:00:00"})
+    assert got.status_code == 400 and "end_date" in got.json()[0]["description"]
+
+
+def test_a_deeply_nested_body_is_a_400(client: TestClient) -> None:
+    body = "[" * 100_000 + "]" * 100_000
+    for path in ("/api/locate/batch", "/api/incidents"):
+        got = client.post(path, content=body, headers={"Content-Type": "application/json"})
+        assert got.status_code in (400, 422), (path, got.status_code)
+        assert got.json()["error"].get("field") in ("body", None)
+
+
+# -- 12: raw UTF-8 in an Open311 form is read as UTF-8, not as mojibake -----------------------------
+
+
+def test_raw_utf8_in_an_open311_form(bound_client: TestClient, open311_key: str) -> None:
+    fields = {
+        "api_key": open311_key,
+        "service_code": "E0201",
+        "address_string": "恩县路64号",
+        "description": "电线杆小广告",
+    }
+    raw = "&".join(f"{k}={v}" for k, v in fields.items()).encode("utf-8")  # no percent-encoding
+    created = bound_client.post(
+        "/open311/v2/requests.json",
+        content=raw,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert created.status_code == 201, created.text
+    (request,) = bound_client.get(
+        f"/open311/v2/requests/{created.json()[0]['service_request_id']}.json"
+    ).json()
+    assert request["description"] == "电线杆小广告" and request["lat"] is not None  # located by its address
+    encoded = "&".join(f"{k}={quote(v)}" for k, v in fields.items())
+    assert (
+        bound_client.post(
+            "/open311/v2/requests.json",
+            content=encoded,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ).status_code
+        == 201
+    )
+    latin = bound_client.post(
+        "/open311/v2/requests.json",
+        content="description=caf\xe9".encode("latin-1"),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert latin.status_code == 400 and "UTF-8" in latin.json()[0]["description"]
+
+
+# -- 13: every CRS has a valid domain, checked on input ---------------------------------------------
+
+
+@pytest.mark.parametrize(("crs", "x", "y"), [("EPSG:3857", 1e300, 1e300), ("EPSG:4549", 1e12, 3_994_000.0)])
+def test_coordinates_outside_the_domain_of_their_crs(
+    client: TestClient, crs: str, x: float, y: float
+) -> None:
+    report = {"source": "wechat", "category": "E0501", "description": "x", "crs": crs, "lon": x, "lat": y}
+    got = client.post("/api/incidents", json=report)
+    assert got.status_code == 400 and "outside the area of" in got.json()["error"]["message"]
+    located = client.get("/api/locate", params={"lon": x, "lat": y, "crs": crs})
+    assert located.status_code == 400
