@@ -27,6 +27,7 @@ from layers.analytics import coverage as coverage_of
 from layers.analytics import months as months_of
 from layers.assets.kinds import KINDS
 from layers.cases import worktime
+from layers.io.streams import spreadsheet_safe
 
 router = APIRouter(prefix="/api/analytics", tags=["analytics"], dependencies=READERS)
 LAYERS = {"parking": "parking", "manhole_covers": "manhole_cover", "cameras": "camera"}
@@ -215,7 +216,7 @@ def _csv(rows: list[dict[str, Any]], by: str, filename: str) -> Response:
     ]
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
     return Response(
         "\ufeff" + out.getvalue(),  # a BOM so that Excel opens the Chinese names as UTF-8
         media_type="text/csv; charset=utf-8",

@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from geo import hexes, hotspots
+from geo.crs import LocalPlane
 from geo.errors import InvalidInput, NotFound
 from layers.analytics import months
 from layers.cases import worktime
@@ -318,10 +319,16 @@ def study(
     key = (generation, area, res, k)
     if key not in kept:
         shape = study_area(conn, area)
-        pad = 2 * h3i.average_hexagon_edge_length(res, unit="m") / 111_000
-        cells = hexes.cover(shapely.buffer(shape, pad), res)
-        if cells.size < 7:  # a cell and its ring at the least, or Gi* has nothing to compare
-            message = f"the area holds {cells.size} H3 cells at resolution {res}: choose a finer resolution"
+        # two cell edges in metres, in a local metric plane (degrees differ east and north)
+        plane = LocalPlane(*shapely.centroid(shape).coords[0])
+        pad_m = 2 * h3i.average_hexagon_edge_length(res, unit="m")
+        cells = hexes.cover(plane.to_lonlat(shapely.buffer(plane.to_plane(shape), pad_m)), res)
+        inside = hexes.cover(shape, res).size
+        if cells.size < 7 or inside == 0:  # the area holds a cell centre and the study area a cell
+            # and its ring at the least, or Gi* has nothing to compare
+            message = (
+                f"the area holds {inside} H3 cell centres at resolution {res}: choose a finer resolution"
+            )
             raise InvalidInput(message, field="res")
         kept[key] = (cells, hexes.ring_weights(cells, k))  # an LRU cache: it forgets by itself
     return kept[key]

@@ -25,6 +25,8 @@ from geo.locate import OUTSIDE, Locator
 from layers.db.models import ASSET_CHANGES
 
 FloatArray = npt.NDArray[np.float64]
+# The locator's raster cell size, given in metres, as degrees: only a resolution (the
+# answers are exact whatever the cell), so one mean figure for both axes will do.
 DEGREES_PER_M = 1 / 111_000
 
 

@@ -29,7 +29,9 @@ class Problem:
     row: int | None = None
 
     def __str__(self) -> str:
-        where = f"row {self.row}" if self.row is not None else (self.code or "?")
+        if self.row is None and self.code is None:
+            return self.reason  # about the whole file
+        where = f"row {self.row}" if self.row is not None else self.code
         return f"{where}: {self.reason}"
 
 

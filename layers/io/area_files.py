@@ -37,6 +37,7 @@ from layers.db.vocabulary import CODE_LENGTH, LEVELS
 from layers.grid import areas
 from layers.grid.areas import AreaRecord
 from layers.grid.validate import Problem, check_generation
+from layers.io.streams import spreadsheet_safe, unquote_cell
 
 FORMATS = {
     ".geojson": "GeoJSON",
@@ -302,7 +303,7 @@ def cell_text(value: Any) -> str | None:
         return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    text = str(value).strip()
+    text = unquote_cell(str(value).strip())  # a cell our own CSV export made formula-safe
     return text or None
 
 
@@ -497,6 +498,13 @@ def import_layer(
     conn.execute(text("ANALYZE areas"))
     problems = check_generation(conn, target)
     if problems:
+        empty = [p for p in problems if p.reason.startswith("has no ")]
+        if len(empty) > 1:  # most likely a file with a few of them: say what an import is, first
+            hint = (
+                f"a {level.replace('_', '-')} import is a complete generation: the file must hold every "
+                f"{level.replace('_', '-')} of the district, and {len(empty)} parent areas have none in it"
+            )
+            problems = [Problem(None, hint), *problems]
         raise ImportProblems(problems, path.name)
     return ImportResult(target, len(read.records), read.crs, read.notes, created)
 
@@ -538,9 +546,8 @@ def write_rows(
     epsg = None if out_crs in ("gcj02", "bd09") else out_crs
     frame = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=list(geoms), crs=epsg)
     if suffix == ".csv":
-        frame.assign(wkt=shapely.to_wkt(geoms, rounding_precision=-1)).drop(columns="geometry").to_csv(
-            path, index=False
-        )
+        table = frame.assign(wkt=shapely.to_wkt(geoms, rounding_precision=-1)).drop(columns="geometry")
+        table.map(spreadsheet_safe).to_csv(path, index=False)
     elif suffix == ".zip":
         write_zipped_shapefile(frame, path, shapefile_names)
     else:

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import h3
+import numpy as np
 import pytest
+import shapely
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 
+from geo.crs import LocalPlane
 from layers.accounts import users
+from layers.analytics import aggregates
+from layers.io.area_files import ImportProblems, cell_text, export_layer, import_layer
+from tests.zoo import geojson_file
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +138,63 @@ def test_coordinates_outside_the_domain_of_their_crs(
     assert got.status_code == 400 and "outside the area of" in got.json()["error"]["message"]
     located = client.get("/api/locate", params={"lon": x, "lat": y, "crs": crs})
     assert located.status_code == 400
+
+
+# -- 14: CSV answers never carry a formula a spreadsheet would run ---------------------------------
+
+
+def test_batch_csv_cells_are_formula_safe(client: TestClient) -> None:
+    body = (
+        'name,lon,lat\n=HYPERLINK("http://evil"),120.3791,36.0962\n@SUM(A1),120.37,36.09\n-3,120.37,36.09\n'
+    )
+    got = client.post(
+        "/api/locate/batch", content=body, headers={"Content-Type": "text/csv", "Accept": "text/csv"}
+    )
+    rows = list(csv.reader(io.StringIO(got.text)))
+    assert [r[1] for r in rows[1:]] == [
+        '\'=HYPERLINK("http://evil")',
+        "'@SUM(A1)",
+        "-3",
+    ]  # numbers stay numbers
+    assert all(not cell.startswith(("=", "+", "@")) for r in rows for cell in r)
+
+
+def test_area_export_is_formula_safe_and_imports_back(conn: Connection, demo: int, tmp_path: Path) -> None:
+    conn.execute(
+        text("UPDATE areas SET name = '=cmd|calc' WHERE generation = :g AND code = '370203020'"), {"g": demo}
+    )
+    path = tmp_path / "streets.csv"
+    export_layer(conn, "streets", path)
+    assert "'=cmd|calc" in path.read_text(encoding="utf-8")
+    assert cell_text("'=cmd|calc") == "=cmd|calc"
+
+
+# -- 26: a partial grid import says first that an import is a complete generation -------------------
+
+
+def test_a_single_grid_import_says_what_a_grid_import_is(
+    conn: Connection, grids: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    path = geojson_file(tmp_path / "one.geojson", grids[:1])
+    with pytest.raises(ImportProblems) as failed:
+        import_layer(conn, "grids", path)
+    first = str(failed.value.problems[0])
+    assert first.startswith("a grid import is a complete generation") and "136 parent areas" in first
+    assert sum(str(p).endswith("has no grids") for p in failed.value.problems) == 136  # then the details
+
+
+# -- 27: the hotspot study area is two cell edges in metres, east-west as north-south ----------------
+
+
+def test_study_area_is_buffered_in_metres(conn: Connection, demo: int) -> None:
+    res = 9
+    cells, _ = aggregates.study({}, conn, None, res, 1)
+    shape = aggregates.study_area(conn)
+    plane = LocalPlane(*shapely.centroid(shape).coords[0])
+    edge = h3.average_hexagon_edge_length(res, unit="m")
+    lat, lon = np.array([h3.cell_to_latlng(h3.int_to_str(int(c))) for c in cells]).T
+    centres = plane.to_plane(shapely.points(lon, lat))
+    metres = shapely.distance(plane.to_plane(shape), centres)
+    east = lon > shapely.bounds(shape)[2]  # centres beyond the district's eastern end
+    assert metres.max() <= 2 * edge * 1.001
+    assert metres[east].max() > 1.8 * edge  # was 1.6 edges when the pad was degrees
