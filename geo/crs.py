@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS, Geod, Transformer
 
 from geo.errors import InvalidCoordinates, UnknownCRS
 
@@ -58,6 +58,7 @@ ACCEPTED = (
     "EPSG:4528",
 )
 GEOGRAPHIC = {WGS84, "EPSG:4490", "gcj02", "bd09"}
+_GEOD = Geod(ellps="WGS84")
 
 # GCJ-02 (Krasovsky 1940 ellipsoid) and BD-09 constants, as published.
 _A = 6378245.0
@@ -327,6 +328,19 @@ def snap(lon: ArrayLike, lat: ArrayLike, metres: float) -> tuple[FloatArray, Flo
     lat_s = np.round(np.asarray(lat, dtype=float) / step_lat) * step_lat
     step_lon = metres / (111_320.0 * np.cos(np.radians(lat_s)))
     return np.round(np.asarray(lon, dtype=float) / step_lon) * step_lon, lat_s
+
+
+def geodesic_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> FloatArray:
+    """Metres on the WGS84 ellipsoid between pairs of points (pyproj's Geod, vectorised).
+
+    >>> round(float(geodesic_m(120.0, 36.0, 120.0, 36.001)), 1)
+    110.9
+    """
+    _, _, metres = _GEOD.inv(
+        np.asarray(lon1, dtype=float), np.asarray(lat1, dtype=float),
+        np.asarray(lon2, dtype=float), np.asarray(lat2, dtype=float),
+    )  # fmt: skip
+    return np.asarray(metres, dtype=float)
 
 
 def reach_deg(lat: float, metres: float) -> tuple[float, float]:

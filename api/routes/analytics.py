@@ -20,7 +20,7 @@ from api.printing import html_to_pdf
 from api.schemas import analytics as analytics_schema
 from geo import coverage, hexes
 from geo.crs import snap
-from geo.errors import InvalidInput
+from geo.errors import InvalidInput, Unauthorized
 from layers.accounts.actors import PUBLIC
 from layers.analytics import aggregates, report
 from layers.analytics import coverage as coverage_of
@@ -30,6 +30,7 @@ from layers.cases import worktime
 from layers.io.streams import spreadsheet_safe
 
 router = APIRouter(prefix="/api/analytics", tags=["analytics"], dependencies=READERS)
+PUBLIC_MAX_RES = 10  # cells of ~75 m: no finer than the public's snapped case locations
 LAYERS = {"parking": "parking", "manhole_covers": "manhole_cover", "cameras": "camera"}
 
 
@@ -59,15 +60,20 @@ def _window(
 )
 async def hotspots_(
     request: Request,
+    actor: ActorDep,
     category: str | None = Query(None, description="Category code(s), comma-separated; default all."),
     since: date | None = Query(None, description="First day (Beijing); default 90 days before until."),
     until: date | None = Query(None, description="Last day (Beijing), inclusive; default today."),
-    res: int = Query(9, description="H3 resolution, 5–12."),
+    res: int = Query(9, description=f"H3 resolution, 5–12 (the public: up to {PUBLIC_MAX_RES})."),
     k: int = Query(1, ge=1, le=3, description="Neighbourhood: rings of cells around each cell."),
     alpha: float = Query(0.05, gt=0, lt=0.5, description="False discovery rate."),
     area: str | None = Query(None, max_length=18, description="Restrict to an area code."),
 ) -> dict[str, Any]:
     hexes.check_res(res)
+    if actor is PUBLIC and res > PUBLIC_MAX_RES:  # a ~25 m cell of one case would pin that case
+        raise Unauthorized(
+            f"res {res}: the public sees cells up to res {PUBLIC_MAX_RES}; sign in", field="res"
+        )
 
     def work(conn: Connection) -> dict[str, Any]:
         window = _window(conn, category, since, until, area, 90)

@@ -32,7 +32,7 @@ from api.deps import (
 from api.params import BBoxDep
 from api.schemas import cases
 from layers.accounts import audit
-from layers.accounts.actors import Actor
+from layers.accounts.actors import PUBLIC, Actor
 from layers.cases import categories, intake, queries, workflow
 from layers.cases.intake import IncidentIn
 
@@ -61,8 +61,9 @@ async def create_incident(
             )
         with db.transaction() as conn:  # the answer is read after the case is safely stored
             case = queries.get(conn, case_id, actor, settings.public_snap_m)
+            snap_m = settings.public_snap_m if actor is PUBLIC else 0.0  # the public's distances are coarse
             case["likely_duplicates"] = intake.likely_duplicates(
-                conn, case_id, settings.duplicate_radius_m, settings.duplicate_window_h
+                conn, case_id, settings.duplicate_radius_m, settings.duplicate_window_h, snap_m
             )
         return case, created
 

@@ -13,11 +13,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from api.deps import READERS, IndexDep, SettingsDep, run_read
+from api.deps import READERS, ActorDep, IndexDep, SettingsDep, run_read
 from api.schemas import locate as locate_schema
 from geo import points
 from geo.crs import from_wgs84, parse_crs, to_wgs84
 from geo.errors import InvalidInput, TooLarge
+from layers.accounts.actors import PUBLIC
 from layers.cases import intake
 from layers.grid.answers import located_rows, point_answer
 from layers.io.streams import csv_stream, json_stream
@@ -30,6 +31,7 @@ async def locate(
     request: Request,
     index: IndexDep,
     settings: SettingsDep,
+    actor: ActorDep,
     lon: float = Query(..., description="Longitude (or x) in `crs`."),
     lat: float = Query(..., description="Latitude (or y) in `crs`."),
     crs: str = Query("wgs84", description="wgs84, cgcs2000, gcj02, bd09, EPSG:4326/4490/3857/4549/4528"),
@@ -45,8 +47,9 @@ async def locate(
     """
     x, y = (float(v) for v in to_wgs84(lon, lat, crs))
     px, py = (float(v) for v in from_wgs84(x, y, out_crs)) if out_crs else (x, y)
+    snap_m = settings.public_snap_m if actor is PUBLIC else 0.0  # the public's distances are coarse
     cases = (  # "of the same kind": only a category makes the query (plain locate stays SQL-free)
-        await run_read(request, intake.nearby_open, x, y, settings.nearby_incidents_m, category)
+        await run_read(request, intake.nearby_open, x, y, settings.nearby_incidents_m, category, 10, snap_m)
         if category
         else []
     )

@@ -30,7 +30,7 @@ from layers.accounts.actors import Actor
 from layers.addresses import gazetteer
 from layers.assets import store
 from layers.assets.kinds import parse_asset_id
-from layers.cases import routing, worktime
+from layers.cases import privacy, routing, worktime
 from layers.cases.categories import Catalogue
 from layers.db import sql
 from layers.db.models import INCIDENT_EVENTS, INCIDENT_NUMBERS, INCIDENT_REPORTERS, INCIDENTS
@@ -129,7 +129,7 @@ def resolve(conn: Connection, report: IncidentIn) -> Where:
     if report.address is not None:
         found = gazetteer.geocode(conn, report.address, limit=1)
         if not found:
-            return Where(None, None, "none", f"address not found: {report.address}")
+            return Where(None, None, "none", "address not found in the gazetteer")  # the input is kept
         best = found[0]
         return Where(
             best["lon"], best["lat"], "address", f"geocoded to {best['address']} (score {best['score']})"
@@ -283,6 +283,9 @@ def log_event(
     )  # fmt: skip
 
 
+_LONLAT = (func.ST_X(CASES.point).label("lon"), func.ST_Y(CASES.point).label("lat"))
+
+
 def _near(lon: float, lat: float, radius_m: float) -> tuple[ColumnElement[float], list[ColumnElement[bool]]]:
     """The distance in metres of a case from a point, and the index-friendly radius test."""
     return sql.distance_m(CASES.point, lon, lat).label("distance_m"), [
@@ -291,9 +294,10 @@ def _near(lon: float, lat: float, radius_m: float) -> tuple[ColumnElement[float]
 
 
 def likely_duplicates(
-    conn: Connection, case_id: int, radius_m: float, window_h: float
+    conn: Connection, case_id: int, radius_m: float, window_h: float, snap_m: float = 0.0
 ) -> list[dict[str, Any]]:
-    """Open cases of the same category within ``radius_m`` metres and ``window_h`` hours."""
+    """Open cases of the same category within ``radius_m`` metres and ``window_h`` hours
+    (distances as ``privacy.shown_distances`` lets the caller see them: ``snap_m`` for the public)."""
     case = conn.execute(
         select(CASES.category, func.ST_X(CASES.point).label("lon"), func.ST_Y(CASES.point).label("lat"))
         .add_columns(CASES.received_at)
@@ -304,26 +308,35 @@ def likely_duplicates(
     distance, near = _near(case.lon, case.lat, radius_m)
     window = timedelta(hours=window_h)
     query = (
-        select(CASES.id, CASES.number, CASES.status, CASES.received_at, distance)
+        select(CASES.id, CASES.number, CASES.status, CASES.received_at, distance, *_LONLAT)
         .where(*near, CASES.category == case.category, CASES.status.in_(OPEN), CASES.id != case_id)
         .where(CASES.received_at.between(case.received_at - window, case.received_at + window))
         .order_by(distance, CASES.id)
         .limit(20)
     )
-    return [{**r, "distance_m": round(float(r["distance_m"]), 2)} for r in conn.execute(query).mappings()]
+    rows = [{**r, "distance_m": round(float(r["distance_m"]), 2)} for r in conn.execute(query).mappings()]
+    return privacy.shown_distances(rows, case.lon, case.lat, snap_m)
 
 
 def nearby_open(
-    conn: Connection, lon: float, lat: float, radius_m: float, category: str | None = None, limit: int = 10
+    conn: Connection,
+    lon: float,
+    lat: float,
+    radius_m: float,
+    category: str | None = None,
+    limit: int = 10,
+    snap_m: float = 0.0,
 ) -> list[dict[str, Any]]:
-    """Open cases (of ``category``) within ``radius_m`` metres of a WGS84 point, nearest first."""
+    """Open cases (of ``category``) within ``radius_m`` metres of a WGS84 point, nearest first
+    (distances as ``privacy.shown_distances`` lets the caller see them: ``snap_m`` for the public)."""
     distance, near = _near(lon, lat, radius_m)
     query = (
-        select(CASES.id, CASES.number, CASES.category, CASES.status, CASES.received_at, distance)
+        select(CASES.id, CASES.number, CASES.category, CASES.status, CASES.received_at, distance, *_LONLAT)
         .where(*near, CASES.status.in_(OPEN))
         .order_by(distance, CASES.id)
         .limit(limit)
     )
     if category is not None:
         query = query.where(CASES.category == category)
-    return [{**r, "distance_m": round(float(r["distance_m"]), 2)} for r in conn.execute(query).mappings()]
+    rows = [{**r, "distance_m": round(float(r["distance_m"]), 2)} for r in conn.execute(query).mappings()]
+    return privacy.shown_distances(rows, lon, lat, snap_m)

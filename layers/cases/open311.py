@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, func, not_, select
 
 from geo.crs import snap
+from layers.cases.privacy import public_address
 from layers.cases.queries import CASE_FROM, INC, UNIT_NAME
 from layers.db.models import CATEGORIES, INCIDENTS
 from layers.db.vocabulary import OPEN
@@ -75,7 +76,7 @@ def _request(r: Any, snap_m: float) -> dict[str, Any]:
         "requested_datetime": r.received_at.isoformat(),
         "updated_datetime": r.updated_at.isoformat(),
         "expected_datetime": r.deadline.isoformat(),
-        "address": r.address or "",
+        "address": public_address(r.address),
         "address_id": "",
         "zipcode": "",
         "lat": round(lat, 6) if lat is not None else None,

@@ -12,13 +12,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, func, select, update
 
-from geo.crs import snap
+from geo.crs import geodesic_m, snap
 from layers.accounts.actors import STAFF, Actor
+from layers.addresses import gazetteer
 from layers.db.models import INCIDENT_REPORTERS, INCIDENTS
 from layers.db.vocabulary import PRIVILEGED
 
@@ -55,10 +58,69 @@ def reporter_view(reporter: dict[str, Any], actor: Actor, case_unit: str) -> dic
     }
 
 
+def public_address(raw: str | None) -> str:
+    """The road of an address as typed, never its door: what the public may see of it.
+
+    >>> public_address("市北区恩县路64号3号楼"), public_address("不知道哪里"), public_address(None)
+    ('恩县路', '', '')
+    """
+    if not raw:
+        return ""
+    parsed = gazetteer.parse(raw)
+    return parsed.road or "" if parsed.number else ""
+
+
+def shown_distances(
+    rows: list[dict[str, Any]], lon: float, lat: float, snap_m: float
+) -> list[dict[str, Any]]:
+    """Rows with ``lon``/``lat`` of nearby cases → rows with ``distance_m`` only.
+
+    For the public (``snap_m`` > 0) the distance is from the case's *snapped* point to
+    ``lon, lat``, rounded to the snap size: three answers cannot trilaterate a case closer
+    than its public position. Staff get the exact metres.
+    """
+    if not rows or snap_m <= 0:
+        return [{k: v for k, v in r.items() if k not in ("lon", "lat")} for r in rows]
+    x, y = snap([r["lon"] for r in rows], [r["lat"] for r in rows], snap_m)
+    metres = geodesic_m(x, y, np.full(len(rows), lon), np.full(len(rows), lat))
+    return [
+        {
+            **{k: v for k, v in r.items() if k not in ("lon", "lat")},
+            "distance_m": float(round(m / snap_m) * snap_m),
+        }
+        for r, m in zip(rows, metres.tolist(), strict=True)
+    ]
+
+
+# A door: a house number and whatever follows it up to the next separator (楼, 单元, room).
+_DOOR = re.compile(r"[0-9０-９甲乙丙丁一二三四五六七八九十百千零〇-]+号[^\s;,，、()（）'\"]*")
+
+
+def without_doors(note: str | None) -> str | None:
+    """A location note as the public may read it: roads and areas, no house numbers.
+
+    >>> without_doors("geocoded to 市北区恩县路64号3号楼 (score 1.0); address '火星路1号' not found")
+    "geocoded to 市北区恩县路 (score 1.0); address '火星路' not found"
+    """
+    return _DOOR.sub("", note) if note else note
+
+
+PUBLIC_EVENT = ("at", "action", "from_status", "to_status")
+
+
 def public_case(case: dict[str, Any], snap_m: float) -> dict[str, Any]:
-    """A case as the public sees it: its point snapped to ``snap_m``, no raw location input,
-    no handler's name."""
-    case = {**case, "location_input": {}, "handler": None}
+    """A case as the public sees it: its point snapped to ``snap_m``; no raw location input and
+    no door number in its note, no handler; its history without who and their notes."""
+    hidden: dict[str, Any] = {"actor": None, "role": None, "note": None, "photos": []}
+    history = [{k: e.get(k) for k in (*PUBLIC_EVENT, "unit")} | hidden for e in case.get("history", [])]
+    case = {
+        **case,
+        "location_input": {},
+        "location_note": without_doors(case.get("location_note")),
+        "handler": None,
+    }
+    if "history" in case:
+        case["history"] = history
     if case.get("point") and snap_m > 0:
         lon, lat = case["point"]["coordinates"]
         x, y = snap(lon, lat, snap_m)

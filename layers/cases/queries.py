@@ -127,8 +127,9 @@ class Filters:
     asset_id: str | None = None
 
 
-def conditions(filters: Filters) -> list[ColumnElement[bool]]:
-    """The WHERE conditions of ``filters`` on the cases (``i``)."""
+def conditions(filters: Filters, snap_m: float = 0.0) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of ``filters`` on the cases (``i``); with ``snap_m`` (the public)
+    the box filters the snapped positions, never the exact ones."""
     where: list[ColumnElement[bool]] = []
     if filters.status:
         where.append(INC.c.status.in_(filters.status))
@@ -153,7 +154,11 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
     if filters.until is not None:
         where.append(INC.c.received_at < filters.until)
     if filters.bbox is not None:
-        where.append(sql.bbox_filter(INC.c.point, filters.bbox))
+        public = snap_m > 0
+        box = filters.bbox
+        where.append(
+            sql.snapped_bbox_filter(INC.c.point, box, snap_m) if public else sql.bbox_filter(INC.c.point, box)
+        )
     if filters.overdue is not None:
         overdue = and_(_OPEN, func.now() >= INC.c.deadline)
         where.append(overdue if filters.overdue else not_(overdue))
@@ -187,7 +192,7 @@ def listing(
     """Cases matching ``filters`` (one page, sorted) and how many match in all."""
     if sort not in SORTS:
         raise InvalidInput(f"sort {sort!r}: one of {', '.join(SORTS)}", field="sort")
-    where = conditions(filters)
+    where = conditions(filters, snap_m if actor is PUBLIC else 0.0)
     total = conn.execute(select(func.count()).select_from(INC).where(*where)).scalar_one()
     rows = conn.execute(_CASE.where(*where).order_by(*SORTS[sort]).limit(limit).offset(offset)).mappings()
     cases = [_case(dict(r)) for r in rows]

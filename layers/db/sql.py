@@ -51,6 +51,27 @@ def within_m(column: Any, lon: float, lat: float, metres: float) -> ColumnElemen
     )
 
 
+def snapped(column: Any, metres: float) -> tuple[ColumnElement[float], ColumnElement[float]]:
+    """Lon and lat of a point column snapped as ``geo.crs.snap`` does (the public's locations)."""
+    step_lat = metres / 111_320.0
+    lat = func.round(func.ST_Y(column) / step_lat) * step_lat
+    step_lon = metres / (111_320.0 * func.cos(func.radians(lat)))
+    return func.round(func.ST_X(column) / step_lon) * step_lon, lat
+
+
+def snapped_bbox_filter(column: Any, bbox: BBox, metres: float) -> ColumnElement[bool]:
+    """Points whose *snapped* position lies in ``bbox``: what the public filters on, so that
+    narrowing the box never finds a point more exactly than its snapped position tells."""
+    x0, y0, x1, y1 = bbox
+    dlon, dlat = reach_deg((y0 + y1) / 2, metres)  # the prefilter: a snapped point moves < metres
+    lon, lat = snapped(column, metres)
+    return and_(
+        column.op("&&")(envelope(x0 - dlon, y0 - dlat, x1 + dlon, y1 + dlat)),
+        lon.between(x0, x1),
+        lat.between(y0, y1),
+    )
+
+
 def area_prefix(column: Any, code: str) -> ColumnElement[bool]:
     """Codes in ``column`` inside the area ``code`` (a code extends its parent's)."""
     condition: ColumnElement[bool] = column.startswith(code, autoescape=True)

@@ -198,3 +198,103 @@ def test_study_area_is_buffered_in_metres(conn: Connection, demo: int) -> None:
     east = lon > shapely.bounds(shape)[2]  # centres beyond the district's eastern end
     assert metres.max() <= 2 * edge * 1.001
     assert metres[east].max() > 1.8 * edge  # was 1.6 edges when the pad was degrees
+
+
+# -- 1–5: the public never learns a case's exact point, its door, nor staff names --------------------
+
+EXACT = (120.372513, 36.093527)  # a spot inside Shibei, not on a 50 m snap point
+
+
+def _staff_case(client: TestClient, headers: dict[str, str], **extra: Any) -> dict[str, Any]:
+    report = {"source": "hotline", "category": "E0505", "description": "hardening", **extra}
+    if "address" not in extra:
+        report |= {"lon": EXACT[0], "lat": EXACT[1]}
+    filed = client.post("/api/incidents", json=report, headers=headers)
+    assert filed.status_code == 201, filed.text
+    return filed.json()
+
+
+def test_binary_search_on_the_public_bbox_finds_only_the_snapped_point(
+    bound_client: TestClient, accounts: dict[str, Any]
+) -> None:
+    case = _staff_case(bound_client, accounts["disp1"])
+    x, y = EXACT
+
+    def found(x0: float, y0: float, x1: float, y1: float) -> bool:
+        listed = bound_client.get("/api/incidents", params={"bbox": f"{x0},{y0},{x1},{y1}", "limit": 1000})
+        return any(c["id"] == case["id"] for c in listed.json()["incidents"])
+
+    eps = 2e-5  # ~2 m around the exact point: the attack's last steps
+    assert not found(x - eps, y - eps, x + eps, y + eps)
+    sx, sy = bound_client.get(f"/api/incidents/{case['id']}").json()["point"]["coordinates"]
+    assert found(sx - eps, sy - eps, sx + eps, sy + eps)  # the public position, as the public sees it
+    staff = bound_client.get(
+        "/api/incidents",
+        params={"bbox": f"{x - eps},{y - eps},{x + eps},{y + eps}"},
+        headers=accounts["disp1"],
+    )
+    assert any(c["id"] == case["id"] for c in staff.json()["incidents"])  # staff filter on the exact point
+
+
+def test_trilateration_from_public_distances_gets_no_closer_than_the_snap(
+    bound_client: TestClient, accounts: dict[str, Any]
+) -> None:
+    case = _staff_case(bound_client, accounts["disp1"])
+    for dx, dy in ((0.0005, 0), (0, 0.0005), (-0.0004, -0.0003)):
+        near = bound_client.get(
+            "/api/locate", params={"lon": EXACT[0] + dx, "lat": EXACT[1] + dy, "category": "E0505"}
+        ).json()["nearby_incidents"]
+        (mine,) = [c for c in near if c["id"] == case["id"]]
+        assert mine["distance_m"] % 50 == 0
+    again = {
+        "source": "wechat",
+        "category": "E0505",
+        "description": "again",
+        "lon": EXACT[0],
+        "lat": EXACT[1],
+    }
+    duplicates = bound_client.post("/api/incidents", json=again).json()["likely_duplicates"]
+    assert duplicates and all(d["distance_m"] % 50 == 0 for d in duplicates)
+    staff = bound_client.get(
+        "/api/locate",
+        params={"lon": EXACT[0] + 0.0005, "lat": EXACT[1], "category": "E0505"},
+        headers=accounts["disp1"],
+    ).json()["nearby_incidents"]
+    assert any(c["id"] == case["id"] and c["distance_m"] % 50 != 0 for c in staff)  # exact for staff
+
+
+def test_the_public_sees_the_road_not_the_door(bound_client: TestClient, accounts: dict[str, Any]) -> None:
+    case = _staff_case(bound_client, accounts["disp1"], address="恩县路64号")
+    public = bound_client.get(f"/api/incidents/{case['id']}")
+    assert public.status_code == 200 and "64" not in public.text.replace(str(case["id"]), "")
+    (request,) = bound_client.get(f"/open311/v2/requests/{case['number']}.json").json()
+    assert request["address"] == "恩县路"
+    staff = bound_client.get(f"/api/incidents/{case['id']}", headers=accounts["disp1"]).json()
+    assert "64" in staff["location_note"] and staff["location_input"]["address"] == "恩县路64号"
+
+
+def test_public_hotspots_stop_at_res_10(client: TestClient, accounts: dict[str, Any]) -> None:
+    assert client.get("/api/analytics/hotspots", params={"res": 10}).status_code == 200
+    fine = client.get("/api/analytics/hotspots", params={"res": 12})
+    assert fine.status_code == 401 and fine.json()["error"]["field"] == "res"
+    assert (
+        client.get("/api/analytics/hotspots", params={"res": 12}, headers=accounts["viewer1"]).status_code
+        == 200
+    )
+
+
+def test_the_public_history_names_no_staff_and_no_notes(
+    bound_client: TestClient, accounts: dict[str, Any]
+) -> None:
+    case = _staff_case(bound_client, accounts["disp1"])
+    moved = bound_client.post(
+        f"/api/incidents/{case['id']}/transitions",
+        json={"to": "registered", "note": "王师傅 13900001111 去看"},
+        headers=accounts["disp1"],
+    )
+    assert moved.status_code == 200, moved.text
+    public = bound_client.get(f"/api/incidents/{case['id']}")
+    assert "disp1" not in public.text and "王师傅" not in public.text and "13900001111" not in public.text
+    assert [e["to_status"] for e in public.json()["history"]] == ["received", "registered"]
+    staff = bound_client.get(f"/api/incidents/{case['id']}", headers=accounts["disp1"]).json()
+    assert staff["history"][-1]["actor"] == "disp1" and "王师傅" in staff["history"][-1]["note"]

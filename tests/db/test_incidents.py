@@ -141,10 +141,14 @@ def test_intake_locates_routes_numbers_and_starts_the_clock(client: TestClient) 
     assert case["history"][0]["action"] == "create" and case["reporters"] == []  # public sees no reporters
 
 
-def test_intake_by_address_asset_and_camera(client: TestClient, conn: Connection) -> None:
+def test_intake_by_address_asset_and_camera(
+    client: TestClient, conn: Connection, accounts: dict[str, Any]
+) -> None:
     by_address = client.post("/api/incidents", json=_report(address="恩县路64号")).json()
     assert by_address["located_by"] == "address" and by_address["community"] is not None
-    assert "恩县路64号" in by_address["location_note"]
+    assert "64" not in by_address["location_note"]  # the public filer's answer shows the road, not the door
+    staff = client.get(f"/api/incidents/{by_address['id']}", headers=accounts["disp1"]).json()
+    assert "恩县路64号" in staff["location_note"]
     cover = client.post(
         "/api/incidents", json={"source": "grid_worker", "category": "C0100", "asset_id": COVER}
     ).json()
@@ -217,12 +221,17 @@ def test_idempotency_key_returns_the_same_case(client: TestClient, conn: Connect
     assert stored == 1
 
 
-def test_likely_duplicates_within_50_m_and_72_h_in_metres(client: TestClient, conn: Connection) -> None:
+def test_likely_duplicates_within_50_m_and_72_h_in_metres(
+    client: TestClient, conn: Connection, accounts: dict[str, Any]
+) -> None:
     base = (120.3600, 36.0880)
     first = client.post("/api/incidents", json=_report(category="E0510", lon=base[0], lat=base[1])).json()
-    # 30 m and 70 m north (a degree of latitude is ~110.95 km here)
+    # 30 m and 70 m north (a degree of latitude is ~110.95 km here); a dispatcher files the
+    # second (staff see exact metres; the public, metres from the snapped point, in 50 m steps)
     near = client.post(
-        "/api/incidents", json=_report(category="E0510", lon=base[0], lat=base[1] + 30 / 110_950)
+        "/api/incidents",
+        json=_report(category="E0510", lon=base[0], lat=base[1] + 30 / 110_950),
+        headers=accounts["disp1"],
     ).json()
     far = client.post(
         "/api/incidents", json=_report(category="E0510", lon=base[0], lat=base[1] + 70 / 110_950)
@@ -435,11 +444,18 @@ def test_database_down_answers_503_and_the_retry_stores_once(
     assert count == 1
 
 
-def test_locate_lists_open_cases_nearby_of_the_same_kind(client: TestClient) -> None:
+def test_locate_lists_open_cases_nearby_of_the_same_kind(
+    client: TestClient, accounts: dict[str, Any]
+) -> None:
     case = client.post("/api/incidents", json=_report(category="E0201", lon=120.3655, lat=36.0871)).json()
-    near = client.get("/api/locate", params={"lon": 120.3655, "lat": 36.0872, "category": "E0201"}).json()
+    params = {"lon": 120.3655, "lat": 36.0872, "category": "E0201"}
+    near = client.get("/api/locate", params=params, headers=accounts["disp1"]).json()
     found = {i["id"]: i["distance_m"] for i in near["nearby_incidents"]}
-    assert found[case["id"]] == pytest.approx(11.1, abs=0.2)  # 0.0001° of latitude
+    assert found[case["id"]] == pytest.approx(11.1, abs=0.2)  # 0.0001° of latitude, exact for staff
+    public = {
+        i["id"]: i["distance_m"] for i in client.get("/api/locate", params=params).json()["nearby_incidents"]
+    }
+    assert public[case["id"]] % 50 == 0  # from the snapped point, in steps of the snap
     other = client.get("/api/locate", params={"lon": 120.3655, "lat": 36.0872, "category": "E0302"}).json()
     assert case["id"] not in {i["id"] for i in other["nearby_incidents"]}
 
