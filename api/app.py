@@ -50,7 +50,10 @@ def rate_buckets(settings: Settings) -> SharedBuckets | None:
         return None
     database = make_url(settings.sqlalchemy_url()).database or ""
     path = settings.var_dir / f"ratelimit-{settings.port}.buckets"
-    return SharedBuckets(path, settings.rate_limit_per_min, namespace=database)
+    # a budget is a database and a rate: two apps of one deployment share it, other limits do not
+    return SharedBuckets(
+        path, settings.rate_limit_per_min, namespace=f"{database}/{settings.rate_limit_per_min}"
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -59,11 +62,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     work_hours = WorkHours.parse(settings.work_hours)
     secret = secret_key(settings)
+    buckets = rate_buckets(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(make_engine(settings))
-        app.state.worker = worker = WorkerState.open(settings, db, work_hours, secret)
+        app.state.worker = worker = WorkerState.open(settings, db, work_hours, secret, buckets)
         # Built in the background: the server is ready at once, and a locate that comes
         # before the index is done waits for it on the holder's lock.
         threading.Thread(target=worker.index.warm, name="index-warm", daemon=True).start()
@@ -71,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            db.engine.dispose()
+            worker.close()
 
     app = FastAPI(
         title="wangge",
@@ -90,7 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "PATCH"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-API-Key"],
         )
-    app.add_middleware(Guard, settings=settings, buckets=rate_buckets(settings))
+    app.add_middleware(Guard, settings=settings, buckets=buckets)
     for module in (
         root,
         health,

@@ -8,9 +8,13 @@ the database to a rolled-back transaction by replacing ``WorkerState.db``.
 
 from __future__ import annotations
 
+import asyncio
+import math
+import time
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import Depends, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
@@ -18,9 +22,10 @@ from sqlalchemy import Connection
 
 from api.auth import actor_for
 from api.db import Database
+from api.ratelimit import caller_of
 from api.settings import Settings
 from api.state import WorkerState
-from geo.errors import Forbidden, Unauthorized
+from geo.errors import Forbidden, RateLimited, Unauthorized
 from layers.accounts.actors import PUBLIC, Actor
 from layers.cases.worktime import WorkHours
 from layers.db.vocabulary import DISPATCHERS, HANDLERS, ROLES
@@ -83,12 +88,49 @@ async def run_tx(request: Request, fn: Callable[..., T], *args: Any) -> T:
     return await run_in_threadpool(work)
 
 
+async def run_heavy(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """Run CPU-heavy, pure ``fn(*args)`` (parsing a million points) in the worker's pool of
+    processes (``WANGGE_HEAVY_JOBS`` of them): a thread would not do, since json and numpy
+    hold the GIL for seconds and ``/healthz`` with every light request would wait."""
+    return await asyncio.wrap_future(get_state(request).processes.submit(fn, *args))
+
+
+async def run_heavy_thread(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """Run heavy ``fn(*args)`` that needs this process (a connection, the caches) on a
+    thread, at most ``WANGGE_HEAVY_JOBS`` at once."""
+    return await anyio.to_thread.run_sync(lambda: fn(*args), limiter=get_state(request).heavy)
+
+
+async def run_heavy_read(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """``run_heavy`` with an autocommit connection as ``fn``'s first argument."""
+    db = get_db(request)
+
+    def work() -> T:
+        with db.read() as conn:
+            return fn(conn, *args)
+
+    return await run_heavy_thread(request, work)
+
+
 async def get_index(request: Request) -> AreaIndex:
     """The worker's index; checking for a new generation (a query, maybe a rebuild) runs
     in the threadpool, the common case returns at once without leaving the event loop."""
     holder = get_state(request).index
     fresh = holder.fresh()
     return fresh if fresh is not None else await run_in_threadpool(holder.get)
+
+
+def charge(request: Request, tokens: float, what: str) -> None:
+    """Spend ``tokens`` more of the caller's rate budget for a heavy operation (the request
+    itself cost one); a 429 with Retry-After when the budget does not hold them."""
+    rate = get_state(request).rate
+    if rate is None or tokens <= 0:
+        return
+    wait = rate.take(caller_of(request.scope), time.monotonic(), tokens)
+    if wait > 0:
+        raise RateLimited(
+            f"{what} costs {tokens:,.0f} requests of your budget; retry in {math.ceil(wait)} s", wait
+        )
 
 
 def get_work_hours(request: Request) -> WorkHours:

@@ -8,6 +8,7 @@ a request id (the traceback goes to the log, never to the client).
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from typing import Any
 
@@ -28,6 +29,7 @@ log = logging.getLogger("wangge.api")
 
 STATUS: list[tuple[type[errors.WanggeError], int]] = [
     (errors.TooLarge, 413),
+    (errors.RateLimited, 429),
     (errors.NotFound, 404),
     (errors.Conflict, 409),
     (errors.Unauthorized, 401),
@@ -126,6 +128,8 @@ def install(app: FastAPI) -> None:
         if status == 503:
             return _unavailable(request)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, errors.RateLimited):
+            headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
         if request.url.path.startswith("/open311/"):
             return _shaped(request, status, exc.code, exc.message, exc.field, headers)
         return JSONResponse({"error": exc.as_dict()}, status_code=status, headers=headers)

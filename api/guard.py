@@ -1,21 +1,21 @@
 """What every request passes through: a body-size limit, rate limits, security headers, CORS.
 
 Pure ASGI middleware (no per-request task overhead). The rate limit is a token bucket
-per caller — the API key or bearer token when one is given, else the client address —
-shared by every worker process of the machine (``api.ratelimit``). Probes, static files
+per client address — a credential the request carries is not checked here, so a random
+key per request buys no new budget — shared by every worker process of the machine
+(``api.ratelimit``); heavy operations charge more (``api.deps.charge``). Probes, static files
 and the vendored assets are not limited.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response
-from api.ratelimit import SharedBuckets
+from api.ratelimit import SharedBuckets, caller_of
 from api.settings import Settings
 
 UNLIMITED = ("/healthz", "/readyz", "/static/", "/vendor/", "/favicon")
@@ -41,18 +41,6 @@ class Guard:
         self.limit = settings.max_body_mb * 1024 * 1024
         self.buckets = buckets
 
-    @staticmethod
-    def _caller(scope: Scope) -> str:
-        headers = dict(scope.get("headers") or [])
-        credential = headers.get(b"authorization") or headers.get(b"x-api-key")
-        if credential:
-            return "k:" + hashlib.sha256(credential).hexdigest()[:24]
-        query = scope.get("query_string", b"")
-        if b"api_key=" in query:
-            return "k:" + hashlib.sha256(query.split(b"api_key=")[1].split(b"&")[0]).hexdigest()[:24]
-        client = scope.get("client") or ("?", 0)
-        return "a:" + str(client[0])
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -66,7 +54,7 @@ class Guard:
             return
         if self.buckets is not None and not path.startswith(UNLIMITED):
             cost = TILE_COST if path.startswith("/tiles/") else 1.0
-            wait = self.buckets.take(self._caller(scope), time.monotonic(), cost)
+            wait = self.buckets.take(caller_of(scope), time.monotonic(), cost)
             if wait > 0:
                 retry = {"Retry-After": str(max(1, math.ceil(wait)))}
                 answer = error_response(429, "rate_limited", "too many requests; slow down", headers=retry)

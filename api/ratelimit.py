@@ -22,6 +22,15 @@ import os
 import struct
 from pathlib import Path
 
+from starlette.types import Scope
+
+
+def caller_of(scope: Scope) -> str:
+    """Whose budget a request spends: its client address (credentials are not trusted here)."""
+    client = scope.get("client") or ("?", 0)
+    return "a:" + str(client[0])
+
+
 SLOT = struct.Struct("<Qdd")  # key hash (0 = free), tokens, last refill
 PROBES = 8
 

@@ -75,6 +75,7 @@ class LocateSettings(BaseSettings):
         default=1.0, ge=0, description="How often workers look for a new generation."
     )
     batch_max_points: int = Field(default=1_000_000, ge=1, description="Largest locate batch.")
+    heavy_jobs: int = Field(default=2, ge=1, le=64, description="CPU-heavy jobs at once per worker.")
     file_max_points: int = Field(default=50_000_000, ge=1, description="Largest `wangge locate --file`.")
 
 

@@ -7,17 +7,23 @@ changes), the tile cache and the hotspot weights. Routes reach it only through
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 from cachetools import LRUCache
 
 from api.db import Database
+from api.ratelimit import SharedBuckets
 from api.settings import Settings
 from layers.analytics.aggregates import WEIGHTS_KEPT
 from layers.cases.worktime import WorkHours
 from layers.grid.holder import IndexHolder
 from layers.tiles.cache import TileCache
+
+SPAWN = multiprocessing.get_context("spawn")  # fresh interpreters: no forked copy of the pool's threads
 
 
 @dataclass
@@ -30,10 +36,15 @@ class WorkerState:
     tiles: TileCache
     work_hours: WorkHours
     secret: str
+    rate: SharedBuckets | None = None
+    heavy: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(2))
+    processes: ProcessPoolExecutor = field(default_factory=ProcessPoolExecutor)
     hex_weights: LRUCache[Any, Any] = field(default_factory=lambda: LRUCache(maxsize=WEIGHTS_KEPT))
 
     @classmethod
-    def open(cls, settings: Settings, db: Database, work_hours: WorkHours, secret: str) -> WorkerState:
+    def open(
+        cls, settings: Settings, db: Database, work_hours: WorkHours, secret: str, rate: SharedBuckets | None
+    ) -> WorkerState:
         engine = db.engine
         return cls(
             settings=settings,
@@ -42,4 +53,14 @@ class WorkerState:
             tiles=TileCache(engine, settings.index_check_s, settings.tile_cache_mb),
             work_hours=work_hours,
             secret=secret,
+            rate=rate,
+            heavy=anyio.CapacityLimiter(settings.heavy_jobs),
+            processes=ProcessPoolExecutor(
+                settings.heavy_jobs, mp_context=multiprocessing.get_context("spawn")
+            ),
         )
+
+    def close(self) -> None:
+        """Stop the heavy-job processes and close the pool (the end of ``lifespan``)."""
+        self.processes.shutdown(cancel_futures=True)
+        self.db.engine.dispose()

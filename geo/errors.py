@@ -85,6 +85,16 @@ class TooLarge(InvalidInput):
     code = "too_large"
 
 
+class RateLimited(WanggeError):
+    """The caller's budget does not hold this request now; ``retry_after`` says when it will."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: float, *, field: str | None = None):
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
+
+
 class Unavailable(WanggeError, ConnectionError):
     """A service the platform needs (the database) cannot be reached."""
 

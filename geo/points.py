@@ -9,6 +9,7 @@ not JSON, empty, too long) raises.
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +58,25 @@ def _check_size(n: int, limit: int, what: str) -> None:
         raise InvalidInput(f"{what} is empty", field=what)
     if n > limit:
         raise TooLarge(f"{what} has {n:,} points; the limit is {limit:,}", field=what)
+
+
+def from_json_bytes(body: bytes, limit: int) -> tuple[PointBatch, str | None]:
+    """``from_json`` of a request body as it came (bad JSON is an ``InvalidInput`` naming it).
+
+    >>> from_json_bytes(b'{"points": [[120.1, 36.1]]}', 10)[0].x.tolist()
+    [120.1]
+    >>> from_json_bytes(b"[" * 100_000, 10)
+    Traceback (most recent call last):
+    ...
+    geo.errors.InvalidInput: the body is nested too deeply
+    """
+    try:
+        parsed = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidInput("the body is not valid JSON (or send text/csv)", field="body") from None
+    except RecursionError:
+        raise InvalidInput("the body is nested too deeply", field="body") from None
+    return from_json(parsed, limit)
 
 
 def from_json(body: Any, limit: int) -> tuple[PointBatch, str | None]:

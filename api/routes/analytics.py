@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection
 
-from api.deps import READERS, ActorDep, get_settings, get_state, run_read
+from api.deps import READERS, ActorDep, charge, get_settings, get_state, run_heavy_read, run_read
 from api.printing import html_to_pdf
 from api.schemas import analytics as analytics_schema
 from geo import coverage, hexes
@@ -30,6 +30,7 @@ from layers.cases import worktime
 from layers.io.streams import spreadsheet_safe
 
 router = APIRouter(prefix="/api/analytics", tags=["analytics"], dependencies=READERS)
+HOTSPOT_COST = {10: 2, 11: 10, 12: 30}  # extra requests of budget: fine cells are seconds of Gi*
 PUBLIC_MAX_RES = 10  # cells of ~75 m: no finer than the public's snapped case locations
 LAYERS = {"parking": "parking", "manhole_covers": "manhole_cover", "cameras": "camera"}
 
@@ -79,7 +80,8 @@ async def hotspots_(
         window = _window(conn, category, since, until, area, 90)
         return aggregates.hotspot_cells(get_state(request).hex_weights, conn, window, area, res, k, alpha)
 
-    return await run_read(request, work)
+    charge(request, HOTSPOT_COST.get(res, 0), f"hotspots at res {res}")
+    return await run_heavy_read(request, work)
 
 
 @router.get(

@@ -7,13 +7,11 @@ in input order, bad rows answered with their error.
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from api.deps import READERS, ActorDep, IndexDep, SettingsDep, run_read
+from api.deps import READERS, ActorDep, IndexDep, SettingsDep, charge, run_heavy, run_read
 from api.schemas import locate as locate_schema
 from geo import points
 from geo.crs import from_wgs84, parse_crs, to_wgs84
@@ -23,6 +21,7 @@ from layers.cases import intake
 from layers.grid.answers import located_rows, point_answer
 from layers.io.streams import csv_stream, json_stream
 
+POINTS_PER_REQUEST = 1000  # a batch spends the rate budget of one request per thousand points
 router = APIRouter(prefix="/api/locate", tags=["locate"], dependencies=READERS)
 
 
@@ -94,15 +93,11 @@ async def _parse(request: Request, crs: str | None, limit: int, max_mb: int) -> 
         data = await upload.read()
         if len(data) > max_mb * 1024 * 1024:
             raise TooLarge(f"the file exceeds {max_mb} MB", field="file")
-        return points.from_csv(data, limit), crs or str(form.get("crs") or "wgs84")
+        return await run_heavy(request, points.from_csv, data, limit), crs or str(form.get("crs") or "wgs84")
     body = await _read_body(request, max_mb)
     if kind in ("text/csv", "application/csv"):
-        return points.from_csv(body, limit), crs or "wgs84"
-    try:
-        parsed = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidInput("the body is not valid JSON (or send text/csv)", field="body") from None
-    batch, body_crs = points.from_json(parsed, limit)
+        return await run_heavy(request, points.from_csv, body, limit), crs or "wgs84"
+    batch, body_crs = await run_heavy(request, points.from_json_bytes, body, limit)
     return batch, crs or body_crs or "wgs84"
 
 
@@ -119,6 +114,7 @@ async def locate_batch(
     rest are still located. ``Accept: text/csv`` answers as CSV.
     """
     batch, used_crs = await _parse(request, crs, settings.batch_max_points, settings.max_upload_mb)
+    charge(request, len(batch) / POINTS_PER_REQUEST, f"a batch of {len(batch):,} points")
     parse_crs(used_crs)
     rows = located_rows(index, batch, used_crs)
     if "text/csv" in request.headers.get("accept", ""):

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import threading
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import h3
+import httpx
 import numpy as np
 import pytest
 import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, text
 
+from api.app import create_app
+from api.settings import Settings
+from bench.server import uvicorn_server
 from geo.crs import LocalPlane
 from layers.accounts import users
 from layers.analytics import aggregates
@@ -298,3 +305,57 @@ def test_the_public_history_names_no_staff_and_no_notes(
     assert [e["to_status"] for e in public.json()["history"]] == ["received", "registered"]
     staff = bound_client.get(f"/api/incidents/{case['id']}", headers=accounts["disp1"]).json()
     assert staff["history"][-1]["actor"] == "disp1" and "王师傅" in staff["history"][-1]["note"]
+
+
+# -- 6: unvalidated credentials count against the address; heavy operations cost more; shared ------
+
+
+def test_random_credentials_do_not_bypass_the_rate_limit(test_settings: Settings, demo: int) -> None:
+    with TestClient(create_app(test_settings.model_copy(update={"rate_limit_per_min": 10}))) as limited:
+        answers = [
+            limited.get(
+                "/api/categories", headers={"X-API-Key": f"wg_{k}", "Authorization": f"Bearer junk{k}"}
+            )
+            for k in range(15)
+        ]
+        assert sum(a.status_code == 429 for a in answers) >= 5
+
+
+def test_a_big_batch_costs_more_than_one_request(test_settings: Settings, demo: int) -> None:
+    with TestClient(create_app(test_settings.model_copy(update={"rate_limit_per_min": 7}))) as limited:
+        body = {"points": [[120.37, 36.09]] * 20_000}  # 20 requests' worth
+        refused = limited.post("/api/locate/batch", json=body)
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+        assert "20,000 points" in refused.json()["error"]["message"]
+
+
+def test_two_workers_share_one_budget(test_settings: Settings, demo: int) -> None:
+    env = {"DATABASE_URL": test_settings.sqlalchemy_url(), "WANGGE_RATE_LIMIT_PER_MIN": "20"}
+    with uvicorn_server(env, warm_path="/healthz", workers=2) as base, httpx.Client(base_url=base) as http:
+        answered = [http.get("/api/categories").status_code for _ in range(40)]
+    assert 20 <= answered.count(200) <= 23  # one budget of 20 (and a second's refill), not 20 per worker
+
+
+# -- 7: CPU-heavy work runs off the event loop -------------------------------------------------------
+
+
+def test_healthz_stays_fast_while_a_million_point_batch_runs(live_server: str) -> None:
+    body = json.dumps({"points": [[120.37 + (k % 1000) * 1e-5, 36.09] for k in range(1_000_000)]})
+    done: list[int] = []
+
+    def batch() -> None:
+        with httpx.Client(timeout=120) as http:
+            done.append(http.post(f"{live_server}/api/locate/batch", content=body).status_code)
+
+    worker = threading.Thread(target=batch)
+    worker.start()
+    slowest = 0.0
+    with httpx.Client(base_url=live_server, timeout=10) as http:
+        while worker.is_alive():
+            start = time.perf_counter()
+            assert http.get("/healthz").status_code == 200
+            slowest = max(slowest, time.perf_counter() - start)
+            time.sleep(0.05)
+    worker.join()
+    assert done == [200]
+    assert slowest < 0.1, f"/healthz took {slowest * 1000:.0f} ms while the batch ran"
