@@ -29,6 +29,7 @@ log = logging.getLogger("wangge.api")
 
 STATUS: list[tuple[type[errors.WanggeError], int]] = [
     (errors.TooLarge, 413),
+    (errors.Busy, 503),
     (errors.RateLimited, 429),
     (errors.NotFound, 404),
     (errors.Conflict, 409),
@@ -125,7 +126,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(errors.WanggeError)
     async def _domain(request: Request, exc: errors.WanggeError) -> Response:
         status = next(code for cls, code in STATUS if isinstance(exc, cls))
-        if status == 503:
+        if status == 503 and not isinstance(exc, errors.Busy):
             return _unavailable(request)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if isinstance(exc, errors.RateLimited):

@@ -76,6 +76,7 @@ class LocateSettings(BaseSettings):
     )
     batch_max_points: int = Field(default=1_000_000, ge=1, description="Largest locate batch.")
     heavy_jobs: int = Field(default=2, ge=1, le=64, description="CPU-heavy jobs at once per worker.")
+    print_jobs: int = Field(default=1, ge=1, le=16, description="PDFs Chromium prints at once per worker.")
     file_max_points: int = Field(default=50_000_000, ge=1, description="Largest `wangge locate --file`.")
 
 

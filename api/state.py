@@ -39,6 +39,8 @@ class WorkerState:
     rate: SharedBuckets | None = None
     heavy: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(2))
     processes: ProcessPoolExecutor = field(default_factory=ProcessPoolExecutor)
+    printing: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(1))
+    reports: LRUCache[Any, Any] = field(default_factory=lambda: LRUCache(maxsize=32))  # per data version
     hex_weights: LRUCache[Any, Any] = field(default_factory=lambda: LRUCache(maxsize=WEIGHTS_KEPT))
 
     @classmethod
@@ -55,9 +57,8 @@ class WorkerState:
             secret=secret,
             rate=rate,
             heavy=anyio.CapacityLimiter(settings.heavy_jobs),
-            processes=ProcessPoolExecutor(
-                settings.heavy_jobs, mp_context=multiprocessing.get_context("spawn")
-            ),
+            printing=anyio.CapacityLimiter(settings.print_jobs),
+            processes=ProcessPoolExecutor(settings.heavy_jobs, mp_context=SPAWN),
         )
 
     def close(self) -> None:

@@ -95,6 +95,12 @@ class RateLimited(WanggeError):
         self.retry_after = retry_after
 
 
+class Busy(RateLimited):
+    """The platform is doing as many of these as it may at once (printing reports)."""
+
+    code = "busy"
+
+
 class Unavailable(WanggeError, ConnectionError):
     """A service the platform needs (the database) cannot be reached."""
 

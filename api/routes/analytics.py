@@ -20,7 +20,7 @@ from api.printing import html_to_pdf
 from api.schemas import analytics as analytics_schema
 from geo import coverage, hexes
 from geo.crs import snap
-from geo.errors import InvalidInput, Unauthorized
+from geo.errors import Busy, InvalidInput, Unauthorized
 from layers.accounts.actors import PUBLIC
 from layers.analytics import aggregates, report
 from layers.analytics import coverage as coverage_of
@@ -301,10 +301,20 @@ async def monthly_report(
     area: str | None = Query(None, max_length=18, description="Restrict to an area code."),
     f: str = Query("html", pattern="^(html|pdf)$"),
 ) -> Response:
-    data = await run_read(request, report.build, month, area)
-    html = report.render_html(data)
+    state = get_state(request)
+    key = (month, area, await run_read(request, report.data_version))
+    made = state.reports.get(key)
+    if made is None:  # the same month on the same data is the same report: made once
+        made = {"html": report.render_html(await run_read(request, report.build, month, area))}
+        state.reports[key] = made
+    html = made["html"]
     if f == "pdf":
-        pdf = await run_in_threadpool(html_to_pdf, html)
+        if "pdf" not in made:
+            if state.printing.available_tokens < 1:
+                raise Busy("the server is printing another report; retry in a few seconds", 5.0)
+            async with state.printing:
+                made["pdf"] = await run_in_threadpool(html_to_pdf, html)
+        pdf = made["pdf"]
         name = f"wangge-report-{month}{'-' + area if area else ''}.pdf"
         return Response(
             pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'}

@@ -27,7 +27,7 @@ from geo.errors import InvalidInput
 from layers.analytics import aggregates, kpi, months
 from layers.cases import worktime
 from layers.db import sql
-from layers.db.models import AREAS
+from layers.db.models import AREAS, ASSET_CHANGES, INCIDENTS, INSPECTIONS
 
 plt.rcParams.update(
     {"svg.fonttype": "none", "font.family": ["Noto Sans CJK SC", "DejaVu Sans"], "font.size": 9}
@@ -260,3 +260,12 @@ def _sentences(
 
 def render_html(data: dict[str, Any]) -> str:
     return web.jinja.get_template("report.html").render(**data)
+
+
+def data_version(conn: Connection) -> tuple[Any, ...]:
+    """What a report is made from, in one round trip: the active generation and the state of
+    cases, inspections and assets. A report is the same while this is (``api`` caches on it)."""
+    cases = select(func.count(), func.max(INCIDENTS.c.updated_at)).select_from(INCIDENTS).subquery()
+    checks = select(func.max(INSPECTIONS.c.id)).scalar_subquery()
+    assets = select(ASSET_CHANGES.c.version).scalar_subquery()
+    return tuple(conn.execute(select(sql.active_generation(), *cases.c, checks, assets)).one())

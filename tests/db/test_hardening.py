@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import anyio
 import h3
 import httpx
 import numpy as np
@@ -359,3 +360,26 @@ def test_healthz_stays_fast_while_a_million_point_batch_runs(live_server: str) -
     worker.join()
     assert done == [200]
     assert slowest < 0.1, f"/healthz took {slowest * 1000:.0f} ms while the batch ran"
+
+
+# -- 8: monthly report PDFs are cached per month and data, and printed one at a time ---------------
+
+
+def test_report_pdfs_are_cached_and_capped(client: TestClient) -> None:
+    start = time.perf_counter()
+    first = client.get("/api/reports/2026-10", params={"f": "pdf"})
+    printed = time.perf_counter() - start
+    assert first.status_code == 200 and first.content.startswith(b"%PDF")
+    start = time.perf_counter()
+    again = client.get("/api/reports/2026-10", params={"f": "pdf"})
+    assert again.content == first.content and time.perf_counter() - start < printed / 3  # from the cache
+    state = client.app.state.worker  # type: ignore[attr-defined]
+    state.reports.clear()
+    with anyio.from_thread.start_blocking_portal() as portal:
+        portal.call(state.printing.acquire_on_behalf_of, "another request")
+        try:
+            busy = client.get("/api/reports/2026-09", params={"f": "pdf"})
+        finally:
+            portal.call(state.printing.release_on_behalf_of, "another request")
+    assert busy.status_code == 503 and int(busy.headers["retry-after"]) >= 1
+    assert busy.json()["error"]["code"] == "busy"
