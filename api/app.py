@@ -56,6 +56,16 @@ def rate_buckets(settings: Settings) -> SharedBuckets | None:
     )
 
 
+def signin_buckets(settings: Settings) -> tuple[SharedBuckets, SharedBuckets]:
+    """Failed sign-ins per account and per address (the same file, their own namespaces)."""
+    database = make_url(settings.sqlalchemy_url()).database or ""
+    path = settings.var_dir / f"ratelimit-{settings.port}.buckets"
+    return (
+        SharedBuckets(path, settings.signin_failures, namespace=f"{database}/signin/account"),
+        SharedBuckets(path, settings.signin_failures_per_address, namespace=f"{database}/signin/address"),
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the database pool opens in ``lifespan`` and closes with it."""
     settings = settings or Settings()
@@ -68,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(make_engine(settings))
         app.state.worker = worker = WorkerState.open(settings, db, work_hours, secret, buckets)
+        worker.signin = signin_buckets(settings)
         # Built in the background: the server is ready at once, and a locate that comes
         # before the index is done waits for it on the holder's lock.
         threading.Thread(target=worker.index.warm, name="index-warm", daemon=True).start()

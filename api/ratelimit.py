@@ -75,6 +75,17 @@ class SharedBuckets:
         finally:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
 
+    def peek(self, key: str, now: float, cost: float = 1.0) -> float:
+        """Like ``take`` but takes nothing: 0 when ``cost`` tokens are there, else the wait."""
+        hashed = self._key(key)
+        fcntl.flock(self.fd, fcntl.LOCK_SH)
+        try:
+            _, tokens, last = self._find(hashed, hashed % self.slots, now)
+        finally:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+        tokens = min(self.capacity, tokens + max(0.0, now - last) * self.rate)
+        return 0.0 if tokens >= cost else (cost - tokens) / self.rate
+
     def _find(self, hashed: int, start: int, now: float) -> tuple[int, float, float]:
         """The caller's slot (tokens, last), a free one, or the longest-idle one of the run."""
         oldest, oldest_at = start, float("inf")

@@ -102,6 +102,15 @@ class AccessSettings(BaseSettings):
         default=True, description="Layers, cases and analytics readable without sign-in."
     )
     public_snap_m: float = Field(default=50.0, ge=0, le=1000, description="Public case locations snapped to.")
+    signin_failures: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="Failed sign-ins per account before a pause (refills per minute).",
+    )
+    signin_failures_per_address: int = Field(
+        default=20, ge=1, le=10_000, description="Failed sign-ins per address before a pause (per minute)."
+    )
     token_minutes: int = Field(default=30, ge=1, le=24 * 60, description="Access token lifetime.")
 
 

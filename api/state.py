@@ -40,6 +40,7 @@ class WorkerState:
     heavy: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(2))
     processes: ProcessPoolExecutor = field(default_factory=ProcessPoolExecutor)
     printing: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(1))
+    signin: tuple[SharedBuckets, SharedBuckets] | None = None  # failed sign-ins: per account, per address
     reports: LRUCache[Any, Any] = field(default_factory=lambda: LRUCache(maxsize=32))  # per data version
     hex_weights: LRUCache[Any, Any] = field(default_factory=lambda: LRUCache(maxsize=WEIGHTS_KEPT))
 

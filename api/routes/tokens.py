@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -11,8 +13,9 @@ from sqlalchemy import Connection
 
 from api.auth import issue
 from api.deps import StaffDep, StateDep, run_tx
+from api.ratelimit import caller_of
 from api.schemas import accounts
-from geo.errors import Unauthorized
+from geo.errors import RateLimited, Unauthorized
 from layers.accounts import audit, users
 from layers.accounts.actors import PUBLIC, Actor
 
@@ -20,14 +23,27 @@ router = APIRouter(prefix="/api/token", tags=["accounts"])
 
 
 @router.post("", response_model=accounts.Token, response_model_exclude_unset=True)
-async def token(state: StateDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict[str, Any]:
+async def token(
+    request: Request, state: StateDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> dict[str, Any]:
     """Exchange a user name and password for a bearer token (``WANGGE_TOKEN_MINUTES``)."""
 
+    account, address = f"u:{form.username[:64]}", caller_of(request.scope)
+    checks = list(zip(state.signin or (), (account, address), strict=False))
+
     def work() -> users.User:
+        now = time.monotonic()
+        wait = max((buckets.peek(key, now) for buckets, key in checks), default=0.0)
+        if wait > 0:  # paused after repeated failures, never locked for good: the budget refills
+            with state.db.transaction() as log:
+                audit.record(log, PUBLIC, "auth.throttled", f"user:{form.username[:64]}", address=address)
+            raise RateLimited(f"too many failed sign-ins; retry in {math.ceil(wait)} s", wait)
         with state.db.transaction() as conn:
             try:
                 user = users.authenticate(conn, form.username, form.password)
             except Unauthorized:
+                for buckets, key in checks:
+                    buckets.take(key, now)
                 with state.db.transaction() as log:  # the failure is logged, though this rolls back
                     audit.record(log, PUBLIC, "auth.failed", f"user:{form.username[:64]}")
                 raise

@@ -383,3 +383,26 @@ def test_report_pdfs_are_cached_and_capped(client: TestClient) -> None:
             portal.call(state.printing.release_on_behalf_of, "another request")
     assert busy.status_code == 503 and int(busy.headers["retry-after"]) >= 1
     assert busy.json()["error"]["code"] == "busy"
+
+
+# -- 9: failed sign-ins are slowed down per account and per address, audited, never for good --------
+
+
+def test_failed_sign_ins_pause_the_account_and_are_audited(client: TestClient, engine: Engine) -> None:
+    with engine.begin() as conn:
+        users.add(conn, "guessed-at", "viewer", "the right password")
+    try:
+        wrong = {"username": "guessed-at", "password": "a wrong guess"}
+        answers = [client.post("/api/token", data=wrong).status_code for _ in range(7)]
+        assert answers[:5] == [401] * 5 and answers[5:] == [429, 429]
+        paused = client.post("/api/token", data={"username": "guessed-at", "password": "the right password"})
+        assert paused.status_code == 429 and int(paused.headers["retry-after"]) >= 1  # for a while only
+        throttled = client.get("/api/audit", params={"action": "auth.throttled"})  # admins only: 401 here
+        assert throttled.status_code == 401
+        with engine.connect() as conn:
+            query = "SELECT count(*) FROM audit_log WHERE action = 'auth.throttled' AND target = :t"
+            logged = conn.execute(text(query), {"t": "user:guessed-at"}).scalar_one()
+        assert logged == 3
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM users WHERE name = 'guessed-at'"))
