@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import make_url
 
-from api import errors
+from api import errors, logs
 from api.auth import secret_key
 from api.db import Database, make_engine
 from api.guard import Guard
@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=errors.ERROR_RESPONSES,
     )
     app.state.settings = settings
+    logs.install()
     errors.install(app)
     if settings.cors_origins:
         app.add_middleware(

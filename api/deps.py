@@ -155,21 +155,23 @@ TileCacheDep = Annotated[TileCache, Depends(get_tile_cache)]
 
 bearer = HTTPBearer(auto_error=False, description="A token from POST /api/token, or an API key (wg_…).")
 key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key (wg_…).")
-key_query = APIKeyQuery(name="api_key", auto_error=False, description="An API key, for Open311 clients.")
+key_query = APIKeyQuery(name="api_key", auto_error=False, description="An API key (Open311's POST only).")
+OpenKeyDep = Annotated[str | None, Security(key_query)]
 
 
 def credential_of(
     request: Request,
     token: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
     header_key: Annotated[str | None, Security(key_header)],
-    query_key: Annotated[str | None, Security(key_query)],
 ) -> str | None:
-    """The credential the caller sent, if any (a malformed Authorization header is a 401)."""
+    """The credential the caller sent in a header, if any (a malformed Authorization header is
+    a 401). An ``api_key`` in the query string counts only where Open311 says so (its POST):
+    elsewhere it would land in access logs and browser histories."""
     if token is not None and token.credentials.strip():
         return token.credentials.strip()
     if request.headers.get("authorization"):
         raise Unauthorized("use Authorization: Bearer <token or API key>")
-    return header_key or query_key
+    return header_key
 
 
 CredentialDep = Annotated[str | None, Depends(credential_of)]
@@ -193,12 +195,7 @@ async def require_reader(request: Request) -> None:
     Async and free when reads are public: the hot read paths (locate) pay nothing for it."""
     if get_settings(request).public_reads:
         return
-    credential = credential_of(
-        request,
-        await bearer(request),
-        await key_header(request),
-        await key_query(request),
-    )
+    credential = credential_of(request, await bearer(request), await key_header(request))
     actor = await run_in_threadpool(get_actor, request, credential)
     if actor is PUBLIC:
         raise Unauthorized("sign in to read: this platform's data is not public (WANGGE_PUBLIC_READS=false)")

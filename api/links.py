@@ -6,10 +6,14 @@ from typing import Any
 
 from fastapi import Request
 
+from api.deps import get_settings
+
 
 def base_url(request: Request) -> str:
-    """The URL links in answers start with."""
-    return str(request.base_url).rstrip("/")
+    """The URL links in answers start with: ``WANGGE_BASE_URL`` (default the address served
+    on), never the request's ``Host`` header — a forged one must not put links to another
+    site into answers that clients follow and caches keep."""
+    return get_settings(request).public_base_url
 
 
 def link(href: str, rel: str, type_: str, title: str | None = None) -> dict[str, str]:

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection
 
-from api.deps import READERS, IndexDep, get_settings, get_state, run_read, run_tx
+from api.deps import READERS, IndexDep, OpenKeyDep, get_settings, get_state, run_read, run_tx
 from api.errors import ERROR_STATUSES
 from api.georeport import Format, answer
 from api.schemas import open311 as open311_schema
@@ -158,11 +158,12 @@ async def create_request(
     request: Request,
     fmt: Format,
     index: IndexDep,
+    query_key: OpenKeyDep,
     idempotency_key: str | None = Header(default=None, min_length=8, max_length=200),
 ) -> Response:
     """Create a service request (form-encoded, with ``api_key``): a case from source ``open311``."""
     values = await _form(request)
-    key = values.get("api_key") or request.query_params.get("api_key")
+    key = values.get("api_key") or query_key
     if not key:
         raise InvalidInput("api_key is required to create service requests", field="api_key")
 

@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api.deps import READERS, get_settings, get_tile_cache, run_read
+from api.links import base_url
 from api.schemas import service
 from geo.errors import NotFound
 from layers.tiles import mvt
@@ -44,7 +45,7 @@ async def _fresh(cache: TileCache) -> None:
 async def tilesets(request: Request) -> dict[str, Any]:
     cache = get_tile_cache(request)
     await _fresh(cache)
-    base = str(request.base_url).rstrip("/")
+    base = base_url(request)
     return {
         "tilesets": [
             {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -22,6 +23,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, text
 
 from api.app import create_app
+from api.logs import RedactSecrets, redact
 from api.settings import Settings
 from bench.server import uvicorn_server
 from geo.crs import LocalPlane
@@ -406,3 +408,38 @@ def test_failed_sign_ins_pause_the_account_and_are_audited(client: TestClient, e
     finally:
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM users WHERE name = 'guessed-at'"))
+
+
+# -- 15, 16: links from the configured base URL; api_key only where Open311 needs it, never logged ---
+
+
+def test_links_do_not_follow_a_forged_host(client: TestClient) -> None:
+    for path in ("/?f=json", "/collections", "/tiles"):
+        got = client.get(path, headers={"Host": "evil.example"})
+        assert got.status_code == 200 and "evil.example" not in got.text, path
+
+
+def test_api_key_in_the_query_counts_only_for_open311(client: TestClient, open311_key: str) -> None:
+    assert (
+        client.get("/api/incidents", params={"limit": 1}, headers={"X-API-Key": open311_key}).status_code
+        == 200
+    )
+    staff_only = client.get("/api/analytics/hotspots", params={"res": 12, "api_key": open311_key})
+    assert staff_only.status_code == 401  # the query key is not a credential here
+    assert (
+        client.get(
+            "/api/analytics/hotspots", params={"res": 12}, headers={"X-API-Key": open311_key}
+        ).status_code
+        == 200
+    )
+
+
+def test_keys_and_tokens_are_redacted_from_log_lines() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "POST", "/open311/v2/requests.json?api_key=wg_secret&x=1", "1.1", 201), None,
+    )  # fmt: skip
+    RedactSecrets().filter(record)
+    line = record.getMessage()
+    assert "wg_secret" not in line and "api_key=***&x=1" in line
+    assert "eyJ" not in redact("Authorization: Bearer eyJhbGciOi.x.y")
