@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-SYSTEM_PACKAGES := postgis
+SYSTEM_PACKAGES := postgis chromium fonts-noto-cjk  # PDFs of reports and label sheets need both
 TEST_SYSTEM_PACKAGES := postgis chromium chromium-driver fonts-noto-cjk
 
 .DEFAULT_GOAL := help

@@ -34,6 +34,26 @@ def chromium() -> str:
     return found
 
 
+def capabilities() -> dict[str, dict[str, object]]:
+    """What the optional parts of printing need, and whether this machine has it."""
+    binary = next((path for name in CHROMIUM if (path := shutil.which(name))), None)
+    fonts = shutil.which("fc-list")
+    listed = (
+        subprocess.run([fonts, ":lang=zh"], capture_output=True, text=True, timeout=10) if fonts else None
+    )
+    cjk = listed is not None and "Noto Sans CJK" in listed.stdout
+    return {
+        "pdf": {
+            "ready": binary is not None,
+            "detail": binary or "install Chromium: sudo apt-get install chromium (or run `make run`)",
+        },
+        "chinese_fonts": {
+            "ready": cjk,
+            "detail": "Noto Sans CJK" if cjk else "install fonts-noto-cjk, or PDFs show boxes for Chinese",
+        },
+    }
+
+
 def html_to_pdf(html: str, timeout_s: float = 60.0) -> bytes:
     """The PDF Chromium prints of ``html`` (A4, backgrounds on, no header or footer)."""
     binary = chromium()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from api import printing
 from api.db import readiness
 from api.deps import DbDep, SettingsDep
 from api.schemas import service as schemas
@@ -16,6 +18,12 @@ router = APIRouter(tags=["service"])
 async def healthz() -> dict[str, str]:
     """200 while the process runs."""
     return {"status": "ok"}
+
+
+@router.get("/api/capabilities", response_model=schemas.Capabilities)
+async def capabilities() -> dict[str, dict[str, object]]:
+    """Which optional parts are ready on this server (PDF printing, Chinese fonts) and what to install."""
+    return await run_in_threadpool(printing.capabilities)
 
 
 @router.get("/readyz", response_model=schemas.Readiness, responses={503: {"model": schemas.Readiness}})

@@ -29,6 +29,18 @@ class Readiness(Answer):
     migrations: str | None
 
 
+class Capability(Answer):
+    ready: bool
+    detail: str
+
+
+class Capabilities(Answer):
+    """The optional parts of the server and whether they are ready."""
+
+    pdf: Capability
+    chinese_fonts: Capability
+
+
 class Tileset(Answer):
     id: str
     minzoom: int

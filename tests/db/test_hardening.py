@@ -443,3 +443,14 @@ def test_keys_and_tokens_are_redacted_from_log_lines() -> None:
     line = record.getMessage()
     assert "wg_secret" not in line and "api_key=***&x=1" in line
     assert "eyJ" not in redact("Authorization: Bearer eyJhbGciOi.x.y")
+
+
+# -- 28: the server says which optional parts are ready --------------------------------------------
+
+
+def test_capabilities_say_what_is_ready(client: TestClient) -> None:
+    got = client.get("/api/capabilities").json()
+    assert got["pdf"]["ready"] is True and got["chinese_fonts"]["ready"] is True  # make test installs both
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text(encoding="utf-8")
+    run_packages = next(line for line in makefile.splitlines() if line.startswith("SYSTEM_PACKAGES :="))
+    assert "chromium" in run_packages and "fonts-noto-cjk" in run_packages  # `make run` installs them too
