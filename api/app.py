@@ -95,6 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         debug=settings.debug,
         lifespan=lifespan,
         responses=errors.ERROR_RESPONSES,
+        docs_url=None,  # served from the vendored Swagger UI and ReDoc (api/routes/root.py): no CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     logs.install()

@@ -24,7 +24,7 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: https://*.tianditu.gov.cn https://*.tile.openstreetmap.org "
     "https://*.is.autonavi.com; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    "connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 HEADERS = [
     (b"x-content-type-options", b"nosniff"),

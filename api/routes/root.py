@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from api.deps import get_settings
 from api.links import landing
@@ -38,6 +38,18 @@ def root(request: Request, f: str | None = Query(None, pattern="^(json|html)$"))
 def vocabulary_() -> dict[str, object]:
     """The platform's words: area levels, case statuses and sources (Chinese and English), roles."""
     return vocabulary.as_json()
+
+
+@router.get("/docs", include_in_schema=False)
+def docs(request: Request) -> Response:
+    """The API console (Swagger UI, vendored: works offline under the platform's CSP)."""
+    return templates.TemplateResponse(request, "docs.html", {"kind": "swagger"})
+
+
+@router.get("/redoc", include_in_schema=False)
+def redoc(request: Request) -> Response:
+    """The API reference (ReDoc, vendored)."""
+    return templates.TemplateResponse(request, "docs.html", {"kind": "redoc"})
 
 
 @router.get("/favicon.ico", include_in_schema=False)
