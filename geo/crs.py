@@ -334,7 +334,7 @@ def geodesic_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLik
     """Metres on the WGS84 ellipsoid between pairs of points (pyproj's Geod, vectorised).
 
     >>> round(float(geodesic_m(120.0, 36.0, 120.0, 36.001)), 1)
-    110.9
+    111.0
     """
     _, _, metres = _GEOD.inv(
         np.asarray(lon1, dtype=float), np.asarray(lat1, dtype=float),

@@ -314,6 +314,8 @@ def in_wgs84(geom: Any, crs: str) -> tuple[Any, str | None]:
     try:
         lon, lat = to_wgs84(coords[:, 0], coords[:, 1], crs)
     except InvalidInput as exc:
+        if exc.message.startswith("coordinates lie outside the area of"):  # far outside the zone
+            return None, f"lies outside China when read as {crs}: is that CRS right?"
         return None, f"{exc.message} when read as {crs}: is that CRS right?"
     if np.any((lon < 72.004) | (lon > 137.8347) | (lat < 0.8293) | (lat > 55.8271)):
         return None, f"lies outside China when read as {crs}: is that CRS right?"
