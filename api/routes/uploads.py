@@ -8,6 +8,7 @@ within ``WANGGE_MAX_UPLOAD_MB``.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path, PurePath
 from typing import Any
@@ -23,6 +24,12 @@ from layers.io import area_files, imports
 
 router = APIRouter(prefix="/api/layers", tags=["layers"])
 CHUNK = 1024 * 1024
+
+
+def _as_sent(filename: str | None, suffix: str) -> str:
+    """The name of the file as the user sent it, safe as a file name in our temporary folder."""
+    name = re.sub(r"[^\w.\-\u4e00-\u9fff]", "_", PurePath(filename or "").name).strip(".")
+    return name if name.lower().endswith(suffix) else f"upload{suffix}"
 
 
 @router.post(
@@ -44,7 +51,7 @@ async def import_file(
             f"{file.filename!r}: unsupported format; use {', '.join(area_files.FORMATS)}", field="file"
         )
     with tempfile.TemporaryDirectory(prefix="wangge-upload-") as tmp:
-        path = Path(tmp) / f"upload{suffix}"
+        path = Path(tmp) / _as_sent(file.filename, suffix)  # messages name the file the user sent
         size = 0
         with path.open("wb") as out:
             while chunk := await file.read(CHUNK):

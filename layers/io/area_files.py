@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -217,6 +218,25 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray, None]:
     return frame, geoms, None
 
 
+_PATH = re.compile(r"(/vsi\w+)?/[^\s'\":]+")
+_SQL = re.compile(r"\b(SELECT|INSERT|PRAGMA|sqlite3?_\w+)\b", re.IGNORECASE)
+
+
+def reader_reason(exc: Exception) -> str:
+    """GDAL's complaint about a file, without the paths and SQL it adds (the user sent a
+    file; where it was unpacked and what GDAL asked SQLite are not theirs to read).
+
+    >>> reader_reason(ValueError("sqlite3_exec(SELECT * FROM gpkg) failed: /vsizip//tmp/x/up.zip/a.shp"))
+    'its contents are not readable in the format its name says'
+    >>> reader_reason(ValueError("'/tmp/wangge-upload-1/up.gpkg' not recognized as a supported format."))
+    "'the file' not recognized as a supported format."
+    """
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if _SQL.search(first):
+        return "its contents are not readable in the format its name says"
+    return _PATH.sub("the file", first)[:200]
+
+
 def read_file(path: Path) -> tuple[pd.DataFrame, np.ndarray, CRS | None]:
     """Attributes, geometries (shapely) and the declared CRS of a layer file."""
     suffix = path.suffix.lower()
@@ -230,8 +250,7 @@ def read_file(path: Path) -> tuple[pd.DataFrame, np.ndarray, CRS | None]:
     try:
         frame = pyogrio.read_dataframe(source, **options)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, UnicodeDecodeError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InvalidInput(f"{path.name} could not be read: {reason}", field="file") from None
+        raise InvalidInput(f"{path.name} could not be read: {reader_reason(exc)}", field="file") from None
     declared = frame.crs
     if suffix in (".geojson", ".json") and declared is not None and declared.to_2d().to_epsg() == 4326:
         # GeoJSON is WGS84 by definition (RFC 7946), so GDAL reports 4326 for every file; yet

@@ -454,3 +454,24 @@ def test_capabilities_say_what_is_ready(client: TestClient) -> None:
     makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text(encoding="utf-8")
     run_packages = next(line for line in makefile.splitlines() if line.startswith("SYSTEM_PACKAGES :="))
     assert "chromium" in run_packages and "fonts-noto-cjk" in run_packages  # `make run` installs them too
+
+
+# -- 19: upload errors name the file the user sent and the problem, never our internals ------------
+
+
+@pytest.mark.parametrize(
+    ("name", "body"), [("网格.gpkg", b"SQLite format 3\x00" + b"\x00" * 200), ("grids.zip", b"PK")]
+)
+def test_upload_errors_name_the_users_file_only(
+    client: TestClient, accounts: dict[str, Any], name: str, body: bytes
+) -> None:
+    got = client.post(
+        "/api/layers/grids",
+        files={"file": (name, body, "application/octet-stream")},
+        headers=accounts["admin1"],
+    )
+    assert got.status_code == 400, got.text
+    message = got.json()["error"]["message"]
+    assert name in message
+    assert "/tmp" not in got.text and "vsi" not in got.text and "wangge-upload" not in got.text
+    assert "SELECT" not in got.text.upper().replace("SELECTED", "")
