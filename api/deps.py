@@ -92,7 +92,7 @@ async def run_heavy(request: Request, fn: Callable[..., T], *args: Any) -> T:
     """Run CPU-heavy, pure ``fn(*args)`` (parsing a million points) in the worker's pool of
     processes (``WANGGE_HEAVY_JOBS`` of them): a thread would not do, since json and numpy
     hold the GIL for seconds and ``/healthz`` with every light request would wait."""
-    return await asyncio.wrap_future(get_state(request).processes.submit(fn, *args))
+    return await asyncio.wrap_future(get_state(request).pool().submit(fn, *args))
 
 
 async def run_heavy_thread(request: Request, fn: Callable[..., T], *args: Any) -> T:

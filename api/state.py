@@ -38,7 +38,8 @@ class WorkerState:
     secret: str
     rate: SharedBuckets | None = None
     heavy: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(2))
-    processes: ProcessPoolExecutor = field(default_factory=ProcessPoolExecutor)
+    heavy_jobs: int = 2
+    processes: ProcessPoolExecutor | None = None  # started at the first heavy job, not before
     printing: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(1))
     signin: tuple[SharedBuckets, SharedBuckets] | None = None  # failed sign-ins: per account, per address
     reports: LRUCache[Any, Any] = field(default_factory=lambda: LRUCache(maxsize=32))  # per data version
@@ -59,10 +60,18 @@ class WorkerState:
             rate=rate,
             heavy=anyio.CapacityLimiter(settings.heavy_jobs),
             printing=anyio.CapacityLimiter(settings.print_jobs),
-            processes=ProcessPoolExecutor(settings.heavy_jobs, mp_context=SPAWN),
+            heavy_jobs=settings.heavy_jobs,
         )
+
+    def pool(self) -> ProcessPoolExecutor:
+        """The heavy-job processes (started on first use, again after ``close``)."""
+        if self.processes is None:
+            self.processes = ProcessPoolExecutor(self.heavy_jobs, mp_context=SPAWN)
+        return self.processes
 
     def close(self) -> None:
         """Stop the heavy-job processes and close the pool (the end of ``lifespan``)."""
-        self.processes.shutdown(cancel_futures=True)
+        if self.processes is not None:
+            self.processes.shutdown(cancel_futures=True)
+            self.processes = None
         self.db.engine.dispose()

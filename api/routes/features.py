@@ -21,6 +21,7 @@ from api.links import base_url, link
 from api.params import BBoxDep, PageDep
 from api.schemas import features, service
 from geo.errors import InvalidInput, NotFound
+from layers.addresses import gazetteer
 from layers.assets import store
 from layers.db.vocabulary import PLURAL
 from layers.grid import areas
@@ -57,7 +58,19 @@ ASSET_COLLECTIONS = {
         "Public car parks (component 0201): project status, spaces, EV "
         "spaces; 瑞岛路地下停车场 has its published figures, the others are generated. Filter: status.",
     ),
+    "cameras": (
+        "camera",
+        "监控电子眼 Cameras",
+        "Surveillance cameras (监控电子眼, component 0136), with whether each runs AI event "
+        "detection (generated in the demo). Filters: subclass, status.",
+    ),
 }
+ADDRESSES = (
+    "addresses",
+    "门牌地址 Standard addresses",
+    "The standard address table (门牌): road, house number, building and point, the fields the "
+    "geocoder matches on (generated in the demo, on the real roads). Filter: road.",
+)
 
 
 @router.get("/conformance", response_model=service.Conformance)
@@ -74,23 +87,23 @@ def _extent(conn: Connection, level: str, generation: int | None) -> list[float]
 
 def _collection(request: Request, conn: Connection, cid: str, generation: int | None) -> dict[str, Any]:
     base = base_url(request)
+    if cid == ADDRESSES[0]:
+        _, title, description = ADDRESSES
+        extent = gazetteer.extent(conn) or [-180.0, -90.0, 180.0, 90.0]
+        return _described(base, cid, title, description, extent, f"{cid} as GeoJSON")
     if cid in ASSET_COLLECTIONS:
         kind, title, description = ASSET_COLLECTIONS[cid]
         extent = store.extent(conn, kind) or [-180.0, -90.0, 180.0, 90.0]
-        return {
-            "id": cid,
-            "title": title,
-            "description": description,
-            "itemType": "feature",
-            "crs": [CRS84],
-            "storageCrs": CRS84,
-            "extent": {"spatial": {"bbox": [extent], "crs": CRS84}},
-            "links": [
-                link(f"{base}/collections/{cid}", "self", "application/json", title),
-                link(f"{base}/collections/{cid}/items", "items", GEOJSON, f"{cid} as GeoJSON"),
-            ],
-        }
+        return _described(base, cid, title, description, extent, f"{cid} as GeoJSON")
     level, title, description = AREA_COLLECTIONS[cid]
+    extent = _extent(conn, level, generation)
+    return _described(base, cid, title, description, extent, f"{PLURAL[level]} as GeoJSON")
+
+
+def _described(
+    base: str, cid: str, title: str, description: str, bbox: list[float], items: str
+) -> dict[str, Any]:
+    """A collection's description (OGC API – Features ``collection``)."""
     return {
         "id": cid,
         "title": title,
@@ -98,16 +111,16 @@ def _collection(request: Request, conn: Connection, cid: str, generation: int | 
         "itemType": "feature",
         "crs": [CRS84],
         "storageCrs": CRS84,
-        "extent": {"spatial": {"bbox": [_extent(conn, level, generation)], "crs": CRS84}},
+        "extent": {"spatial": {"bbox": [bbox], "crs": CRS84}},
         "links": [
             link(f"{base}/collections/{cid}", "self", "application/json", title),
-            link(f"{base}/collections/{cid}/items", "items", GEOJSON, f"{PLURAL[level]} as GeoJSON"),
+            link(f"{base}/collections/{cid}/items", "items", GEOJSON, items),
         ],
     }
 
 
 def _collection_id(cid: str) -> str:
-    if cid not in AREA_COLLECTIONS and cid not in ASSET_COLLECTIONS:
+    if cid not in AREA_COLLECTIONS and cid not in ASSET_COLLECTIONS and cid != ADDRESSES[0]:
         raise NotFound(f"no collection {cid!r}; see /collections", field="collectionId")
     return cid
 
@@ -120,7 +133,8 @@ def collections(request: Request, conn: ReadDep) -> dict[str, Any]:
     return {
         "links": [link(f"{base}/collections", "self", "application/json", "the collections")],
         "collections": [
-            _collection(request, conn, cid, generation) for cid in [*AREA_COLLECTIONS, *ASSET_COLLECTIONS]
+            _collection(request, conn, cid, generation)
+            for cid in [*AREA_COLLECTIONS, *ASSET_COLLECTIONS, ADDRESSES[0]]
         ],
     }
 
@@ -178,11 +192,19 @@ def items(
         None, pattern=r"^[0-9]{4}$", description="Assets: class + subclass, e.g. 0102."
     ),
     status: str | None = Query(None, max_length=20, description="Assets: status, e.g. damaged."),
+    road: str | None = Query(None, max_length=50, description="Addresses: only this road, e.g. 恩县路."),
 ) -> JSONResponse:
     """Features of a collection, filtered by bbox and properties, paged with limit/offset."""
     cid = _collection_id(collectionId)
-    if cid in ASSET_COLLECTIONS:
+    if cid == ADDRESSES[0]:
+        _refuse_filters(cid, "area and asset", parent=parent, generation=generation, subclass=subclass)
+        _refuse_filters(cid, "asset", status=status)
+        rows, matched = gazetteer.query_features(
+            conn, bbox=bbox, road=road, limit=page.limit, offset=page.offset
+        )
+    elif cid in ASSET_COLLECTIONS:
         _refuse_filters(cid, "area", parent=parent, generation=generation)
+        _refuse_filters(cid, "address", road=road)
         rows, matched = store.query_features(
             conn,
             kind=ASSET_COLLECTIONS[cid][0],
@@ -194,6 +216,7 @@ def items(
         )
     else:
         _refuse_filters(cid, "asset", subclass=subclass, status=status)
+        _refuse_filters(cid, "address", road=road)
         if parent is not None:
             areas.level_of(parent, field="parent")
         gen = _generation(conn, generation)
@@ -247,6 +270,10 @@ def item(
     """One feature by its code (areas) or component ID (assets)."""
     cid = _collection_id(collectionId)
     base = base_url(request)
+    if cid == ADDRESSES[0]:
+        body = feature(gazetteer.feature_row(conn, featureId), base, cid)
+        body["links"].append(link(f"{base}/collections/{cid}", "collection", "application/json"))
+        return JSONResponse(body, media_type=GEOJSON)
     if cid in ASSET_COLLECTIONS:
         body = feature(store.feature_row(conn, ASSET_COLLECTIONS[cid][0], featureId), base, cid)
         body["links"].append(link(f"{base}/collections/{cid}", "collection", "application/json"))

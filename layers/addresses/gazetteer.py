@@ -23,6 +23,7 @@ from typing import Any
 import shapely
 from sqlalchemy import Connection, Float, Integer, case, cast, func, select, text
 
+from geo.errors import NotFound
 from layers.db import sql
 from layers.db.models import ADDRESSES, ROADS
 
@@ -240,3 +241,42 @@ def points_of(rows: list[dict[str, Any]]) -> tuple[list[float], list[float]]:
 
 def as_point(row: dict[str, Any]) -> dict[str, Any]:
     return shapely.geometry.mapping(shapely.Point(round(row["lon"], 8), round(row["lat"], 8)))
+
+
+def _feature_columns(digits: int) -> tuple[Any, ...]:
+    geojson = func.ST_AsGeoJSON(A.geom, digits).label("geojson")
+    return (A.id, A.address, A.road, A.house_number, A.building, A.source, geojson)
+
+
+def query_features(
+    conn: Connection,
+    *,
+    bbox: tuple[float, float, float, float] | None,
+    road: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[dict[str, Any]], int]:
+    """Standard addresses as feature rows (with ``geojson``) and how many match, by id."""
+    where = []
+    if bbox is not None:
+        where.append(sql.bbox_filter(A.geom, bbox))
+    if road is not None:
+        where.append(A.road == road)
+    matched = conn.execute(select(func.count()).select_from(ADDRESSES).where(*where)).scalar_one()
+    query = select(*_feature_columns(7)).where(*where).order_by(A.id).limit(limit).offset(offset)
+    return [dict(r) for r in conn.execute(query).mappings()], int(matched)
+
+
+def feature_row(conn: Connection, address_id: str) -> dict[str, Any]:
+    """One standard address as a feature row (``NotFound`` when there is none)."""
+    row = None
+    if address_id.isdigit():
+        row = conn.execute(select(*_feature_columns(7)).where(A.id == int(address_id))).mappings().first()
+    if row is None:
+        raise NotFound(f"no address {address_id}", field="featureId")
+    return dict(row)
+
+
+def extent(conn: Connection) -> list[float] | None:
+    """The bounding box of the standard addresses."""
+    return sql.extent(conn, A.geom)

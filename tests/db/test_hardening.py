@@ -475,3 +475,28 @@ def test_upload_errors_name_the_users_file_only(
     assert name in message
     assert "/tmp" not in got.text and "vsi" not in got.text and "wangge-upload" not in got.text
     assert "SELECT" not in got.text.upper().replace("SELECTED", "")
+
+
+# -- 21: the addresses and cameras collections of API.md ---------------------------------------------
+
+
+def test_addresses_and_cameras_are_ogc_collections(client: TestClient) -> None:
+    listed = {c["id"] for c in client.get("/collections").json()["collections"]}
+    assert {"addresses", "cameras"} <= listed
+    page = client.get("/collections/addresses/items", params={"road": "恩县路", "limit": 5}).json()
+    assert page["numberMatched"] > 5 and page["numberReturned"] == 5
+    assert {f["properties"]["road"] for f in page["features"]} == {"恩县路"}
+    assert any(link["rel"] == "next" for link in page["links"])
+    one = page["features"][0]
+    again = client.get(f"/collections/addresses/items/{one['id']}").json()
+    assert again["properties"]["house_number"] == one["properties"]["house_number"]
+    x, y = one["geometry"]["coordinates"]
+    boxed = client.get(
+        "/collections/addresses/items", params={"bbox": f"{x - 1e-4},{y - 1e-4},{x + 1e-4},{y + 1e-4}"}
+    )
+    assert one["id"] in {f["id"] for f in boxed.json()["features"]}
+    cameras = client.get("/collections/cameras/items", params={"limit": 2}).json()
+    assert cameras["numberMatched"] > 0 and "ai" in cameras["features"][0]["properties"]
+    wrong = client.get("/collections/addresses/items", params={"subclass": "0101"})
+    assert wrong.status_code == 400 and wrong.json()["error"]["field"] == "subclass"
+    assert client.get("/collections/addresses/items/notanumber").status_code == 404
