@@ -89,6 +89,9 @@ class CaseSettings(BaseSettings):
     duplicate_radius_m: float = Field(default=50.0, gt=0, le=5000, description="Likely duplicates: within.")
     duplicate_window_h: float = Field(default=72.0, gt=0, le=24 * 365, description="…and within hours.")
     response_hours: float = Field(default=24.0, gt=0, description="KPI: responded within this many hours.")
+    backdate_days: float = Field(
+        default=3.0, ge=0, le=366, description="Inspections dated back at most this."
+    )
     retention_days: int = Field(default=730, ge=1, description="Anonymise reporters of cases closed before.")
 
 

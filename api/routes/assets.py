@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 
-from api.deps import READERS, HandlerDep, IndexDep, TxDep, get_state, run_read
+from api.deps import READERS, HandlerDep, IndexDep, TxDep, get_settings, get_state, run_read
 from api.schemas import assets as assets_schema
 from geo.crs import to_wgs84
 from geo.errors import InvalidInput
@@ -82,7 +82,7 @@ def record_inspection(
     transaction: the category is the one kept for the asset's kind (C0100 for covers).
     """
     parse_asset_id(asset_id)
-    recorded = inspections.record(conn, asset_id, body)
+    recorded = inspections.record(conn, asset_id, body, actor, get_settings(request).backdate_days)
     audit.record(
         conn, actor, "inspection.create", f"asset:{asset_id}", result=body.result, defect=body.defect
     )

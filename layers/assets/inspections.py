@@ -11,13 +11,15 @@ SQL: existence checks and lists are Core; the insert shared by recording and bul
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlalchemy import Connection, select, text
 
-from geo.errors import NotFound
+from geo.errors import Forbidden, InvalidInput, NotFound
+from layers.accounts.actors import Actor
+from layers.cases.worktime import BEIJING
 from layers.db.models import ASSETS, CAMPAIGNS
 
 # The cover inspection checklist (STANDARDS.md) and the state each defect leaves a cover in.
@@ -42,7 +44,9 @@ else:
 class InspectionIn(BaseModel):
     """A patrol record as a field worker sends it."""
 
-    inspector: str = Field(min_length=1, max_length=50)
+    inspector: str | None = Field(
+        default=None, min_length=1, max_length=50, description="Ignored: the signed-in user is the inspector."
+    )
     result: Literal["ok", "defect"]
     defect: Defect | None = Field(default=None, validate_default=True)
     photo_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://")
@@ -98,24 +102,39 @@ def sync_assets(conn: Connection, asset_ids: list[str]) -> None:
     )
 
 
-def record(conn: Connection, asset_id: str, inspection: InspectionIn) -> dict[str, Any]:
-    """Store one inspection of an existing asset and update the asset; returns the record."""
-    if conn.execute(select(ASSETS.c.id).where(ASSETS.c.id == asset_id)).first() is None:
+def record(
+    conn: Connection, asset_id: str, inspection: InspectionIn, actor: Actor, backdate_days: float = 3.0
+) -> dict[str, Any]:
+    """Store one inspection of an existing asset by ``actor`` and update the asset.
+
+    The inspector is the signed-in user. Field staff inspect the assets of their own unit
+    (a street or lower area code); an inspection may be dated back at most
+    ``backdate_days``, and into a campaign only within the campaign's days."""
+    asset = conn.execute(select(ASSETS.c.id, ASSETS.c.micro_grid).where(ASSETS.c.id == asset_id)).first()
+    if asset is None:
         raise NotFound(f"no asset {asset_id}", field="asset_id")
-    if (
-        inspection.campaign_id is not None
-        and conn.execute(select(CAMPAIGNS.c.id).where(CAMPAIGNS.c.id == inspection.campaign_id)).first()
-        is None
+    if actor.role == "field" and (
+        actor.unit is None or (actor.unit.isdigit() and not (asset.micro_grid or "").startswith(actor.unit))
     ):
-        raise NotFound(f"no campaign {inspection.campaign_id}", field="campaign_id")
-    params = inspection.model_dump(exclude={"inspected_at", "open_incident"})
-    row = (
-        conn.execute(
-            _RECORD, {**params, "asset_id": asset_id, "at": inspection.inspected_at or datetime.now(UTC)}
-        )
-        .mappings()
-        .one()
-    )
+        raise Forbidden(f"asset {asset_id} lies in {asset.micro_grid}, outside your unit {actor.unit}")
+    now = datetime.now(UTC)
+    at = inspection.inspected_at or now
+    if at < now - timedelta(days=backdate_days):
+        raise InvalidInput(f"inspected_at may be at most {backdate_days:g} days back", field="inspected_at")
+    if inspection.campaign_id is not None:
+        campaign = conn.execute(
+            select(CAMPAIGNS.c.starts, CAMPAIGNS.c.ends).where(CAMPAIGNS.c.id == inspection.campaign_id)
+        ).first()
+        if campaign is None:
+            raise NotFound(f"no campaign {inspection.campaign_id}", field="campaign_id")
+        day = at.astimezone(BEIJING).date()
+        if not campaign.starts <= day <= campaign.ends:
+            message = (
+                f"campaign {inspection.campaign_id} ran {campaign.starts} – {campaign.ends}, not on {day}"
+            )
+            raise InvalidInput(message, field="campaign_id")
+    params = inspection.model_dump(exclude={"inspected_at", "open_incident"}) | {"inspector": actor.name}
+    row = conn.execute(_RECORD, {**params, "asset_id": asset_id, "at": at}).mappings().one()
     sync_assets(conn, [asset_id])
     return dict(row)
 

@@ -44,7 +44,7 @@ TRANSFERABLE = ("registered", "dispatched", "in_progress", "rework")
 def _locked(conn: Connection, case_id: int) -> Any:
     c = INCIDENTS.c
     row = conn.execute(
-        select(c.id, c.status, c.unit, c.grid, c.handler, c.closed_at)
+        select(c.id, c.status, c.unit, c.grid, c.micro_grid, c.handler, c.closed_at)
         .where(c.id == case_id)
         .with_for_update()
     ).first()
@@ -54,9 +54,20 @@ def _locked(conn: Connection, case_id: int) -> Any:
 
 
 def _check_unit(actor: Actor, case: Any) -> None:
-    """Field staff act on their own unit's cases (or their grid's) only."""
-    if actor.role == "field" and actor.unit not in (case.unit, case.grid):
+    """Field staff act on their own unit's cases (or their grid's) only; a field account
+    without a unit acts on none (not on the cases outside every grid either)."""
+    if actor.role == "field" and (actor.unit is None or actor.unit not in (case.unit, case.grid)):
         raise Forbidden(f"incident {case.id} belongs to {case.unit}, not to your unit {actor.unit}")
+
+
+def _check_scope(actor: Actor, case: Any) -> None:
+    """A dispatcher with a unit (a street, or the district's code for the whole district)
+    dispatches the cases located in it or handed to it; without a unit, every case."""
+    if actor.role != "dispatcher" or actor.unit is None:
+        return
+    where = case.micro_grid or case.unit or ""
+    if not (where.startswith(actor.unit) or case.unit == actor.unit):
+        raise Forbidden(f"incident {case.id} lies in {where or 'no area'}, outside your unit {actor.unit}")
 
 
 def transition(
@@ -74,6 +85,7 @@ def transition(
         )
     if actor.role not in TRANSITIONS[step]:
         raise Forbidden(f"a {actor.role} may not move a case from {case.status} to {to}")
+    _check_scope(actor, case)
     if step[0] != "received" and step[1] != "dispatched":
         _check_unit(actor, case)
     if step in NEEDS_NOTE and not note.strip():
@@ -115,6 +127,7 @@ def transfer(conn: Connection, case_id: int, unit: str, actor: Actor, note: str 
     if actor.role not in DISPATCH:
         raise Forbidden(f"a {actor.role} may not transfer cases")
     case = _locked(conn, case_id)
+    _check_scope(actor, case)
     if case.status not in TRANSFERABLE:
         raise Conflict(f"incident {case_id} is {case.status}; it cannot be transferred", field="unit")
     _known_unit(conn, unit)
@@ -135,6 +148,7 @@ def merge(conn: Connection, case_id: int, into: int, actor: Actor, note: str = "
     first, second = sorted((case_id, into))  # lock in id order: no deadlock between two merges
     rows = {r.id: r for r in (_locked(conn, first), _locked(conn, second))}
     case, target = rows[case_id], rows[into]
+    _check_scope(actor, case)
     if case.status not in OPEN:
         raise Conflict(f"incident {case_id} is {case.status}; only open cases can be merged", field="id")
     if target.status in ("duplicate", "rejected"):

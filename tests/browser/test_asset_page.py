@@ -87,7 +87,7 @@ def test_field_staff_sign_in_and_record_an_inspection_on_a_phone(
 ) -> None:
     from tests.conftest import PASSWORD
 
-    cover = "3702030101000007"
+    cover = "3702030101000819"  # a cover of 即墨路街道, the signed-in field1's street
     page = browser.new_page(viewport={"width": 360, "height": 740}, is_mobile=True)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))

@@ -30,6 +30,7 @@ from geo.crs import LocalPlane
 from layers.accounts import users
 from layers.analytics import aggregates
 from layers.io.area_files import ImportProblems, cell_text, export_layer, import_layer
+from tests.conftest import PASSWORD
 from tests.zoo import geojson_file
 
 
@@ -500,3 +501,73 @@ def test_addresses_and_cameras_are_ogc_collections(client: TestClient) -> None:
     wrong = client.get("/collections/addresses/items", params={"subclass": "0101"})
     assert wrong.status_code == 400 and wrong.json()["error"]["field"] == "subclass"
     assert client.get("/collections/addresses/items/notanumber").status_code == 404
+
+
+# -- 18: units scope dispatchers and field staff; the inspector is the signed-in user -----------------
+
+
+def test_units_scope_dispatchers_and_field_staff(bound_client: TestClient, engine: Engine) -> None:
+    people = {
+        "disp-jimo": ("dispatcher", "370203020"),
+        "disp-all": ("dispatcher", "370203"),
+        "field-none": ("field", None),
+    }
+    with engine.begin() as conn:
+        for name, (role, unit) in people.items():
+            users.add(conn, name, role, PASSWORD, unit)
+    try:
+        tokens = {}
+        for name in people:
+            got = bound_client.post("/api/token", data={"username": name, "password": PASSWORD})
+            tokens[name] = {"Authorization": f"Bearer {got.json()['access_token']}"}
+        elsewhere = {
+            "source": "wechat",
+            "category": "E0501",
+            "description": "x",
+            "lon": 120.3051,
+            "lat": 36.0905,
+        }
+        outside = {"source": "wechat", "category": "E0501", "description": "x", "lon": 120.5, "lat": 36.3}
+        in_liaoning = bound_client.post("/api/incidents", json=elsewhere).json()
+        assert not in_liaoning["street"].startswith("370203020")
+        register = {"to": "registered"}
+        refused = bound_client.post(
+            f"/api/incidents/{in_liaoning['id']}/transitions", json=register, headers=tokens["disp-jimo"]
+        )
+        assert refused.status_code == 403 and "outside your unit" in refused.json()["error"]["message"]
+        district = bound_client.post(
+            f"/api/incidents/{in_liaoning['id']}/transitions", json=register, headers=tokens["disp-all"]
+        )
+        assert district.status_code == 200
+        nowhere = bound_client.post("/api/incidents", json=outside).json()
+        for step in ("registered", "dispatched"):
+            bound_client.post(
+                f"/api/incidents/{nowhere['id']}/transitions", json={"to": step}, headers=tokens["disp-all"]
+            )
+        started = bound_client.post(
+            f"/api/incidents/{nowhere['id']}/transitions",
+            json={"to": "in_progress"},
+            headers=tokens["field-none"],
+        )
+        assert started.status_code == 403  # a field account without a unit acts on no case
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM users WHERE name = ANY(:n)"), {"n": list(people)})
+
+
+def test_inspections_by_the_signed_in_user_of_the_assets_street(
+    bound_client: TestClient, accounts: dict[str, Any]
+) -> None:
+    mine, theirs = "3702030101000819", "3702030101000007"  # 即墨路街道 (field1's street), 辽宁路街道
+    body = {"inspector": "somebody else", "result": "ok"}
+    saved = bound_client.post(f"/api/assets/{mine}/inspections", json=body, headers=accounts["field1"])
+    assert saved.status_code == 201 and saved.json()["inspector"] == "field1"
+    other = bound_client.post(f"/api/assets/{theirs}/inspections", json=body, headers=accounts["field1"])
+    assert other.status_code == 403
+    backdated = {"result": "ok", "inspected_at": "2024-04-10T09:00:00+08:00", "campaign_id": 1}
+    late = bound_client.post(f"/api/assets/{mine}/inspections", json=backdated, headers=accounts["field1"])
+    assert late.status_code == 400 and late.json()["error"]["field"] == "inspected_at"
+    out_of_campaign = bound_client.post(
+        f"/api/assets/{mine}/inspections", json={"result": "ok", "campaign_id": 1}, headers=accounts["field1"]
+    )
+    assert out_of_campaign.status_code == 400 and out_of_campaign.json()["error"]["field"] == "campaign_id"

@@ -14,6 +14,7 @@ from geo.crs import to_wgs84
 from tests.conftest import PASSWORD
 
 COVER = "3702030102000123"
+FIELD1_COVER = "3702030101000819"  # a cover of 即墨路街道, field1's unit
 EXACT = (120.36512345, 36.08723456)
 
 # (method, path, body) → the lowest set of roles that may do it; everyone else gets 401 (public) or 403
@@ -24,7 +25,7 @@ WRITES = [
     ("patch", "/api/categories/E0404", {"deadline_hours": 24}, {"admin"}),
     (
         "post",
-        f"/api/assets/{COVER}/inspections",
+        f"/api/assets/{FIELD1_COVER}/inspections",  # field staff inspect their own street's assets
         {"inspector": "x", "result": "ok"},
         {"admin", "dispatcher", "field"},
     ),
