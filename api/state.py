@@ -74,4 +74,7 @@ class WorkerState:
         if self.processes is not None:
             self.processes.shutdown(cancel_futures=True)
             self.processes = None
+        for buckets in self.signin or ():
+            buckets.close()
+        self.signin = None
         self.db.engine.dispose()
