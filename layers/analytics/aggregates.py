@@ -26,6 +26,7 @@ from sqlalchemy import (
     cast,
     exists,
     func,
+    literal,
     literal_column,
     select,
     true,
@@ -288,13 +289,17 @@ def area_names(conn: Connection, codes: list[str]) -> dict[str, str]:
     return {code: name for code, name in conn.execute(query)}
 
 
-def inspection_coverage(conn: Connection, days: int, by: str) -> list[dict[str, Any]]:
-    """Per area: manhole covers, how many were inspected in the last ``days`` days, the share."""
+def inspection_coverage(
+    conn: Connection, days: int, by: str, window: tuple[datetime, datetime] | None = None
+) -> list[dict[str, Any]]:
+    """Per area: manhole covers, how many were inspected in the last ``days`` days (or in
+    ``window``, [start, end)), the share."""
     length = {"street": 9, "community": 12, "grid": 15, "micro_grid": 18}.get(by)
     if length is None:
         raise InvalidInput(f"by {by!r}: one of street, community, grid, micro_grid", field="by")
     a, i = ASSETS.c, INSPECTIONS.c
-    recent = exists().where(i.asset_id == a.id, i.inspected_at >= func.now() - timedelta(days=days))
+    start, end = (func.now() - timedelta(days=days), func.now()) if window is None else map(literal, window)
+    recent = exists().where(i.asset_id == a.id, i.inspected_at >= start, i.inspected_at < end)
     code = func.left(a.micro_grid, length).label("code")
     query = (
         select(code, func.count().label("covers"), func.count().filter(recent).label("inspected"))

@@ -167,7 +167,9 @@ def build(conn: Connection, month: str, area: str | None = None) -> dict[str, An
                 "households": households / max(1, sum(g["households"] for g in grids)),
             }
         )
-    inspected = aggregates.inspection_coverage(conn, 30, "street")
+    # the month's own figure: covers inspected in it (up to now for the running month)
+    days = _month_window(month, area)
+    inspected = aggregates.inspection_coverage(conn, 0, "street", window=(days.start, days.end))
     covers = sum(r["covers"] for r in inspected)
     repeats_now = _repeat_cases(conn, month, area)
     prev_month = by_category["previous_month"]

@@ -571,3 +571,14 @@ def test_inspections_by_the_signed_in_user_of_the_assets_street(
         f"/api/assets/{mine}/inspections", json={"result": "ok", "campaign_id": 1}, headers=accounts["field1"]
     )
     assert out_of_campaign.status_code == 400 and out_of_campaign.json()["error"]["field"] == "campaign_id"
+
+
+# -- 24 (in part): a past month's report counts that month's inspections, not the last 30 days' --------
+
+
+def test_a_past_reports_inspection_figure_is_that_months(conn: Connection, demo: int) -> None:
+    from layers.analytics import report
+
+    campaign_month = report.build(conn, "2024-04")  # the reference campaign ran 2024-04-08 to 21
+    assert 0.4 < campaign_month["inspection_share"] < 0.5  # 12,921 of 28,714 covers
+    assert report.build(conn, "2024-06")["inspection_share"] < 0.1  # no campaign then
