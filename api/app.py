@@ -44,25 +44,26 @@ from web import WEB_DIR
 log = logging.getLogger("wangge.api")
 
 
-def rate_buckets(settings: Settings) -> SharedBuckets | None:
-    """The machine-wide rate-limit table of this deployment (database and port), if limits are on."""
-    if not settings.rate_limit_per_min:
-        return None
+def _buckets(settings: Settings, per_minute: int, purpose: str) -> SharedBuckets:
+    """Budgets in the machine-wide table of this deployment (its port's file, its database's
+    namespace): two apps of one deployment share them, other deployments and purposes do not."""
     database = make_url(settings.sqlalchemy_url()).database or ""
     path = settings.var_dir / f"ratelimit-{settings.port}.buckets"
-    # a budget is a database and a rate: two apps of one deployment share it, other limits do not
-    return SharedBuckets(
-        path, settings.rate_limit_per_min, namespace=f"{database}/{settings.rate_limit_per_min}"
-    )
+    return SharedBuckets(path, per_minute, namespace=f"{database}/{purpose}")
+
+
+def rate_buckets(settings: Settings) -> SharedBuckets | None:
+    """The request budgets, if limits are on (a budget is also its rate: other limits differ)."""
+    if not settings.rate_limit_per_min:
+        return None
+    return _buckets(settings, settings.rate_limit_per_min, str(settings.rate_limit_per_min))
 
 
 def signin_buckets(settings: Settings) -> tuple[SharedBuckets, SharedBuckets]:
-    """Failed sign-ins per account and per address (the same file, their own namespaces)."""
-    database = make_url(settings.sqlalchemy_url()).database or ""
-    path = settings.var_dir / f"ratelimit-{settings.port}.buckets"
+    """Failed sign-ins per account and per address."""
     return (
-        SharedBuckets(path, settings.signin_failures, namespace=f"{database}/signin/account"),
-        SharedBuckets(path, settings.signin_failures_per_address, namespace=f"{database}/signin/address"),
+        _buckets(settings, settings.signin_failures, "signin/account"),
+        _buckets(settings, settings.signin_failures_per_address, "signin/address"),
     )
 
 

@@ -61,19 +61,24 @@ def get_read(request: Request) -> Iterator[Connection]:
         yield conn
 
 
-async def run_read(request: Request, fn: Callable[..., T], *args: Any) -> T:
-    """Run ``fn(conn, *args)`` on an autocommit connection in one threadpool hop.
-
-    For hot read routes: a sync generator dependency plus a sync route cost three
-    thread hops (about a millisecond here); this costs one.
-    """
+def _reading(request: Request, fn: Callable[..., T], args: tuple[Any, ...]) -> Callable[[], T]:
+    """``fn(conn, *args)`` on an autocommit connection, as a call for a worker thread."""
     db = get_db(request)
 
     def work() -> T:
         with db.read() as conn:
             return fn(conn, *args)
 
-    return await run_in_threadpool(work)
+    return work
+
+
+async def run_read(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """Run ``fn(conn, *args)`` on an autocommit connection in one threadpool hop.
+
+    For hot read routes: a sync generator dependency plus a sync route cost three
+    thread hops (about a millisecond here); this costs one.
+    """
+    return await run_in_threadpool(_reading(request, fn, args))
 
 
 async def run_tx(request: Request, fn: Callable[..., T], *args: Any) -> T:
@@ -101,14 +106,8 @@ async def run_heavy_thread(request: Request, fn: Callable[..., T], *args: Any) -
 
 
 async def run_heavy_read(request: Request, fn: Callable[..., T], *args: Any) -> T:
-    """``run_heavy`` with an autocommit connection as ``fn``'s first argument."""
-    db = get_db(request)
-
-    def work() -> T:
-        with db.read() as conn:
-            return fn(conn, *args)
-
-    return await run_heavy_thread(request, work)
+    """``run_heavy_thread`` with an autocommit connection as ``fn``'s first argument."""
+    return await run_heavy_thread(request, _reading(request, fn, args))
 
 
 async def get_index(request: Request) -> AreaIndex:
