@@ -35,7 +35,7 @@ demo: db ## load the reference district (Shibei) if it is not loaded yet
 	@$(BIN)/wangge demo load
 
 run: demo ## set everything up and serve on http://127.0.0.1:8000
-	@$(BIN)/wangge serve
+	@$(BIN)/wangge serve --demo-feed
 
 NODE_TOOLS := node_modules/.installed
 

@@ -130,7 +130,28 @@ class MapSettings(BaseSettings):
     demo_seed: int = Field(default=20240601, description="Seed of the generated demo layers.")
 
 
-class Settings(DatabaseSettings, ServerSettings, LocateSettings, CaseSettings, AccessSettings, MapSettings):
+class DemoSettings(BaseSettings):
+    """The demo feed: generated cases filed and worked at the district's rhythm."""
+
+    model_config = _CONFIG
+
+    demo_feed: str = Field(
+        default="on", pattern="^(on|off)$", description="Whether `make run` starts `wangge demo feed`."
+    )
+    demo_feed_per_day: float = Field(
+        default=60.0, gt=0, le=1_000_000, description="New generated cases a day (the district files ~60)."
+    )
+    demo_feed_tick_s: float = Field(
+        default=30.0, gt=0, le=3600, description="Seconds between the feed's rounds."
+    )
+    demo_feed_catch_up_days: int = Field(
+        default=14, ge=0, le=366, description="How far back a feed started late files the cases it missed."
+    )
+
+
+class Settings(
+    DatabaseSettings, ServerSettings, LocateSettings, CaseSettings, AccessSettings, MapSettings, DemoSettings
+):
     """Every setting of the server, the embedded cluster and the CLI: one object, one prefix."""
 
     model_config = _CONFIG

@@ -12,8 +12,15 @@ def serve(
     host: str = typer.Option(None, help="Address to listen on (WANGGE_HOST)."),
     port: int = typer.Option(None, help="Port to listen on (WANGGE_PORT)."),
     workers: int = typer.Option(None, help="Worker processes (WANGGE_WORKERS)."),
+    demo_feed: bool = typer.Option(
+        False,
+        help="Also run `wangge demo feed` beside the server (`make run`; WANGGE_DEMO_FEED=off stops it).",
+    ),
 ) -> None:
     """Serve the platform (the database must be up and migrated)."""
+    import subprocess
+    import sys
+
     import uvicorn
 
     from api.cluster import check_port_free
@@ -25,12 +32,20 @@ def serve(
     engine = make_engine(settings, pool_size=1)
     require_head(engine)
     engine.dispose()
+    feed = None
+    if demo_feed and settings.demo_feed == "on":
+        feed = subprocess.Popen([sys.executable, "-m", "api.cli", "demo", "feed"])
     typer.echo(f"wangge: serving on http://{host}:{port}")
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers or settings.workers,
-        log_level="info",
-    )
+    try:
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers or settings.workers,
+            log_level="info",
+        )
+    finally:
+        if feed is not None:
+            feed.terminate()
+            feed.wait(timeout=30)

@@ -34,6 +34,9 @@ def _with_chain(index: AreaIndex, rows: list[dict[str, Any]]) -> list[dict[str, 
             "inside": bool(located.inside[k]),
             **{level: chain[level] for level in ("street", "community", "grid", "micro_grid")},
         }
+        for key in ("match", "number_difference", "place"):
+            if row.get(key) is not None:
+                entry[key] = row[key]
         if "score" in row:
             entry["score"] = round(float(row["score"]), 3)
         if "distance_m" in row:
@@ -49,9 +52,23 @@ async def geocode(
     q: str = Query(..., min_length=1, max_length=200, description="An address, e.g. 恩县路64号"),
     limit: int = Query(5, ge=1, le=50),
 ) -> dict[str, Any]:
-    """Standard addresses matching ``q`` (typos, full-width digits, no prefixes tolerated), best first."""
-    rows = await run_read(request, gazetteer.geocode, q, limit)
-    return {"query": q, "results": _with_chain(index, rows)}
+    """Standard addresses and named places matching ``q``, best first, each saying how it matched.
+
+    Chinese numerals, full-width digits, 號, sub-numbers (64-1号, 甲64号), building/unit/room
+    and missing prefixes are read; an address of another district is not offered (``outside``)."""
+    found = await run_read(request, gazetteer.geocode, q, limit)
+    p = found.parsed
+    return {
+        "query": q,
+        "parsed": {
+            "road": p.road, "number": p.door or None, "building": p.building, "unit": p.unit,
+            "room": p.room, "place": p.place, "unread": p.rest,
+        },
+        "ambiguous": found.ambiguous,
+        "trusted": found.trusted is not None,
+        "outside": found.outside,
+        "results": _with_chain(index, found.results),
+    }  # fmt: skip
 
 
 @router.get("/reverse", response_model=locate_schema.Reversed, response_model_exclude_unset=True)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import Field
+
 from api.schemas.common import Answer, AreaRef, GridRef, Point, Query, Timestamp
 
 
@@ -59,8 +63,16 @@ class BatchAnswer(Answer):
     results: list[BatchRow]
 
 
+class PlaceRef(Answer):
+    """The named place a result is (its name generated for the reference district, or real)."""
+
+    name: str
+    kind: Literal["compound", "building", "school", "market", "park", "landmark"]
+    generated: bool
+
+
 class Address(Answer):
-    """A standard address, located."""
+    """A standard address or a named place, located."""
 
     address: str
     road: str
@@ -73,11 +85,34 @@ class Address(Answer):
     grid: GridRef
     micro_grid: AreaRef
     score: float | None = None
+    match: Literal["exact", "house_near", "road", "fuzzy"] | None = Field(
+        default=None,
+        description="How the query matched: the doorplate itself, a doorplate a few numbers "
+        "away (number_difference), the road only, or a similar name (never used to route a case).",
+    )
+    number_difference: int | None = None
+    place: PlaceRef | None = None
     distance_m: float | None = None
+
+
+class ParsedAddress(Answer):
+    """What the query was read as (empty strings for the parts it did not have)."""
+
+    road: str | None
+    number: str | None = Field(description="The doorplate as typed, e.g. 甲64-1")
+    building: str
+    unit: str
+    room: str
+    place: str
+    unread: str = Field(description="What follows the door and could not be read; never silently dropped")
 
 
 class Geocoded(Answer):
     query: str
+    parsed: ParsedAddress
+    ambiguous: bool = Field(description="Two equally good candidates are different places: none is chosen")
+    trusted: bool = Field(description="The first result may locate a case without a dispatcher")
+    outside: str | None = Field(description="Why nothing in the district was offered")
     results: list[Address]
 
 

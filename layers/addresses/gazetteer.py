@@ -1,88 +1,36 @@
-"""Standard addresses: normalising what people type, searching, reverse lookup.
+"""The gazetteer: standard addresses and named places; geocoding and reverse lookup.
 
-People type addresses with or without the province, city, district and street,
-with full-width digits, 號 for 号, spaces, and typos. The query is normalised the
-same way the stored ``search`` column was, parsed into road + house number where it
-can be, and answered in two passes: exact road and number first (score 1), then
-trigram similarity (``pg_trgm``, GIN-indexed), ranking the typed house number above
-its neighbours. pg_trgm needs a database whose ctype classifies CJK characters as
-letters (C.UTF-8 or zh_CN.UTF-8, as the embedded cluster is created).
+A typed address is taken apart first (``layers.addresses.parsing``: numerals, sub-numbers,
+building/unit/room, the region dropped); then answered in the order ``geocode`` gives,
+every candidate saying how it matched (``exact``, ``house_near``, ``road``, ``fuzzy``).
+Only the first two locate a case by themselves: a road alone, a guessed road, a place
+name two communities share, or a road of another district goes to a dispatcher, never
+silently to a street. Similarity is pg_trgm (GIN-indexed); pg_trgm needs a database whose
+ctype classifies CJK characters as letters (C.UTF-8 or zh_CN.UTF-8, as the embedded
+cluster is created).
 
 SQL: the reads are Core (pg_trgm ``%`` and ``<->`` as operators); the bulk writes of the
-reference addresses and the road list stay written out (executemany, INSERT … SELECT DISTINCT).
+reference addresses, places and the road list stay written out (executemany, INSERT …
+SELECT DISTINCT).
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
+import csv
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import shapely
-from sqlalchemy import Connection, Float, Integer, case, cast, func, select, text
+from sqlalchemy import Connection, Float, Integer, cast, func, literal, select, text
 
 from geo.errors import NotFound
+from layers.addresses.parsing import Parsed, after_place, normalize, parse, search_text
 from layers.db import sql
-from layers.db.models import ADDRESSES, ROADS
-
-PREFIXES = ("中华人民共和国", "中国", "山东省", "山东", "青岛市", "青岛", "市北区")
-ROAD_SUFFIXES = "路|街|道|巷|里|大道|胡同|支路"
-_PARSE = re.compile(rf"^(?P<road>.+?(?:{ROAD_SUFFIXES}))(?P<number>\d+(?:-\d+)?)号?(?P<rest>.*)$")
-_LOOSE = re.compile(r"^(?P<road>\D+?)(?P<number>\d+(?:-\d+)?)号?(?P<rest>.*)$")  # no road suffix (typos)
-_ADMIN = re.compile(r"^.{1,8}?(?:街道办事处|街道|社区居委会|社区)")
-
-
-@dataclass(frozen=True)
-class Query:
-    """A normalised address query and what could be parsed out of it."""
-
-    text: str
-    road: str | None
-    number: str | None
-    building: str
-
-
-def normalize(raw: str) -> str:
-    """The canonical form for matching: NFKC, no spaces, 號→号, no province/city/district.
-
-    >>> normalize(" 山东省青岛市 市北区 恩县路 ６４號 ")
-    '恩县路64号'
-    """
-    s = unicodedata.normalize("NFKC", raw).replace("號", "号")
-    s = re.sub(r"\s+", "", s).lower()
-    changed = True
-    while changed:
-        changed = False
-        for prefix in PREFIXES:
-            if s.startswith(prefix) and len(s) > len(prefix):
-                s, changed = s[len(prefix) :], True
-    return s
-
-
-def parse(raw: str) -> Query:
-    """Road, house number and the rest (building, unit) of a typed address.
-
-    >>> parse("即墨路街道恩县路64号3号楼")
-    Query(text='恩县路64号3号楼', road='恩县路', number='64', building='3号楼')
-    >>> parse("恩县略64号").road, parse("恩县路").road
-    ('恩县略', '恩县路')
-    """
-    s = normalize(raw)
-    stripped = _ADMIN.sub("", s, count=1)
-    if _PARSE.match(stripped):
-        s = stripped
-    match = _PARSE.match(s) or _LOOSE.match(s)
-    if match is None:
-        return Query(s, s or None, None, "")
-    return Query(s, match["road"], match["number"], match["rest"])
-
-
-def search_text(road: str, number: str, building: str = "") -> str:
-    """The stored ``search`` column of an address (same normalisation as queries)."""
-    return normalize(f"{road}{number}号{building}")
-
+from layers.db.models import ADDRESSES, PLACE_NAMES, PLACES, ROADS
+from layers.db.vocabulary import TRUSTED_MATCHES
 
 # -- writing ----------------------------------------------------------------------------
 
@@ -136,9 +84,53 @@ def delete_source(conn: Connection, source: str) -> None:
     )
 
 
+@dataclass(frozen=True)
+class PlaceRecord:
+    name: str
+    kind: str
+    aliases: tuple[str, ...]
+    lon: float
+    lat: float
+    road: str | None = None  # the doorplate it stands at, when it has one
+    house_number: str | None = None
+    generated: bool = True
+
+
+def write_places(conn: Connection, records: Iterable[PlaceRecord], source: str) -> int:
+    """Insert places and every one of their names (normalised); returns how many places."""
+    count = 0
+    for r in records:
+        place_id = conn.execute(
+            text(
+                "INSERT INTO places (name, kind, aliases, address_id, geom, generated, source) VALUES "
+                "(:name, :kind, :aliases, (SELECT id FROM addresses WHERE road = :road "
+                "AND house_number = :num AND building = '' LIMIT 1), "
+                "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :generated, :source) RETURNING id"
+            ),
+            {
+                "name": r.name, "kind": r.kind, "aliases": list(r.aliases), "road": r.road,
+                "num": r.house_number, "lon": r.lon, "lat": r.lat, "generated": r.generated,
+                "source": source,
+            },
+        ).scalar_one()  # fmt: skip
+        names = sorted({normalize(n) for n in (r.name, *r.aliases)})
+        conn.execute(
+            text("INSERT INTO place_names (place_id, search) VALUES (:p, :s)"),
+            [{"p": place_id, "s": n} for n in names],
+        )
+        count += 1
+    return count
+
+
+def delete_places(conn: Connection, source: str) -> None:
+    conn.execute(text("DELETE FROM places WHERE source = :s"), {"s": source})
+
+
 # -- reading ----------------------------------------------------------------------------
 
 A = ADDRESSES.c
+PL = PLACES.c
+PN = PLACE_NAMES.c
 _COLUMNS = (
     A.id,
     A.address,
@@ -150,26 +142,82 @@ _COLUMNS = (
 )
 
 
-def _on_road(conn: Connection, road: str, query: Query, limit: int, certainty: float) -> list[dict[str, Any]]:
-    """The doorplate itself (the typed building first), then its neighbours on the same road."""
-    n = int((query.number or "1").split("-")[0])
-    number = query.number or ""
-    apart = func.abs(cast(func.split_part(A.house_number, "-", 1), Integer) - n)
-    score = case((A.house_number == number, 1.0), else_=0.9 - func.least(apart, 400) / 1000.0)
+NEAR_NUMBERS = 20  # a doorplate this many numbers away is "house_near"; farther, only the road matched
+_PLACE_COLUMNS = (
+    PL.id.label("place_id"),
+    PL.name,
+    PL.kind,
+    PL.generated,
+    func.ST_X(PL.geom).label("lon"),
+    func.ST_Y(PL.geom).label("lat"),
+)
+
+
+@dataclass
+class Geocoding:
+    """The answer to one typed address: candidates best first, and how far to trust them.
+
+    ``outside`` says why nothing in the district was offered (another district named, a
+    road of another district); ``ambiguous`` that two equally good candidates are different
+    places (a name two communities share): none is chosen for the caller."""
+
+    parsed: Parsed
+    results: list[dict[str, Any]] = field(default_factory=list)
+    ambiguous: bool = False
+    outside: str | None = None
+
+    @property
+    def trusted(self) -> dict[str, Any] | None:
+        """The candidate a case may be located at without a dispatcher looking, if any."""
+        if self.ambiguous or self.outside or not self.results:
+            return None
+        best = self.results[0]
+        return best if best["match"] in TRUSTED_MATCHES else None
+
+
+@cache
+def roads_elsewhere() -> dict[str, str]:
+    """Real roads of Qingdao's other districts (road → district) that no 市北区 address is on."""
+    with (Path(__file__).parent / "roads_elsewhere.csv").open(encoding="utf-8") as f:
+        return {row["road"]: row["district"] for row in csv.DictReader(f)}
+
+
+def _on_road(
+    conn: Connection, road: str, parsed: Parsed, limit: int, certainty: float | None
+) -> list[dict[str, Any]]:
+    """Doorplates on ``road``: the typed one (the typed building first), then its neighbours.
+
+    ``certainty`` None: the road is known as typed; a number is how similar a guessed road is."""
+    number = parsed.number or ""
+    if parsed.number is None:  # the road alone: its doorplates from the lowest number on
+        apart: Any = cast(func.split_part(A.house_number, "-", 1), Integer)
+        same: Any = A.building == ""
+    else:
+        apart = func.abs(cast(func.split_part(A.house_number, "-", 1), Integer) - int(number))
+        same = A.house_number == number
     rows = conn.execute(
-        select(*_COLUMNS, cast(score, Float).label("score"))
+        select(*_COLUMNS, apart.label("apart"))
         .where(A.road == road)
-        .order_by(
-            (A.house_number == number).desc(),
-            (A.building == query.building).desc(),
-            apart,
-            (A.building == "").desc(),
-            A.building,
-            A.id,
-        )
+        .order_by(same.desc(), (A.building == parsed.building).desc(), apart, (A.building == "").desc())
+        .order_by(A.building, A.id)
         .limit(limit)
     ).mappings()
-    return [{**r, "score": round(float(r["score"]) * certainty, 3)} for r in rows]
+    out = []
+    exact_door = parsed.number is not None and not parsed.prefix and not parsed.sub
+    for r in rows:
+        row = {k: v for k, v in r.items() if k != "apart"}
+        difference = int(r["apart"]) if parsed.number is not None else None
+        if certainty is not None:
+            match, score = "fuzzy", certainty * (0.9 - min(difference or 0, 400) / 1000)
+        elif difference is None or difference > NEAR_NUMBERS:
+            match, score = "road", 0.5
+        elif difference == 0 and exact_door:
+            match, score = "exact", 1.0
+        else:
+            match, score = "house_near", 0.9 - difference / 1000
+            row["number_difference"] = difference
+        out.append({**row, "match": match, "score": round(score, 3)})
+    return out
 
 
 def _best_road(conn: Connection, typed: str) -> tuple[str, float] | None:
@@ -184,41 +232,104 @@ def _best_road(conn: Connection, typed: str) -> tuple[str, float] | None:
     return None if row is None else (str(row[0]), float(row[1]))
 
 
-def _fuzzy(conn: Connection, query: Query, limit: int) -> list[dict[str, Any]]:
-    """Trigram candidates through the GIN index (``%``), the typed house number ranked first."""
-    similarity = func.similarity(A.search, query.text)
+def _place_rows(conn: Connection, where: Any, score: Any, limit: int) -> list[dict[str, Any]]:
+    """Places matching ``where`` (on their names) with the doorplate they stand at."""
+    best = (
+        select(PN.place_id, func.max(score).label("score"), func.max(func.length(PN.search)).label("length"))
+        .where(where)
+        .group_by(PN.place_id)
+        .subquery()
+    )
     rows = conn.execute(
-        select(*_COLUMNS, cast(similarity, Float).label("score"))
-        .where(A.search.op("%")(query.text))
-        .order_by(
-            (A.house_number == (query.number or "")).desc(), similarity.desc(), (A.building == "").desc()
-        )
-        .order_by(A.id)
+        select(*_PLACE_COLUMNS, best.c.score, best.c.length, A.road, A.house_number)
+        .join(best, best.c.place_id == PL.id)
+        .outerjoin(ADDRESSES, A.id == PL.address_id)
+        .order_by(best.c.length.desc(), best.c.score.desc(), PL.name, PL.id)
         .limit(limit)
     ).mappings()
-    return [dict(r) for r in rows]
+    return [
+        {
+            "id": None,
+            "address": r["name"],
+            "road": r["road"] or "",
+            "house_number": r["house_number"] or "",
+            "building": "",
+            "lon": r["lon"],
+            "lat": r["lat"],
+            "score": round(float(r["score"]), 3),
+            "length": r["length"],
+            "place": {"name": r["name"], "kind": r["kind"], "generated": r["generated"]},
+        }
+        for r in rows
+    ]
 
 
-def geocode(conn: Connection, raw: str, limit: int = 5) -> list[dict[str, Any]]:
-    """Addresses best matching ``raw``, best first, each with a ``score`` in 0..1.
+def _named_place(conn: Connection, text_: str, limit: int) -> tuple[list[dict[str, Any]], bool]:
+    """Places whose name (or alias) begins the query: the longest name wins; two places of
+    that name are ambiguous. Every prefix is looked up by the b-tree index at once."""
+    prefixes = [text_[:k] for k in range(2, len(text_) + 1)]
+    rows = _place_rows(conn, PN.search.in_(prefixes), literal(1.0), limit)
+    if not rows:
+        return [], False
+    longest = [r for r in rows if r["length"] == rows[0]["length"]]
+    for r in longest:
+        r["match"] = "exact"
+    return longest, len(longest) > 1
 
-    The road as typed, or else the most similar road name (a typo, a missing
-    character): the typed doorplate and then its neighbours on that road, scored down
-    by how unsure the road was. No road recognised: trigram similarity over all
-    addresses, the typed house number first. Similarity means pg_trgm's ``%`` at its
-    threshold (``pg_trgm.similarity_threshold``, 0.3 unless the server changed it).
+
+def _fuzzy(conn: Connection, parsed: Parsed, limit: int) -> list[dict[str, Any]]:
+    """Trigram candidates among doorplates and place names (GIN indexes, ``%``), best first."""
+    similarity = func.similarity(A.search, parsed.text)
+    doors = conn.execute(
+        select(*_COLUMNS, cast(similarity, Float).label("score"))
+        .where(A.search.op("%")(parsed.text))
+        .order_by((A.house_number == (parsed.number or "")).desc(), similarity.desc())
+        .order_by((A.building == "").desc(), A.id)
+        .limit(limit)
+    ).mappings()
+    places = _place_rows(conn, PN.search.op("%")(parsed.text), func.similarity(PN.search, parsed.text), limit)
+    rows = [{**dict(r), "score": round(float(r["score"]) * 0.9, 3)} for r in doors]
+    rows += [{**r, "score": round(r["score"] * 0.9, 3)} for r in places]
+    return [{**r, "match": "fuzzy"} for r in sorted(rows, key=lambda r: -r["score"])[:limit]]
+
+
+def geocode(conn: Connection, raw: str, limit: int = 5) -> Geocoding:
+    """Addresses and places best matching ``raw``, best first, each with its ``match`` and ``score``.
+
+    In order: another district named → nothing offered (``outside``); a place whose name
+    or alias begins the text → that place (``exact``; two of one name → ``ambiguous``); the
+    road as typed → the typed doorplate (``exact``), the nearest number on it
+    (``house_near`` with ``number_difference``) or, without a usable number, the road
+    (``road``); a real road of another district → ``outside``; else the most similar road
+    name, or trigram similarity over everything (``fuzzy``). Similarity is pg_trgm's ``%``
+    at its threshold (0.3 unless the server changed it).
     """
-    query = parse(raw)
-    if not query.text:
-        return []
-    if query.road:
-        rows = _on_road(conn, query.road, query, limit, 1.0)  # one round trip for a known road
-        if rows:
-            return rows
-        best = _best_road(conn, query.road)
+    parsed = parse(raw)
+    answer = Geocoding(parsed)
+    if not parsed.text:
+        return answer
+    if parsed.district is not None:
+        answer.outside = f"the address is in {parsed.district}, not in the district's gazetteer"
+        return answer
+    answer.results, answer.ambiguous = _named_place(conn, parsed.text, limit)
+    if answer.results:
+        name = answer.results[0]["place"]["name"]
+        answer.parsed = after_place(parsed.text, name, answer.results[0]["length"])
+        return answer
+    if parsed.road:
+        answer.results = _on_road(conn, parsed.road, parsed, limit, None)  # one round trip for a known road
+        if answer.results:
+            return answer
+        elsewhere = roads_elsewhere().get(parsed.road)
+        if elsewhere is not None:
+            answer.outside = f"{parsed.road} is a road of {elsewhere}, not of the district"
+            return answer
+        best = _best_road(conn, parsed.road)
         if best is not None:
-            return _on_road(conn, best[0], query, limit, best[1])
-    return _fuzzy(conn, query, limit)
+            answer.results = _on_road(conn, best[0], parsed, limit, best[1])
+            return answer
+    answer.results = _fuzzy(conn, parsed, limit)
+    return answer
 
 
 def reverse(conn: Connection, lon: float, lat: float, limit: int = 5) -> list[dict[str, Any]]:

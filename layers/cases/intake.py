@@ -99,7 +99,7 @@ class Where:
 
     lon: float | None
     lat: float | None
-    located_by: str  # coordinates | address | asset | camera | none
+    located_by: str  # coordinates | address | asset | camera | needs_location | none
     note: str | None = None
     asset: dict[str, Any] | None = None
 
@@ -127,14 +127,33 @@ def resolve(conn: Connection, report: IncidentIn) -> Where:
             raise InvalidInput(f"{report.camera_id} is a {camera['kind']}, not a camera", field="camera_id")
         return Where(camera["lon"], camera["lat"], "camera")
     if report.address is not None:
-        found = gazetteer.geocode(conn, report.address, limit=1)
-        if not found:
-            return Where(None, None, "none", "address not found in the gazetteer")  # the input is kept
-        best = found[0]
-        return Where(
-            best["lon"], best["lat"], "address", f"geocoded to {best['address']} (score {best['score']})"
-        )
+        return _by_address(conn, report.address)
     return Where(None, None, "none", "no location given")
+
+
+def _by_address(conn: Connection, address: str) -> Where:
+    """A typed address locates a case only when it matched a doorplate or a place for sure;
+    otherwise the case needs a dispatcher to place it, and the note says why and what the
+    best guess was (the input is kept verbatim)."""
+    found = gazetteer.geocode(conn, address, limit=2)
+    best = found.trusted
+    if best is not None:
+        away = best.get("number_difference")
+        how = best["match"] + (f", {away} numbers away" if away is not None else "")
+        return Where(best["lon"], best["lat"], "address", f"geocoded to {best['address']} ({how})")
+    if found.outside:
+        why = found.outside
+    elif found.ambiguous:
+        why = "places of this name: " + " / ".join(
+            f"{r['address']} ({r['road']}{r['house_number']}号)" if r["house_number"] else r["address"]
+            for r in found.results
+        )
+    elif found.results:
+        guess = found.results[0]
+        why = f"only a {guess['match']} match: {guess['address']} (score {guess['score']}), not used"
+    else:
+        why = "address not found in the gazetteer"
+    return Where(None, None, "needs_location", f"needs location: {why}")
 
 
 def request_hash(report: IncidentIn) -> str:
@@ -204,7 +223,10 @@ def create(
     if where.asset is not None:
         owner_name = (where.asset.get("attributes") or {}).get("owner")
         owner = next((c for c, n in catalogue.departments.items() if n == owner_name), None)
-    route = routing.route(catalogue, category, chain, owner)
+    if where.located_by == "needs_location":  # the district desk places it, nobody guesses
+        route = routing.Route(chain.district, None, "needs_location")
+    else:
+        route = routing.route(catalogue, category, chain, owner)
     received = now or conn.execute(select(func.now())).scalar_one()
     limits = worktime.clock(received, category.deadline_hours, category.working_time, work_hours)
     location_input = report.model_dump(

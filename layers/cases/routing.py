@@ -40,7 +40,7 @@ class Chain:
 class Route:
     unit: str
     second_unit: str | None
-    routed_by: str  # matrix | owner | category | territory | fallback
+    routed_by: str  # matrix | owner | category | territory | fallback | needs_location
 
 
 def territory(chain: Chain) -> str:

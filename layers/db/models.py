@@ -49,6 +49,7 @@ from layers.db.vocabulary import (
     GENERATION_STATES,
     INSPECTION_RESULTS,
     LEVELS,
+    PLACE_KINDS,
     ROLES,
     SOURCES,
     STATUSES,
@@ -180,6 +181,49 @@ class Road(Base):
     __tablename__ = "roads"
 
     name: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class Place(Base):
+    """A named place people call by name (小区, building, school, market, park, landmark).
+
+    ``generated`` names were made up for the reference district (and say so); ``address``
+    is the doorplate the place stands at, when it has one."""
+
+    __tablename__ = "places"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)
+    aliases: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    address_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("addresses.id", ondelete="SET NULL")
+    )
+    geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
+    generated: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    source: Mapped[str] = mapped_column(Text, server_default="")
+
+    __table_args__ = (CheckConstraint(sql_in("kind", PLACE_KINDS), name="kind"),)
+
+
+class PlaceName(Base):
+    """Every name of a place (its name and aliases), normalised as queries are."""
+
+    __tablename__ = "place_names"
+
+    place_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("places.id", ondelete="CASCADE"), primary_key=True
+    )
+    search: Mapped[str] = mapped_column(Text, primary_key=True)
+
+    __table_args__ = (
+        Index("ix_place_names_search", "search"),
+        Index(
+            "ix_place_names_search_trgm",
+            "search",
+            postgresql_using="gin",
+            postgresql_ops={"search": "gin_trgm_ops"},
+        ),
+    )
 
 
 class Asset(Base):
@@ -492,6 +536,8 @@ GENERATIONS = _table(Generation)
 AREAS = _table(Area)
 ADDRESSES = _table(Address)
 ROADS = _table(Road)
+PLACES = _table(Place)
+PLACE_NAMES = _table(PlaceName)
 ASSETS = _table(Asset)
 CAMPAIGNS = _table(Campaign)
 INSPECTIONS = _table(Inspection)

@@ -69,6 +69,11 @@ INSPECTION_RESULTS: Final = ("ok", "defect")
 DEPARTMENT_KINDS: Final = ("district", "owner", "street")
 CATEGORY_KINDS: Final = ("event", "component")
 FIRST_RESPONDERS: Final = ("territory", "owner")
+PLACE_KINDS: Final = ("compound", "building", "school", "market", "park", "landmark")
+# How well a typed address matched the gazetteer, best first; only the first two locate a
+# case by themselves (a road alone or a fuzzy guess needs a dispatcher to place it).
+MATCHES: Final = ("exact", "house_near", "road", "fuzzy")
+TRUSTED_MATCHES: Final = ("exact", "house_near")
 
 
 def sql_in(column: str, values: tuple[str, ...]) -> str:

@@ -23,17 +23,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import shapely
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import Connection, text
 
 from geo import hexes
 from layers.cases import categories, routing, worktime
 from layers.grid.areas import AreaRecord
 from layers.grid.index import AreaIndex
+from layers.reference import lifecycle
 
 TOTAL = 66_100
-START = date(2023, 11, 1)
-END = date(2026, 11, 1)  # three full years; the last two days' cases are still open
-OPEN_DAYS = 2
+YEARS = 3  # the cases end at the moment of loading and begin three years before it
 TAIDONG = "370203021"  # 台东街道: the pedestrian street's communities draw the commercial cluster
 Progress = Callable[[int, int], None]
 
@@ -64,14 +64,6 @@ REPEATING = {"E0501": 0.15, "E0510": 0.15, "E0505": 0.12, "E0102": 0.12, "E0504"
 SOURCES = (("hotline", 0.45), ("wechat", 0.25), ("grid_worker", 0.2), ("photo_report", 0.1))
 APPEALS = (("complaint", 0.7), ("help", 0.15), ("consult", 0.1), ("suggestion", 0.05))
 HOURS = np.array([1, 1, 1, 1, 1, 2, 4, 8, 10, 10, 9, 8, 7, 8, 9, 9, 9, 9, 10, 10, 9, 7, 4, 2], dtype=float)
-# tuned to the published KPIs
-LATE_RESPONSE = 0.0097
-STUCK = 0.0005
-REJECTED = 0.006
-LATE_CLOSE = 0.03
-REWORK = 0.015
-EVALUATED = 0.7
-UNSATISFIED = 0.0017
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
 DESCRIPTIONS = {
@@ -145,14 +137,13 @@ class Places:
     spots: npt.NDArray[np.float64]
 
 
-def _places(rng: np.random.Generator, records: list[AreaRecord]) -> Places:
+def _places(rng: np.random.Generator, records: list[AreaRecord], days: int) -> Places:
     micro = [r for r in records if r.level == "micro_grid"]
     geoms = np.array([r.geom for r in micro], dtype=object)
     points = shapely.get_coordinates(shapely.point_on_surface(geoms))
     households = np.array([r.households or 0 for r in micro], dtype=float) + 1.0
     jitter = np.sqrt(shapely.area(geoms)) / 4
     taidong = np.array([r.code.startswith(TAIDONG) for r in micro])
-    days = (END - START).days
     site_at = rng.choice(len(micro), 14, replace=False)
     starts = rng.integers(0, days - 120, 14)
     sites = np.column_stack([points[site_at], starts, starts + rng.integers(120, 365, 14)])
@@ -160,43 +151,71 @@ def _places(rng: np.random.Generator, records: list[AreaRecord]) -> Places:
     return Places(points, households / households.sum(), jitter, points[taidong], sites, spots)
 
 
-def _pick(rng: np.random.Generator, options: Sequence[tuple[str, float]], n: int) -> npt.NDArray[Any]:
+def pick(rng: np.random.Generator, options: Sequence[tuple[str, float]], n: int) -> npt.NDArray[Any]:
     names, shares = zip(*options, strict=True)
     return rng.choice(np.array(names, dtype=object), n, p=np.array(shares) / sum(shares))
 
 
-def _schedule(rng: np.random.Generator, n: int) -> tuple[npt.NDArray[Any], npt.NDArray[np.int64]]:
-    """Category and day of each case: seasonal profiles, a gentle yearly growth."""
+def span(as_of: datetime) -> tuple[date, datetime]:
+    """The first Beijing day of the cases and the moment they end (the moment of loading)."""
+    end = as_of.astimezone(worktime.BEIJING)
+    return (end - relativedelta(years=YEARS)).date(), end
+
+
+def _schedule(
+    rng: np.random.Generator, n: int, start: date, end: datetime
+) -> tuple[npt.NDArray[Any], list[datetime]]:
+    """Category and moment of each case: seasonal profiles, a gentle yearly growth, the day's
+    rhythm; the last, partial day ends at ``end``."""
     months = []
-    day = START
-    while day < END:
-        nxt = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    day = start
+    last = end.date()
+    while day <= last:
+        nxt = min(date(day.year + day.month // 12, day.month % 12 + 1, 1), last + timedelta(days=1))
         months.append((day, (nxt - day).days))
         day = nxt
     codes = list(MIX)
+    today = (end - datetime.combine(last, datetime.min.time(), worktime.BEIJING)).total_seconds() / 86400
     weights = np.array(
         [
             [
-                MIX[c][0] * MIX[c][1][m.month - 1] * (1 + 0.08 * (m - START).days / 365) * length / 30
+                MIX[c][0] * MIX[c][1][m.month - 1] * (1 + 0.08 * (m - start).days / 365)
+                * (length - (1 - today if m + timedelta(days=length) > last else 0)) / 30
                 for c in codes
             ]
             for m, length in months
         ]
-    )
+    )  # fmt: skip
     counts = rng.multinomial(n, (weights / weights.sum()).ravel()).reshape(weights.shape)
     category, offset = [], []
     for (first, length), row in zip(months, counts, strict=True):
         for code, count in zip(codes, row, strict=True):
             category += [code] * int(count)
-            offset += list((first - START).days + rng.integers(0, length, int(count)))
-    return np.array(category, dtype=object), np.array(offset, dtype=np.int64)
+            offset += list((first - start).days + rng.integers(0, length, int(count)))
+    days = np.array(offset, dtype=np.int64)
+    second = (
+        rng.integers(0, 60, n) + 60 * rng.integers(0, 60, n) + 3600 * rng.choice(24, n, p=HOURS / HOURS.sum())
+    )
+    midnight = datetime.combine(start, datetime.min.time(), worktime.BEIJING)
+    received = []
+    for d, sec in zip(days.tolist(), second.tolist(), strict=True):
+        at = midnight + timedelta(days=d, seconds=sec)
+        while at >= end:  # the last day's cases come before the moment of loading
+            at -= timedelta(days=1)
+        received.append(at)
+    return np.array(category, dtype=object), received
 
 
 def _locate(
-    rng: np.random.Generator, places: Places, category: npt.NDArray[Any], day: npt.NDArray[np.int64]
+    rng: np.random.Generator,
+    places: Places,
+    category: npt.NDArray[Any],
+    received: list[datetime],
+    start: date,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
     """A point for every case; ``repeat`` marks cases at a repeat location."""
     n = len(category)
+    day = np.array([(at.date() - start).days for at in received])
     where = rng.choice(len(places.points), n, p=places.weights)
     xy = places.points[where] + rng.normal(0, 1, (n, 2)) * places.jitter[where, None] / 111_000
     repeat = np.zeros(n, dtype=bool)
@@ -266,17 +285,20 @@ def generate_incidents(
     records: list[AreaRecord],
     index: AreaIndex,
     *,
+    as_of: datetime | None = None,
     work_hours: worktime.WorkHours | None = None,
     progress: Progress | None = None,
 ) -> int:
-    """Write the reference cases (into an empty incidents table); answers how many."""
+    """Write the reference cases (into an empty incidents table) of the three years up to
+    ``as_of`` (default now), each as far along as its timeline had got by then; answers how many."""
     if conn.execute(text("SELECT 1 FROM incidents LIMIT 1")).first():
         return 0
+    start, end = span(as_of or datetime.now(worktime.BEIJING))
     rng = np.random.default_rng(seed + 66)
     hours = work_hours or worktime.WorkHours.parse("08:30-17:30")
     catalogue = categories.load(conn)
     owners = _owner_units(conn, catalogue)
-    places = _places(rng, records)
+    places = _places(rng, records, (end.date() - start).days)
     campaign = conn.execute(
         text(
             "SELECT DISTINCT ON (asset_id) asset_id, inspected_at FROM inspections "
@@ -296,18 +318,11 @@ def generate_incidents(
         )
     ).all()
 
-    category, day = _schedule(rng, TOTAL - len(campaign))
+    campaign = [(a, at) for a, at in campaign if start <= at.astimezone(worktime.BEIJING).date() and at < end]
+    category, received = _schedule(rng, TOTAL - len(campaign), start, end)
     n = len(category)
-    second = (
-        rng.integers(0, 60, n) + 60 * rng.integers(0, 60, n) + 3600 * rng.choice(24, n, p=HOURS / HOURS.sum())
-    )
-    received = [
-        datetime.combine(START + timedelta(days=int(d)), datetime.min.time(), worktime.BEIJING)
-        + timedelta(seconds=int(s))
-        for d, s in zip(day, second, strict=True)
-    ]
-    xy, repeat = _locate(rng, places, category, day)
-    source = _pick(rng, SOURCES, n)
+    xy, repeat = _locate(rng, places, category, received, start)
+    source = pick(rng, SOURCES, n)
     asset = np.full(n, None, dtype=object)
     camera = np.full(n, None, dtype=object)
     for i in np.flatnonzero(category == "C0100"):
@@ -334,7 +349,6 @@ def generate_incidents(
     out = _Writer()
     serials: dict[date, int] = {}
     last_at_spot: dict[tuple[str, int, int], tuple[int, datetime]] = {}
-    end = datetime.combine(END, datetime.min.time(), worktime.BEIJING)
     total = len(order)
     for k, i in enumerate(order):
         if progress and k % 5000 == 0:
@@ -355,9 +369,10 @@ def generate_incidents(
         route = routing.route(catalogue, cat, chain, owners.get(asset[i]) if asset[i] else None)
         clock = worktime.clock(at, cat.deadline_hours, cat.working_time, hours)
         status, responded, closed, satisfied, merged, handler = _fate(
-            rng, case_id, cat.code, at, clock, end, source[i], repeat[i], xy[i], last_at_spot, out, route.unit
-        )
-        appeal = _pick(rng, APPEALS, 1)[0] if source[i] in ("hotline", "wechat", "photo_report") else None
+            seed, rng, case_id, cat.code, at, clock, end, source[i], repeat[i], xy[i], last_at_spot, out,
+            route.unit,
+        )  # fmt: skip
+        appeal = pick(rng, APPEALS, 1)[0] if source[i] in ("hotline", "wechat", "photo_report") else None
         out.cases.append(
             (
                 case_id,
@@ -426,6 +441,7 @@ def generate_incidents(
 
 
 def _fate(
+    seed: int,
     rng: np.random.Generator,
     case_id: int,
     code: str,
@@ -439,126 +455,28 @@ def _fate(
     out: _Writer,
     unit: str,
 ) -> tuple[str, datetime | None, datetime | None, bool | None, int | None, str | None]:
-    """How a case went: its history written to ``out``; answers (status, responded, closed, satisfied,
-    merged into, handler)."""
-    dispatcher = f"调度员{rng.integers(1, 13):02d}"
-    handler = f"处置员{rng.integers(1, 200):03d}"
+    """How a case had gone by ``end``: its history written to ``out``; answers (status,
+    responded, closed, satisfied, merged into, handler). A repeat report within three days
+    of the last one at its spot is merged into it; every other case follows its timeline
+    (``layers.reference.lifecycle``) as far as ``end``, the rest left to the demo feed."""
     out.event(
-        case_id,
-        at,
-        source,
-        "public" if source != "grid_worker" else "field",
-        "create",
-        None,
-        "received",
-        unit,
-        "generated",
-    )
+        case_id, at, source, "public" if source != "grid_worker" else "field", "create", None, "received",
+        unit, "generated",
+    )  # fmt: skip
     spot = (code, round(xy[0] * 5000), round(xy[1] * 5000))  # ~20 m cells
     earlier = last_at_spot.get(spot)
     last_at_spot[spot] = (case_id, at)
-    if repeat and earlier and at - earlier[1] < timedelta(hours=72) and rng.random() < 0.5:
+    merge_at = at + timedelta(minutes=9)
+    recent = earlier is not None and at - earlier[1] < timedelta(hours=72)
+    if repeat and earlier and recent and rng.random() < 0.5 and merge_at <= end:
         out.event(
-            case_id,
-            at + timedelta(minutes=9),
-            dispatcher,
-            "dispatcher",
-            "merge",
-            "received",
-            "duplicate",
-            None,
-            f"merged into {earlier[0]}",
-        )
+            case_id, merge_at, f"调度员{rng.integers(1, 13):02d}", "dispatcher", "merge", "received",
+            "duplicate", None, f"merged into {earlier[0]}",
+        )  # fmt: skip
         return "duplicate", None, None, None, earlier[0], None
-    allowed = clock.deadline - at
-    if rng.random() < LATE_CLOSE:
-        closed = clock.deadline + timedelta(hours=float(rng.uniform(1, 48)))
-    else:
-        closed = at + allowed * float(rng.uniform(0.15, 0.95))
-    if rng.random() < LATE_RESPONSE:
-        responded = at + timedelta(hours=float(rng.uniform(25, 72)))
-        closed = max(closed, responded + timedelta(hours=2))
-    else:
-        responded = at + min(timedelta(minutes=float(rng.lognormal(3.0, 0.8))), (closed - at) * 0.15)
-    span = closed - responded
-    recent = at >= end - timedelta(days=OPEN_DAYS)
-    if recent and rng.random() < 0.25:
-        return "received", None, None, None, None, None
-    if rng.random() < REJECTED:
-        out.event(
-            case_id,
-            responded,
-            dispatcher,
-            "dispatcher",
-            "transition",
-            "received",
-            "rejected",
-            unit,
-            "不属于受理范围",
-        )
-        return "rejected", responded, responded, None, None, None
-    dispatched = responded + span * 0.05
-    started = dispatched + span * float(rng.uniform(0.05, 0.3))
-    path = [
-        ("received", "registered", responded, dispatcher, "dispatcher"),
-        ("registered", "dispatched", dispatched, dispatcher, "dispatcher"),
-        ("dispatched", "in_progress", started, handler, "field"),
-        ("in_progress", "verifying", started + span * 0.2, handler, "field"),
-    ]
-    if recent or rng.random() < STUCK:  # still open: the last days' cases, and a few stuck ones
-        done = int(rng.integers(1, 5)) if recent else int(rng.integers(2, 4))
-        for a, b, t, who, role in path[:done]:
-            out.event(case_id, t, who, role, "transition", a, b, unit)
-        return path[done - 1][1], responded, None, None, None, handler if done >= 3 else None
-    for a, b, t, who, role in path[:3]:
-        out.event(case_id, t, who, role, "transition", a, b, unit)
-    if rng.random() < REWORK:
-        first = started + (closed - started) / 3
-        out.event(case_id, first, handler, "field", "transition", "in_progress", "verifying", unit)
-        out.event(
-            case_id,
-            first + (closed - started) / 6,
-            "核查员",
-            "field",
-            "transition",
-            "verifying",
-            "rework",
-            unit,
-            "整改不到位",
-        )
-        out.event(
-            case_id,
-            first + (closed - started) / 3,
-            handler,
-            "field",
-            "transition",
-            "rework",
-            "in_progress",
-            unit,
-        )
-    out.event(
-        case_id,
-        closed - (closed - started) / 10,
-        handler,
-        "field",
-        "transition",
-        "in_progress",
-        "verifying",
-        unit,
-    )
-    out.event(case_id, closed, "核查员", "field", "transition", "verifying", "closed", unit)
-    satisfied = None
-    if source in ("hotline", "wechat", "photo_report") and rng.random() < EVALUATED:
-        satisfied = bool(rng.random() >= UNSATISFIED)
-        out.event(
-            case_id,
-            closed + timedelta(hours=float(rng.uniform(2, 48))),
-            dispatcher,
-            "dispatcher",
-            "evaluate",
-            "closed",
-            "closed",
-            None,
-            "满意" if satisfied else "不满意",
-        )
-    return "closed", responded, closed, satisfied, None, handler
+    done = [s for s in lifecycle.timeline(seed, case_id, at, clock.deadline, source) if s.at <= end]
+    for s in done:
+        by = None if s.action == "evaluate" else unit
+        out.event(case_id, s.at, s.actor, s.role, s.action, s.from_status, s.to, by, s.note)
+    now = lifecycle.state(done)
+    return now.status, now.responded, now.closed, now.satisfied, None, now.handler

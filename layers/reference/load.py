@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Connection, text
 
@@ -19,6 +20,7 @@ from layers.reference.cameras import cameras
 from layers.reference.covers import covers
 from layers.reference.incidents import generate_incidents
 from layers.reference.parking import car_parks
+from layers.reference.places import places
 
 # The reference responsibility matrix: construction noise goes to the building
 # authority district-wide; street vending in 台东街道 (the pedestrian street) to the
@@ -42,21 +44,23 @@ def load_reference(
     seed: int,
     *,
     force: bool = False,
+    as_of: datetime | None = None,
     progress: district.Progress | None = None,
     case_progress: district.Progress | None = None,
 ) -> LoadResult:
     """Generate and write Shibei: areas (as the active generation), addresses and covers.
 
-    Each part is loaded only if missing (or all of them with ``force``). Runs in the
-    caller's transaction: a failure leaves the database as it was.
+    Each part is loaded only if missing (or all of them with ``force``). The cases are
+    the three years up to ``as_of`` (default: now). Runs in the caller's transaction: a
+    failure leaves the database as it was.
     """
     tag = source_tag(seed)
     live = conn.execute(
         text("SELECT id FROM generations WHERE status = 'active' AND source = :s"), {"s": tag}
     ).scalar()
     have_addresses = conn.execute(
-        text("SELECT 1 FROM addresses WHERE source = :s LIMIT 1"), {"s": tag}
-    ).first()
+        text("SELECT 1 FROM places WHERE source = :s LIMIT 1"), {"s": tag}
+    ).first()  # places are written after the doorplates, in the same step
     have_covers = conn.execute(text("SELECT 1 FROM assets WHERE kind = 'manhole_cover' LIMIT 1")).first()
     have_parking = conn.execute(text("SELECT 1 FROM assets WHERE kind = 'parking' LIMIT 1")).first()
     have_cameras = conn.execute(text("SELECT 1 FROM assets WHERE kind = 'camera' LIMIT 1")).first()
@@ -88,9 +92,13 @@ def load_reference(
             )
         areas.activate(conn, live)
     if not have_addresses or force:
+        gazetteer.delete_places(conn, tag)
         gazetteer.delete_source(conn, tag)
-        gazetteer.write_addresses(conn, doorplates(seed, records), source=tag)
+        plates = list(doorplates(seed, records))
+        gazetteer.write_addresses(conn, plates, source=tag)
+        gazetteer.write_places(conn, places(seed, records, plates), source=tag)
         conn.execute(text("ANALYZE addresses"))
+        conn.execute(text("ANALYZE place_names"))
     if not have_covers or force:
         store.write_assets(conn, covers(seed, records), district.DISTRICT_CODE)  # located by trigger
         conn.execute(text("DELETE FROM campaigns WHERE name = :n"), {"n": campaign.NAME})
@@ -104,7 +112,8 @@ def load_reference(
         categories.set_rule(conn, area, category, unit)
     if not have_incidents:  # cases are never deleted, not even by --force: only an empty table is filled
         conn.execute(text("ANALYZE assets"))
-        cases = generate_incidents(conn, seed, records, AreaIndex(conn, live), progress=case_progress)
+        index = AreaIndex(conn, live)
+        cases = generate_incidents(conn, seed, records, index, as_of=as_of, progress=case_progress)
         counts_note["incidents"] = cases
     conn.execute(text("ANALYZE assets"))
     return LoadResult(live, {**areas.count_by_level(conn, live), **counts_note}, skipped=False)

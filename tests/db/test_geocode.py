@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
 
-from layers.addresses.gazetteer import normalize, parse
+from layers.addresses.parsing import normalize, parse
 
 
 @pytest.mark.parametrize(
@@ -107,5 +107,5 @@ def test_bad_geocode_input(client: TestClient) -> None:
 
 def test_normalisation() -> None:
     assert normalize("ＱＩＮＧＤＡＯ 恩县路６４號") == "qingdao恩县路64号"
-    assert parse("恩县路64-1号2单元").number == "64-1"
-    assert parse("恩县路64-1号2单元").building == "2单元"
+    parsed = parse("恩县路64-1号2单元")
+    assert (parsed.door, parsed.number, parsed.sub, parsed.unit) == ("64-1", "64", "1", "2")
