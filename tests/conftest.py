@@ -15,8 +15,10 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -102,13 +104,18 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
+# The moment the session's reference cases end: a fixed past instant, so every test sees
+# the same cases whatever the day (tests/db/test_living_demo.py loads them as of now too).
+AS_OF = datetime(2026, 11, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
 @pytest.fixture(scope="session")
 def demo(engine: Engine, test_settings: Settings) -> int:
     """The reference district loaded once into the session database; its generation."""
     from layers.reference.load import load_reference
 
     with engine.begin() as connection:
-        return load_reference(connection, test_settings.demo_seed).generation
+        return load_reference(connection, test_settings.demo_seed, as_of=AS_OF).generation
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -26,7 +26,6 @@ from layers.analytics import aggregates, report
 from layers.analytics import coverage as coverage_of
 from layers.analytics import months as months_of
 from layers.assets.kinds import KINDS
-from layers.cases import worktime
 from layers.io.streams import spreadsheet_safe
 
 router = APIRouter(prefix="/api/analytics", tags=["analytics"], dependencies=READERS)
@@ -133,14 +132,20 @@ async def repeats(
 async def trends(
     request: Request,
     by: str = Query("category", description="category, street, community or grid."),
-    month: str | None = Query(None, description="YYYY-MM (Beijing); default the current month."),
+    month: str | None = Query(
+        None, description="YYYY-MM (Beijing); default the last complete month that has cases."
+    ),
     category: str | None = Query(None, description="Category code(s), comma-separated; default all."),
     area: str | None = Query(None, max_length=18, description="Restrict to an area code."),
     top: int = Query(5, ge=1, le=50, description="How many risers and fallers."),
 ) -> dict[str, Any]:
-    month = month or f"{datetime.now(worktime.BEIJING):%Y-%m}"
-
     def work(conn: Connection) -> dict[str, Any]:
+        nonlocal month
+        listed = aggregates.months_with_data(conn)
+        if month is None:
+            month = aggregates.default_month(listed)
+        else:
+            aggregates.check_month(listed, month)
         categories = aggregates.check_categories(conn, _categories(category))
         answer = aggregates.trends(conn, by, month, categories, aggregates.check_area(conn, area))
         keys = [r[by] for r in answer["results"] if r[by]]
@@ -159,6 +164,16 @@ async def trends(
     answer["risers"] = sorted((r for r in moving if r["change"] > 0), key=lambda r: -r["change"])[:top]
     answer["fallers"] = sorted((r for r in moving if r["change"] < 0), key=lambda r: r["change"])[:top]
     return answer
+
+
+@router.get(
+    "/months",
+    summary="The months that have cases (for a month picker) and the one comparisons show by default",
+    response_model=analytics_schema.Months,
+)
+async def months_with_cases(request: Request) -> dict[str, Any]:
+    listed = await run_read(request, aggregates.months_with_data)
+    return {"months": listed, "default": aggregates.default_month(listed) if listed else None}
 
 
 def _layer(layer: str) -> str:

@@ -18,6 +18,7 @@ from geo.crs import from_wgs84, parse_crs, to_wgs84
 from geo.errors import InvalidInput, TooLarge
 from layers.accounts.actors import PUBLIC
 from layers.cases import intake
+from layers.db.vocabulary import PRIVILEGED
 from layers.grid.answers import located_rows, point_answer
 from layers.io.streams import csv_stream, json_stream
 
@@ -37,19 +38,21 @@ async def locate(
     accuracy_m: float | None = Query(None, ge=0, le=100_000, description="GPS accuracy of the point."),
     out_crs: str | None = Query(None, description="CRS of `point` in the answer (default WGS84)."),
     category: str | None = Query(None, max_length=5, description="Nearby open cases of this category only."),
+    nearby: bool = Query(False, description="Nearby open cases of every category (one query)."),
 ) -> JSONResponse:
     """Who is responsible for this point: the area chain, the grid worker, boundary distance.
 
     All from the worker's memory (~60 µs): the chain, and the nearest asset of each kind
     within ``WANGGE_NEARBY_ASSETS_M`` from the in-memory asset index. With ``category``,
-    the open cases of that category within ``WANGGE_NEARBY_INCIDENTS_M`` come from one query.
+    the open cases of that category within ``WANGGE_NEARBY_INCIDENTS_M`` come from one query;
+    with ``nearby``, those of every category. Dispatchers also get the grid worker's phone.
     """
     x, y = (float(v) for v in to_wgs84(lon, lat, crs))
     px, py = (float(v) for v in from_wgs84(x, y, out_crs)) if out_crs else (x, y)
     snap_m = settings.public_snap_m if actor is PUBLIC else 0.0  # the public's distances are coarse
     cases = (  # "of the same kind": only a category makes the query (plain locate stays SQL-free)
         await run_read(request, intake.nearby_open, x, y, settings.nearby_incidents_m, category, 10, snap_m)
-        if category
+        if category or nearby
         else []
     )
     body = point_answer(
@@ -61,6 +64,9 @@ async def locate(
         nearby_assets_m=settings.nearby_assets_m,
     )
     body["nearby_incidents"] = jsonable_encoder(cases)
+    grid = body.get("grid") or {}
+    if actor.role in PRIVILEGED and grid.get("code") in index.phones:
+        grid["worker"]["phone"] = index.phones[grid["code"]]
     return JSONResponse(
         {
             "query": {"lon": lon, "lat": lat, "crs": crs},

@@ -92,6 +92,17 @@ class Trends(Answer):
     fallers: list[Trend]
 
 
+class MonthCount(Answer):
+    month: str
+    cases: int
+    complete: bool = Field(description="The month is over (Beijing time)")
+
+
+class Months(Answer):
+    months: list[MonthCount]
+    default: str | None = Field(description="The last complete month that has cases")
+
+
 class Share(Answer):
     total: int
     covered: int

@@ -148,6 +148,42 @@ def repeats(
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
+def months_with_data(conn: Connection) -> list[dict[str, Any]]:
+    """Every Beijing month that has cases, oldest first: its cases and whether it is over."""
+    month = func.to_char(func.timezone(worktime.BEIJING.key, INC.received_at), "YYYY-MM")
+    rows = conn.execute(select(month, func.count()).group_by(month).order_by(month)).all()
+    current = f"{datetime.now(worktime.BEIJING):%Y-%m}"
+    return [{"month": m, "cases": int(n), "complete": m < current} for m, n in rows]
+
+
+def default_month(listed: list[dict[str, Any]]) -> str:
+    """The month a comparison shows unless asked: the last complete month that has cases.
+
+    >>> default_month([{"month": "2026-10", "complete": True}, {"month": "2026-11", "complete": False}])
+    '2026-10'
+    >>> default_month([])
+    Traceback (most recent call last):
+    ...
+    geo.errors.NotFound: no cases yet: there is no month to compare
+    """
+    complete = [m["month"] for m in listed if m["complete"]]
+    if not complete:
+        raise NotFound("no cases yet: there is no month to compare", field="month")
+    return str(complete[-1])
+
+
+def check_month(listed: list[dict[str, Any]], month: str) -> None:
+    """A month asked for must be past or current and have cases; the refusal says which months do."""
+    months.first_day(month)
+    if month > f"{datetime.now(worktime.BEIJING):%Y-%m}":
+        raise InvalidInput(f"month {month} is in the future", field="month")
+    if not any(m["month"] == month for m in listed):
+        span = "there are no cases"
+        if listed:
+            span = f"cases run from {listed[0]['month']} to {listed[-1]['month']}"
+        raise NotFound(f"no cases in {month}: {span}", field="month")
+
+
 def trends(
     conn: Connection, by: str, month: str, categories: tuple[str, ...] = (), area: str | None = None
 ) -> dict[str, Any]:

@@ -46,7 +46,7 @@ class AreaIndex:
         self.generation = generation
         rows = conn.execute(
             text(
-                "SELECT code, level, name, worker_name, ST_AsBinary(geom) AS wkb FROM areas "
+                "SELECT code, level, name, worker_name, worker_phone, ST_AsBinary(geom) AS wkb FROM areas "
                 "WHERE generation = :g ORDER BY code"
             ),
             {"g": generation},
@@ -66,6 +66,7 @@ class AreaIndex:
         shapely.prepare(self.edges)
         self.names = {r.code: r.name for r in rows}
         self.workers = {r.code: r.worker_name for r in rows if r.worker_name}
+        self.phones = {r.code: r.worker_phone for r in rows if r.worker_phone}  # dispatchers only
         self.district = next((r.code for r in rows if r.level == "district"), None)
         self.assets: AssetIndex | None = None  # set (and renewed) by the worker's holder
 

@@ -177,7 +177,8 @@ def test_unlocated_and_outside_reports_are_kept_and_go_to_the_district(client: T
     assert nowhere.status_code == 201
     assert nowhere.json()["inside"] is False and nowhere.json()["unit"] == "370203"
     unknown_address = client.post("/api/incidents", json=_report(address="火星路1号")).json()
-    assert unknown_address["located_by"] == "none" and "not found" in unknown_address["location_note"]
+    assert unknown_address["located_by"] == "needs_location" and unknown_address["unit"] == "370203"
+    assert unknown_address["location_note"].startswith("needs location")
     outside = client.post("/api/incidents", json=_report(category="E0102", lon=120.5, lat=36.3)).json()
     assert outside["inside"] is False and outside["street"] is None
     assert "outside every grid" in outside["location_note"]

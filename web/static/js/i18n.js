@@ -5,7 +5,12 @@ const EN = {
   base_none: "No base map", sign_in: "Sign in", sign_out: "Sign out", queue: "Case queue", open_cases: "Open cases",
   registered: "To dispatch", in_hand: "In hand", closed: "Closed", all_categories: "All categories",
   overdue: "Overdue", hotspots_title: "Hotspots (Gi*)", d30: "Last 30 days", d90: "Last 90 days",
-  d365: "Last year", mom: "Month over month", street: "Street", this_month: "This month", last_month: "Last month",
+  d365: "Last year", chosen_address: "Chosen address", match_exact: "exact", match_house_near: "nearby doorplate",
+  match_road: "road only", match_fuzzy: "fuzzy", edge_distance: "Distance to the micro-grid's edge",
+  ambiguous: "near an edge: check which grid", outside_district: "Not in the district",
+  ambiguous_place: "Places of this name: choose one; none is chosen for you",
+  untrusted_match: "Uncertain match: a case filed with it goes to the district desk to be placed",
+  generated_name: "generated name", mom: "Month over month", versus: "vs", partial: "so far", no_months: "No cases yet: no month to compare", street: "Street", this_month: "This month", last_month: "Last month",
   coverage_title: "Coverage", parking: "Car parks", covers: "Manhole covers", cameras: "Cameras", radius: "Radius",
   ev_only: "EV charging only", community: "Community", grid: "Grid", csv: "Download CSV", area: "Area",
   micro: "Micro-grids", covered: "Covered", households: "Households covered", user: "User", password: "Password",
@@ -29,7 +34,11 @@ const ZH = {
   street: "街道", community: "社区", grid: "网格", micro: "微网格", households: "户数覆盖",
   sign_in: "登录", received: "已受理", registered: "已立案", dispatched: "已派遣", in_progress: "处置中",
   verifying: "核查中", rework: "返工", closed: "已结案", rejected: "不予受理", duplicate: "重复",
-  red: "红色超期", amber: "黄色预警",
+  chosen_address: "已选地址", match_exact: "精确匹配", match_house_near: "相近门牌", match_road: "仅匹配道路",
+  match_fuzzy: "模糊匹配", edge_distance: "距微网格边界", ambiguous: "靠近边界，请核实归属",
+  outside_district: "不在本区", ambiguous_place: "重名地点：请选择其一，系统不会自动选择",
+  untrusted_match: "匹配不确定：立案将转区级受理台人工定位", generated_name: "生成名称",
+  red: "红色超期", amber: "黄色预警", versus: "对比", partial: "截至目前", no_months: "暂无案件：没有可比较的月份",
 };
 
 let lang = "zh";

@@ -17,16 +17,27 @@ export function dispatchView(map) {
   const pin = L.circleMarker([0, 0], { radius: 7, color: "#c0392b", weight: 3, fillOpacity: 0.2 });
   let microOutline = null;
 
-  async function locate(lon, lat, crs = "wgs84") {
+  // `chosen`: the geocoder's result the point came from, shown with how well it matched.
+  async function locate(lon, lat, crs = "wgs84", chosen = null) {
     const params = new URLSearchParams({ lon, lat, crs });
     if (state.category) params.set("category", state.category);
+    else params.set("nearby", "true");
     const answer = await json(`/api/locate?${params}`);
     const [x, y] = answer.point.coordinates;
     pin.setLatLng([y, x]).addTo(map);
     results.hidden = false;
     results.replaceChildren(el("h2", t("located")));
+    if (chosen) {
+      const p = el("p", `${t("chosen_address")}: ${chosen.address} · ${t(`match_${chosen.match}`)}`, chosen.match === "exact" ? "" : "flag-amber");
+      p.id = "chosen-address";
+      results.append(p);
+    }
     const chain = el("ul", null, "chain");
     if (!answer.inside) chain.append(el("li", `${t("outside")} (${answer.distance_m} m)`, "flag-amber"));
+    const edge = el("li", `${t("edge_distance")}: ${answer.boundary_distance_m} m${answer.ambiguous ? ` · ${t("ambiguous")}` : ""}`, answer.ambiguous ? "flag-amber" : "");
+    edge.id = "located-edge";
+    edge.dataset.ambiguous = String(answer.ambiguous);
+    chain.append(edge);
     for (const [key, label] of [["street", t("street")], ["community", t("community")], ["grid", t("grid")], ["micro_grid", t("micro_grid")]]) {
       const area = answer[key];
       if (!area) continue;
@@ -96,15 +107,20 @@ export function dispatchView(map) {
         const found = await json(`/api/geocode?${new URLSearchParams({ q, limit: 8 })}`);
         results.hidden = false;
         results.replaceChildren(el("h2", q));
-        if (!found.results.length) results.append(el("p", t("no_results")));
+        if (found.outside) results.append(el("p", `${t("outside_district")}: ${found.outside}`, "flag-red"));
+        else if (!found.results.length) results.append(el("p", t("no_results")));
+        if (found.ambiguous) results.append(el("p", t("ambiguous_place"), "flag-amber"));
+        else if (found.results.length && !found.trusted) results.append(el("p", t("untrusted_match"), "flag-amber"));
         const list = el("ol", null, "list");
         for (const r of found.results) {
-          const li = el("li", `${r.address}${r.micro_grid ? ` · ${r.micro_grid.code}` : ""}`);
+          const where = r.place ? ` · ${r.road}${r.house_number ? `${r.house_number}号` : ""}${r.place.generated ? ` · ${t("generated_name")}` : ""}` : "";
+          const li = el("li", `${r.address}${where} · ${t(`match_${r.match}`)}${r.community ? ` · ${r.community.name}` : ""}`);
+          li.dataset.match = r.match;
           li.tabIndex = 0;
           const choose = () => {
             const [x, y] = r.point.coordinates;
             map.setView([y, x], 18);
-            locate(x, y).catch(showError);
+            locate(x, y, "wgs84", r).catch(showError);
           };
           li.addEventListener("click", choose);
           li.addEventListener("keydown", (e) => { if (e.key === "Enter") choose(); });

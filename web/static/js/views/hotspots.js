@@ -5,6 +5,7 @@ import { byId, el } from "../dom.js";
 import { t } from "../i18n.js";
 import { textNode } from "../map.js";
 import { saveState, state } from "../state.js";
+import { showError } from "./dispatch.js";
 
 export function hotspotView() {
   const hexLayer = L.geoJSON(null, {
@@ -39,21 +40,46 @@ export function hotspotView() {
     }));
     const s = fc.summary;
     byId("hot-summary").textContent = `${s.since} – ${s.until}: ${s.cases} ${t("cases")}, ${s.cells} ${t("cells")}; ${t("hot")} ${s.hot}, ${t("cold")} ${s.cold}`;
-    const beijing = new Date(Date.now() + 8 * 3600000); // the last complete month, in Beijing
-    const month = new Date(Date.UTC(beijing.getUTCFullYear(), beijing.getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
-    const trendParams = new URLSearchParams({ by: "street", month });
-    if (values.get("category")) trendParams.set("category", values.get("category"));
-    const trend = await json(`/api/analytics/trends?${trendParams}`);
+    await loadTrend();
+    document.body.dataset.hotspots = String(fc.features.length);
+  }
+
+  // Month over month: the months that have cases in a picker, by default the last complete one.
+  const monthForm = byId("mom-filters");
+  let months = null;
+  async function loadTrend() {
+    if (months === null) {
+      months = await json("/api/analytics/months");
+      const picker = monthForm.month;
+      for (const m of [...months.months].reverse()) {
+        picker.append(new Option(m.complete ? m.month : `${m.month} (${t("partial")})`, m.month));
+      }
+      picker.value = state.momMonth && months.months.some((m) => m.month === state.momMonth) ? state.momMonth : months.default || "";
+    }
     const body = byId("mom").tBodies[0];
     body.replaceChildren();
+    if (!monthForm.month.value) {
+      byId("mom-caption").textContent = t("no_months");
+      return;
+    }
+    const trendParams = new URLSearchParams({ by: "street", month: monthForm.month.value });
+    const category = new FormData(form).get("category");
+    if (category) trendParams.set("category", category);
+    const trend = await json(`/api/analytics/trends?${trendParams}`);
+    byId("mom-caption").textContent = `${trend.month} ${t("versus")} ${trend.previous_month}${trend.partial ? ` · ${t("partial")}` : ""}`;
     for (const r of trend.results.filter((r) => r.street)) {
       const tr = el("tr");
       const pct = r.change_pct === null ? "–" : `${r.change_pct > 0 ? "+" : ""}${r.change_pct}`;
       tr.append(el("td", r.name), el("td", r.count), el("td", r.previous), el("td", pct, r.change > 0 ? "up" : r.change < 0 ? "down" : ""));
       body.append(tr);
     }
-    document.body.dataset.hotspots = String(fc.features.length);
+    document.body.dataset.momMonth = trend.month;
   }
+  monthForm.addEventListener("change", () => {
+    state.momMonth = monthForm.month.value;
+    saveState();
+    loadTrend().catch(showError);
+  });
 
   function restore() {
     if (state.hcat) form.category.value = state.hcat;
