@@ -67,6 +67,7 @@ async def geocode(
         "ambiguous": found.ambiguous,
         "trusted": found.trusted is not None,
         "outside": found.outside,
+        "outside_district": found.elsewhere,
         "results": _with_chain(index, found.results),
     }  # fmt: skip
 

@@ -113,6 +113,7 @@ class Geocoded(Answer):
     ambiguous: bool = Field(description="Two equally good candidates are different places: none is chosen")
     trusted: bool = Field(description="The first result may locate a case without a dispatcher")
     outside: str | None = Field(description="Why nothing in the district was offered")
+    outside_district: str | None = Field(description="The other district the address is in (市南区 …)")
     results: list[Address]
 
 

@@ -17,6 +17,7 @@ SELECT DISTINCT).
 from __future__ import annotations
 
 import csv
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -165,6 +166,7 @@ class Geocoding:
     results: list[dict[str, Any]] = field(default_factory=list)
     ambiguous: bool = False
     outside: str | None = None
+    elsewhere: str | None = None  # the other district the address is in
 
     @property
     def trusted(self) -> dict[str, Any] | None:
@@ -264,10 +266,26 @@ def _place_rows(conn: Connection, where: Any, score: Any, limit: int) -> list[di
     ]
 
 
+PLACE_NAMES_TTL_S = 60.0  # a place added to the gazetteer is found by name within a minute
+_names: tuple[float, frozenset[str]] = (float("-inf"), frozenset())
+
+
+def _place_names(conn: Connection) -> frozenset[str]:
+    """Every place name and alias (normalised), read at most once a minute per process: most
+    queries are doorplates, and this spares them a round trip to learn that no place matches."""
+    global _names
+    if time.monotonic() - _names[0] > PLACE_NAMES_TTL_S:
+        _names = (time.monotonic(), frozenset(conn.execute(select(PN.search).distinct()).scalars()))
+    return _names[1]
+
+
 def _named_place(conn: Connection, text_: str, limit: int) -> tuple[list[dict[str, Any]], bool]:
     """Places whose name (or alias) begins the query: the longest name wins; two places of
-    that name are ambiguous. Every prefix is looked up by the b-tree index at once."""
-    prefixes = [text_[:k] for k in range(2, len(text_) + 1)]
+    that name are ambiguous. The prefixes are checked in memory, the hits read by the index."""
+    known = _place_names(conn)
+    prefixes = [p for p in (text_[:k] for k in range(2, len(text_) + 1)) if p in known]
+    if not prefixes:
+        return [], False
     rows = _place_rows(conn, PN.search.in_(prefixes), literal(1.0), limit)
     if not rows:
         return [], False
@@ -310,6 +328,7 @@ def geocode(conn: Connection, raw: str, limit: int = 5) -> Geocoding:
         return answer
     if parsed.district is not None:
         answer.outside = f"the address is in {parsed.district}, not in the district's gazetteer"
+        answer.elsewhere = parsed.district
         return answer
     answer.results, answer.ambiguous = _named_place(conn, parsed.text, limit)
     if answer.results:
@@ -323,6 +342,7 @@ def geocode(conn: Connection, raw: str, limit: int = 5) -> Geocoding:
         elsewhere = roads_elsewhere().get(parsed.road)
         if elsewhere is not None:
             answer.outside = f"{parsed.road} is a road of {elsewhere}, not of the district"
+            answer.elsewhere = elsewhere
             return answer
         best = _best_road(conn, parsed.road)
         if best is not None:

@@ -78,6 +78,11 @@ def test_hotspot_view_renders(page: Any, live_server: str, artifacts: Path) -> N
     page.wait_for_selector("body[data-hotspots]", timeout=20_000)  # (CSP forbids wait_for_function's eval)
     assert int(page.get_attribute("body", "data-hotspots")) > 0
     assert page.locator("#mom tbody tr").count() >= 20  # the streets, month over month
+    assert page.get_attribute("body", "data-mom-month") == "2026-10"  # the last complete month with cases
+    assert (
+        page.locator("#mom-month option").count() >= 36
+        and "2026-09" in page.locator("#mom-caption").inner_text()
+    )
     assert "Gi" in page.locator("[data-panel=hotspots] h2").inner_text()
     assert page.locator("path.leaflet-interactive").count() > 50
     page.screenshot(path=str(artifacts / "map_hotspots.png"))
@@ -147,4 +152,43 @@ def test_a_dispatcher_dispatches_from_the_queue(
     page.locator(f"#queue li[data-id='{filed['id']}'] button").click(timeout=10_000)
     page.locator(f"#queue li[data-id='{filed['id']}']").wait_for(state="detached", timeout=10_000)
     assert client.get(f"/api/incidents/{filed['id']}").json()["status"] == "dispatched"
+    assert page.errors == []
+
+
+def test_the_locate_panel_shows_ambiguity_nearby_cases_and_how_an_address_matched(
+    page: Any, live_server: str, engine: Any, artifacts: Path
+) -> None:
+    from sqlalchemy import text
+
+    _open(page, live_server, "z=16")
+    page.fill("#q", "gcj02:120.3791,36.0962")  # the README's example: 1.7 m from a micro-grid's edge
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#located-edge", timeout=10_000)
+    assert page.get_attribute("#located-edge", "data-ambiguous") == "true"
+    assert "m" in page.locator("#located-edge").inner_text()
+    page.screenshot(path=str(artifacts / "locate_ambiguous.png"))
+
+    with engine.connect() as conn:  # an open case: the panel lists it with no category filter set
+        lon, lat, number = conn.execute(
+            text(
+                "SELECT ST_X(point), ST_Y(point), number FROM incidents WHERE point IS NOT NULL "
+                "AND status IN ('received', 'registered', 'dispatched', 'in_progress') ORDER BY id LIMIT 1"
+            )
+        ).one()
+    page.fill("#q", f"{lon:.7f},{lat:.7f}")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#results li:has-text('{number}')", timeout=10_000)
+
+    page.fill("#q", "恩县路六十四号")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#results li[data-match='exact']", timeout=10_000)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#chosen-address", timeout=10_000)
+    assert "恩县路64号" in page.locator("#chosen-address").inner_text()
+
+    page.fill("#q", "香港中路10号")  # a road of 市南区: nothing offered, and the panel says why
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#results p.flag-red", timeout=10_000)
+    assert "市南区" in page.locator("#results p.flag-red").inner_text()
+    page.screenshot(path=str(artifacts / "geocode_outside.png"))
     assert page.errors == []

@@ -7,7 +7,7 @@ const EN = {
   overdue: "Overdue", hotspots_title: "Hotspots (Gi*)", d30: "Last 30 days", d90: "Last 90 days",
   d365: "Last year", chosen_address: "Chosen address", match_exact: "exact", match_house_near: "nearby doorplate",
   match_road: "road only", match_fuzzy: "fuzzy", edge_distance: "Distance to the micro-grid's edge",
-  ambiguous: "near an edge: check which grid", outside_district: "Not in the district",
+  ambiguous: "near an edge: check which grid", outside_district: "Not in the district", belongs_to: "is in",
   ambiguous_place: "Places of this name: choose one; none is chosen for you",
   untrusted_match: "Uncertain match: a case filed with it goes to the district desk to be placed",
   generated_name: "generated name", mom: "Month over month", versus: "vs", partial: "so far", no_months: "No cases yet: no month to compare", street: "Street", this_month: "This month", last_month: "Last month",
@@ -36,7 +36,7 @@ const ZH = {
   verifying: "核查中", rework: "返工", closed: "已结案", rejected: "不予受理", duplicate: "重复",
   chosen_address: "已选地址", match_exact: "精确匹配", match_house_near: "相近门牌", match_road: "仅匹配道路",
   match_fuzzy: "模糊匹配", edge_distance: "距微网格边界", ambiguous: "靠近边界，请核实归属",
-  outside_district: "不在本区", ambiguous_place: "重名地点：请选择其一，系统不会自动选择",
+  outside_district: "不在本区", belongs_to: "属于", ambiguous_place: "重名地点：请选择其一，系统不会自动选择",
   untrusted_match: "匹配不确定：立案将转区级受理台人工定位", generated_name: "生成名称",
   red: "红色超期", amber: "黄色预警", versus: "对比", partial: "截至目前", no_months: "暂无案件：没有可比较的月份",
 };

@@ -107,7 +107,10 @@ export function dispatchView(map) {
         const found = await json(`/api/geocode?${new URLSearchParams({ q, limit: 8 })}`);
         results.hidden = false;
         results.replaceChildren(el("h2", q));
-        if (found.outside) results.append(el("p", `${t("outside_district")}: ${found.outside}`, "flag-red"));
+        if (found.outside) {
+          const where = found.outside_district ? `${found.parsed.road || q} ${t("belongs_to")} ${found.outside_district}` : found.outside;
+          results.append(el("p", `${t("outside_district")}: ${where}`, "flag-red"));
+        }
         else if (!found.results.length) results.append(el("p", t("no_results")));
         if (found.ambiguous) results.append(el("p", t("ambiguous_place"), "flag-amber"));
         else if (found.results.length && !found.trusted) results.append(el("p", t("untrusted_match"), "flag-amber"));
