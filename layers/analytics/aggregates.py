@@ -174,7 +174,7 @@ def default_month(listed: list[dict[str, Any]]) -> str:
 
 def check_month(listed: list[dict[str, Any]], month: str) -> None:
     """A month asked for must be past or current and have cases; the refusal says which months do."""
-    months.first_day(month)
+    months.shift(months.first_day(month), -12)  # a comparison needs a year before: 0001-01 has none
     if month > f"{datetime.now(worktime.BEIJING):%Y-%m}":
         raise InvalidInput(f"month {month} is in the future", field="month")
     if not any(m["month"] == month for m in listed):

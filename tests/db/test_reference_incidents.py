@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import Connection, text
 
 from layers.analytics import kpi
-from layers.reference.incidents import START, TAIDONG, TOTAL
+from layers.reference.incidents import TAIDONG, TOTAL, span
+from tests.conftest import AS_OF
 
 
 def test_volume_and_labels(conn: Connection, demo: int) -> None:
@@ -23,7 +24,7 @@ def test_volume_and_labels(conn: Connection, demo: int) -> None:
 def test_kpis_are_near_the_published_ones(conn: Connection, demo: int) -> None:
     (row,) = [
         r
-        for r in kpi.kpis(conn, "source", START, date(2026, 11, 1))
+        for r in kpi.kpis(conn, "source", span(AS_OF)[0], date(2026, 11, 1))
         if r["source"] == "hotline"  # citizen appeals: the published figures are the 12345 platform's
     ]
     assert row["response_rate"] == pytest.approx(0.9903, abs=0.004)
