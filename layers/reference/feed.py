@@ -32,6 +32,7 @@ from layers.accounts.actors import Actor
 from layers.cases import categories, intake, workflow, worktime
 from layers.db import sql
 from layers.db.models import AREAS, INCIDENT_EVENTS, INCIDENTS
+from layers.db.vocabulary import OPEN
 from layers.grid.index import AreaIndex
 from layers.reference import lifecycle
 from layers.reference.incidents import APPEALS, DESCRIPTIONS, HOURS, MIX, SOURCES, pick
@@ -159,9 +160,7 @@ class Feed:
             .where(
                 c.description.startswith("生成"),
                 or_(
-                    c.status.in_(
-                        ("received", "registered", "dispatched", "in_progress", "verifying", "rework")
-                    ),
+                    c.status.in_(OPEN),
                     and_(c.status == "closed", c.satisfied.is_(None), c.closed_at > now - timedelta(days=3)),
                 ),
             )

@@ -372,7 +372,7 @@ def generate_incidents(
             seed, rng, case_id, cat.code, at, clock, end, source[i], repeat[i], xy[i], last_at_spot, out,
             route.unit,
         )  # fmt: skip
-        appeal = pick(rng, APPEALS, 1)[0] if source[i] in ("hotline", "wechat", "photo_report") else None
+        appeal = pick(rng, APPEALS, 1)[0] if source[i] in lifecycle.PUBLIC_SOURCES else None
         out.cases.append(
             (
                 case_id,
@@ -412,7 +412,7 @@ def generate_incidents(
         )
         name = rng.choice(list(SURNAMES)) + ("女士" if rng.random() < 0.5 else "先生")
         phone = f"1{rng.choice([3, 5, 8])}{rng.integers(0, 10**9):09d}"
-        if source[i] in ("hotline", "wechat", "photo_report"):
+        if source[i] in lifecycle.PUBLIC_SOURCES:
             out.reporters.append((case_id, source[i], name, phone, bool(rng.random() < 0.3), None, at))
             if merged:
                 out.reporters.append((merged, source[i], name, phone, False, case_id, at))
