@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import shapely
 from shapely.geometry import MultiPolygon
 from sqlalchemy import Connection, Select, delete, func, insert, literal, null, select, text, update
 
-from geo.errors import Conflict, InvalidInput, NotFound
+from geo.errors import Conflict, InvalidGeometry, InvalidInput, NotFound
+from geo.snapping import snap_coverage
 from layers.db import sql
 from layers.db.models import AREAS, GENERATIONS
 from layers.db.vocabulary import CODE_LENGTH, LEVELS
@@ -170,11 +171,30 @@ _INSERT = text(
 )
 
 
+def at_served_precision(records: Iterable[AreaRecord]) -> list[AreaRecord]:
+    """The records with their geometries on the 1e-7° grid they are served at, each level snapped
+    as one coverage (:func:`geo.snapping.snap_coverage`): what is stored is what a GIS user gets."""
+    records = list(records)
+    by_level: dict[str, list[int]] = {}
+    for i, r in enumerate(records):
+        by_level.setdefault(r.level, []).append(i)
+    out = list(records)
+    for indexes in by_level.values():
+        snapped = snap_coverage([records[i].geom for i in indexes])
+        for i, geom in zip(indexes, snapped, strict=True):
+            if geom.is_empty:
+                raise InvalidGeometry(
+                    f"{records[i].code}: narrower than 1 cm everywhere; nothing is left at 7 decimals"
+                )
+            out[i] = replace(records[i], geom=geom)
+    return out
+
+
 def write_areas(conn: Connection, generation: int, records: Iterable[AreaRecord], batch: int = 2000) -> int:
-    """Insert ``records`` into ``generation`` in batches; returns the count."""
+    """Insert ``records`` into ``generation`` in batches, at served precision; returns the count."""
     rows: list[dict[str, Any]] = []
     count = 0
-    for r in records:
+    for r in at_served_precision(records):
         rows.append(
             {
                 "generation": generation,

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
+import pyogrio
 import pytest
 import shapely
 from sqlalchemy import Connection, text
@@ -211,3 +213,44 @@ def test_import_into_the_active_generation_is_refused(
 ) -> None:
     with pytest.raises(Exception, match=f"generation {demo} is active"):
         import_layer(conn, "grids", geojson_file(tmp_path / "g.geojson", grids), generation=demo)
+
+
+def _exported_shapes(path: Path) -> np.ndarray:
+    if path.suffix == ".csv":
+        return shapely.from_wkt(pd.read_csv(path)["wkt"].to_numpy())
+    return pyogrio.read_dataframe(f"/vsizip/{path}" if path.suffix == ".zip" else path).geometry.to_numpy()
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4326", "EPSG:4549"])
+@pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".zip", ".csv"])
+def test_exports_keep_validity_and_coverage(
+    conn: Connection, demo: int, tmp_path: Path, suffix: str, crs: str
+) -> None:
+    path = tmp_path / f"micro_grids{suffix}"
+    assert export_layer(conn, "micro_grids", path, crs=crs) == 7082
+    shapes = _exported_shapes(path)
+    assert len(shapes) == 7082 and bool(shapely.is_valid(shapes).all())
+    assert shapely.coverage_is_valid(shapes)
+
+
+def test_imported_areas_are_stored_at_served_precision(
+    conn: Connection, grids: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """A vertex on a neighbour's edge (a T-junction) and 15 decimals: stored on the 1e-7° grid, and
+    what 7 decimals print is what is stored."""
+    shifted = [dict(g, geometry=shapely.transform(g["geometry"], lambda xy: xy + 3.3e-9)) for g in grids]
+    shifted[0]["geometry"] = shapely.segmentize(shifted[0]["geometry"], 1e-4)  # vertices on neighbours' edges
+    assert not shapely.coverage_is_valid([g["geometry"] for g in shifted])
+    generation = import_layer(conn, "grids", geojson_file(tmp_path / "grids.geojson", shifted)).generation
+    rows = conn.execute(
+        text(
+            "SELECT ST_AsBinary(geom), ST_AsGeoJSON(geom, 7) FROM areas WHERE generation = :g AND level = :l"
+        ),
+        {"g": generation, "l": "grid"},
+    ).all()
+    stored = shapely.from_wkb([bytes(r[0]) for r in rows])
+    served = shapely.from_geojson([r[1] for r in rows])
+    assert bool(shapely.equals_exact(stored, served, 0).all())
+    coords = shapely.get_coordinates(stored) * 1e7
+    assert np.abs(coords - np.round(coords)).max() < 1e-6
+    assert shapely.coverage_is_valid(served)
