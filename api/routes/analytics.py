@@ -5,12 +5,12 @@ Definitions and parameters are in docs/analytics.md. Each answer says what it co
 
 from __future__ import annotations
 
-import csv
-import io
+import json
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection
@@ -26,7 +26,7 @@ from layers.analytics import aggregates, report
 from layers.analytics import coverage as coverage_of
 from layers.analytics import months as months_of
 from layers.assets.kinds import KINDS
-from layers.io.streams import spreadsheet_safe
+from layers.io.tables import csv_bytes, xlsx_bytes
 
 router = APIRouter(prefix="/api/analytics", tags=["analytics"], dependencies=READERS)
 HOTSPOT_COST = {10: 2, 11: 10, 12: 30}  # extra requests of budget: fine cells are seconds of Gi*
@@ -184,6 +184,41 @@ def _layer(layer: str) -> str:
     return kind
 
 
+@dataclass(frozen=True)
+class CoverageOf:
+    """Which assets count as covering: a layer's (EV car parks only, of a status) within a radius."""
+
+    layer: str
+    kind: str
+    radius_m: float
+    ev: bool
+    status: str | None
+
+
+async def coverage_of_(
+    layer: str = Query("parking", description="parking, manhole_covers, cameras or an asset kind."),
+    radius_m: float = Query(500.0, description="Straight-line radius in metres, (0, 20000]."),
+    ev: bool = Query(False, description="Only car parks with EV-charging spaces."),
+    status: str | None = Query(
+        None, max_length=32, description="Only assets of this status; car parks default to operating, `any`."
+    ),
+) -> CoverageOf:
+    kind = _layer(layer)
+    if not 0 < radius_m <= coverage.MAX_RADIUS_M:
+        raise InvalidInput(f"radius_m {radius_m:g} must be above 0 and at most 20,000 m", field="radius_m")
+    if ev and kind != "parking":
+        raise InvalidInput("ev applies to the parking layer only", field="ev")
+    wanted = (
+        status
+        if status not in (None, "any")
+        else ("operating" if kind == "parking" and status is None else None)
+    )
+    return CoverageOf(layer, kind, radius_m, ev, wanted)
+
+
+CoverageOfDep = Annotated[CoverageOf, Depends(coverage_of_)]
+
+
 @router.get(
     "/coverage",
     summary="Share of micro-grids and households within a straight-line radius of a layer's assets",
@@ -193,57 +228,60 @@ def _layer(layer: str) -> str:
 )
 async def coverage_(
     request: Request,
-    layer: str = Query("parking", description="parking, manhole_covers, cameras or an asset kind."),
-    radius_m: float = Query(500.0, description="Straight-line radius in metres, (0, 20000]."),
+    of: CoverageOfDep,
     by: str = Query("community", description="district, street, community or grid."),
-    ev: bool = Query(False, description="Only car parks with EV-charging spaces."),
-    status: str | None = Query(
-        None, max_length=32, description="Only assets of this status; car parks default to operating, `any`."
-    ),
     f: str = Query("json", pattern="^(json|csv)$", description="json, or csv (the table of areas)."),
 ) -> Any:
-    kind = _layer(layer)
-    if not 0 < radius_m <= coverage.MAX_RADIUS_M:
-        raise InvalidInput(f"radius_m {radius_m:g} must be above 0 and at most 20,000 m", field="radius_m")
     if by not in coverage_of.GROUP_LENGTH:
         raise InvalidInput(f"by {by!r}: one of {', '.join(coverage_of.GROUP_LENGTH)}", field="by")
-    if ev and kind != "parking":
-        raise InvalidInput("ev applies to the parking layer only", field="ev")
-    wanted = (
-        status
-        if status not in (None, "any")
-        else ("operating" if kind == "parking" and status is None else None)
-    )
 
     def work(conn: Connection) -> dict[str, Any]:
-        return coverage_of.area_coverage(conn, kind, wanted, ev, radius_m, by)
+        return coverage_of.area_coverage(conn, of.kind, of.status, of.ev, of.radius_m, by)
 
     answer = await run_read(request, work)
-    answer.update({"layer": layer, "radius_m": radius_m, "by": by, "ev": ev, "status": wanted})
+    answer.update({"layer": of.layer, "radius_m": of.radius_m, "by": by, "ev": of.ev, "status": of.status})
     if f == "csv":
-        return _csv(answer["groups"], by, f"coverage-{layer}-{radius_m:g}m-{by}.csv")
+        columns = [by, "name", "micro_grids", "covered", "share"]
+        columns += ["households", "households_covered", "households_share"]
+        body = csv_bytes(columns, answer["groups"])
+        return _download(body, CSV, f"coverage-{of.layer}-{of.radius_m:g}m-{by}.csv")
     return answer
 
 
-def _csv(rows: list[dict[str, Any]], by: str, filename: str) -> Response:
-    out = io.StringIO()
-    columns = [
-        by,
-        "name",
-        "micro_grids",
-        "covered",
-        "share",
-        "households",
-        "households_covered",
-        "households_share",
-    ]
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get(
+    "/coverage/uncovered",
+    summary="The micro-grids beyond the radius of every qualifying asset: GeoJSON, CSV or XLSX",
+    responses={200: {"content": {"application/geo+json": {}, "text/csv": {}, XLSX: {}}}},
+    response_model=analytics_schema.UncoveredCollection,
+)
+async def uncovered_(
+    request: Request,
+    of: CoverageOfDep,
+    f: str = Query("geojson", pattern="^(geojson|csv|xlsx)$", description="geojson, csv or xlsx."),
+) -> Any:
+    """Each micro-grid farther than ``radius_m`` from every qualifying asset, with its code, name,
+    street, community, households and the distance to and ID of the nearest qualifying asset."""
+    rows = await run_read(request, coverage_of.uncovered, of.kind, of.status, of.ev, of.radius_m)
+    name = f"uncovered-{of.layer}{'-ev' if of.ev else ''}-{of.radius_m:g}m"
+    columns, headers = coverage_of.UNCOVERED_COLUMNS, coverage_of.UNCOVERED_HEADERS
+    if f == "csv":
+        return _download(csv_bytes(columns, rows), CSV, f"{name}.csv")
+    if f == "xlsx":
+        body = await run_in_threadpool(xlsx_bytes, columns, rows, sheet="uncovered", headers=headers)
+        return _download(body, XLSX, f"{name}.xlsx")
+    collection = coverage_of.feature_collection(rows)
+    return _download(
+        json.dumps(collection, ensure_ascii=False).encode(), "application/geo+json", f"{name}.geojson"
+    )
+
+
+def _download(body: bytes, media_type: str, filename: str) -> Response:
     return Response(
-        "\ufeff" + out.getvalue(),  # a BOM so that Excel opens the Chinese names as UTF-8
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
 
 

@@ -121,10 +121,15 @@ class CoverageGroup(Answer):
 
 class UncoveredProperties(Answer):
     code: str
-    households: int
-    distance_m: float | None
-    nearest: str | None
     name: str | None
+    street: str
+    street_name: str | None
+    community: str
+    community_name: str | None
+    households: int
+    distance_m: float | None = Field(description="Straight-line metres to the nearest qualifying asset.")
+    nearest: str | None = Field(description="The nearest qualifying asset's ID (none when there is none).")
+    nearest_name: str | None
 
 
 class Uncovered(Answer):

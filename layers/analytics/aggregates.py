@@ -310,6 +310,13 @@ def geometries(conn: Connection, codes: list[str]) -> dict[str, dict[str, Any]]:
     return {code: {"name": name, "geometry": json.loads(g)} for code, name, g in conn.execute(query)}
 
 
+def asset_names(conn: Connection, ids: list[str]) -> dict[str, str | None]:
+    """Names of assets by ID."""
+    return {
+        i: name for i, name in conn.execute(select(ASSETS.c.id, ASSETS.c.name).where(ASSETS.c.id.in_(ids)))
+    }
+
+
 def category_names(conn: Connection, codes: list[str]) -> dict[str, str]:
     """Category names by code."""
     query = select(CATEGORIES.c.code, CATEGORIES.c.name).where(CATEGORIES.c.code.in_(codes))

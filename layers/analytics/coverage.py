@@ -25,24 +25,70 @@ def area_coverage(
     grids = aggregates.micro_grids(conn)
     sites = aggregates.facilities(conn, kind, status, ev)
     answer = compute(grids, sites, radius_m, by)
-    codes = [g[by] for g in answer["groups"]] + [u["code"] for u in answer["uncovered"]]
-    names = aggregates.area_names(conn, codes)
+    names = aggregates.area_names(conn, [g[by] for g in answer["groups"]])
     for g in answer["groups"]:
         g["name"] = names.get(g[by])
-    shapes = aggregates.geometries(conn, [u["code"] for u in answer["uncovered"]])
-    answer["uncovered"] = {
+    answer["uncovered"] = feature_collection(describe(conn, answer["uncovered"]))
+    return answer
+
+
+def uncovered(
+    conn: Connection, kind: str, status: str | None, ev: bool, radius_m: float
+) -> list[dict[str, Any]]:
+    """The micro-grids farther than ``radius_m`` from every qualifying asset, described (:func:`describe`)."""
+    grids = aggregates.micro_grids(conn)
+    sites = aggregates.facilities(conn, kind, status, ev)
+    return describe(conn, compute(grids, sites, radius_m, "district")["uncovered"])
+
+
+UNCOVERED_COLUMNS = (
+    "code", "name", "street", "street_name", "community", "community_name", "households",
+    "distance_m", "nearest", "nearest_name",
+)  # fmt: skip
+UNCOVERED_HEADERS = (
+    "微网格编码 code", "微网格 name", "街道编码 street", "街道 street_name", "社区编码 community",
+    "社区 community_name", "户数 households", "最近距离(米) distance_m", "最近设施编码 nearest",
+    "最近设施 nearest_name",
+)  # fmt: skip
+
+
+def describe(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Uncovered micro-grids with their names, street and community, the nearest asset's name and
+    the micro-grid's geometry (GeoJSON, 7 decimals)."""
+    codes = [r["code"] for r in rows]
+    parents = sorted({c[:n] for c in codes for n in (9, 12)})
+    names = aggregates.area_names(conn, parents)
+    shapes = aggregates.geometries(conn, codes)
+    assets = aggregates.asset_names(conn, sorted({r["nearest"] for r in rows if r["nearest"]}))
+    return [
+        {
+            **r,
+            "name": shapes[r["code"]]["name"],
+            "street": r["code"][:9],
+            "street_name": names.get(r["code"][:9]),
+            "community": r["code"][:12],
+            "community_name": names.get(r["code"][:12]),
+            "nearest_name": assets.get(r["nearest"]) if r["nearest"] else None,
+            "geometry": shapes[r["code"]]["geometry"],
+        }
+        for r in rows
+    ]
+
+
+def feature_collection(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Described uncovered micro-grids as a GeoJSON FeatureCollection."""
+    return {
         "type": "FeatureCollection",
         "features": [
             {
                 "type": "Feature",
-                "id": u["code"],
-                "geometry": shapes[u["code"]]["geometry"],
-                "properties": {**u, "name": shapes[u["code"]]["name"]},
+                "id": r["code"],
+                "geometry": r["geometry"],
+                "properties": {k: r[k] for k in UNCOVERED_COLUMNS},
             }
-            for u in answer["uncovered"]
+            for r in rows
         ],
     }
-    return answer
 
 
 def compute(

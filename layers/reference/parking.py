@@ -78,9 +78,23 @@ def _to_lonlat(plane: LocalPlane, x: float, y: float) -> tuple[float, float]:
     return x / plane.kx + plane.lon0, y / plane.ky + plane.lat0
 
 
+def ev_spaces(rng: np.random.Generator, spaces: int, start: date, share: float) -> int:
+    """Charging spaces of a generated car park, by when it was built: most car parks built
+    before 2018 have none (a few were retrofitted with a handful), those of 2018–2020 about
+    half, newer ones nearly all, with ``share`` of their spaces (new public car parks must
+    equip at least 10 %)."""
+    chance = 0.15 if start.year < 2018 else 0.5 if start.year < 2021 else 0.9
+    if rng.random() >= chance:
+        return 0
+    if start.year < 2018:
+        return int(min(spaces, rng.integers(2, 7)))
+    return max(1, int(spaces * share))
+
+
 def car_parks(seed: int, records: list[AreaRecord], district_code: str = "370203") -> Iterator[AssetRecord]:
     """瑞岛路地下停车场 (serial 000001) and the generated public car parks."""
     rng = np.random.default_rng(seed + 31)
+    ev_rng = np.random.default_rng(seed + 37)
     district = next(r for r in records if r.level == "district")
     centre = district.geom.centroid
     plane = LocalPlane(round(centre.x, 3), round(centre.y, 3))
@@ -145,7 +159,7 @@ def car_parks(seed: int, records: list[AreaRecord], district_code: str = "370203
                 "category": "public",
                 "structure": structure,
                 "spaces": spaces,
-                "ev_spaces": int(spaces * rng.uniform(0.08, 0.25)),
+                "ev_spaces": ev_spaces(ev_rng, spaces, start, float(rng.uniform(0.08, 0.25))),
                 "site_area_m2": round(float(site.area), 1),
                 "start_date": start.isoformat(),
                 "due_date": (start + timedelta(days=int(rng.integers(300, 900)))).isoformat(),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import openpyxl
 import pytest
 
 POINT = (120.36, 36.085)  # inside 内蒙古路社区
@@ -99,6 +101,12 @@ def test_planner_view_renders_coverage_and_csv(page: Any, live_server: str, arti
     assert "ev=true" in href and "f=csv" in href
     csv = httpx.get(live_server + href)
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    uncovered = int(page.get_attribute("body", "data-coverage"))
+    with page.expect_download() as download:
+        page.click("#uncovered-xlsx")
+    assert download.value.suggested_filename == "uncovered-parking-ev-500m.xlsx"
+    sheet = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))["uncovered"]
+    assert sheet.max_row == 1 + uncovered  # the header and each micro-grid beyond 500 m of an EV car park
     page.screenshot(path=str(artifacts / "map_planner.png"))
     assert page.errors == []
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import warnings
 from collections import OrderedDict
 from datetime import date, datetime, timedelta
@@ -9,8 +12,10 @@ from datetime import date, datetime, timedelta
 import esda
 import libpysal
 import numpy as np
+import openpyxl
 import pytest
 import scipy.sparse as sp
+import shapely
 from fastapi.testclient import TestClient
 from h3.api import basic_int as h3i
 from pyproj import Geod
@@ -125,15 +130,61 @@ def test_coverage_equals_brute_force_geodesic_distances(client: TestClient, engi
 
 def test_coverage_csv_ev_and_other_layers(client: TestClient) -> None:
     ev = client.get("/api/analytics/coverage", params={"ev": "true", "radius_m": 500}).json()
-    everything = client.get("/api/analytics/coverage", params={"radius_m": 500, "status": "any"}).json()
-    assert ev["facilities"] < everything["facilities"]
-    assert ev["micro_grids"]["covered"] <= everything["micro_grids"]["covered"]
+    operating = client.get("/api/analytics/coverage", params={"radius_m": 500}).json()
+    assert ev["status"] == operating["status"] == "operating"
+    assert ev["facilities"] < operating["facilities"]  # most older car parks have no charging spaces
+    assert ev["micro_grids"]["covered"] < operating["micro_grids"]["covered"]
     csv = client.get("/api/analytics/coverage", params={"f": "csv", "by": "community"})
     assert csv.headers["content-type"].startswith("text/csv")
     lines = csv.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("community,name,micro_grids") and len(lines) == 1 + 137
     covers = client.get("/api/analytics/coverage", params={"layer": "manhole_covers", "radius_m": 100}).json()
     assert covers["micro_grids"]["share"] > 0.9
+
+
+def test_uncovered_micro_grids_download_as_geojson_csv_and_xlsx(client: TestClient, engine: Engine) -> None:
+    """The planner's question: which micro-grids are more than 500 m from a car park with EV charging."""
+    params = {"layer": "parking", "ev": "true", "radius_m": 500}
+    summary = client.get("/api/analytics/coverage", params=params).json()
+    expected = summary["micro_grids"]["total"] - summary["micro_grids"]["covered"]
+    geojson = client.get("/api/analytics/coverage/uncovered", params=params)
+    assert geojson.status_code == 200 and geojson.headers["content-type"] == "application/geo+json"
+    assert 'filename="uncovered-parking-ev-500m.geojson"' in geojson.headers["content-disposition"]
+    features = geojson.json()["features"]
+    assert len(features) == expected > 0
+    first = features[0]["properties"]
+    assert set(first) == {"code", "name", "street", "street_name", "community", "community_name",
+                          "households", "distance_m", "nearest", "nearest_name"}  # fmt: skip
+    assert first["code"].startswith(first["community"]) and first["community"].startswith(first["street"])
+    assert first["street_name"].endswith("街道") and first["nearest_name"].endswith("停车场")
+    with engine.connect() as conn:
+        ev_parks = {p[0]: p for p in aggregates.facilities(conn, "parking", "operating", True)}
+        points = {g["code"]: (g["lon"], g["lat"]) for g in aggregates.micro_grids(conn)}
+    geod = Geod(ellps="WGS84")
+    for f in features[:: max(1, len(features) // 50)]:
+        p = f["properties"]
+        assert p["distance_m"] > 500 and p["nearest"] in ev_parks
+        assert shapely.from_geojson(json.dumps(f["geometry"])).is_valid
+        lon, lat = (np.full(len(ev_parks), v) for v in points[p["code"]])
+        plon, plat = [np.array([q[i] for q in ev_parks.values()]) for i in (1, 2)]
+        metres = geod.inv(lon, lat, plon, plat)[2]
+        assert list(ev_parks)[int(metres.argmin())] == p["nearest"]
+    csv_answer = client.get("/api/analytics/coverage/uncovered", params={**params, "f": "csv"})
+    assert csv_answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(csv_answer.content.decode("utf-8-sig"))))
+    assert [r["code"] for r in rows] == [f["id"] for f in features]
+    assert (
+        float(rows[0]["distance_m"]) == first["distance_m"]
+        and int(rows[0]["households"]) == first["households"]
+    )
+    xlsx = client.get("/api/analytics/coverage/uncovered", params={**params, "f": "xlsx"})
+    assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content))["uncovered"]
+    table = list(sheet.iter_rows(values_only=True))
+    assert table[0][0] == "微网格编码 code" and len(table) == 1 + expected
+    assert table[1][0] == first["code"] and table[1][6] == first["households"]  # numbers stay numbers
+    wrong = client.get("/api/analytics/coverage/uncovered", params={**params, "f": "pdf"})
+    assert wrong.status_code == 422 and "f" in wrong.text
 
 
 def test_trends_add_up_and_name_risers(client: TestClient, engine: Engine) -> None:

@@ -103,3 +103,17 @@ def test_parking_collection(client: TestClient) -> None:
     assert RUIDAO in ids
     ruidao = next(f for f in body["features"] if f["id"] == RUIDAO)
     assert ruidao["geometry"]["type"] == "MultiPolygon" and ruidao["properties"]["spaces"] == 669
+
+
+def test_generated_car_parks_are_honest_about_ev_charging(conn: Connection, demo: int) -> None:
+    """Most car parks built before 2018 have no charging spaces; new ones nearly all do."""
+    rows = conn.execute(
+        text("SELECT attributes FROM assets WHERE kind = 'parking' AND id <> :id"), {"id": RUIDAO}
+    ).scalars()
+    by_age: dict[bool, list[int]] = {True: [], False: []}
+    for r in rows:
+        by_age[r["start_date"] < "2018-01-01"].append(r["ev_spaces"])
+    old, new = by_age[True], by_age[False]
+    assert sum(e > 0 for e in old) < len(old) / 2
+    assert sum(e > 0 for e in new) > len(new) / 2
+    assert 0 < sum(e == 0 for e in old + new) < len(old + new)

@@ -13,6 +13,7 @@ const EN = {
   generated_name: "generated name", mom: "Month over month", versus: "vs", partial: "so far", no_months: "No cases yet: no month to compare", street: "Street", this_month: "This month", last_month: "Last month",
   coverage_title: "Coverage", parking: "Car parks", covers: "Manhole covers", cameras: "Cameras", radius: "Radius",
   ev_only: "EV charging only", community: "Community", grid: "Grid", csv: "Download CSV", area: "Area",
+  uncovered_downloads: "Uncovered micro-grids",
   micro: "Micro-grids", covered: "Covered", households: "Households covered", user: "User", password: "Password",
   cancel: "Cancel", located: "Located", district: "District", micro_grid: "Micro-grid", worker: "Grid worker",
   nearest_assets: "Nearest assets", nearby_cases: "Open cases nearby", outside: "Outside every grid",

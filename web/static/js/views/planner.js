@@ -20,6 +20,9 @@ export function plannerView() {
     Object.assign(state, { layer: params.get("layer"), radius: params.get("radius_m"), by: params.get("by"), ev: params.get("ev") || "" });
     saveState();
     byId("coverage-csv").href = `/api/analytics/coverage?${params}&f=csv`;
+    const beyond = new URLSearchParams(params);
+    beyond.delete("by");
+    for (const f of ["csv", "xlsx", "geojson"]) byId(`uncovered-${f}`).href = `/api/analytics/coverage/uncovered?${beyond}&f=${f}`;
     const answer = await json(`/api/analytics/coverage?${params}`);
     uncovered.clearLayers().addData(answer.uncovered);
     const m = answer.micro_grids;
