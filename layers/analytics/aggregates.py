@@ -28,6 +28,7 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    or_,
     select,
     true,
 )
@@ -288,10 +289,16 @@ def micro_grids(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def facilities(conn: Connection, kind: str, status: str | None, ev: bool) -> list[tuple[str, float, float]]:
-    """(id, lon, lat) of the assets of ``kind`` (with EV charging, of a status, when asked)."""
+def facilities(
+    conn: Connection, kind: str, status: str | None, ev: bool, finished_by: date | None = None
+) -> list[tuple[str, float, float]]:
+    """(id, lon, lat) of the assets of ``kind`` (with EV charging, of a status, when asked; finished
+    by a day: their ``due_date``, the completion of a project, not after it, when they have one)."""
     a = ASSETS.c
     query = select(a.id, func.ST_X(a.point), func.ST_Y(a.point)).where(a.kind == kind).order_by(a.id)
+    if finished_by is not None:
+        due = a.attributes["due_date"].astext
+        query = query.where(or_(due.is_(None), due <= finished_by.isoformat()))  # ISO dates sort as text
     if status:
         query = query.where(a.attributes["status"].astext == status)
     if ev:

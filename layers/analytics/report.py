@@ -16,7 +16,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 import shapely
+from adjustText import adjust_text
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch as Swatch
 from matplotlib.patches import Polygon as Patch
 from sqlalchemy import Connection, Float, and_, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -59,39 +63,69 @@ def _repeat_cases(conn: Connection, month: str, area: str | None) -> dict[str, i
     return counts
 
 
+HOT_COLOURS = {"hot": "#d7301f", "cold": "#2b8cbe", "none": "#fdd49e"}
+HOT_LABELS = {"hot": "热点 (Gi*, FDR 5%)", "cold": "冷点", "none": "不显著"}
+
+
 def _hotspot_map(conn: Connection, hot: dict[str, Any], area: str | None) -> str:
-    fig, ax = plt.subplots(figsize=(7, 6))
     a = AREAS.c
     query = select(a.name, func.ST_AsBinary(a.geom)).where(
         a.generation == sql.active_generation(), a.level == "street"
     )
     if area is not None:
         query = query.where(sql.area_prefix(a.code, area))
-    streets = conn.execute(query).all()
-    colours = {"hot": "#d7301f", "cold": "#2b8cbe", "none": "#fdd49e"}
-    for f in hot["features"]:
-        ring = f["geometry"]["coordinates"][0]
+    streets = [(name, shapely.from_wkb(bytes(wkb))) for name, wkb in conn.execute(query)]
+    fig, _ = hotspot_figure(streets, hot["features"])
+    return _svg(fig)
+
+
+def hotspot_figure(streets: list[tuple[str, Any]], cells: list[dict[str, Any]]) -> tuple[Any, list[Any]]:
+    """The hotspot map: cells by class, street outlines, street names that do not overlap (moved
+    off with a leader line where a street is too small), a legend, a scale bar and north.
+    Answers the figure and the street labels (matplotlib ``Text``)."""
+    fig, ax = plt.subplots(figsize=(7, 6))
+    for f in cells:
         cls = f["properties"]["class"]
-        ax.add_patch(
-            Patch(
-                ring,
-                closed=True,
-                facecolor=colours[cls],
-                edgecolor="none",
-                alpha=0.9 if cls != "none" else 0.5,
-            )
-        )
-    for name, wkb in streets:
-        shape = shapely.from_wkb(bytes(wkb))
+        ring = f["geometry"]["coordinates"][0]
+        alpha = 0.9 if cls != "none" else 0.5
+        ax.add_patch(Patch(ring, closed=True, facecolor=HOT_COLOURS[cls], edgecolor="none", alpha=alpha))
+    labels = []
+    for name, shape in streets:
         for poly in getattr(shape, "geoms", [shape]):
             x, y = poly.exterior.xy
             ax.plot(x, y, color="#1f3b63", linewidth=0.8)
-        point = shape.representative_point()
-        ax.text(point.x, point.y, name, fontsize=7, ha="center", color="#1f3b63")
-    ax.set_aspect(1 / 0.81)  # degrees: 1° of longitude is cos(36°) of a degree of latitude here
+        centre = shapely.get_point(shapely.maximum_inscribed_circle(shape, 1e-5), 0)
+        box = {"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.75, "edgecolor": "none"}
+        labels.append(ax.text(centre.x, centre.y, name, fontsize=7, ha="center", va="center",
+                              color="#1f3b63", bbox=box))  # fmt: skip
+    lat = float(np.mean(ax.get_ylim())) if streets else 36.1
+    ax.set_aspect(1 / np.cos(np.radians(lat)))  # degrees: a degree of longitude is cos(φ) of one of latitude
     ax.axis("off")
     ax.autoscale_view()
-    return _svg(fig)
+    if labels:
+        adjust_text(labels, ax=ax, expand=(1.05, 1.15), only_move={"text": "xy"}, ensure_inside_axes=True,
+                    arrowprops={"arrowstyle": "-", "color": "#1f3b63", "linewidth": 0.5})  # fmt: skip
+    handles: list[Any] = [Swatch(facecolor=c, label=HOT_LABELS[k]) for k, c in HOT_COLOURS.items()]
+    handles.append(Line2D([], [], color="#1f3b63", linewidth=0.8, label="街道界线"))
+    ax.legend(handles=handles, loc="upper left", frameon=False, fontsize=7)
+    _scale_bar(ax, lat)
+    ax.annotate("N", xy=(0.97, 0.97), xytext=(0.97, 0.89), xycoords="axes fraction", ha="center",
+                fontsize=8, arrowprops={"arrowstyle": "-|>", "color": "#1f3b63"})  # fmt: skip
+    return fig, labels
+
+
+def _scale_bar(ax: Any, lat: float) -> None:
+    """A 1 km bar (or 500 m on a small area) in the lower right, measured at latitude ``lat``."""
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    metres_per_degree = 111_320.0 * np.cos(np.radians(lat))
+    length_m = 1000.0 if (x1 - x0) * metres_per_degree > 4000 else 500.0
+    length = length_m / metres_per_degree
+    right, bottom = x1 - 0.04 * (x1 - x0), y0 + 0.04 * (y1 - y0)
+    ax.plot([right - length, right], [bottom, bottom], color="#1f3b63", linewidth=2, solid_capstyle="butt")
+    for x in (right - length, right):
+        ax.plot([x, x], [bottom, bottom + 0.012 * (y1 - y0)], color="#1f3b63", linewidth=1)
+    label = f"{length_m / 1000:g} km" if length_m >= 1000 else f"{length_m:.0f} m"
+    ax.text(right - length / 2, bottom + 0.018 * (y1 - y0), label, ha="center", va="bottom", fontsize=7)
 
 
 def _bars(rows: list[dict[str, Any]]) -> str:
@@ -149,11 +183,12 @@ def build(conn: Connection, month: str, area: str | None = None) -> dict[str, An
     hot = aggregates.hotspot_cells(OrderedDict(), conn, _month_window(month, area), area, 9)
     grids = aggregates.micro_grids(conn)
     cover = []
+    finished_by = min(end - timedelta(days=1), datetime.now(worktime.BEIJING).date())
     for label, kind, ev in (
-        ("公共停车场 500 m", "parking", False),
-        ("有充电桩的停车场 500 m", "parking", True),
+        ("公共停车场 500 m（月末已建成运营）", "parking", False),
+        ("其中有充电车位的 500 m", "parking", True),
     ):
-        sites = aggregates.facilities(conn, kind, "operating", ev)
+        sites = aggregates.facilities(conn, kind, "operating", ev, finished_by)
         distance, _ = coverage.nearest_m(
             [g["lon"] for g in grids], [g["lat"] for g in grids], [s[1] for s in sites], [s[2] for s in sites]
         )
@@ -193,6 +228,7 @@ def build(conn: Connection, month: str, area: str | None = None) -> dict[str, An
         "hot_streets": _hot_streets(conn, hot),
         "coverage": cover,
         "inspection_share": sum(r["inspected"] for r in inspected) / covers if covers else 0.0,
+        "inspected_covers": sum(r["inspected"] for r in inspected),
         "repeats": {"now": sum(repeats_now.values()), "before": sum(repeats_before.values())},
         "map_svg": _hotspot_map(conn, hot, area),
         "bars_svg": _bars(by_category["results"]),
