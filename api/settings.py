@@ -56,6 +56,9 @@ class ServerSettings(BaseSettings):
     workers: int = Field(default=1, ge=1, le=64)
     max_body_mb: int = Field(default=100, ge=1, description="Largest request body of any request.")
     max_upload_mb: int = Field(default=100, ge=1, description="Largest request body in MB.")
+    asset_tolerance_m: float = Field(
+        default=30.0, ge=0, le=1000, description="Imported assets may lie this far outside the district."
+    )
     rate_limit_per_min: int = Field(
         default=1200, ge=0, description="Requests per caller per minute; 0 = off."
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from api.cli.common import app, engine
+from api.cli.common import app, engine, load_settings
 from layers.db.vocabulary import PLURAL
 
 group = typer.Typer(help="Grid layers: checks and generations.", no_args_is_help=True)
@@ -76,6 +76,10 @@ def import_(
     parent_field: str = typer.Option(None, help="Field holding the parent's code (checked)."),
     make_valid: bool = typer.Option(False, help="Repair invalid polygons and say what was repaired."),
     id_field: str = typer.Option(None, help="Assets: the field holding the 16-digit component ID."),
+    update: bool = typer.Option(False, help="Assets: update existing assets by ID (still all or nothing)."),
+    extra: str = typer.Option(
+        "keep", help="Assets: columns that are no attribute: keep (exports only) or ignore."
+    ),
 ) -> None:
     """Import a layer: grids into a draft generation, assets added; all rows or none; every problem listed."""
     from layers.io.area_files import ImportProblems
@@ -94,6 +98,9 @@ def import_(
                 parent_field=parent_field,
                 make_valid=make_valid,
                 id_field=id_field,
+                update=update,
+                extra=extra,
+                tolerance_m=load_settings().asset_tolerance_m,
             )
     except ImportProblems as exc:
         for problem in exc.problems:
@@ -102,13 +109,14 @@ def import_(
             f"wangge: {file.name} was not imported: {len(exc.problems)} problem(s); nothing written", err=True
         )
         raise typer.Exit(1) from None
-    if result.generation is None:
-        typer.echo(
-            f"wangge: imported {result.count:,} {collection} from {file.name} ({result.crs}), all located"
-        )
-        return
     for note in result.notes:
         typer.echo(f"  {note}")
+    if result.generation is None:
+        typer.echo(
+            f"wangge: imported {result.count:,} {collection} from {file.name} ({result.crs}): "
+            f"{result.added:,} added, {result.updated:,} updated"
+        )
+        return
     typer.echo(
         f"wangge: imported {result.count:,} {collection} from {file.name} ({result.crs}) into "
         f"draft generation {result.generation}; check it with `wangge layers check --generation "

@@ -29,53 +29,18 @@ from layers.grid import areas
 router = APIRouter(tags=["pages"])
 BEIJING = timezone(timedelta(hours=8))
 
-STATUS = {
-    "normal": "完好",
-    "damaged": "破损",
-    "missing": "丢失",
-    "displaced": "移位",
-    "sunk_raised": "凹陷/凸起",
-    "noisy": "异响",
-}
-LABELS = {
-    "material": "材质",
-    "shape": "形状",
-    "size_mm": "尺寸 (mm)",
-    "load_class": "承载等级",
-    "setting": "位置类型",
-    "owner": "权属单位",
-    "maintainer": "养护单位",
-    "status": "状态",
-    "installed": "安装日期",
-    "last_inspected": "最近巡查",
-    "anti_fall_net": "防坠网",
-    "smart_sensor": "智能传感",
-}
-
-
-VALUES = {
-    "material": {
-        "cast_iron": "铸铁",
-        "ductile_iron": "球墨铸铁",
-        "concrete": "混凝土",
-        "composite": "复合材料",
-    },
-    "shape": {"round": "圆", "square": "方"},
-    "setting": {"carriageway": "车行道", "sidewalk": "人行道", "green": "绿地", "compound": "小区"},
-    "status": STATUS,
-}
-
 
 def _attributes(kind_name: str, values: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, value) rows in the kind's schema order, values in words a field worker reads."""
-    order = list(KINDS[kind_name].attributes.model_fields)
+    kind = KINDS[kind_name]
+    order = list(kind.attributes.model_fields)
     rows = []
     for key in sorted(values, key=lambda k: order.index(k) if k in order else len(order)):
         value = values[key]
         if value is None:
             continue
-        shown = VALUES.get(key, {}).get(value, value) if isinstance(value, str) else value
-        rows.append((LABELS.get(key, key), _show(shown)))
+        shown = kind.values.get(key, {}).get(value, value) if isinstance(value, str) else value
+        rows.append((kind.labels.get(key, key), _show(shown)))
     return rows
 
 
@@ -180,7 +145,7 @@ async def asset_page(request: Request, asset_id: str) -> HTMLResponse:
         "kind_title": kind.title,
         "subclass_name": props["subclass_name"],
         "status": status,
-        "status_label": STATUS.get(status, status),
+        "status_label": kind.values.get("status", {}).get(status, status),
         "chain": props["areas"],
         "attributes": _attributes(row["kind"], row["attributes"]),
         "inspections": [

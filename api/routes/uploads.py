@@ -42,6 +42,10 @@ async def import_file(
     settings: SettingsDep,
     file: UploadFile = File(..., description="GeoJSON, GeoPackage, zipped Shapefile or CSV"),
     crs: str | None = Form(None, description="CRS of the file when it does not declare one."),
+    update: bool = Form(False, description="Assets: update existing assets by ID (all or nothing)."),
+    extra: str = Form(
+        "keep", pattern="^(keep|ignore)$", description="Assets: other columns kept (exports only) or ignored."
+    ),
 ) -> dict[str, Any]:
     """Import a layer file: every row checked, every problem listed, nothing written unless all are good."""
     limit = settings.max_upload_mb * CHUNK
@@ -61,7 +65,15 @@ async def import_file(
                 out.write(chunk)
 
         def work(conn: Connection) -> dict[str, Any]:
-            answer = imports.import_file(conn, collection, path, crs=crs).as_dict()
+            answer = imports.import_file(
+                conn,
+                collection,
+                path,
+                crs=crs,
+                update=update,
+                extra=extra,
+                tolerance_m=settings.asset_tolerance_m,
+            ).as_dict()
             audit.record(
                 conn, actor, "layer.import", f"collection:{collection}", file=file.filename, **answer
             )

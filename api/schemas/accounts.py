@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from api.schemas.common import Answer, Timestamp
 
 
@@ -39,3 +41,5 @@ class Imported(Answer):
     generation: int | None = None
     notes: list[str] | None = None
     status: str | None = None
+    added: int | None = Field(None, description="Assets: how many were new.")
+    updated: int | None = Field(None, description="Assets: how many existing ones were updated by ID.")

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import shapely
-from sqlalchemy import Connection, delete, func, select, text
+from sqlalchemy import Connection, delete, func, select, text, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
 
 from geo.errors import Conflict, InvalidInput, NotFound
 from layers.assets.kinds import kind_named, kind_of, parse_asset_id
@@ -62,8 +63,17 @@ VALUES (:id, :kind, :subclass, :name, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)
 """)
 
 
-def write_assets(conn: Connection, records: Iterable[AssetRecord], district: str, batch: int = 5000) -> int:
-    """Insert new assets (all checked first within each batch); a duplicate ID is a ``Conflict``."""
+_UPSERT = text(f"""{_INSERT.text}
+ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, point = EXCLUDED.point, site = EXCLUDED.site,
+  attributes = EXCLUDED.attributes, updated_at = now()
+""")
+
+
+def write_assets(
+    conn: Connection, records: Iterable[AssetRecord], district: str, batch: int = 5000, replace: bool = False
+) -> int:
+    """Insert new assets (all checked first within each batch); a duplicate ID is a ``Conflict``,
+    or with ``replace`` the stored asset of that ID is replaced (relocated if it moved)."""
     rows: list[dict[str, Any]] = []
     count = 0
 
@@ -72,6 +82,9 @@ def write_assets(conn: Connection, records: Iterable[AssetRecord], district: str
         if len(set(ids)) != len(ids):
             dup = next(i for i in ids if ids.count(i) > 1)
             raise Conflict(f"asset {dup} appears twice", field="id")
+        if replace:
+            conn.execute(_UPSERT, rows)
+            return
         taken = conn.execute(select(ASSETS.c.id).where(ASSETS.c.id.in_(ids))).first()
         if taken is not None:
             raise Conflict(f"asset {taken[0]} exists already", field="id")
@@ -88,17 +101,27 @@ def write_assets(conn: Connection, records: Iterable[AssetRecord], district: str
     return count
 
 
+def attributes_of(conn: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The stored attributes of those of ``ids`` that exist."""
+    query = select(ASSETS.c.id, ASSETS.c.attributes).where(ASSETS.c.id.in_(ids))
+    return {asset_id: dict(attributes) for asset_id, attributes in conn.execute(query)}
+
+
 def delete_kind(conn: Connection, kind: str) -> None:
     """Delete every asset of ``kind`` (the reference loader replaces a kind whole)."""
     conn.execute(delete(ASSETS).where(ASSETS.c.kind == kind))
 
+
+# What the public reads: the attributes without ``extra`` (a file's other columns, which may
+# hold anything a data steward had in a sheet; docs/security.md).
+PUBLIC_ATTRIBUTES = type_coerce(ASSETS.c.attributes.op("-")("extra"), JSONB).label("attributes")
 
 _COLUMNS = (
     ASSETS.c.id,
     ASSETS.c.kind,
     ASSETS.c.subclass,
     ASSETS.c.name,
-    ASSETS.c.attributes,
+    PUBLIC_ATTRIBUTES,
     ASSETS.c.generation,
     ASSETS.c.micro_grid,
     func.ST_X(ASSETS.c.point).label("lon"),
@@ -141,9 +164,10 @@ def count_by_kind(conn: Connection, area_code: str) -> dict[str, int]:
     return {kind: int(n) for kind, n in conn.execute(query)}
 
 
-def _feature_columns(digits: int) -> tuple[Any, ...]:
+def _feature_columns(digits: int, extra: bool = False) -> tuple[Any, ...]:
     geojson = func.ST_AsGeoJSON(func.coalesce(ASSETS.c.site, ASSETS.c.point), digits).label("geojson")
-    return (ASSETS.c.id, ASSETS.c.subclass, ASSETS.c.name, ASSETS.c.micro_grid, ASSETS.c.attributes, geojson)
+    attributes = ASSETS.c.attributes if extra else PUBLIC_ATTRIBUTES
+    return (ASSETS.c.id, ASSETS.c.subclass, ASSETS.c.name, ASSETS.c.micro_grid, attributes, geojson)
 
 
 def query_features(
@@ -156,10 +180,12 @@ def query_features(
     limit: int,
     offset: int,
     digits: int = 7,
+    extra: bool = False,
 ) -> tuple[list[dict[str, Any]], int]:
     """Assets of a kind as (feature rows with attributes flattened, number matched), ordered by ID.
 
-    Coordinates carry ``digits`` decimals: 7 (~1 cm) for the API, 15 for a lossless export."""
+    Coordinates carry ``digits`` decimals: 7 (~1 cm) for the API, 15 for a lossless export;
+    ``extra`` attributes (a file's other columns) come as their own columns, for exports."""
     where = [ASSETS.c.kind == kind]
     if bbox is not None:
         where.append(sql.bbox_filter(ASSETS.c.point, bbox))
@@ -168,7 +194,8 @@ def query_features(
     if status is not None:
         where.append(ASSETS.c.attributes["status"].astext == status)
     matched = conn.execute(select(func.count()).select_from(ASSETS).where(*where)).scalar_one()
-    query = select(*_feature_columns(digits)).where(*where).order_by(ASSETS.c.id).limit(limit).offset(offset)
+    columns = _feature_columns(digits, extra)
+    query = select(*columns).where(*where).order_by(ASSETS.c.id).limit(limit).offset(offset)
     return [_flat(dict(r)) for r in conn.execute(query).mappings()], int(matched)
 
 
@@ -182,9 +209,8 @@ def feature_row(conn: Connection, kind: str, asset_id: str) -> dict[str, Any]:
 
 
 def _flat(row: dict[str, Any]) -> dict[str, Any]:
-    """Attributes as top-level properties (GIS clients show them as columns)."""
-    attributes = row.pop("attributes") or {}
-    return {**row, **attributes}
+    attributes = dict(row.pop("attributes") or {})
+    return {**row, **attributes.pop("extra", {}), **attributes}
 
 
 def extent(conn: Connection, kind: str) -> list[float] | None:

@@ -25,11 +25,15 @@ class Imported:
     crs: str
     generation: int | None = None
     notes: list[str] = field(default_factory=list)
+    added: int | None = None  # assets: new ones, and existing ones updated by ID
+    updated: int | None = None
 
     def as_dict(self) -> dict[str, object]:
         answer: dict[str, object] = {"collection": self.collection, "count": self.count, "crs": self.crs}
         if self.generation is not None:
             answer.update(generation=self.generation, notes=self.notes, status="draft")
+        else:
+            answer.update(added=self.added, updated=self.updated, notes=self.notes)
         return answer
 
 
@@ -40,14 +44,24 @@ def import_file(
     *,
     crs: str | None = None,
     id_field: str | None = None,
+    update: bool = False,
+    extra: str = "keep",
+    tolerance_m: float = 30.0,
     **layer_options: Any,
 ) -> Imported:
     """Import ``path`` into ``collection`` inside ``conn``'s transaction.
 
     ``layer_options`` go to ``area_files.import_layer`` (generation, code/name/parent
-    fields, make_valid); ``id_field`` names an asset file's ID column."""
+    fields, make_valid); for assets, ``id_field`` names the ID column, ``update`` updates
+    existing assets by ID, ``extra`` keeps or ignores other columns, and points more than
+    ``tolerance_m`` outside the district are refused."""
     if collection in asset_files.COLLECTIONS:
-        added = asset_files.import_assets(conn, collection, path, crs=crs, id_field=id_field)
-        return Imported(collection, added.count, added.crs)
+        done = asset_files.import_assets(
+            conn, collection, path, crs=crs, id_field=id_field, update=update, extra=extra,
+            tolerance_m=tolerance_m,
+        )  # fmt: skip
+        return Imported(
+            collection, done.count, done.crs, notes=done.notes, added=done.added, updated=done.updated
+        )
     result = area_files.import_layer(conn, collection, path, crs=crs, **layer_options)
     return Imported(collection, result.count, result.crs, result.generation, list(result.notes))

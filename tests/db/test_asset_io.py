@@ -6,9 +6,11 @@ import csv
 from pathlib import Path
 
 import pytest
+import shapely
 from sqlalchemy import Connection, text
 
-from geo.crs import from_wgs84
+from geo.crs import METRIC, WGS84, from_wgs84, transform
+from layers.assets import store
 from layers.io import asset_files
 from layers.io.area_files import ImportProblems
 
@@ -69,16 +71,101 @@ def test_bad_rows_are_all_listed_and_nothing_is_written(conn: Connection, demo: 
     with pytest.raises(ImportProblems) as caught:
         asset_files.import_assets(conn, "manhole_covers", path)
     listed = [str(p) for p in caught.value.problems]
-    assert len(listed) == 5, listed  # rows 2, 3, 5, 6, 8: read problems come first, all at once
+    assert len(listed) == 6, listed  # rows 2, 3, 5, 6, 7, 8: read problems come first, all at once
     assert any("row 2" in p and "16 digits" in p for p in listed) and any("duplicate" in p for p in listed)
     assert any("material" in p for p in listed) and any("no geometry" in p for p in listed)
     assert any("parking" in p for p in listed)
-    del rows[1:3], rows[2:4], rows[-1]  # leave the good row, the existing ID and the outside one
-    with pytest.raises(ImportProblems, match="exists already"), conn.begin_nested():
+    assert any("row 7" in p and "km outside the district" in p for p in listed)
+    del rows[1:3], rows[2:], rows[0]  # leave the existing ID
+    with pytest.raises(ImportProblems, match=r"exists already \(import with --update"), conn.begin_nested():
         asset_files.import_assets(conn, "manhole_covers", _csv(tmp_path / "b2.csv", rows))
-    with pytest.raises(ImportProblems, match="outside every micro-grid"), conn.begin_nested():
-        asset_files.import_assets(conn, "manhole_covers", _csv(tmp_path / "b3.csv", [rows[0], rows[2]]))
     assert conn.execute(text("SELECT count(*) FROM assets")).scalar_one() == before
+
+
+def _beyond_the_east_edge(conn: Connection, metres: float) -> tuple[float, float]:
+    """A point ``metres`` east of the district's easternmost vertex (so at most that far outside)."""
+    boundary = asset_files.district_boundary(conn, "370203")
+    coords = shapely.get_coordinates(boundary)
+    x, y = coords[coords[:, 0].argmax()]
+    lon, lat = transform(x + metres, y, METRIC, WGS84)
+    return float(lon), float(lat)
+
+
+def test_points_outside_the_district_beyond_the_tolerance_are_refused(
+    conn: Connection, demo: int, tmp_path: Path
+) -> None:
+    near, far = _beyond_the_east_edge(conn, 20), _beyond_the_east_edge(conn, 200)
+    rows = [
+        {"id": "3702030101900011", "lon": near[0], "lat": near[1], **COVER},
+        {"id": "3702030101900012", "lon": far[0], "lat": far[1], **COVER},
+    ]
+    with pytest.raises(ImportProblems) as caught, conn.begin_nested():
+        asset_files.import_assets(conn, "manhole_covers", _csv(tmp_path / "edge.csv", rows))
+    assert [str(p) for p in caught.value.problems] == [
+        "row 2: lies 200 m outside the district (tolerance 30 m); check its CRS"
+    ]
+    done = asset_files.import_assets(conn, "manhole_covers", _csv(tmp_path / "near.csv", rows[:1]))
+    assert done.count == 1 and "belong to no micro-grid: 3702030101900011" in done.notes[-1]
+    with conn.begin_nested():
+        wide = asset_files.import_assets(
+            conn, "manhole_covers", _csv(tmp_path / "far.csv", rows[1:]), tolerance_m=500
+        )
+        assert wide.count == 1
+
+
+def test_a_stewards_sheet_chinese_labels_every_problem_at_once_and_other_columns(
+    conn: Connection, demo: int, tmp_path: Path
+) -> None:
+    """Chinese headings and values, a 备注 column, and a row missing seven fields: one pass names them all."""
+    lon, lat = INSIDE
+    sheet = [
+        {"部件标识码": "3702030101900021", "名称": "测试井盖", "lon": lon, "lat": lat, "材质": "球墨铸铁",
+         "形状": "圆形", "尺寸 (mm)": 700, "承载等级": "D400", "位置类型": "人行道", "权属单位": "市北区水务",
+         "养护单位": "市北区水务", "状态": "完好", "防坠网": "是", "备注": "=HYPERLINK(\"x\")"},
+        {"部件标识码": "3702030101900022", "lon": lon, "lat": lat, "状态": "缺失"},
+    ]  # fmt: skip
+    path = _csv(tmp_path / "sheet.csv", sheet)
+    with pytest.raises(ImportProblems) as caught, conn.begin_nested():
+        asset_files.import_assets(conn, "manhole_covers", path)
+    listed = [str(p) for p in caught.value.problems]
+    assert len(listed) == 7 and all(p.startswith("row 2: ") for p in listed), listed
+    for field in ("material", "shape", "size_mm", "load_class", "setting", "owner", "maintainer"):
+        assert any(f"{field}: missing" in p for p in listed), field
+    done = asset_files.import_assets(conn, "manhole_covers", _csv(tmp_path / "one.csv", sheet[:1]))
+    assert done.notes == [
+        "columns 备注 are not manhole_cover attributes: kept as extra attributes (exports only)"
+    ]
+    stored = conn.execute(text("SELECT attributes FROM assets WHERE id = '3702030101900021'")).scalar_one()
+    assert (stored["material"], stored["shape"], stored["setting"]) == ("ductile_iron", "round", "sidewalk")
+    assert stored["anti_fall_net"] is True and stored["extra"] == {"备注": '=HYPERLINK("x")'}
+    public = store.get_asset(conn, "3702030101900021")["attributes"]
+    assert "extra" not in public  # a sheet's notes may name people: not for the public
+    wrong = _csv(tmp_path / "wrong.csv", [{**sheet[0], "部件标识码": "3702030101900023", "材质": "木头"}])
+    with pytest.raises(ImportProblems, match=r"material: '木头' is not one of cast_iron \(铸铁\)"):
+        asset_files.import_assets(conn, "manhole_covers", wrong)
+
+
+def test_update_upserts_by_id_all_or_nothing(conn: Connection, demo: int, tmp_path: Path) -> None:
+    cover = "3702030102000123"
+    before = store.get_asset(conn, cover)
+    lon, lat = INSIDE
+    changed = {"id": cover, "name": "改名井盖", "lon": lon, "lat": lat, **COVER, "status": "damaged"}
+    new = {"id": "3702030101900031", "lon": lon, "lat": lat, **COVER}
+    bad = {"id": "3702030101900032", "lon": lon, "lat": lat, **COVER, "size_mm": 5}
+    with pytest.raises(ImportProblems, match="size_mm"), conn.begin_nested():
+        asset_files.import_assets(
+            conn, "manhole_covers", _csv(tmp_path / "u1.csv", [changed, new, bad]), update=True
+        )
+    assert store.get_asset(conn, cover)["name"] == before["name"]  # nothing written
+    done = asset_files.import_assets(
+        conn, "manhole_covers", _csv(tmp_path / "u2.csv", [changed, new]), update=True
+    )
+    assert (done.count, done.added, done.updated) == (2, 1, 1)
+    after = store.get_asset(conn, cover)
+    assert after["name"] == "改名井盖" and after["attributes"]["status"] == "damaged"
+    assert (after["lon"], after["lat"]) == pytest.approx(INSIDE, abs=1e-7) and after["micro_grid"] is not None
+    kept = {k: v for k, v in before["attributes"].items() if k not in changed}
+    assert all(after["attributes"][k] == v for k, v in kept.items())  # what the file leaves out stays
 
 
 @pytest.mark.parametrize(("suffix", "crs"), [(".gpkg", "EPSG:4549"), (".zip", "gcj02"), (".geojson", None)])
