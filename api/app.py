@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import make_url
 
-from api import errors, logs
+from api import errors, logs, openapi
 from api.auth import secret_key
 from api.db import Database, make_engine
 from api.guard import Guard
@@ -133,4 +133,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(analytics.reports)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.mount("/vendor", StaticFiles(directory=WEB_DIR / "vendor"), name="vendor")
+    openapi.install(app)
     return app

@@ -215,6 +215,9 @@ async def require_reader(request: Request) -> None:
 READERS = [Depends(require_reader)]
 
 
+REQUIRES_SIGN_IN = "requires_sign_in"  # marks the checks below for the OpenAPI document (api.openapi)
+
+
 def require(*roles: str) -> Any:
     """A dependency that lets only ``roles`` through (401 for the public, 403 for others)."""
 
@@ -225,6 +228,7 @@ def require(*roles: str) -> Any:
             raise Forbidden(f"a {actor.role} may not do this; it needs {' or '.join(roles)}")
         return actor
 
+    setattr(check, REQUIRES_SIGN_IN, True)
     return Depends(check)
 
 
