@@ -6,16 +6,30 @@ import math
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Path, Query
 
+from geo.crs import ACCEPTED, ALIASES
 from geo.errors import InvalidInput
 
 MAX_LIMIT = 10_000
+
+# Patterns the OpenAPI document states (so a generated "valid" request is valid) and FastAPI
+# checks; the routes' own checks then say the finer rules (which code exists, which month has data).
+AREA_CODE = r"^(\d{6}|\d{9}|\d{12}|\d{15}|\d{18})$"  # district … micro-grid
+# GB/T 30428.2: district + class + subclass + a serial from 000001
+ASSET_ID = r"^\d{10}([1-9]\d{5}|0[1-9]\d{4}|00[1-9]\d{3}|000[1-9]\d{2}|0000[1-9]\d|00000[1-9])$"
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+_CRS_NAMES = {form for name in (*ACCEPTED, *ALIASES) for form in (name, name.lower(), name.upper())}
+CRS = "^(" + "|".join(sorted(_CRS_NAMES, key=lambda n: (-len(n), n))) + ")$"  # any case, as parse_crs
+CRS_HELP = f"CRS of the coordinates: {', '.join(ACCEPTED)}."
+TEXT = r"^[^\x00]*$"  # no NUL: PostgreSQL text cannot hold it
+NUMBER = r"-?\d+(\.\d+)?([eE][-+]?\d+)?"
+BBOX = rf"^{NUMBER}(,{NUMBER}){{3}}(,{NUMBER},{NUMBER})?$"
 BBox = tuple[float, float, float, float]
 
 
 def parse_bbox(
-    bbox: str | None = Query(None, description="minLon,minLat,maxLon,maxLat (WGS84)"),
+    bbox: str | None = Query(None, pattern=BBOX, description="minLon,minLat,maxLon,maxLat (WGS84)"),
 ) -> BBox | None:
     """``bbox=`` as four finite WGS84 numbers with min ≤ max (OGC API – Features)."""
     if bbox is None:
@@ -51,3 +65,7 @@ def page(
 
 BBoxDep = Annotated[BBox | None, Depends(parse_bbox)]
 PageDep = Annotated[Page, Depends(page)]
+
+AssetIdPath = Annotated[str, Path(pattern=ASSET_ID, description="A 16-digit component ID.")]
+GridCodePath = Annotated[str, Path(pattern=r"^\d{15}$", description="A grid's code (15 digits).")]
+CaseIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="A case's id.")]

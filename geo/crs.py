@@ -32,7 +32,7 @@ FloatArray = npt.NDArray[np.float64]
 WGS84 = "EPSG:4326"
 METRIC = "EPSG:4549"  # lengths, areas and buffers in metres around Qingdao (CM 120°E)
 
-_ALIASES = {
+ALIASES = {
     "wgs84": WGS84,
     "epsg:4326": WGS84,
     "cgcs2000": "EPSG:4490",
@@ -78,9 +78,9 @@ def parse_crs(name: str | None, field: str = "crs") -> str:
     if name is None or name == "":
         return WGS84
     key = str(name).strip().lower()
-    if key not in _ALIASES:
+    if key not in ALIASES:
         raise UnknownCRS(f"unknown crs {name!r}; accepted: {', '.join(ACCEPTED)}", field=field)
-    return _ALIASES[key]
+    return ALIASES[key]
 
 
 # -- GCJ-02 and BD-09 -------------------------------------------------------------------

@@ -10,9 +10,11 @@ geometry is the served one:
    (GEOS OverlayNG with a fixed precision model: every vertex and every crossing on
    the grid, robustly);
 2. polygonize that linework into faces: a partition, so no face overlaps another;
-3. give each face to the input polygon that holds a point inside it (where that point is
-   in several or none, to the one it shares most area with; faces mostly outside every
-   polygon are the coverage's own gaps and stay gaps) and dissolve each polygon's faces.
+3. give each face to the input polygon that holds a point inside it. A face narrower than
+   two grid cells that lies in several polygons, or in none, is a sliver of the snapping:
+   it goes to the polygon it shares most area with (or stays a gap when it is mostly
+   outside every polygon). A wider face in several polygons is a real overlap of the input
+   and stays in each, for the import's checks to report. Then dissolve each polygon's faces.
 
 Shared edges come from the same noded lines, so neighbours match vertex for vertex and
 the result is a valid coverage whose every coordinate prints exactly at the grid's
@@ -34,6 +36,8 @@ SERVED_DECIMALS = 7
 def snap_coverage(polygons: ArrayLike, grid: float = SERVED_GRID) -> npt.NDArray[np.object_]:
     """The polygons of a coverage with every vertex on ``grid``, as MultiPolygons, still a coverage.
 
+    Overlaps and gaps wider than the grid are kept as they were: snapping repairs nothing.
+
     A polygon that collapses entirely (thinner than the grid) comes back empty.
 
     >>> a = shapely.box(0, 0, 1.00000004, 1)
@@ -45,6 +49,9 @@ def snap_coverage(polygons: ArrayLike, grid: float = SERVED_GRID) -> npt.NDArray
     [0.0, 1.0, 2.0]
     >>> [round(g.area, 6) for g in snapped]
     [1.0, 1.0]
+    >>> overlapping = snap_coverage([shapely.box(0, 0, 2, 1), shapely.box(1, 0, 3, 1)])
+    >>> round(overlapping[0].intersection(overlapping[1]).area, 6)
+    1.0
     """
     polys = np.asarray(polygons, dtype=object)
     out = np.array([shapely.MultiPolygon()] * len(polys), dtype=object)
@@ -54,24 +61,26 @@ def snap_coverage(polygons: ArrayLike, grid: float = SERVED_GRID) -> npt.NDArray
     faces = shapely.get_parts(shapely.polygonize([lines]))
     faces = faces[shapely.area(faces) > 0]
     tree = shapely.STRtree(polys)
-    owner = np.full(len(faces), -1)
     inside, within = tree.query(shapely.point_on_surface(faces), predicate="within")
     hits = np.bincount(inside, minlength=len(faces))
-    single = hits[inside] == 1
-    owner[inside[single]] = within[single]
-    unsure = np.flatnonzero(hits != 1)  # in an overlap or a gap: the larger shared area decides
+    narrow = 2 * shapely.area(faces) / shapely.length(faces) < 2 * grid  # a sliver of the snapping
+    keep = (hits[inside] == 1) | ~narrow[inside]  # one owner; or a real overlap, kept for the checks
+    face_of, poly_of = [inside[keep]], [within[keep]]
+    unsure = np.flatnonzero((hits == 0) | ((hits > 1) & narrow))  # the larger shared area decides
     face_index, poly_index = tree.query(faces[unsure], predicate="intersects")
     shared = shapely.area(shapely.intersection(faces[unsure][face_index], polys[poly_index]))
-    best = np.zeros(len(unsure))
+    best, owner = np.zeros(len(unsure)), np.full(len(unsure), -1)
     for f, p, a in zip(face_index.tolist(), poly_index.tolist(), shared.tolist(), strict=True):
         if a > best[f]:
-            owner[unsure[f]], best[f] = p, a
-    gaps = best < 0.5 * shapely.area(faces[unsure])  # mostly outside every polygon: the coverage's gap
-    owner[unsure[gaps]] = -1
-    order = np.argsort(owner, kind="stable")
-    starts = np.searchsorted(owner[order], np.arange(len(polys) + 1))
+            owner[f], best[f] = p, a
+    taken = best >= 0.5 * shapely.area(faces[unsure])  # else mostly outside every polygon: a gap
+    face_of.append(unsure[taken])
+    poly_of.append(owner[taken])
+    faces_of, polys_of = np.concatenate(face_of), np.concatenate(poly_of)
+    order = np.argsort(polys_of, kind="stable")
+    starts = np.searchsorted(polys_of[order], np.arange(len(polys) + 1))
     for p in range(len(polys)):
-        mine = faces[order[starts[p] : starts[p + 1]]]
+        mine = faces[faces_of[order[starts[p] : starts[p + 1]]]]
         if len(mine):
             out[p] = _multi(shapely.coverage_union_all(mine))
     return out

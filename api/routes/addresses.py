@@ -8,6 +8,7 @@ import numpy as np
 from fastapi import APIRouter, Query, Request
 
 from api.deps import READERS, IndexDep, run_read
+from api.params import CRS, CRS_HELP, TEXT
 from api.schemas import locate as locate_schema
 from geo.crs import to_wgs84
 from layers.addresses import gazetteer
@@ -49,7 +50,9 @@ def _with_chain(index: AreaIndex, rows: list[dict[str, Any]]) -> list[dict[str, 
 async def geocode(
     request: Request,
     index: IndexDep,
-    q: str = Query(..., min_length=1, max_length=200, description="An address, e.g. 恩县路64号"),
+    q: str = Query(
+        ..., min_length=1, max_length=200, pattern=TEXT, description="An address, e.g. 恩县路64号"
+    ),
     limit: int = Query(5, ge=1, le=50),
 ) -> dict[str, Any]:
     """Standard addresses and named places matching ``q``, best first, each saying how it matched.
@@ -78,7 +81,7 @@ async def reverse(
     index: IndexDep,
     lon: float = Query(...),
     lat: float = Query(...),
-    crs: str = Query("wgs84"),
+    crs: str = Query("wgs84", pattern=CRS, description=CRS_HELP),
     limit: int = Query(5, ge=1, le=50),
 ) -> dict[str, Any]:
     """The nearest standard addresses to a point, with ``distance_m``."""

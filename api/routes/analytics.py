@@ -8,14 +8,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection
 
 from api.deps import READERS, ActorDep, charge, get_settings, get_state, run_heavy_read, run_read
+from api.params import AREA_CODE, MONTH
 from api.printing import html_to_pdf
 from api.schemas import analytics as analytics_schema
 from geo import coverage, hexes
@@ -64,10 +65,12 @@ async def hotspots_(
     category: str | None = Query(None, description="Category code(s), comma-separated; default all."),
     since: date | None = Query(None, description="First day (Beijing); default 90 days before until."),
     until: date | None = Query(None, description="Last day (Beijing), inclusive; default today."),
-    res: int = Query(9, description=f"H3 resolution, 5–12 (the public: up to {PUBLIC_MAX_RES})."),
+    res: int = Query(
+        9, ge=5, le=12, description=f"H3 resolution, 5–12 (the public: up to {PUBLIC_MAX_RES})."
+    ),
     k: int = Query(1, ge=1, le=3, description="Neighbourhood: rings of cells around each cell."),
     alpha: float = Query(0.05, gt=0, lt=0.5, description="False discovery rate."),
-    area: str | None = Query(None, max_length=18, description="Restrict to an area code."),
+    area: str | None = Query(None, pattern=AREA_CODE, description="Restrict to an area code."),
 ) -> dict[str, Any]:
     hexes.check_res(res)
     if actor is PUBLIC and res > PUBLIC_MAX_RES:  # a ~25 m cell of one case would pin that case
@@ -95,7 +98,9 @@ async def repeats(
     category: str | None = Query(None, description="Category code(s), comma-separated; default all."),
     until: date | None = Query(None, description="Last day (Beijing), inclusive; default today."),
     days: int = Query(30, ge=1, le=366, description="The period: this many days up to until."),
-    radius_m: float = Query(30.0, description="Cases within this many metres of each other (0–500]."),
+    radius_m: float = Query(
+        30.0, gt=0, le=500, description="Cases within this many metres of each other (0–500]."
+    ),
     min_cases: int = Query(2, ge=2, le=100, description="Cases that make a repeat location."),
 ) -> dict[str, Any]:
     if not 0 < radius_m <= 500:
@@ -131,12 +136,12 @@ async def repeats(
 )
 async def trends(
     request: Request,
-    by: str = Query("category", description="category, street, community or grid."),
+    by: Literal["category", "street", "community", "grid"] = Query("category", description="How to group."),
     month: str | None = Query(
-        None, description="YYYY-MM (Beijing); default the last complete month that has cases."
+        None, pattern=MONTH, description="YYYY-MM (Beijing); default the last complete month that has cases."
     ),
     category: str | None = Query(None, description="Category code(s), comma-separated; default all."),
-    area: str | None = Query(None, max_length=18, description="Restrict to an area code."),
+    area: str | None = Query(None, pattern=AREA_CODE, description="Restrict to an area code."),
     top: int = Query(5, ge=1, le=50, description="How many risers and fallers."),
 ) -> dict[str, Any]:
     def work(conn: Connection) -> dict[str, Any]:
@@ -196,8 +201,14 @@ class CoverageOf:
 
 
 async def coverage_of_(
-    layer: str = Query("parking", description="parking, manhole_covers, cameras or an asset kind."),
-    radius_m: float = Query(500.0, description="Straight-line radius in metres, (0, 20000]."),
+    layer: str = Query(
+        "parking",
+        pattern=f"^({'|'.join(sorted({*LAYERS, *KINDS}))})$",
+        description="parking, manhole_covers, cameras or an asset kind.",
+    ),
+    radius_m: float = Query(
+        500.0, gt=0, le=20_000, description="Straight-line radius in metres, (0, 20000]."
+    ),
     ev: bool = Query(False, description="Only car parks with EV-charging spaces."),
     status: str | None = Query(
         None, max_length=32, description="Only assets of this status; car parks default to operating, `any`."
@@ -229,7 +240,7 @@ CoverageOfDep = Annotated[CoverageOf, Depends(coverage_of_)]
 async def coverage_(
     request: Request,
     of: CoverageOfDep,
-    by: str = Query("community", description="district, street, community or grid."),
+    by: Literal["district", "street", "community", "grid"] = Query("community", description="How to group."),
     f: str = Query("json", pattern="^(json|csv)$", description="json, or csv (the table of areas)."),
 ) -> Any:
     if by not in coverage_of.GROUP_LENGTH:
@@ -294,7 +305,7 @@ def _download(body: bytes, media_type: str, filename: str) -> Response:
 async def inspection_coverage(
     request: Request,
     days: int = Query(30, ge=1, le=3650),
-    by: str = Query("grid", description="street, community, grid or micro_grid."),
+    by: Literal["street", "community", "grid", "micro_grid"] = Query("grid", description="How to group."),
 ) -> dict[str, Any]:
     rows = await run_read(request, aggregates.inspection_coverage, days, by)
     covers = sum(r["covers"] for r in rows)
@@ -350,8 +361,8 @@ reports = APIRouter(prefix="/api/reports", tags=["analytics"], dependencies=READ
 )
 async def monthly_report(
     request: Request,
-    month: str,
-    area: str | None = Query(None, max_length=18, description="Restrict to an area code."),
+    month: str = Path(pattern=MONTH, description="YYYY-MM (Beijing)."),
+    area: str | None = Query(None, pattern=AREA_CODE, description="Restrict to an area code."),
     f: str = Query("html", pattern="^(html|pdf)$"),
 ) -> Response:
     state = get_state(request)

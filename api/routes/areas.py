@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from api.deps import READERS, ActorDep, ReadDep
+from api.params import AREA_CODE
 from api.schemas import areas as areas_schema
 from layers.accounts import audit
 from layers.assets import store
@@ -20,10 +21,12 @@ router = APIRouter(prefix="/api/areas", tags=["areas"], dependencies=READERS)
 
 @router.get("/{code}", response_model=areas_schema.Area, response_model_exclude_unset=True)
 def area(
-    code: str,
+    code: Annotated[str, Path(pattern=AREA_CODE, description="An area code: 6, 9, 12, 15 or 18 digits.")],
     conn: ReadDep,
     actor: ActorDep,
-    generation: int | None = Query(None, description="Grid generation (default: the active one)."),
+    generation: int | None = Query(
+        None, ge=1, le=2**31 - 1, description="Grid generation (default: the active one)."
+    ),
     geometry: bool = Query(True, description="Include the boundary (GeoJSON, WGS84)."),
 ) -> dict[str, Any]:
     """The area, its ancestors from the district down, its children and its figures."""

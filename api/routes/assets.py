@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 
 from api.deps import READERS, HandlerDep, IndexDep, TxDep, get_settings, get_state, run_read
+from api.params import CRS, CRS_HELP, AssetIdPath
 from api.schemas import assets as assets_schema
 from geo.crs import to_wgs84
 from geo.errors import InvalidInput
@@ -28,8 +29,10 @@ async def nearest(
     request: Request,
     lon: float = Query(...),
     lat: float = Query(...),
-    crs: str = Query("wgs84"),
-    kind: str | None = Query(None, description=f"One of: {', '.join(KINDS)}"),
+    crs: str = Query("wgs84", pattern=CRS, description=CRS_HELP),
+    kind: str | None = Query(
+        None, pattern=f"^({'|'.join(KINDS)})$", description=f"One of: {', '.join(KINDS)}"
+    ),
     k: int = Query(5, ge=1, le=100),
     radius_m: float = Query(500.0, gt=0, le=20_000),
 ) -> dict[str, Any]:
@@ -47,7 +50,7 @@ async def nearest(
     response_model=assets_schema.AssetFeature,
     response_model_exclude_unset=True,
 )
-async def asset(asset_id: str, request: Request, index: IndexDep) -> dict[str, Any]:
+async def asset(request: Request, asset_id: AssetIdPath, index: IndexDep) -> dict[str, Any]:
     """One asset: attributes, the street → micro-grid chain and grid worker, its history."""
     parse_asset_id(asset_id)
     row = await run_read(request, features.with_history, asset_id)
@@ -60,7 +63,9 @@ async def asset(asset_id: str, request: Request, index: IndexDep) -> dict[str, A
     response_model=assets_schema.Inspections,
     response_model_exclude_unset=True,
 )
-async def asset_inspections(asset_id: str, request: Request, limit: int = Query(50, ge=1, le=500)) -> Any:
+async def asset_inspections(
+    request: Request, asset_id: AssetIdPath, limit: int = Query(50, ge=1, le=500)
+) -> Any:
     """The asset's patrol records, newest first."""
     parse_asset_id(asset_id)
     await run_read(request, store.get_asset, asset_id)

@@ -187,7 +187,9 @@ def items(
     bbox: BBoxDep,
     page: PageDep,
     parent: str | None = Query(None, description="Areas: only the children of this area code."),
-    generation: int | None = Query(None, description="Areas: grid generation (default: the active one)."),
+    generation: int | None = Query(
+        None, ge=1, le=2**31 - 1, description="Areas: grid generation (default: the active one)."
+    ),
     subclass: str | None = Query(
         None, pattern=r"^[0-9]{4}$", description="Assets: class + subclass, e.g. 0102."
     ),
@@ -265,7 +267,9 @@ def item(
     featureId: str,
     request: Request,
     conn: ReadDep,
-    generation: int | None = Query(None, description="Grid generation (default: the active one)."),
+    generation: int | None = Query(
+        None, ge=1, le=2**31 - 1, description="Grid generation (default: the active one)."
+    ),
 ) -> JSONResponse:
     """One feature by its code (areas) or component ID (assets)."""
     cid = _collection_id(collectionId)

@@ -29,7 +29,7 @@ from api.deps import (
     get_state,
     run_tx,
 )
-from api.params import BBoxDep
+from api.params import AREA_CODE, ASSET_ID, BBoxDep, CaseIdPath
 from api.schemas import cases
 from layers.accounts import audit
 from layers.accounts.actors import PUBLIC, Actor
@@ -45,7 +45,7 @@ async def create_incident(
     report: IncidentIn,
     index: IndexDep,
     actor: ActorDep,
-    idempotency_key: str | None = Header(default=None, min_length=8, max_length=200),
+    idempotency_key: str | None = Header(default=None, pattern=r"^[!-~]{8,200}$"),
 ) -> JSONResponse:
     """File a case: located, routed, numbered, its clock started; likely duplicates listed."""
     settings = get_settings(request)
@@ -86,14 +86,16 @@ async def list_incidents(
     bbox: BBoxDep,
     status: str | None = Query(None, description="Comma-separated states."),
     category: str | None = Query(None, description="Comma-separated category codes."),
-    area: str | None = Query(None, description="An area code of any level (6–18 digits)."),
+    area: str | None = Query(None, pattern=AREA_CODE, description="An area code of any level (6–18 digits)."),
     unit: str | None = Query(None, max_length=20),
     source: str | None = Query(None, max_length=20),
-    asset_id: str | None = Query(None, max_length=16),
+    asset_id: str | None = Query(None, pattern=ASSET_ID),
     since: datetime | None = Query(None),
     until: datetime | None = Query(None),
     overdue: bool | None = Query(None),
-    sort: str = Query("-received_at", description=", ".join(queries.SORTS)),
+    sort: str = Query(
+        "-received_at", pattern=f"^({'|'.join(queries.SORTS)})$", description=", ".join(queries.SORTS)
+    ),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=10_000_000),
     f: Literal["json", "geojson"] = Query("json"),
@@ -134,7 +136,7 @@ async def list_incidents(
     response_model=cases.Case,
     response_model_exclude_unset=True,
 )
-async def get_incident(request: Request, case_id: int, actor: ActorDep) -> dict[str, Any]:
+async def get_incident(request: Request, case_id: CaseIdPath, actor: ActorDep) -> dict[str, Any]:
     """One case with its reporters (as the caller may see them) and its history."""
     snap_m = get_settings(request).public_snap_m
     return jsonable_encoder(await run_tx(request, queries.get, case_id, actor, snap_m))
@@ -182,7 +184,9 @@ async def _change(request: Request, change: Callable[[Connection], object], show
 @router.post(
     "/api/incidents/{case_id}/transitions", response_model=cases.Case, response_model_exclude_unset=True
 )
-async def transition(request: Request, case_id: int, body: TransitionIn, actor: HandlerDep) -> dict[str, Any]:
+async def transition(
+    request: Request, case_id: CaseIdPath, body: TransitionIn, actor: HandlerDep
+) -> dict[str, Any]:
     """Move a case along the workflow (only legal transitions, by the roles allowed)."""
     photos = [str(p) for p in body.photos]
     return await _change(
@@ -193,7 +197,9 @@ async def transition(request: Request, case_id: int, body: TransitionIn, actor: 
 @router.post(
     "/api/incidents/{case_id}/transfer", response_model=cases.Case, response_model_exclude_unset=True
 )
-async def transfer(request: Request, case_id: int, body: TransferIn, actor: DispatcherDep) -> dict[str, Any]:
+async def transfer(
+    request: Request, case_id: CaseIdPath, body: TransferIn, actor: DispatcherDep
+) -> dict[str, Any]:
     """One-click transfer to another department or grid (转办)."""
     return await _change(
         request, lambda c: workflow.transfer(c, case_id, body.unit, actor, body.note), case_id, actor
@@ -201,7 +207,7 @@ async def transfer(request: Request, case_id: int, body: TransferIn, actor: Disp
 
 
 @router.post("/api/incidents/{case_id}/merge", response_model=cases.Case, response_model_exclude_unset=True)
-async def merge(request: Request, case_id: int, body: MergeIn, actor: DispatcherDep) -> dict[str, Any]:
+async def merge(request: Request, case_id: CaseIdPath, body: MergeIn, actor: DispatcherDep) -> dict[str, Any]:
     """Merge a duplicate into the case it repeats; its reporters are kept there. Answers that case."""
     return await _change(
         request, lambda c: workflow.merge(c, case_id, body.into, actor, body.note), body.into, actor
@@ -212,7 +218,7 @@ async def merge(request: Request, case_id: int, body: MergeIn, actor: Dispatcher
     "/api/incidents/{case_id}/evaluation", response_model=cases.Case, response_model_exclude_unset=True
 )
 async def evaluation(
-    request: Request, case_id: int, body: EvaluationIn, actor: DispatcherDep
+    request: Request, case_id: CaseIdPath, body: EvaluationIn, actor: DispatcherDep
 ) -> dict[str, Any]:
     """The reporter's satisfaction with a closed case (回访)."""
     return await _change(

@@ -12,6 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from api.deps import READERS, ActorDep, IndexDep, SettingsDep, charge, run_heavy, run_read
+from api.params import CRS, CRS_HELP
 from api.schemas import locate as locate_schema
 from geo import points
 from geo.crs import from_wgs84, parse_crs, to_wgs84
@@ -34,9 +35,11 @@ async def locate(
     actor: ActorDep,
     lon: float = Query(..., description="Longitude (or x) in `crs`."),
     lat: float = Query(..., description="Latitude (or y) in `crs`."),
-    crs: str = Query("wgs84", description="wgs84, cgcs2000, gcj02, bd09, EPSG:4326/4490/3857/4549/4528"),
+    crs: str = Query("wgs84", pattern=CRS, description=CRS_HELP),
     accuracy_m: float | None = Query(None, ge=0, le=100_000, description="GPS accuracy of the point."),
-    out_crs: str | None = Query(None, description="CRS of `point` in the answer (default WGS84)."),
+    out_crs: str | None = Query(
+        None, pattern=CRS, description="CRS of `point` in the answer (default WGS84)."
+    ),
     category: str | None = Query(None, max_length=5, description="Nearby open cases of this category only."),
     nearby: bool = Query(False, description="Nearby open cases of every category (one query)."),
 ) -> JSONResponse:
@@ -112,7 +115,7 @@ async def locate_batch(
     request: Request,
     settings: SettingsDep,
     index: IndexDep,
-    crs: str | None = Query(None, description="CRS of the points (overrides the body's `crs`)."),
+    crs: str | None = Query(None, pattern=CRS, description="CRS of the points (overrides the body's `crs`)."),
 ) -> StreamingResponse:
     """Locate many points: JSON ``{"crs", "points"}``, a GeoJSON FeatureCollection, or CSV (lon, lat).
 

@@ -40,6 +40,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 router = APIRouter(prefix="/open311/v2", tags=["open311"], responses=ERRORS)
 DEFAULT_WINDOW = timedelta(days=90)
+W3C_TIME = r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$"
 
 
 def _services(conn: Connection) -> list[dict[str, Any]]:
@@ -95,9 +96,11 @@ async def requests(
     fmt: Format,
     service_request_id: str | None = Query(None),
     service_code: str | None = Query(None),
-    start_date: str | None = Query(None),
-    end_date: str | None = Query(None),
-    status: str | None = Query(None, description="open, closed or both, comma-separated"),
+    start_date: str | None = Query(None, pattern=W3C_TIME, description="W3C date-time (default 90 days ago)"),
+    end_date: str | None = Query(None, pattern=W3C_TIME, description="W3C date-time (default now)"),
+    status: str | None = Query(
+        None, pattern="^(open|closed)(,(open|closed))?$", description="open, closed or both, comma-separated"
+    ),
 ) -> Response:
     """Service requests: by id, or by code, status and period (default the last 90 days, ≤ 1000)."""
     if service_request_id:

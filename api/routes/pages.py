@@ -17,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import get_index, get_settings, run_read
+from api.params import AssetIdPath, GridCodePath
 from api.printing import html_to_pdf
 from api.templating import templates
 from geo.crs import from_wgs84
@@ -84,7 +85,7 @@ def _grid_covers(conn: Any, grid_code: str) -> tuple[dict[str, Any], list[dict[s
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
 )
-async def label_sheet_pdf(request: Request, grid_code: str) -> Response:
+async def label_sheet_pdf(request: Request, grid_code: GridCodePath) -> Response:
     """The label sheet of a grid as a PDF (A4, printed by headless Chromium on the server)."""
     sheet = await label_sheet(request, grid_code)
     pdf = await run_in_threadpool(html_to_pdf, bytes(sheet.body).decode("utf-8"))
@@ -96,7 +97,7 @@ async def label_sheet_pdf(request: Request, grid_code: str) -> Response:
 
 
 @router.get("/a/labels/{grid_code}", response_class=HTMLResponse)
-async def label_sheet(request: Request, grid_code: str) -> HTMLResponse:
+async def label_sheet(request: Request, grid_code: GridCodePath) -> HTMLResponse:
     """A printable sheet of QR labels for every manhole cover of a grid (``.pdf`` for the PDF)."""
     if areas.level_of(grid_code, field="grid_code") != "grid":
         raise InvalidInput(f"{grid_code} is not a grid code (15 digits)", field="grid_code")
@@ -185,7 +186,7 @@ def _qr(request: Request, asset_id: str) -> segno.QRCode:
 
 
 @router.get("/a/{asset_id}/qr.png", response_class=Response, responses={200: {"content": {"image/png": {}}}})
-async def qr_png(request: Request, asset_id: str, scale: int = Query(8, ge=2, le=40)) -> Response:
+async def qr_png(request: Request, asset_id: AssetIdPath, scale: int = Query(8, ge=2, le=40)) -> Response:
     """QR code of the asset page's absolute URL (base URL from WANGGE_BASE_URL)."""
     out = io.BytesIO()
     _qr(request, asset_id).save(out, kind="png", scale=scale, border=4)
@@ -197,7 +198,7 @@ async def qr_png(request: Request, asset_id: str, scale: int = Query(8, ge=2, le
 @router.get(
     "/a/{asset_id}/qr.svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}}
 )
-async def qr_svg(request: Request, asset_id: str) -> Response:
+async def qr_svg(request: Request, asset_id: AssetIdPath) -> Response:
     """The same QR code as SVG (for printing labels)."""
     out = io.BytesIO()
     _qr(request, asset_id).save(out, kind="svg", scale=4, border=4, xmldecl=False)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import Connection
 
 from api.deps import READERS, get_settings, run_read
+from api.params import MONTH
 from api.schemas import analytics as analytics_schema
 from geo.errors import InvalidInput
 from layers.analytics import kpi
@@ -21,8 +22,10 @@ router = APIRouter(prefix="/api/stats", tags=["statistics"], dependencies=READER
 @router.get("/kpi", response_model=analytics_schema.Kpis, response_model_exclude_unset=True)
 async def kpis(
     request: Request,
-    by: str = Query("street", description=", ".join(kpi.GROUPS)),
-    month: str | None = Query(None, description="YYYY-MM (Beijing); default the current month."),
+    by: str = Query("street", pattern=f"^({'|'.join(kpi.GROUPS)})$", description=", ".join(kpi.GROUPS)),
+    month: str | None = Query(
+        None, pattern=MONTH, description="YYYY-MM (Beijing); default the current month."
+    ),
     months: int = Query(1, ge=1, le=60, description="How many months, ending with `month`."),
     category: str | None = Query(None, max_length=5),
 ) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, delete, func, select, text, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 
 from geo.errors import Conflict, InvalidInput, NotFound
+from geo.snapping import SERVED_GRID
 from layers.assets.kinds import kind_named, kind_of, parse_asset_id
 from layers.db import sql
 from layers.db.models import ASSETS
@@ -44,14 +45,17 @@ def checked(record: AssetRecord, district: str) -> dict[str, Any]:
     kind = kind_named(record.kind)
     if kind_of(parsed).name != kind.name:
         raise InvalidInput(f"{record.id} is a {kind_of(parsed).name} ID, not a {kind.name}", field="id")
+    # on the grid the areas are stored at (geo.snapping): a point on an edge stays on it
+    point = shapely.set_precision(shapely.Point(record.lon, record.lat), SERVED_GRID)
+    site = None if record.site is None else shapely.set_precision(record.site, SERVED_GRID)
     return {
         "id": record.id,
         "kind": kind.name,
         "subclass": parsed.subclass,
         "name": record.name,
-        "lon": record.lon,
-        "lat": record.lat,
-        "site": shapely.to_wkb(record.site) if record.site is not None else None,
+        "lon": float(point.x),
+        "lat": float(point.y),
+        "site": shapely.to_wkb(shapely.MultiPolygon(shapely.get_parts(site))) if site is not None else None,
         "attributes": json.dumps(kind.validate(record.attributes), ensure_ascii=False),
     }
 
@@ -131,8 +135,10 @@ _COLUMNS = (
 
 
 def get_asset(conn: Connection, asset_id: str) -> dict[str, Any]:
-    """One asset by ID; ``NotFound`` when there is none (the ID itself must be well-formed)."""
-    parse_asset_id(asset_id)
+    """One asset by ID; ``NotFound`` when there is none (the ID itself must be well-formed: 16
+    digits; one with serial 000000 or no registered class is well-formed and names no asset)."""
+    if len(asset_id) != 16 or not asset_id.isdigit():
+        parse_asset_id(asset_id)  # says what is wrong with it
     row = conn.execute(select(*_COLUMNS).where(ASSETS.c.id == asset_id)).mappings().first()
     if row is None:
         raise NotFound(f"no asset {asset_id}", field="id")

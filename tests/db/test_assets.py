@@ -141,12 +141,12 @@ def test_asset_api(client: TestClient) -> None:
     assert props["kind"] == "manhole_cover" and props["subclass_name"] == "污水"
     assert props["areas"]["micro_grid"]["code"] == props["micro_grid"]
     assert props["areas"]["grid"]["worker"]["name"] and props["attributes"]["owner"]
-    assert client.get("/api/assets/123").json()["error"]["field"] == "id"
+    assert client.get("/api/assets/123").json()["error"]["field"] == "asset_id"
     assert client.get("/api/assets/3702030102999999").status_code == 404
     near = client.get("/api/assets/nearest", params={"lon": LON, "lat": LAT, "k": 3}).json()["results"]
     assert len(near) == 3 and near[0]["distance_m"] <= near[1]["distance_m"] <= near[2]["distance_m"]
     assert (
-        client.get("/api/assets/nearest", params={"lon": LON, "lat": LAT, "kind": "ufo"}).status_code == 400
+        client.get("/api/assets/nearest", params={"lon": LON, "lat": LAT, "kind": "ufo"}).status_code == 422
     )
     assert (
         client.get("/api/assets/nearest", params={"lon": LON, "lat": LAT, "radius_m": 0}).status_code == 422

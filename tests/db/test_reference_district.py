@@ -67,7 +67,8 @@ def test_district_is_the_real_boundary(conn: Connection, demo: int) -> None:
         ).scalar_one()
     )
     real = boundary_wgs84()
-    assert shapely.area(shapely.symmetric_difference(stored, real)) / shapely.area(real) < 1e-6
+    # stored at the 1e-7° (1 cm) grid it is served at: the shapes differ by under a centimetre
+    assert shapely.area(shapely.symmetric_difference(stored, real)) / shapely.area(real) < 1e-5
 
 
 def test_codes_follow_the_parent_and_reading_order(conn: Connection, demo: int) -> None:
@@ -106,7 +107,7 @@ def test_micro_grids_are_plausible_rounds(conn: Connection, demo: int) -> None:
 def test_same_seed_same_layers_other_seed_other_layers(
     conn: Connection, demo: int, test_settings: Settings
 ) -> None:
-    again = {r.code: r for r in generate(test_settings.demo_seed)}
+    again = {r.code: r for r in areas.at_served_precision(generate(test_settings.demo_seed))}
     stored = dict(
         conn.execute(
             text("SELECT code, ST_AsBinary(geom) FROM areas WHERE generation = :g"), {"g": demo}
