@@ -50,7 +50,8 @@ def test_qr_code_decodes_to_the_page_url(live_server: str) -> None:
     assert [d.text for d in decoded] == [f"{live_server}/a/{ASSET}"]
     svg = httpx.get(f"{live_server}/a/{ASSET}/qr.svg")
     assert svg.status_code == 200 and svg.text.lstrip().startswith("<svg")
-    assert httpx.get(f"{live_server}/a/123/qr.png").status_code == 400
+    wrong = httpx.get(f"{live_server}/a/123/qr.png")
+    assert wrong.status_code == 422 and wrong.json()["error"]["field"] == "asset_id"
 
 
 def test_asset_page_is_fast(live_server: str) -> None:
@@ -79,7 +80,8 @@ def test_label_sheet_has_a_label_for_every_cover_of_the_grid(live_server: str, c
     assert in_grid and html.text.count('class="label"') == len(in_grid)
     assert all(asset_id in html.text for asset_id in in_grid)
     assert html.text.count("<svg") == len(in_grid)
-    assert httpx.get(f"{live_server}/a/labels/370203020").status_code == 400
+    street = httpx.get(f"{live_server}/a/labels/370203020")  # a street's code: labels are per grid
+    assert street.status_code == 422 and street.json()["error"]["field"] == "grid_code"
 
 
 def test_field_staff_sign_in_and_record_an_inspection_on_a_phone(
@@ -127,4 +129,4 @@ def test_label_sheet_prints_to_pdf(live_server: str, artifacts: Path) -> None:
     reader = PdfReader(io.BytesIO(got.content))
     text = "".join(page.extract_text() for page in reader.pages)
     assert ASSET in text and len(reader.pages) >= 1
-    assert httpx.get(f"{live_server}/a/labels/370203.pdf").status_code == 400
+    assert httpx.get(f"{live_server}/a/labels/370203.pdf").status_code == 422
