@@ -250,8 +250,9 @@ def import_assets(
     tolerance_m: float = 30.0,
 ) -> AssetImport:
     """Add the assets of a file, all or nothing (in the caller's transaction). IDs must be new, or
-    with ``update`` existing assets are updated by ID: the file's columns replace theirs, the
-    attributes it leaves out keep their values (e.g. last_inspected)."""
+    with ``update`` existing assets are updated by ID: each row is a whole asset (every required
+    column), its columns replace the stored ones and optional attributes it leaves out keep
+    their values (e.g. last_inspected)."""
     kind = collection_kind(collection)
     read = read_assets(
         path, kind, crs=crs, id_field=id_field, district=district, extra=extra,
