@@ -147,7 +147,10 @@ def _seasons(profile: dict[str, list[float]], names: dict[str, str], codes: list
         if code in profile:
             ax.plot(range(1, 13), profile[code], marker="o", markersize=3, label=names.get(code, code))
     ax.set_xticks(range(1, 13), [f"{m}月" for m in range(1, 13)])
-    ax.legend(frameon=False, ncol=2)
+    if ax.lines:
+        ax.legend(frameon=False, ncol=2)
+    else:  # the first months of the data: no earlier year to draw a season from
+        ax.text(0.5, 0.5, "此前不足一年的数据，无季节曲线", transform=ax.transAxes, ha="center", color="#666")
     ax.spines[["top", "right"]].set_visible(False)
     return _svg(fig)
 

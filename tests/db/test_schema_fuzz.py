@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from layers.accounts import users
 from tests.conftest import PASSWORD
 
-EXAMPLES = 15
+EXAMPLES = 10
 load_all_checks()  # registers the OpenAPI checks, so that the list is all of them
 ALL_CHECKS = CHECKS.get_all()
 
