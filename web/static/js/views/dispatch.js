@@ -86,7 +86,7 @@ export function dispatchView(map) {
     try {
       const coords = q.match(COORDS);
       if (coords) {
-        const answer = await locate(coords[2], coords[3], coords[1] || "wgs84");
+        const answer = await locate(coords[2], coords[3], (coords[1] || "wgs84").toLowerCase());
         const [x, y] = answer.point.coordinates;
         map.setView([y, x], Math.max(map.getZoom(), 16));
       } else if (/^\d{16}$/.test(q)) {
