@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -19,12 +20,23 @@ AREA_CODE = r"^(\d{6}|\d{9}|\d{12}|\d{15}|\d{18})$"  # district … micro-grid
 # GB/T 30428.2: district + class + subclass + a serial from 000001
 ASSET_ID = r"^\d{10}([1-9]\d{5}|0[1-9]\d{4}|00[1-9]\d{3}|000[1-9]\d{2}|0000[1-9]\d|00000[1-9])$"
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
-_CRS_NAMES = {form for name in (*ACCEPTED, *ALIASES) for form in (name, name.lower(), name.upper())}
-CRS = "^(" + "|".join(sorted(_CRS_NAMES, key=lambda n: (-len(n), n))) + ")$"  # any case, as parse_crs
 CRS_HELP = f"CRS of the coordinates: {', '.join(ACCEPTED)}."
 TEXT = r"^[^\x00]*$"  # no NUL: PostgreSQL text cannot hold it
 NUMBER = r"-?\d+(\.\d+)?([eE][-+]?\d+)?"
 BBOX = rf"^{NUMBER}(,{NUMBER}){{3}}(,{NUMBER},{NUMBER})?$"
+
+
+def one_of(values: Iterable[str]) -> str:
+    """The pattern of exactly one of ``values``, plain names (sorted, so the document is stable).
+
+    >>> one_of(["b", "a"])
+    '^(a|b)$'
+    """
+    return "^(" + "|".join(sorted(values)) + ")$"
+
+
+# in any case, as parse_crs reads them
+CRS = one_of({form for name in (*ACCEPTED, *ALIASES) for form in (name, name.lower(), name.upper())})
 BBox = tuple[float, float, float, float]
 
 

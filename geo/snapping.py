@@ -30,7 +30,6 @@ import shapely
 from numpy.typing import ArrayLike
 
 SERVED_GRID = 1e-7  # degrees: the 7 decimals of GeoJSON answers
-SERVED_DECIMALS = 7
 
 
 def snap_coverage(polygons: ArrayLike, grid: float = SERVED_GRID) -> npt.NDArray[np.object_]:

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection
 
 from api.deps import READERS, ActorDep, charge, get_settings, get_state, run_heavy_read, run_read
-from api.params import AREA_CODE, MONTH
+from api.params import AREA_CODE, MONTH, one_of
 from api.printing import html_to_pdf
 from api.schemas import analytics as analytics_schema
 from geo import coverage, hexes
@@ -103,8 +103,6 @@ async def repeats(
     ),
     min_cases: int = Query(2, ge=2, le=100, description="Cases that make a repeat location."),
 ) -> dict[str, Any]:
-    if not 0 < radius_m <= 500:
-        raise InvalidInput(f"radius_m {radius_m:g} must be above 0 and at most 500", field="radius_m")
     snap_m = get_settings(request).public_snap_m if actor is PUBLIC else 0.0
 
     def work(conn: Connection) -> dict[str, Any]:
@@ -181,14 +179,6 @@ async def months_with_cases(request: Request) -> dict[str, Any]:
     return {"months": listed, "default": aggregates.default_month(listed) if listed else None}
 
 
-def _layer(layer: str) -> str:
-    kind = LAYERS.get(layer, layer if layer in KINDS else None)
-    if kind is None:
-        known = ", ".join([*LAYERS, *sorted(set(KINDS) - set(LAYERS.values()))])
-        raise InvalidInput(f"unknown layer {layer!r}; one of {known}", field="layer")
-    return kind
-
-
 @dataclass(frozen=True)
 class CoverageOf:
     """Which assets count as covering: a layer's (EV car parks only, of a status) within a radius."""
@@ -203,20 +193,18 @@ class CoverageOf:
 async def coverage_of_(
     layer: str = Query(
         "parking",
-        pattern=f"^({'|'.join(sorted({*LAYERS, *KINDS}))})$",
+        pattern=one_of({*LAYERS, *KINDS}),
         description="parking, manhole_covers, cameras or an asset kind.",
     ),
     radius_m: float = Query(
-        500.0, gt=0, le=20_000, description="Straight-line radius in metres, (0, 20000]."
+        500.0, gt=0, le=coverage.MAX_RADIUS_M, description="Straight-line radius in metres, (0, 20000]."
     ),
     ev: bool = Query(False, description="Only car parks with EV-charging spaces."),
     status: str | None = Query(
         None, max_length=32, description="Only assets of this status; car parks default to operating, `any`."
     ),
 ) -> CoverageOf:
-    kind = _layer(layer)
-    if not 0 < radius_m <= coverage.MAX_RADIUS_M:
-        raise InvalidInput(f"radius_m {radius_m:g} must be above 0 and at most 20,000 m", field="radius_m")
+    kind = LAYERS.get(layer, layer)  # the pattern lets only the layers and the asset kinds through
     if ev and kind != "parking":
         raise InvalidInput("ev applies to the parking layer only", field="ev")
     wanted = (
@@ -243,9 +231,6 @@ async def coverage_(
     by: Literal["district", "street", "community", "grid"] = Query("community", description="How to group."),
     f: str = Query("json", pattern="^(json|csv)$", description="json, or csv (the table of areas)."),
 ) -> Any:
-    if by not in coverage_of.GROUP_LENGTH:
-        raise InvalidInput(f"by {by!r}: one of {', '.join(coverage_of.GROUP_LENGTH)}", field="by")
-
     def work(conn: Connection) -> dict[str, Any]:
         return coverage_of.area_coverage(conn, of.kind, of.status, of.ev, of.radius_m, by)
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 
 from api.deps import READERS, HandlerDep, IndexDep, TxDep, get_settings, get_state, run_read
-from api.params import CRS, CRS_HELP, AssetIdPath
+from api.params import CRS, CRS_HELP, AssetIdPath, one_of
 from api.schemas import assets as assets_schema
 from geo.crs import to_wgs84
 from geo.errors import InvalidInput
@@ -30,9 +30,7 @@ async def nearest(
     lon: float = Query(...),
     lat: float = Query(...),
     crs: str = Query("wgs84", pattern=CRS, description=CRS_HELP),
-    kind: str | None = Query(
-        None, pattern=f"^({'|'.join(KINDS)})$", description=f"One of: {', '.join(KINDS)}"
-    ),
+    kind: str | None = Query(None, pattern=one_of(KINDS), description=f"One of: {', '.join(KINDS)}"),
     k: int = Query(5, ge=1, le=100),
     radius_m: float = Query(500.0, gt=0, le=20_000),
 ) -> dict[str, Any]:

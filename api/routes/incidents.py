@@ -29,7 +29,7 @@ from api.deps import (
     get_state,
     run_tx,
 )
-from api.params import AREA_CODE, ASSET_ID, BBoxDep, CaseIdPath
+from api.params import AREA_CODE, ASSET_ID, BBoxDep, CaseIdPath, one_of
 from api.schemas import cases
 from layers.accounts import audit
 from layers.accounts.actors import PUBLIC, Actor
@@ -93,9 +93,7 @@ async def list_incidents(
     since: datetime | None = Query(None),
     until: datetime | None = Query(None),
     overdue: bool | None = Query(None),
-    sort: str = Query(
-        "-received_at", pattern=f"^({'|'.join(queries.SORTS)})$", description=", ".join(queries.SORTS)
-    ),
+    sort: str = Query("-received_at", pattern=one_of(queries.SORTS), description=", ".join(queries.SORTS)),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=10_000_000),
     f: Literal["json", "geojson"] = Query("json"),

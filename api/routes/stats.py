@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import Connection
 
 from api.deps import READERS, get_settings, run_read
-from api.params import MONTH
+from api.params import MONTH, one_of
 from api.schemas import analytics as analytics_schema
 from geo.errors import InvalidInput
 from layers.analytics import kpi
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/stats", tags=["statistics"], dependencies=READER
 @router.get("/kpi", response_model=analytics_schema.Kpis, response_model_exclude_unset=True)
 async def kpis(
     request: Request,
-    by: str = Query("street", pattern=f"^({'|'.join(kpi.GROUPS)})$", description=", ".join(kpi.GROUPS)),
+    by: str = Query("street", pattern=one_of(kpi.GROUPS), description=", ".join(kpi.GROUPS)),
     month: str | None = Query(
         None, pattern=MONTH, description="YYYY-MM (Beijing); default the current month."
     ),

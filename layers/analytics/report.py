@@ -26,9 +26,8 @@ from sqlalchemy import Connection, Float, and_, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 import web
-from geo import coverage
 from geo.errors import InvalidInput
-from layers.analytics import aggregates, kpi, months
+from layers.analytics import aggregates, coverage, kpi, months
 from layers.cases import worktime
 from layers.db import sql
 from layers.db.models import AREAS, ASSET_CHANGES, INCIDENTS, INSPECTIONS
@@ -192,17 +191,13 @@ def build(conn: Connection, month: str, area: str | None = None) -> dict[str, An
         ("其中有充电车位的 500 m", "parking", True),
     ):
         sites = aggregates.facilities(conn, kind, "operating", ev, finished_by)
-        distance, _ = coverage.nearest_m(
-            [g["lon"] for g in grids], [g["lat"] for g in grids], [s[1] for s in sites], [s[2] for s in sites]
-        )
-        covered = distance <= 500
-        households = sum(g["households"] for g, c in zip(grids, covered, strict=True) if c)
+        reach = coverage.compute(grids, sites, 500, "district")
         cover.append(
             {
                 "label": label,
-                "facilities": len(sites),
-                "share": float(covered.mean()),
-                "households": households / max(1, sum(g["households"] for g in grids)),
+                "facilities": reach["facilities"],
+                "share": reach["micro_grids"]["share"],
+                "households": reach["households"]["share"],
             }
         )
     # the month's own figure: covers inspected in it (up to now for the running month)

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from geo.errors import Conflict, InvalidInput, NotFound
 from geo.snapping import SERVED_GRID
-from layers.assets.kinds import kind_named, kind_of, parse_asset_id
+from layers.assets.kinds import AssetId, Kind, kind_named, kind_of, parse_asset_id
 from layers.db import sql
 from layers.db.models import ASSETS
 
@@ -39,12 +39,18 @@ class AssetRecord:
     site: shapely.MultiPolygon | None = None
 
 
+def check_id(asset_id: str, kind_name: str, district: str) -> tuple[AssetId, Kind]:
+    """The parsed ID and the kind of an asset; raises naming the ID or the kind at fault."""
+    parsed = parse_asset_id(asset_id, district)
+    kind = kind_named(kind_name)
+    if kind_of(parsed).name != kind.name:
+        raise InvalidInput(f"{asset_id} is a {kind_of(parsed).name} ID, not a {kind.name}", field="id")
+    return parsed, kind
+
+
 def checked(record: AssetRecord, district: str) -> dict[str, Any]:
     """The insert row of ``record``; raises naming the ID, the kind or the attribute at fault."""
-    parsed = parse_asset_id(record.id, district)
-    kind = kind_named(record.kind)
-    if kind_of(parsed).name != kind.name:
-        raise InvalidInput(f"{record.id} is a {kind_of(parsed).name} ID, not a {kind.name}", field="id")
+    parsed, kind = check_id(record.id, record.kind, district)
     # on the grid the areas are stored at (geo.snapping): a point on an edge stays on it
     point = shapely.set_precision(shapely.Point(record.lon, record.lat), SERVED_GRID)
     site = None if record.site is None else shapely.set_precision(record.site, SERVED_GRID)
@@ -215,6 +221,7 @@ def feature_row(conn: Connection, kind: str, asset_id: str) -> dict[str, Any]:
 
 
 def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    """Attributes as top-level properties (GIS clients show them as columns), extra ones too."""
     attributes = dict(row.pop("attributes") or {})
     return {**row, **attributes.pop("extra", {}), **attributes}
 

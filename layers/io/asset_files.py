@@ -160,6 +160,10 @@ def read_assets(
         if asset_id in seen:
             problem(f"duplicate ID {asset_id} (also row {seen[asset_id]})")
         seen.setdefault(asset_id or "", i)
+        try:
+            store.check_id(asset_id or "", kind, district)
+        except InvalidInput as exc:
+            problem(exc.message)
         point, site = _geometry(geom, row, kind, used_crs, problem)
         if point is not None and boundary is not None:
             away = _outside_m(boundary, point.x, point.y)
@@ -176,13 +180,7 @@ def read_assets(
             continue
         if extras and extra == "keep":
             attributes["extra"] = {k: str(v) for k, v in extras.items()}
-        record = store.AssetRecord(asset_id or "", kind, name, point.x, point.y, attributes, site)
-        try:
-            store.checked(record, district)
-        except InvalidInput as exc:
-            problem(exc.message)
-            continue
-        records.append(record)
+        records.append(store.AssetRecord(asset_id or "", kind, name, point.x, point.y, attributes, site))
     if not records and not problems:
         problems.append(Problem(None, "the file has no features"))
     if problems:
