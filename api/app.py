@@ -31,10 +31,13 @@ from api.routes import (
     open311,
     pages,
     root,
+    session,
     stats,
+    supervision,
     tiles,
     tokens,
     uploads,
+    workbench,
 )
 from api.settings import Settings, redact
 from api.state import WorkerState
@@ -120,7 +123,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         assets,
         campaigns,
         pages,
+        workbench,
+        supervision,
         incidents,
+        session,
         tokens,
         stats,
         open311,

@@ -23,6 +23,8 @@ from layers.accounts import users
 from layers.accounts.actors import Actor
 
 ALGORITHM = "HS256"
+SESSION_COOKIE = "wangge_session"  # a browser session (layers.accounts.sessions)
+CSRF_HEADER = "X-CSRF-Token"
 
 
 def secret_key(settings: Settings) -> str:

@@ -20,12 +20,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection
 
-from api.auth import actor_for
+from api.auth import CSRF_HEADER, SESSION_COOKIE, actor_for
 from api.db import Database
 from api.ratelimit import caller_of
 from api.settings import Settings
 from api.state import WorkerState
 from geo.errors import Forbidden, RateLimited, Unauthorized
+from layers.accounts import sessions
 from layers.accounts.actors import PUBLIC, Actor
 from layers.db.vocabulary import DISPATCHERS, HANDLERS, ROLES
 from layers.grid.index import AreaIndex
@@ -183,12 +184,38 @@ async def credential_of(
 CredentialDep = Annotated[str | None, Depends(credential_of)]
 
 
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def _session_actor(request: Request, state: WorkerState, cookie: str) -> Actor:
+    """The user of a session cookie. An ended session is the public (a public page keeps
+    working) but marked, so a route that needs sign-in says ``session_expired``; a write
+    without the session's CSRF token is refused."""
+    settings = state.settings
+    try:
+        with state.db.read() as conn:
+            session = sessions.current(conn, cookie, settings.session_hours, settings.session_max_hours)
+    except Unauthorized:
+        request.state.session_expired = True
+        return PUBLIC
+    if request.method not in SAFE_METHODS and not sessions.csrf_matches(
+        session, request.headers.get(CSRF_HEADER)
+    ):
+        raise Forbidden(f"a write from a signed-in page needs its {CSRF_HEADER} header", code="csrf")
+    request.state.session = session
+    return session.actor
+
+
 async def get_actor(request: Request, credential: CredentialDep) -> Actor:
     """The caller as an ``Actor``: the public at once when no credentials are given (no
-    thread hop, no query), else the user behind them, checked in the database."""
-    if credential is None:
-        return PUBLIC
+    thread hop, no query), else the user behind them, checked in the database: a bearer
+    token or API key, or else the browser's session cookie."""
     state = get_state(request)
+    if credential is None:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if not cookie:
+            return PUBLIC
+        return await run_in_threadpool(_session_actor, request, state, cookie)
 
     def check() -> Actor:
         with state.db.read() as conn:
@@ -221,8 +248,10 @@ REQUIRES_SIGN_IN = "requires_sign_in"  # marks the checks below for the OpenAPI 
 def require(*roles: str) -> Any:
     """A dependency that lets only ``roles`` through (401 for the public, 403 for others)."""
 
-    async def check(actor: ActorDep) -> Actor:
+    async def check(request: Request, actor: ActorDep) -> Actor:
         if actor is PUBLIC:
+            if getattr(request.state, "session_expired", False):
+                raise Unauthorized("your session has ended; sign in again", code=sessions.EXPIRED)
             raise Unauthorized(f"sign in as {' or '.join(roles)}")
         if actor.role not in roles:
             raise Forbidden(f"a {actor.role} may not do this; it needs {' or '.join(roles)}")

@@ -5,12 +5,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
 from fastapi import Depends, Path, Query
 
 from geo.crs import ACCEPTED, ALIASES
 from geo.errors import InvalidInput
+from layers.cases.queries import Filters
+from layers.db.vocabulary import SOURCES, STATUSES
 
 MAX_LIMIT = 10_000
 
@@ -76,8 +79,43 @@ def page(
 
 
 BBoxDep = Annotated[BBox | None, Depends(parse_bbox)]
+_STATUS = "|".join(STATUSES)
+STATUS_LIST = rf"^({_STATUS})(,({_STATUS}))*$"
 PageDep = Annotated[Page, Depends(page)]
 
 AssetIdPath = Annotated[str, Path(pattern=ASSET_ID, description="A 16-digit component ID.")]
 GridCodePath = Annotated[str, Path(pattern=r"^\d{15}$", description="A grid's code (15 digits).")]
 CaseIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="A case's id.")]
+
+
+def case_filters(
+    bbox: BBoxDep,
+    status: str | None = Query(None, pattern=STATUS_LIST, description="Comma-separated states."),
+    category: str | None = Query(
+        None, pattern=r"^[EC]\d{4}(,[EC]\d{4})*$", description="Comma-separated category codes."
+    ),
+    area: str | None = Query(None, pattern=AREA_CODE, description="An area code of any level (6–18 digits)."),
+    unit: str | None = Query(None, max_length=20, description="The handling unit (department or area code)."),
+    source: str | None = Query(None, pattern=one_of(SOURCES)),
+    asset_id: str | None = Query(None, pattern=ASSET_ID),
+    handler: str | None = Query(None, max_length=64, description="Who handles it (staff only)."),
+    since: datetime | None = Query(None),
+    until: datetime | None = Query(None),
+    overdue: bool | None = Query(None),
+    level: Literal["red", "amber", "due", "suspended"] | None = Query(
+        None, description="red: past the deadline; amber: warned, not yet due; due: either; suspended (挂账)."
+    ),
+    q: str | None = Query(
+        None, min_length=1, max_length=100, pattern=TEXT, description="Text in number, description, address."
+    ),
+) -> Filters:
+    """The filters of a list of cases, shared by the list, its counts, its clusters and its exports."""
+    return Filters(
+        status=status.split(",") if status else None,
+        category=category.split(",") if category else None,
+        area=area, unit=unit, source=source, asset_id=asset_id, handler=handler, since=since,
+        until=until, bbox=bbox, overdue=overdue, level=level, q=q.strip() or None if q else None,
+    )  # fmt: skip
+
+
+CaseFiltersDep = Annotated[Filters, Depends(case_filters)]

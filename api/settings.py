@@ -118,6 +118,12 @@ class AccessSettings(BaseSettings):
         default=20, ge=1, le=10_000, description="Failed sign-ins per address before a pause (per minute)."
     )
     token_minutes: int = Field(default=30, ge=1, le=24 * 60, description="Access token lifetime.")
+    session_hours: float = Field(
+        default=8.0, gt=0, le=24 * 7, description="A page session lasts this long after its last use."
+    )
+    session_max_hours: float = Field(
+        default=24.0, gt=0, le=24 * 30, description="A page session ends this long after sign-in."
+    )
 
 
 class MapSettings(BaseSettings):

@@ -25,12 +25,17 @@ def serve(
 
     from api.cluster import check_port_free
     from api.db import make_engine, require_head
+    from layers.cases import exports
 
     settings = load_settings()
     host, port = host or settings.host, port or settings.port
     check_port_free(host, port, "WANGGE_PORT")
     engine = make_engine(settings, pool_size=1)
     require_head(engine)
+    with engine.begin() as conn:  # exports the last run left half done say so (nothing serves them)
+        interrupted = exports.interrupted(conn)
+    if interrupted:
+        typer.echo(f"wangge: {interrupted} export(s) interrupted by the last stop marked failed")
     engine.dispose()
     feed = None
     if demo_feed and settings.demo_feed == "on":

@@ -7,17 +7,16 @@ answers 200 with the case it created and ``Idempotent-Replayed: true``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AnyHttpUrl, Field
 from sqlalchemy import Connection
 
+from api.casework import changed
 from api.deps import (
     READERS,
     ActorDep,
@@ -29,10 +28,10 @@ from api.deps import (
     get_state,
     run_tx,
 )
-from api.params import AREA_CODE, ASSET_ID, BBoxDep, CaseIdPath, one_of
+from api.params import CaseFiltersDep, CaseIdPath, one_of
 from api.schemas import cases
 from layers.accounts import audit
-from layers.accounts.actors import PUBLIC, Actor
+from layers.accounts.actors import PUBLIC
 from layers.cases import categories, intake, queries, workflow
 from layers.cases.intake import IncidentIn
 
@@ -83,16 +82,7 @@ async def create_incident(
 async def list_incidents(
     request: Request,
     actor: ActorDep,
-    bbox: BBoxDep,
-    status: str | None = Query(None, description="Comma-separated states."),
-    category: str | None = Query(None, description="Comma-separated category codes."),
-    area: str | None = Query(None, pattern=AREA_CODE, description="An area code of any level (6–18 digits)."),
-    unit: str | None = Query(None, max_length=20),
-    source: str | None = Query(None, max_length=20),
-    asset_id: str | None = Query(None, pattern=ASSET_ID),
-    since: datetime | None = Query(None),
-    until: datetime | None = Query(None),
-    overdue: bool | None = Query(None),
+    filters: CaseFiltersDep,
     sort: str = Query("-received_at", pattern=one_of(queries.SORTS), description=", ".join(queries.SORTS)),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=10_000_000),
@@ -100,18 +90,6 @@ async def list_incidents(
 ) -> dict[str, Any]:
     """Cases with filters, paging and sorting; ``f=geojson`` for the map."""
     snap_m = get_settings(request).public_snap_m
-    filters = queries.Filters(
-        status=status.split(",") if status else None,
-        category=category.split(",") if category else None,
-        area=area,
-        unit=unit,
-        source=source,
-        asset_id=asset_id,
-        since=since,
-        until=until,
-        bbox=bbox,
-        overdue=overdue,
-    )
 
     def work(conn: Any) -> tuple[list[dict[str, Any]], int]:
         return queries.listing(
@@ -140,43 +118,24 @@ async def get_incident(request: Request, case_id: CaseIdPath, actor: ActorDep) -
     return jsonable_encoder(await run_tx(request, queries.get, case_id, actor, snap_m))
 
 
-class TransitionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TransitionIn(cases.ActionIn):
     to: str = Field(max_length=20)
-    note: str = Field(default="", max_length=2000)
     photos: list[AnyHttpUrl] = Field(default_factory=list, max_length=9)
+    unit: str | None = Field(
+        default=None, min_length=1, max_length=20, description="A dispatch to another of the case's units."
+    )
 
 
-class TransferIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TransferIn(cases.ActionIn):
     unit: str = Field(min_length=1, max_length=20)
-    note: str = Field(default="", max_length=2000)
 
 
-class MergeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    into: int
-    note: str = Field(default="", max_length=2000)
+class MergeIn(cases.ActionIn):
+    into: int = Field(ge=1, le=2**63 - 1)
 
 
-class EvaluationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class EvaluationIn(cases.ActionIn):
     satisfied: bool
-    note: str = Field(default="", max_length=2000)
-
-
-async def _change(request: Request, change: Callable[[Connection], object], show: int, actor: Actor) -> Any:
-    """Apply one workflow change and answer the case (as the actor sees it), in one transaction."""
-
-    def work(conn: Connection) -> dict[str, Any]:
-        change(conn)
-        return queries.get(conn, show, actor, get_settings(request).public_snap_m)
-
-    return jsonable_encoder(await run_tx(request, work))
 
 
 @router.post(
@@ -187,9 +146,11 @@ async def transition(
 ) -> dict[str, Any]:
     """Move a case along the workflow (only legal transitions, by the roles allowed)."""
     photos = [str(p) for p in body.photos]
-    return await _change(
-        request, lambda c: workflow.transition(c, case_id, body.to, actor, body.note, photos), case_id, actor
-    )
+    return await changed(
+        request,
+        lambda c: workflow.transition(c, case_id, body.to, actor, body.note, photos, body.unit),
+        case_id, actor, body.version,
+    )  # fmt: skip
 
 
 @router.post(
@@ -199,17 +160,22 @@ async def transfer(
     request: Request, case_id: CaseIdPath, body: TransferIn, actor: DispatcherDep
 ) -> dict[str, Any]:
     """One-click transfer to another department or grid (转办)."""
-    return await _change(
-        request, lambda c: workflow.transfer(c, case_id, body.unit, actor, body.note), case_id, actor
+    return await changed(
+        request,
+        lambda c: workflow.transfer(c, case_id, body.unit, actor, body.note),
+        case_id,
+        actor,
+        body.version,
     )
 
 
 @router.post("/api/incidents/{case_id}/merge", response_model=cases.Case, response_model_exclude_unset=True)
 async def merge(request: Request, case_id: CaseIdPath, body: MergeIn, actor: DispatcherDep) -> dict[str, Any]:
     """Merge a duplicate into the case it repeats; its reporters are kept there. Answers that case."""
-    return await _change(
-        request, lambda c: workflow.merge(c, case_id, body.into, actor, body.note), body.into, actor
-    )
+    return await changed(
+        request, lambda c: workflow.merge(c, case_id, body.into, actor, body.note), case_id, actor,
+        body.version, show=body.into,
+    )  # fmt: skip
 
 
 @router.post(
@@ -219,9 +185,10 @@ async def evaluation(
     request: Request, case_id: CaseIdPath, body: EvaluationIn, actor: DispatcherDep
 ) -> dict[str, Any]:
     """The reporter's satisfaction with a closed case (回访)."""
-    return await _change(
-        request, lambda c: workflow.evaluate(c, case_id, body.satisfied, actor, body.note), case_id, actor
-    )
+    return await changed(
+        request, lambda c: workflow.evaluate(c, case_id, body.satisfied, actor, body.note), case_id, actor,
+        body.version,
+    )  # fmt: skip
 
 
 @router.get(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -15,9 +13,8 @@ from api.auth import issue
 from api.deps import StaffDep, StateDep, run_tx
 from api.ratelimit import caller_of
 from api.schemas import accounts
-from geo.errors import RateLimited, Unauthorized
+from api.signin import authenticate
 from layers.accounts import audit, users
-from layers.accounts.actors import PUBLIC, Actor
 
 router = APIRouter(prefix="/api/token", tags=["accounts"])
 
@@ -28,29 +25,8 @@ async def token(
 ) -> dict[str, Any]:
     """Exchange a user name and password for a bearer token (``WANGGE_TOKEN_MINUTES``)."""
 
-    account, address = f"u:{form.username[:64]}", caller_of(request.scope)
-    checks = list(zip(state.signin or (), (account, address), strict=False))
-
-    def work() -> users.User:
-        now = time.monotonic()
-        wait = max((buckets.peek(key, now) for buckets, key in checks), default=0.0)
-        if wait > 0:  # paused after repeated failures, never locked for good: the budget refills
-            with state.db.transaction() as log:
-                audit.record(log, PUBLIC, "auth.throttled", f"user:{form.username[:64]}", address=address)
-            raise RateLimited(f"too many failed sign-ins; retry in {math.ceil(wait)} s", wait)
-        with state.db.transaction() as conn:
-            try:
-                user = users.authenticate(conn, form.username, form.password)
-            except Unauthorized:
-                for buckets, key in checks:
-                    buckets.take(key, now)
-                with state.db.transaction() as log:  # the failure is logged, though this rolls back
-                    audit.record(log, PUBLIC, "auth.failed", f"user:{form.username[:64]}")
-                raise
-            audit.record(conn, Actor(user.name, user.role, user.unit), "auth.sign_in", f"user:{user.name}")
-            return user
-
-    user = await run_in_threadpool(work)
+    address = caller_of(request.scope)
+    user = await run_in_threadpool(authenticate, state, address, form.username, form.password, "token")
     return issue(user, state.settings, state.secret)
 
 

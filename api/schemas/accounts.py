@@ -43,3 +43,13 @@ class Imported(Answer):
     status: str | None = None
     added: int | None = Field(None, description="Assets: how many were new.")
     updated: int | None = Field(None, description="Assets: how many existing ones were updated by ID.")
+
+
+class SessionInfo(Answer):
+    """A browser session: who is signed in, the CSRF token writes carry, when it ends if unused."""
+
+    user: str
+    role: str
+    unit: str | None
+    csrf_token: str
+    expires_at: str

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import Answer, Point, Timestamp
 from layers.cases.categories import Category
+
+
+class ActionIn(BaseModel):
+    """What every action on a case carries: a note, and the version of the case the page
+    showed (its history's length) so an action on a case that changed meanwhile is a 409."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(default="", max_length=2000, pattern=r"^[^\x00]*$")
+    version: int | None = Field(
+        default=None, ge=0, le=1_000_000, description="The case's version as shown; omitted: not checked."
+    )
 
 
 class CaseSummary(Answer):
@@ -49,6 +64,16 @@ class CaseSummary(Answer):
     overdue: Literal["red", "amber"] | None
     escalated_to: Literal["street", "community"] | None
     point: Point | None = None
+    urged: int | None = None
+    repeats: int | None = None
+    rounds: int | None = None
+    extended_hours: float | None = None
+    paused_hours: float | None = None
+    extension_hours: float | None = None
+    extension_reason: str | None = None
+    suspended_at: Timestamp | None = None
+    review_on: date | None = None
+    suspend_reason: str | None = None
 
 
 class Reporter(Answer):
@@ -88,6 +113,7 @@ class Case(CaseSummary):
 
     reporters: list[Reporter]
     history: list[Event]
+    version: int | None = None
     likely_duplicates: list[Duplicate] | None = None
 
 
@@ -125,3 +151,84 @@ class Department(Answer):
 class Categories(Answer):
     categories: list[Category]  # the catalogue's own dataclass
     departments: list[Department]
+
+
+class Unit(Answer):
+    """A unit a case may go to, and why the matrix offers it."""
+
+    unit: str
+    name: str
+    why: Literal["current", "second", "matrix", "category", "street", "community", "grid"]
+
+
+class Units(Answer):
+    units: list[Unit]
+
+
+class NearDuplicate(Answer):
+    id: int
+    number: str
+    status: str
+    received_at: Timestamp
+    distance_m: float
+    category: str | None = None
+
+
+class Duplicates(Answer):
+    likely_duplicates: list[NearDuplicate]
+
+
+class Counts(Answer):
+    """How many cases match a filter in all and in each status (the workbench's tabs)."""
+
+    total: int
+    statuses: dict[str, int]
+
+
+class Cluster(Answer):
+    count: int
+    lon: float
+    lat: float
+    overdue: Literal["red", "amber"] | None
+    id: int | None = None
+    number: str | None = None
+
+
+class Clusters(Answer):
+    zoom: int
+    total: int
+    clusters: list[Cluster]
+
+
+class SavedFilter(Answer):
+    name: str
+    query: str
+
+
+class SavedFilters(Answer):
+    filters: list[SavedFilter]
+
+
+class Phrase(Answer):
+    id: int
+    action: str
+    category: str | None
+    text: str
+    position: int
+
+
+class Phrases(Answer):
+    phrases: list[Phrase]
+
+
+class ExportJob(Answer):
+    id: str
+    format: Literal["csv", "xlsx"]
+    query: str
+    state: Literal["running", "done", "failed"]
+    total: int
+    done: int
+    error: str | None
+    created_at: Timestamp
+    finished_at: Timestamp | None
+    file_url: str | None = None

@@ -41,6 +41,12 @@ class Category:
     machine: bool
     source: str
     active: bool
+    max_extension_hours: float | None = None
+
+    @property
+    def extension_limit(self) -> float:
+        """The longest extension (延期) a unit may be granted: the setting, else the category's limit."""
+        return self.max_extension_hours if self.max_extension_hours is not None else self.deadline_hours
 
 
 @dataclass(frozen=True)
@@ -61,10 +67,13 @@ class Catalogue:
 
 def load(conn: Connection) -> Catalogue:
     """The categories, departments and matrix as they are now."""
-    categories = {
-        r["code"]: Category(**{**r, "deadline_hours": float(r["deadline_hours"])})
-        for r in conn.execute(select(CATEGORIES).order_by(CATEGORIES.c.code)).mappings()
-    }
+    categories = {}
+    for r in conn.execute(select(CATEGORIES).order_by(CATEGORIES.c.code)).mappings():
+        extension = r["max_extension_hours"]
+        categories[r["code"]] = Category(**{
+            **r, "deadline_hours": float(r["deadline_hours"]),
+            "max_extension_hours": None if extension is None else float(extension),
+        })  # fmt: skip
     departments: dict[str, str] = {
         code: name for code, name in conn.execute(select(DEPARTMENTS.c.code, DEPARTMENTS.c.name))
     }
@@ -161,6 +170,7 @@ class CategoryUpdate(BaseModel):
     deadline_hours: float | None = Field(default=None, gt=0, le=24 * 365)
     working_time: bool | None = None
     active: bool | None = None
+    max_extension_hours: float | None = Field(default=None, gt=0, le=24 * 365)
 
 
 def update_category(conn: Connection, code: str, change: CategoryUpdate) -> Category:

@@ -31,7 +31,7 @@ from layers.addresses import gazetteer
 from layers.assets import store
 from layers.assets.kinds import parse_asset_id
 from layers.cases import privacy, routing, worktime
-from layers.cases.categories import Catalogue
+from layers.cases.categories import Catalogue, Category
 from layers.db import sql
 from layers.db.models import INCIDENT_EVENTS, INCIDENT_NUMBERS, INCIDENT_REPORTERS, INCIDENTS
 from layers.db.vocabulary import OPEN
@@ -217,25 +217,11 @@ def create(
     category = catalogue.category(report.category)
     if report.source == "camera" and not category.machine:
         raise InvalidInput(f"cameras do not report {category.code} ({category.name})", field="category")
-    where = resolve(conn, report)
-    chain, outside_note = chain_of(index, where.lon, where.lat)
-    owner = None
-    if where.asset is not None:
-        owner_name = (where.asset.get("attributes") or {}).get("owner")
-        owner = next((c for c, n in catalogue.departments.items() if n == owner_name), None)
-    if where.located_by == "needs_location":  # the district desk places it, nobody guesses
-        route = routing.Route(chain.district, None, "needs_location")
-    else:
-        route = routing.route(catalogue, category, chain, owner)
+    placed, notes = placement(conn, index, catalogue, category, report)
     received = now or conn.execute(select(func.now())).scalar_one()
     limits = worktime.clock(received, category.deadline_hours, category.working_time, work_hours)
-    location_input = report.model_dump(
-        include={"lon", "lat", "crs", "accuracy_m", "address", "asset_id", "camera_id"}, exclude_none=True
-    )
-    notes = [n for n in (where.note, outside_note) if n]
     if not limits.official:
         notes.append("deadline counted on weekdays: the official calendar of that year is not published yet")
-    spot = (where.lon, where.lat) if where.lon is not None and where.lat is not None else None
     row = conn.execute(
         insert(INCIDENTS).returning(CASES.id).values(**{
             "number": _number(conn, received),
@@ -246,23 +232,10 @@ def create(
             "appeal_type": report.appeal_type,
             "description": report.description,
             "photos": [str(p) for p in report.photos],
-            "point": sql.point(*spot) if spot else None,
-            "h3": int(hexes.cells([spot[0]], [spot[1]])[0]) if spot else None,
-            "located_by": where.located_by,
-            "location_input": location_input,
+            **placed,
             "location_note": "; ".join(notes) or None,
-            "inside": chain.micro_grid is not None,
-            "generation": index.generation if spot else None,
-            "street": chain.street,
-            "community": chain.community,
-            "grid": chain.grid,
-            "micro_grid": chain.micro_grid,
-            "asset_id": report.asset_id,
             "camera_id": report.camera_id,
             "machine_confidence": report.machine_confidence,
-            "unit": route.unit,
-            "second_unit": route.second_unit,
-            "routed_by": route.routed_by,
             "received_at": received,
             "warn_at": limits.warn_at,
             "deadline": limits.deadline,
@@ -278,9 +251,48 @@ def create(
         )
     )  # fmt: skip
     log_event(
-        conn, case_id, actor, "create", None, "received", unit=route.unit, note=f"routed by {route.routed_by}"
-    )
+        conn, case_id, actor, "create", None, "received", unit=placed["unit"],
+        note=f"routed by {placed['routed_by']}",
+    )  # fmt: skip
     return int(case_id), True
+
+
+def placement(
+    conn: Connection, index: AreaIndex, catalogue: Catalogue, category: Category, report: IncidentIn
+) -> tuple[dict[str, Any], list[str]]:
+    """Where a report is and who handles it: the case's location and routing columns, and the
+    notes on how it was located (intake, and re-routing when a dispatcher corrects a case)."""
+    where = resolve(conn, report)
+    chain, outside_note = chain_of(index, where.lon, where.lat)
+    owner = None
+    if where.asset is not None:
+        owner_name = (where.asset.get("attributes") or {}).get("owner")
+        owner = next((c for c, n in catalogue.departments.items() if n == owner_name), None)
+    if where.located_by == "needs_location":  # the district desk places it, nobody guesses
+        route = routing.Route(chain.district, None, "needs_location")
+    else:
+        route = routing.route(catalogue, category, chain, owner)
+    location_input = report.model_dump(
+        include={"lon", "lat", "crs", "accuracy_m", "address", "asset_id", "camera_id"}, exclude_none=True
+    )
+    spot = (where.lon, where.lat) if where.lon is not None and where.lat is not None else None
+    placed = {
+        "point": sql.point(*spot) if spot else None,
+        "h3": int(hexes.cells([spot[0]], [spot[1]])[0]) if spot else None,
+        "located_by": where.located_by,
+        "location_input": location_input,
+        "inside": chain.micro_grid is not None,
+        "generation": index.generation if spot else None,
+        "street": chain.street,
+        "community": chain.community,
+        "grid": chain.grid,
+        "micro_grid": chain.micro_grid,
+        "asset_id": report.asset_id,
+        "unit": route.unit,
+        "second_unit": route.second_unit,
+        "routed_by": route.routed_by,
+    }
+    return placed, [n for n in (where.note, outside_note) if n]
 
 
 def log_event(

@@ -12,11 +12,11 @@ case to turn amber or red: amber once 80 % of its time is used, red past the dea
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, func, not_, select, true
+from sqlalchemy import ColumnElement, Connection, and_, case, func, not_, or_, select, true
 
 from geo.errors import InvalidInput, NotFound
 from layers.accounts import audit
@@ -34,7 +34,7 @@ _UNIT_AREA = (  # the name of a unit that is an area (a street office): its newe
     .limit(1)
     .lateral("ua")
 )
-_OPEN = INC.c.status.in_(OPEN)
+_OPEN = and_(INC.c.status.in_(OPEN), INC.c.suspended_at.is_(None))  # a suspended case (挂账) is never overdue
 _OVERDUE = case(
     (and_(_OPEN, func.now() >= INC.c.deadline), "red"), (and_(_OPEN, func.now() >= INC.c.warn_at), "amber")
 )
@@ -47,7 +47,8 @@ _SHOWN = (
     "location_input", "location_note", "inside", "generation", "street", "community", "grid",
     "micro_grid", "asset_id", "camera_id", "machine_confidence", "unit", "second_unit", "routed_by",
     "handler", "received_at", "responded_at", "warn_at", "deadline", "escalate_at", "closed_at",
-    "satisfied", "merged_into",
+    "satisfied", "merged_into", "urged", "repeats", "rounds", "extended_hours", "paused_hours",
+    "extension_hours", "extension_reason", "suspended_at", "review_on", "suspend_reason",
 )  # fmt: skip
 CASE_FROM = (  # a case with its category and the unit (a department or a street office)
     INC.join(CATEGORIES, CATEGORIES.c.code == INC.c.category)
@@ -55,7 +56,7 @@ CASE_FROM = (  # a case with its category and the unit (a department or a street
     .outerjoin(_UNIT_AREA, true())
 )
 UNIT_NAME = func.coalesce(DEPARTMENTS.c.name, _UNIT_AREA.c.name)
-_CASE = select(
+CASE_ROW = select(
     *(INC.c[name] for name in _SHOWN),
     CATEGORIES.c.name.label("category_name"),
     CATEGORIES.c.kind.label("category_kind"),
@@ -85,9 +86,18 @@ def _case(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def id_of(conn: Connection, number: str) -> int:
+    """The id of the case numbered ``number``."""
+    found = conn.execute(select(INC.c.id).where(INC.c.number == number)).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"no case number {number}", field="number")
+    return int(found)
+
+
 def get(conn: Connection, case_id: int, actor: Actor, snap_m: float = 0.0) -> dict[str, Any]:
-    """One case with its reporters (as ``actor`` may see them) and its full history."""
-    row = conn.execute(_CASE.where(INC.c.id == case_id)).mappings().first()
+    """One case with its reporters (as ``actor`` may see them), its full history and its
+    version (the length of the history: pages send it back to act, ``supervision.check_version``)."""
+    row = conn.execute(CASE_ROW.where(INC.c.id == case_id)).mappings().first()
     if row is None:
         raise NotFound(f"no incident {case_id}", field="id")
     case = _case(dict(row))
@@ -108,6 +118,7 @@ def get(conn: Connection, case_id: int, actor: Actor, snap_m: float = 0.0) -> di
         .order_by(events.id)
     )
     case["history"] = [dict(r) for r in conn.execute(history).mappings()]
+    case["version"] = len(case["history"])
     return privacy.public_case(case, snap_m) if actor is PUBLIC else case
 
 
@@ -125,6 +136,9 @@ class Filters:
     bbox: tuple[float, float, float, float] | None = None
     overdue: bool | None = None
     asset_id: str | None = None
+    level: str | None = None  # red | amber | due (red or amber) | suspended
+    q: str | None = None  # text in the number, description or address
+    handler: str | None = None
 
 
 def conditions(filters: Filters, snap_m: float = 0.0) -> list[ColumnElement[bool]]:
@@ -145,7 +159,7 @@ def conditions(filters: Filters, snap_m: float = 0.0) -> list[ColumnElement[bool
             raise InvalidInput(
                 f"area {area!r} is not an area code of 6, 9, 12, 15 or 18 digits", field="area"
             )
-    for name in ("unit", "source", "asset_id"):
+    for name in ("unit", "source", "asset_id", "handler"):
         value = getattr(filters, name)
         if value is not None:
             where.append(INC.c[name] == value)
@@ -162,7 +176,35 @@ def conditions(filters: Filters, snap_m: float = 0.0) -> list[ColumnElement[bool
     if filters.overdue is not None:
         overdue = and_(_OPEN, func.now() >= INC.c.deadline)
         where.append(overdue if filters.overdue else not_(overdue))
+    if filters.level is not None:
+        where.append(_LEVELS[filters.level])
+    if filters.q:
+        pattern = "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(
+            or_(
+                INC.c.number.ilike(pattern),
+                INC.c.description.ilike(pattern),
+                INC.c.location_input["address"].astext.ilike(pattern),
+            )
+        )
     return where
+
+
+_LEVELS: dict[str, ColumnElement[bool]] = {
+    "red": and_(_OPEN, func.now() >= INC.c.deadline),
+    "amber": and_(_OPEN, func.now() >= INC.c.warn_at, func.now() < INC.c.deadline),
+    "due": and_(_OPEN, func.now() >= INC.c.warn_at),
+    "suspended": INC.c.suspended_at.is_not(None),
+}
+LEVELS = tuple(_LEVELS)
+
+
+def counts(conn: Connection, filters: Filters, snap_m: float = 0.0) -> dict[str, int]:
+    """How many cases match ``filters`` in each status (the workbench's tabs: its status filter
+    is left out, so every tab shows what it would list)."""
+    where = conditions(replace(filters, status=None), snap_m)
+    query = select(INC.c.status, func.count()).select_from(INC).where(*where).group_by(INC.c.status)
+    return {status: int(n) for status, n in conn.execute(query)}
 
 
 def number_of(conn: Connection, case_id: int) -> str:
@@ -194,8 +236,42 @@ def listing(
         raise InvalidInput(f"sort {sort!r}: one of {', '.join(SORTS)}", field="sort")
     where = conditions(filters, snap_m if actor is PUBLIC else 0.0)
     total = conn.execute(select(func.count()).select_from(INC).where(*where)).scalar_one()
-    rows = conn.execute(_CASE.where(*where).order_by(*SORTS[sort]).limit(limit).offset(offset)).mappings()
+    rows = conn.execute(CASE_ROW.where(*where).order_by(*SORTS[sort]).limit(limit).offset(offset)).mappings()
     cases = [_case(dict(r)) for r in rows]
     if actor is PUBLIC:
         cases = [privacy.public_case(c, snap_m) for c in cases]
     return cases, int(total)
+
+
+def clusters(
+    conn: Connection, filters: Filters, zoom: int, actor: Actor = PUBLIC, snap_m: float = 0.0
+) -> list[dict[str, Any]]:
+    """The matching cases as clusters for the map at ``zoom``: counted in cells of about 64
+    screen pixels (a display bin of the web map's tiles, not a distance), each at the mean of
+    its cases (the public: of their snapped positions), with its worst overdue level and, for a
+    single case, its id and number. One GROUP BY over the point index's rows."""
+    public = actor is PUBLIC
+    size = 360.0 / 2**zoom / 4
+    exact = (func.ST_X(INC.c.point), func.ST_Y(INC.c.point))
+    lon, lat = sql.snapped(INC.c.point, snap_m) if public else exact
+    cell_x, cell_y = func.floor(lon / size), func.floor(lat / size)
+    red = func.count().filter(and_(_OPEN, func.now() >= INC.c.deadline))
+    amber = func.count().filter(and_(_OPEN, func.now() >= INC.c.warn_at))
+    query = (
+        select(
+            func.count().label("count"), func.avg(lon).label("lon"), func.avg(lat).label("lat"),
+            red.label("red"), amber.label("amber"), func.min(INC.c.id).label("id"),
+            func.min(INC.c.number).label("number"),
+        )
+        .where(*conditions(filters, snap_m if public else 0.0), INC.c.point.is_not(None))
+        .group_by(cell_x, cell_y)
+    )  # fmt: skip
+    answer = []
+    for r in conn.execute(query).mappings():
+        cluster: dict[str, Any] = {"count": int(r["count"])}
+        cluster.update(lon=round(float(r["lon"]), 6), lat=round(float(r["lat"]), 6))
+        cluster["overdue"] = "red" if r["red"] else ("amber" if r["amber"] else None)
+        if cluster["count"] == 1:
+            cluster.update(id=int(r["id"]), number=r["number"])
+        answer.append(cluster)
+    return answer

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, literal, select, union_all, update
+from sqlalchemy import Connection, func, insert, literal, select, update
 
 from geo.errors import Conflict, Forbidden, InvalidInput, NotFound
 from layers.accounts.actors import Actor
+from layers.cases import categories, units
 from layers.cases.intake import log_event
-from layers.db import sql
-from layers.db.models import AREAS, DEPARTMENTS, INCIDENT_REPORTERS, INCIDENTS
+from layers.db.models import INCIDENT_REPORTERS, INCIDENTS
 from layers.db.vocabulary import DISPATCHERS, HANDLERS, OPEN
 
 DISPATCH = frozenset(DISPATCHERS)
@@ -53,14 +53,14 @@ def _locked(conn: Connection, case_id: int) -> Any:
     return row
 
 
-def _check_unit(actor: Actor, case: Any) -> None:
+def check_unit(actor: Actor, case: Any) -> None:
     """Field staff act on their own unit's cases (or their grid's) only; a field account
     without a unit acts on none (not on the cases outside every grid either)."""
     if actor.role == "field" and (actor.unit is None or actor.unit not in (case.unit, case.grid)):
         raise Forbidden(f"incident {case.id} belongs to {case.unit}, not to your unit {actor.unit}")
 
 
-def _check_scope(actor: Actor, case: Any) -> None:
+def check_scope(actor: Actor, case: Any) -> None:
     """A dispatcher with a unit (a street, or the district's code for the whole district)
     dispatches the cases located in it or handed to it; without a unit, every case."""
     if actor.role != "dispatcher" or actor.unit is None:
@@ -71,9 +71,16 @@ def _check_scope(actor: Actor, case: Any) -> None:
 
 
 def transition(
-    conn: Connection, case_id: int, to: str, actor: Actor, note: str = "", photos: list[str] | None = None
+    conn: Connection,
+    case_id: int,
+    to: str,
+    actor: Actor,
+    note: str = "",
+    photos: list[str] | None = None,
+    unit: str | None = None,
 ) -> str:
-    """Move a case to ``to``; answers the state it came from."""
+    """Move a case to ``to``; answers the state it came from. A dispatch may name the unit
+    (one of the matrix's candidates, ``layers.cases.units``); it defaults to the routed one."""
     case = _locked(conn, case_id)
     step = (case.status, to)
     if step not in TRANSITIONS:
@@ -85,9 +92,9 @@ def transition(
         )
     if actor.role not in TRANSITIONS[step]:
         raise Forbidden(f"a {actor.role} may not move a case from {case.status} to {to}")
-    _check_scope(actor, case)
+    check_scope(actor, case)
     if step[0] != "received" and step[1] != "dispatched":
-        _check_unit(actor, case)
+        check_unit(actor, case)
     if step in NEEDS_NOTE and not note.strip():
         raise InvalidInput(f"{case.status} → {to} needs a note saying why", field="note")
     if step == ("in_progress", "verifying") and not photos:
@@ -96,6 +103,11 @@ def transition(
         raise Forbidden(f"{actor.name} handled incident {case_id}; another person must verify it")
     cols = INCIDENTS.c
     sets: dict[str, Any] = {"status": to, "updated_at": func.now()}
+    if unit is not None and unit != case.unit:
+        if to != "dispatched":
+            raise InvalidInput("only a dispatch names the unit; transfer a case to move it", field="unit")
+        units.check_candidate(conn, categories.load(conn), case_id, unit)
+        sets.update(unit=unit, second_unit=case.unit)
     if to in ("registered", "dispatched", "rejected"):
         sets["responded_at"] = func.coalesce(cols.responded_at, func.now())
     if to == "in_progress" or to == "verifying":
@@ -103,23 +115,11 @@ def transition(
     if to == "closed" or to == "rejected":
         sets["closed_at"] = func.now()
     conn.execute(update(INCIDENTS).where(cols.id == case_id).values(**sets))
-    log_event(conn, case_id, actor, "transition", case.status, to, unit=case.unit, note=note, photos=photos)
+    log_event(
+        conn, case_id, actor, "transition", case.status, to, unit=sets.get("unit", case.unit), note=note,
+        photos=photos,
+    )  # fmt: skip
     return str(case.status)
-
-
-def _known_unit(conn: Connection, unit: str) -> None:
-    """A department, or a district/street/community/grid of the active generation."""
-    department = select(DEPARTMENTS.c.code).where(DEPARTMENTS.c.code == unit)
-    area = select(AREAS.c.code).where(
-        AREAS.c.generation == sql.active_generation(),
-        AREAS.c.code == unit,
-        AREAS.c.level.in_(("district", "street", "community", "grid")),
-    )
-    found = conn.execute(union_all(department, area).limit(1)).first()
-    if found is None:
-        raise InvalidInput(
-            f"unknown unit {unit!r}: a department code or a grid/community/street code", field="unit"
-        )
 
 
 def transfer(conn: Connection, case_id: int, unit: str, actor: Actor, note: str = "") -> None:
@@ -127,10 +127,10 @@ def transfer(conn: Connection, case_id: int, unit: str, actor: Actor, note: str 
     if actor.role not in DISPATCH:
         raise Forbidden(f"a {actor.role} may not transfer cases")
     case = _locked(conn, case_id)
-    _check_scope(actor, case)
+    check_scope(actor, case)
     if case.status not in TRANSFERABLE:
         raise Conflict(f"incident {case_id} is {case.status}; it cannot be transferred", field="unit")
-    _known_unit(conn, unit)
+    units.check_candidate(conn, categories.load(conn), case_id, unit)
     if unit == case.unit:
         raise InvalidInput(f"incident {case_id} is already with {unit}", field="unit")
     status = "dispatched" if case.status in ("in_progress", "rework") else case.status
@@ -148,7 +148,7 @@ def merge(conn: Connection, case_id: int, into: int, actor: Actor, note: str = "
     first, second = sorted((case_id, into))  # lock in id order: no deadlock between two merges
     rows = {r.id: r for r in (_locked(conn, first), _locked(conn, second))}
     case, target = rows[case_id], rows[into]
-    _check_scope(actor, case)
+    check_scope(actor, case)
     if case.status not in OPEN:
         raise Conflict(f"incident {case_id} is {case.status}; only open cases can be merged", field="id")
     if target.status in ("duplicate", "rejected"):

@@ -327,6 +327,8 @@ class Category(Base):
     machine: Mapped[bool] = mapped_column(Boolean, server_default=false())
     source: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    # the longest deadline extension (延期) a unit may be granted; NULL = the category's own limit
+    max_extension_hours: Mapped[float | None] = mapped_column(Numeric(8, 2))
 
     __table_args__ = (
         CheckConstraint("code ~ '^[EC][0-9]{4}$'", name="code"),
@@ -411,9 +413,30 @@ class Incident(Base):
     merged_into: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
     handler: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # supervision (督办/延期/挂账/重新办理) and repeat calls
+    urged: Mapped[int] = mapped_column(Integer, server_default="0")
+    repeats: Mapped[int] = mapped_column(Integer, server_default="0")
+    rounds: Mapped[int] = mapped_column(Integer, server_default="1")
+    round_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # reopened
+    extended_hours: Mapped[float] = mapped_column(Float, server_default="0")
+    paused_hours: Mapped[float] = mapped_column(Float, server_default="0")
+    extension_hours: Mapped[float | None] = mapped_column(Float)  # a pending extension request
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    review_on: Mapped[date | None] = mapped_column(Date)
+    suspend_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         Index("ix_incidents_point", "point", postgresql_using="gist"),
+        Index(
+            "ix_incidents_search_trgm",
+            "number",
+            "description",
+            postgresql_using="gin",
+            postgresql_ops={"number": "gin_trgm_ops", "description": "gin_trgm_ops"},
+        ),
+        CheckConstraint("(suspended_at IS NULL) = (review_on IS NULL)", name="suspended"),
+        CheckConstraint("(extension_hours IS NULL) OR extension_hours > 0", name="extension"),
         CheckConstraint(sql_in("status", STATUSES), name="status"),
         CheckConstraint(sql_in("source", SOURCES), name="source"),
         CheckConstraint(f"appeal_type IS NULL OR {sql_in('appeal_type', APPEAL_TYPES)}", name="appeal_type"),
@@ -479,6 +502,77 @@ class User(Base):
     __table_args__ = (
         CheckConstraint(sql_in("role", ROLES), name="role"),
         CheckConstraint("name ~ '^[A-Za-z0-9_.@-]{2,64}$'", name="name"),
+    )
+
+
+class Session(Base):
+    """A browser session: the cookie's digest, its CSRF token and its sliding expiry."""
+
+    __tablename__ = "sessions"
+
+    digest: Mapped[str] = mapped_column(Text, primary_key=True)
+    user_name: Mapped[str] = mapped_column(ForeignKey("users.name"), index=True)
+    csrf: Mapped[str] = mapped_column(Text)
+    token_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SavedFilter(Base):
+    """A user's named filter of the case workbench (the list's query string)."""
+
+    __tablename__ = "saved_filters"
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    user_name: Mapped[str] = mapped_column(ForeignKey("users.name"))
+    name: Mapped[str] = mapped_column(Text)
+    query: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        UniqueConstraint("user_name", "name"),
+        CheckConstraint("char_length(name) BETWEEN 1 AND 40", name="name"),
+        CheckConstraint("char_length(query) <= 2000", name="query"),
+    )
+
+
+class Phrase(Base):
+    """A standard text (常用语) for the note of an action, for one category or for all."""
+
+    __tablename__ = "phrases"
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    action: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(ForeignKey("categories.code"))
+    text: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, server_default="0")
+
+    __table_args__ = (
+        Index("ix_phrases_action", "action", "category"),
+        CheckConstraint("char_length(text) BETWEEN 1 AND 200", name="text"),
+    )
+
+
+class ExportJob(Base):
+    """A background export of a filtered case list: its progress and, when done, its file."""
+
+    __tablename__ = "export_jobs"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    user_name: Mapped[str] = mapped_column(ForeignKey("users.name"))
+    format: Mapped[str] = mapped_column(Text)
+    query: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(Text, server_default="running")
+    total: Mapped[int] = mapped_column(Integer, server_default="0")
+    done: Mapped[int] = mapped_column(Integer, server_default="0")
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("state IN ('running', 'done', 'failed')", name="state"),
+        CheckConstraint("format IN ('csv', 'xlsx')", name="format"),
     )
 
 
@@ -550,5 +644,9 @@ INCIDENT_REPORTERS = _table(IncidentReporter)
 INCIDENT_EVENTS = _table(IncidentEvent)
 USERS = _table(User)
 API_KEYS = _table(ApiKey)
+SESSIONS = _table(Session)
+SAVED_FILTERS = _table(SavedFilter)
+PHRASES = _table(Phrase)
+EXPORT_JOBS = _table(ExportJob)
 AUDIT = _table(AuditEntry)
 ASSET_CHANGES = _table(AssetChanges)

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, text
 from geo.errors import InvalidGeometry
 from layers.addresses import gazetteer
 from layers.assets import store
-from layers.cases import categories
+from layers.cases import categories, phrases
 from layers.grid import areas
 from layers.grid.index import AreaIndex
 from layers.grid.validate import check_generation
@@ -108,6 +108,7 @@ def load_reference(
     if not have_cameras or force:
         store.write_assets(conn, cameras(seed, records), district.DISTRICT_CODE)
     categories.load_reference(conn)
+    phrases.load_reference(conn)
     for area, category, unit in REFERENCE_RULES:
         categories.set_rule(conn, area, category, unit)
     if not have_incidents:  # cases are never deleted, not even by --force: only an empty table is filled

@@ -331,14 +331,14 @@ def test_transfer_and_merge_keep_everyone(client: TestClient, accounts: dict[str
     _move(client, first["id"], accounts["disp1"], "registered")
     moved = client.post(
         f"/api/incidents/{first['id']}/transfer",
-        json={"unit": "D05", "note": "食品摊贩"},
+        json={"unit": "D02", "note": "游商"},
         headers=accounts["disp1"],
     ).json()
-    assert (moved["unit"], moved["unit_name"], moved["second_unit"]) == (
-        "D05",
-        "区市场监督管理局",
-        first["unit"],
+    assert (moved["unit"], moved["unit_name"], moved["second_unit"]) == ("D02", "区综合行政执法局", first["unit"])
+    outside = client.post(  # a known unit, but not one the matrix gives this case
+        f"/api/incidents/{first['id']}/transfer", json={"unit": "D05"}, headers=accounts["disp1"]
     )
+    assert outside.status_code == 400 and outside.json()["error"]["code"] == "unit_outside_matrix"
     bad = client.post(
         f"/api/incidents/{first['id']}/transfer", json={"unit": "X99"}, headers=accounts["disp1"]
     )

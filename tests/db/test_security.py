@@ -20,7 +20,7 @@ EXACT = (120.36512345, 36.08723456)
 # (method, path, body) → the lowest set of roles that may do it; everyone else gets 401 (public) or 403
 WRITES = [
     ("post", "/api/incidents/{case}/transitions", {"to": "registered"}, {"admin", "dispatcher"}),
-    ("post", "/api/incidents/{case}/transfer", {"unit": "D05"}, {"admin", "dispatcher"}),
+    ("post", "/api/incidents/{case}/transfer", {"unit": "D02"}, {"admin", "dispatcher"}),
     ("post", "/api/incidents/{case}/evaluation", {"satisfied": True}, {"admin", "dispatcher"}),
     ("patch", "/api/categories/E0404", {"deadline_hours": 24}, {"admin"}),
     (

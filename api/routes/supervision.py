@@ -1,0 +1,186 @@
+"""Supervising cases: 督办 (urge), 延期 (extension asked, approved or refused), 挂账 (suspend,
+resume), 重新办理 (reopen), correcting a case (re-routed by the matrix), repeat calls, the
+units a case may go to and its likely duplicates. Who may do what: docs/incidents.md."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import Field
+
+from api.casework import changed
+from api.deps import ActorDep, DispatcherDep, HandlerDep, IndexDep, StaffDep, get_settings, get_state, run_tx
+from api.params import CaseIdPath
+from api.schemas import cases
+from layers.cases import categories, intake, supervision, units
+from layers.cases.intake import Reporter
+
+router = APIRouter(tags=["incidents"])
+
+
+class UrgeIn(cases.ActionIn):
+    pass
+
+
+class ExtensionIn(cases.ActionIn):
+    hours: float = Field(gt=0, le=24 * 365, description="More time asked for, in the category's hours.")
+
+
+class DecisionIn(cases.ActionIn):
+    approve: bool
+
+
+class SuspensionIn(cases.ActionIn):
+    review_on: date = Field(description="When the suspended case is looked at again (Beijing date).")
+
+
+class CorrectionIn(cases.ActionIn):
+    category: str | None = Field(default=None, pattern=r"^[EC]\d{4}$")
+    lon: float | None = None
+    lat: float | None = None
+    crs: str = "wgs84"
+    address: str | None = Field(default=None, min_length=1, max_length=200)
+    asset_id: str | None = None
+
+
+class RepeatIn(cases.ActionIn):
+    source: Literal["wechat", "hotline", "grid_worker", "camera", "photo_report", "open311"] = "hotline"
+    reporter: Reporter = Field(default_factory=Reporter)
+
+
+def _context(request: Request) -> Any:
+    return get_state(request).work_hours
+
+
+@router.post("/api/incidents/{case_id}/urge", response_model=cases.Case, response_model_exclude_unset=True)
+async def urge(request: Request, case_id: CaseIdPath, body: UrgeIn, actor: DispatcherDep) -> dict[str, Any]:
+    """督办/催办: press the handling unit; shown on the case and counted."""
+    return await changed(
+        request, lambda c: supervision.urge(c, case_id, actor, body.note), case_id, actor, body.version
+    )
+
+
+@router.post(
+    "/api/incidents/{case_id}/extension", response_model=cases.Case, response_model_exclude_unset=True
+)
+async def ask_extension(
+    request: Request, case_id: CaseIdPath, body: ExtensionIn, actor: HandlerDep
+) -> dict[str, Any]:
+    """延期申请: the handling unit asks for more time, with a reason (up to the category's allowance)."""
+
+    def change(conn: Any) -> None:
+        catalogue = categories.load(conn)
+        supervision.request_extension(conn, catalogue, case_id, body.hours, actor, body.note)
+
+    return await changed(request, change, case_id, actor, body.version)
+
+
+@router.post(
+    "/api/incidents/{case_id}/extension/decision",
+    response_model=cases.Case,
+    response_model_exclude_unset=True,
+)
+async def decide_extension(
+    request: Request, case_id: CaseIdPath, body: DecisionIn, actor: DispatcherDep
+) -> dict[str, Any]:
+    """A dispatcher approves (the deadline moves in working time) or refuses (with a note) an extension."""
+    hours = _context(request)
+
+    def change(conn: Any) -> None:
+        catalogue = categories.load(conn)
+        supervision.decide_extension(conn, catalogue, hours, case_id, body.approve, actor, body.note)
+
+    return await changed(request, change, case_id, actor, body.version)
+
+
+@router.post(
+    "/api/incidents/{case_id}/suspension", response_model=cases.Case, response_model_exclude_unset=True
+)
+async def suspend(
+    request: Request, case_id: CaseIdPath, body: SuspensionIn, actor: DispatcherDep
+) -> dict[str, Any]:
+    """挂账: the case waits, with a reason and a review date; it is not overdue meanwhile."""
+    return await changed(
+        request, lambda c: supervision.suspend(c, case_id, body.review_on, actor, body.note), case_id, actor,
+        body.version,
+    )  # fmt: skip
+
+
+@router.post("/api/incidents/{case_id}/resume", response_model=cases.Case, response_model_exclude_unset=True)
+async def resume(request: Request, case_id: CaseIdPath, body: UrgeIn, actor: DispatcherDep) -> dict[str, Any]:
+    """End a suspension; the time it lasted is added to the case's limit."""
+    hours = _context(request)
+
+    def change(conn: Any) -> None:
+        supervision.resume(conn, categories.load(conn), hours, case_id, actor, body.note)
+
+    return await changed(request, change, case_id, actor, body.version)
+
+
+@router.post("/api/incidents/{case_id}/reopen", response_model=cases.Case, response_model_exclude_unset=True)
+async def reopen(request: Request, case_id: CaseIdPath, body: UrgeIn, actor: DispatcherDep) -> dict[str, Any]:
+    """重新办理: a closed case is not fixed; a new round for its unit, counted as rework."""
+    hours = _context(request)
+
+    def change(conn: Any) -> None:
+        supervision.reopen(conn, categories.load(conn), hours, case_id, actor, body.note)
+
+    return await changed(request, change, case_id, actor, body.version)
+
+
+@router.post(
+    "/api/incidents/{case_id}/correction", response_model=cases.Case, response_model_exclude_unset=True
+)
+async def correct(
+    request: Request, case_id: CaseIdPath, body: CorrectionIn, actor: DispatcherDep, index: IndexDep
+) -> dict[str, Any]:
+    """Correct a case's category and/or location: located and routed again, the change in its history."""
+    hours = _context(request)
+
+    def change(conn: Any) -> None:
+        where = body.model_dump(include={"lon", "lat", "crs", "address", "asset_id"}, exclude_none=True)
+        if where.keys() <= {"crs"}:  # no new location: the category alone is corrected
+            where = {}
+        catalogue = categories.load(conn)
+        supervision.reroute(conn, index, catalogue, hours, case_id, actor, body.category, where, body.note)
+
+    return await changed(request, change, case_id, actor, body.version)
+
+
+@router.post("/api/incidents/{case_id}/repeats", response_model=cases.Case, response_model_exclude_unset=True)
+async def repeat_call(
+    request: Request, case_id: CaseIdPath, body: RepeatIn, actor: DispatcherDep
+) -> dict[str, Any]:
+    """A repeat call about an open case: the caller joins it, the call is a note and a count."""
+    return await changed(
+        request, lambda c: supervision.add_repeat(c, case_id, actor, body.source, body.reporter, body.note),
+        case_id, actor, body.version,
+    )  # fmt: skip
+
+
+@router.get("/api/incidents/{case_id}/units", response_model=cases.Units)
+async def case_units(request: Request, case_id: CaseIdPath, actor: StaffDep) -> dict[str, Any]:
+    """The units the case may be dispatched or transferred to, and why (the matrix's candidates)."""
+
+    def work(conn: Any) -> list[units.Candidate]:
+        return units.candidates(conn, categories.load(conn), case_id)
+
+    return {"units": [c.__dict__ for c in await run_tx(request, work)]}
+
+
+@router.get("/api/incidents/{case_id}/duplicates", response_model=cases.Duplicates)
+async def duplicates(request: Request, case_id: CaseIdPath, actor: ActorDep) -> dict[str, Any]:
+    """Open cases of the same category near this one in space and time (the public: coarse distances)."""
+    settings = get_settings(request)
+    snap_m = settings.public_snap_m if actor.role == "public" else 0.0
+    found = await run_tx(
+        request,
+        intake.likely_duplicates,
+        case_id,
+        settings.duplicate_radius_m,
+        settings.duplicate_window_h,
+        snap_m,
+    )
+    return {"likely_duplicates": found}
