@@ -45,7 +45,7 @@ _KPI = """
 WITH cases AS (
   SELECT {key} AS key, i.*,
          EXISTS (SELECT 1 FROM incident_events e
-                  WHERE e.incident_id = i.id AND e.to_status = 'rework') AS reworked,
+                  WHERE e.incident_id = i.id AND (e.to_status = 'rework' OR e.action = 'reopen')) AS reworked,
          EXISTS (SELECT 1 FROM incident_events e
                   WHERE e.incident_id = i.id AND e.to_status = 'verifying') AS handled
   FROM incidents i
