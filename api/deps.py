@@ -187,15 +187,21 @@ CredentialDep = Annotated[str | None, Depends(credential_of)]
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
+SESSION_PATH = "/api/session"
+
+
 def _session_actor(request: Request, state: WorkerState, cookie: str) -> Actor:
-    """The user of a session cookie. An ended session is the public (a public page keeps
-    working) but marked, so a route that needs sign-in says ``session_expired``; a write
-    without the session's CSRF token is refused."""
+    """The user of a session cookie; a write without the session's CSRF token is refused.
+    An ended session is a 401 ``session_expired`` everywhere — the page signs in again and
+    goes on, it never silently shows the public's view — except on ``/api/session`` itself,
+    where one signs in again or out (which clears the cookie)."""
     settings = state.settings
     try:
         with state.db.read() as conn:
             session = sessions.current(conn, cookie, settings.session_hours, settings.session_max_hours)
     except Unauthorized:
+        if request.url.path != SESSION_PATH:
+            raise
         request.state.session_expired = True
         return PUBLIC
     if request.method not in SAFE_METHODS and not sessions.csrf_matches(
@@ -248,10 +254,8 @@ REQUIRES_SIGN_IN = "requires_sign_in"  # marks the checks below for the OpenAPI 
 def require(*roles: str) -> Any:
     """A dependency that lets only ``roles`` through (401 for the public, 403 for others)."""
 
-    async def check(request: Request, actor: ActorDep) -> Actor:
+    async def check(actor: ActorDep) -> Actor:
         if actor is PUBLIC:
-            if getattr(request.state, "session_expired", False):
-                raise Unauthorized("your session has ended; sign in again", code=sessions.EXPIRED)
             raise Unauthorized(f"sign in as {' or '.join(roles)}")
         if actor.role not in roles:
             raise Forbidden(f"a {actor.role} may not do this; it needs {' or '.join(roles)}")

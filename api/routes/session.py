@@ -16,7 +16,6 @@ from api.deps import ActorDep, StateDep
 from api.ratelimit import caller_of
 from api.schemas import accounts
 from api.signin import authenticate
-from geo.errors import Unauthorized
 from layers.accounts import audit, sessions
 from layers.accounts.actors import PUBLIC
 
@@ -26,6 +25,7 @@ router = APIRouter(prefix="/api/session", tags=["accounts"])
 def _info(session: sessions.Session) -> dict[str, Any]:
     actor = session.actor
     return {
+        "signed_in": True,
         "user": actor.name,
         "role": actor.role,
         "unit": actor.unit,
@@ -61,14 +61,12 @@ async def sign_in(
     return _info(await run_in_threadpool(work))
 
 
-@router.get("", response_model=accounts.SessionInfo)
+@router.get("", response_model=accounts.SessionInfo, response_model_exclude_none=True)
 async def who(request: Request, actor: ActorDep) -> dict[str, Any]:
-    """The page's session: 401 ``session_expired`` once it has ended, ``unauthorized`` without one."""
+    """The page's session, or ``signed_in: false`` (``ended: true`` when its session has ended)."""
     session = getattr(request.state, "session", None)
     if session is None or actor is PUBLIC:
-        if getattr(request.state, "session_expired", False):
-            raise Unauthorized("your session has ended; sign in again", code=sessions.EXPIRED)
-        raise Unauthorized("not signed in from a page: POST /api/session")
+        return {"signed_in": False, "ended": bool(getattr(request.state, "session_expired", False))}
     return _info(session)
 
 

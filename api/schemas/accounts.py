@@ -46,10 +46,13 @@ class Imported(Answer):
 
 
 class SessionInfo(Answer):
-    """A browser session: who is signed in, the CSRF token writes carry, when it ends if unused."""
+    """A browser session: who is signed in, the CSRF token writes carry, when it ends if unused;
+    without one, ``signed_in`` is false and ``ended`` says whether a session has just ended."""
 
-    user: str
-    role: str
-    unit: str | None
-    csrf_token: str
-    expires_at: str
+    signed_in: bool
+    ended: bool = False
+    user: str | None = None
+    role: str | None = None
+    unit: str | None = None
+    csrf_token: str | None = None
+    expires_at: str | None = None

@@ -50,6 +50,7 @@ class CaseSummary(Answer):
     machine_confidence: float | None
     unit: str | None
     unit_name: str | None
+    community_name: str | None = None
     second_unit: str | None
     routed_by: str | None
     handler: str | None

@@ -34,6 +34,12 @@ _UNIT_AREA = (  # the name of a unit that is an area (a street office): its newe
     .limit(1)
     .lateral("ua")
 )
+_COMMUNITY = (  # the name of the case's community in the generation it was located in
+    select(AREAS.c.name.label("community_name"))
+    .where(AREAS.c.code == INC.c.community, AREAS.c.generation == INC.c.generation)
+    .limit(1)
+    .lateral("ca")
+)
 _OPEN = and_(INC.c.status.in_(OPEN), INC.c.suspended_at.is_(None))  # a suspended case (挂账) is never overdue
 _OVERDUE = case(
     (and_(_OPEN, func.now() >= INC.c.deadline), "red"), (and_(_OPEN, func.now() >= INC.c.warn_at), "amber")
@@ -54,6 +60,7 @@ CASE_FROM = (  # a case with its category and the unit (a department or a street
     INC.join(CATEGORIES, CATEGORIES.c.code == INC.c.category)
     .outerjoin(DEPARTMENTS, DEPARTMENTS.c.code == INC.c.unit)
     .outerjoin(_UNIT_AREA, true())
+    .outerjoin(_COMMUNITY, true())
 )
 UNIT_NAME = func.coalesce(DEPARTMENTS.c.name, _UNIT_AREA.c.name)
 CASE_ROW = select(
@@ -61,6 +68,7 @@ CASE_ROW = select(
     CATEGORIES.c.name.label("category_name"),
     CATEGORIES.c.kind.label("category_kind"),
     UNIT_NAME.label("unit_name"),
+    _COMMUNITY.c.community_name,
     func.ST_X(INC.c.point).label("lon"),
     func.ST_Y(INC.c.point).label("lat"),
     _OVERDUE.label("overdue"),

@@ -91,21 +91,23 @@ def test_a_page_session_is_an_httponly_strict_cookie_and_writes_need_its_csrf_to
     left = datetime.fromisoformat(again.json()["expires_at"]) - datetime.now().astimezone()
     assert left > timedelta(hours=7.9)  # 8 hours from this use
 
-    # an ended session: public reads still work, staff routes and /api/session say it ended
+    # an ended session says so everywhere (the page signs in again; never the public's view unsaid)
     with engine.begin() as conn:
         conn.execute(
             text("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE user_name = 'disp1'")
         )
-    ended = page.get("/api/session")
-    assert ended.status_code == 401 and ended.json()["error"]["code"] == "session_expired"
-    assert page.get("/api/incidents", params={"limit": 1}).status_code == 200
+    assert page.get("/api/session").json() == {"signed_in": False, "ended": True}
+    listed = page.get("/api/incidents", params={"limit": 1})
+    assert listed.status_code == 401 and listed.json()["error"]["code"] == "session_expired"
     assert page.get("/api/me/filters").json()["error"]["code"] == "session_expired"
+    assert page.delete("/api/session").status_code == 204  # cancelling the dialog: on as the public
+    assert page.get("/api/incidents", params={"limit": 1}).status_code == 200
 
     # sign in again, then out
     info = page.post("/api/session", data={"username": "disp1", "password": PASSWORD}).json()
     assert page.delete("/api/session").status_code == 403  # signing out is a write too
     out = page.delete("/api/session", headers={"X-CSRF-Token": info["csrf_token"]})
-    assert out.status_code == 204 and page.get("/api/session").status_code == 401
+    assert out.status_code == 204 and page.get("/api/session").json() == {"signed_in": False, "ended": False}
 
 
 def test_a_wrong_password_gets_no_session_and_bearer_tokens_still_work(
@@ -173,7 +175,8 @@ def test_urge_extend_suspend_resume_close_and_reopen(client: TestClient, account
     assert datetime.fromisoformat(reopened["deadline"]) == hours.add(reopened_at, 16)
     assert reopened["extended_hours"] == 0
     month = reopened_at.astimezone(worktime.BEIJING).strftime("%Y-%m")
-    kpi = client.get("/api/stats/kpi", params={"by": "department", "month": month, "category": "E0101"}).json()
+    asked_for = {"by": "department", "month": month, "category": "E0101"}
+    kpi = client.get("/api/stats/kpi", params=asked_for).json()
     row = next(r for r in kpi["results"] if r["department"] == "D09")
     assert row["rework_rate"] > 0  # the reopened round counts as rework
     actions = [h["action"] for h in reopened["history"]]

@@ -1,31 +1,64 @@
-// Talking to the API: the signed-in session, JSON requests, the platform's vocabulary.
+// Talking to the API: the page session (an HttpOnly cookie; its CSRF token kept here), JSON
+// requests, errors in the interface's language, and the platform's vocabulary.
+//
+// A request that meets an ended session opens the sign-in dialog (signin.js) and, once signed
+// in, is sent again: the page goes on with what it was doing, it never goes blank.
+
+const KEY = "wangge.session";
 
 export function session() {
-  try { return JSON.parse(sessionStorage.getItem("wangge.session")); } catch { return null; }
+  try { return JSON.parse(sessionStorage.getItem(KEY)); } catch { return null; }
 }
 
-export function signIn(token) {
-  sessionStorage.setItem("wangge.session", JSON.stringify({ token: token.access_token, role: token.role, user: token.user }));
+export function remember(info) {
+  sessionStorage.setItem(KEY, JSON.stringify({ user: info.user, role: info.role, unit: info.unit, csrf: info.csrf_token }));
 }
 
-export function signOut() {
-  sessionStorage.removeItem("wangge.session");
+export function forget() {
+  sessionStorage.removeItem(KEY);
 }
 
-export async function api(path, options = {}) {
-  const s = session();
-  const headers = { ...(options.headers || {}) };
-  if (s) headers.Authorization = `Bearer ${s.token}`;
-  const response = await fetch(path, { ...options, headers });
-  if (!response.ok) {
-    let message = `HTTP ${response.status}`;
-    try { message = (await response.json()).error.message; } catch { /* not JSON */ }
-    throw new Error(message);
+// An error of the API: its code and field travel with it, so pages say it in their language.
+export class ApiError extends Error {
+  constructor(status, body) {
+    const error = (body && body.error) || {};
+    super(error.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = error.code || `http_${status}`;
+    this.field = error.field || null;
   }
-  return response;
+}
+
+let askSignIn = null; // set by signin.js: () => Promise that resolves once signed in
+export function onSignInNeeded(handler) {
+  askSignIn = handler;
+}
+
+const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
+
+export async function api(path, options = {}, retried = false) {
+  const method = (options.method || "GET").toUpperCase();
+  const headers = { ...(options.headers || {}) };
+  const s = session();
+  if (s && s.csrf && !SAFE.has(method)) headers["X-CSRF-Token"] = s.csrf;
+  const response = await fetch(path, { ...options, headers, credentials: "same-origin" });
+  if (response.ok) return response;
+  let body = null;
+  try { body = await response.json(); } catch { /* not JSON */ }
+  const error = new ApiError(response.status, body);
+  if (response.status === 401 && !retried && askSignIn && path !== "/api/session") {
+    forget();
+    await askSignIn(error.code === "session_expired");
+    return api(path, options, true);
+  }
+  throw error;
 }
 
 export const json = async (path, options) => (await api(path, options)).json();
+
+export function send(path, method, body) {
+  return json(path, { method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+}
 
 // Statuses, roles and levels as the server defines them (layers/db/vocabulary.py), fetched once.
 let words = null;

@@ -1,10 +1,11 @@
 // The map application: one Leaflet map, three views (views/*.js), state in the URL.
 // Every answer from the API is shown as text (textContent), never parsed as HTML.
 /* global L */
-import { json, session, signIn, signOut } from "./api.js";
+import { json, session } from "./api.js";
 import { byId, el, openAsset } from "./dom.js";
 import { currentLang, setLang, t } from "./i18n.js";
 import { createMap, setBaseMap, textNode, vectorLayer } from "./map.js";
+import { checkSession, onSessionChange, signInNow, signOut } from "./signin.js";
 import { bindMap, initialView, saveState, state, view } from "./state.js";
 import { dispatchView, showError } from "./views/dispatch.js";
 import { hotspotView } from "./views/hotspots.js";
@@ -100,17 +101,12 @@ function showSession() {
   byId("signin").textContent = s ? `${s.user} · ${t("sign_out")}` : t("sign_in");
 }
 byId("signin").addEventListener("click", () => {
-  if (session()) { signOut(); showSession(); views.dispatch.load(); return; }
-  byId("signin-dialog").showModal();
+  if (session()) signOut();
+  else signInNow().catch(() => {});
 });
-byId("signin-form").addEventListener("submit", async (event) => {
-  if (event.submitter && event.submitter.value === "cancel") return;
-  try {
-    const body = new URLSearchParams(new FormData(event.target));
-    signIn(await json("/api/token", { method: "POST", body }));
-    showSession();
-    if (view() === "dispatch") views.dispatch.load();
-  } catch (error) { showError(error); }
+onSessionChange(() => {
+  showSession();
+  if (view() === "dispatch") views.dispatch.load().catch(showError);
 });
 byId("lang").addEventListener("click", () => {
   const next = currentLang() === "zh" ? "en" : "zh";
@@ -130,6 +126,6 @@ json("/api/categories").then((answer) => {
 }).catch(() => {}).finally(() => {
   for (const shown of Object.values(views)) shown.restore();
   if (state.lang === "en") byId("lang").click();
-  showSession();
+  checkSession().then(showSession);
   showView(view()).then(() => { document.body.dataset.mapReady = "true"; });
 });

@@ -61,3 +61,107 @@ export function t(key) {
 export function currentLang() {
   return lang;
 }
+
+// --- the case workbench, the case page, the filing form ------------------------------------------
+Object.assign(EN, {
+  cases_nav: "Cases", map_nav: "Map", new_case: "New case", signed_out: "Not signed in",
+  session_ended: "Your session has ended: sign in again to go on where you were.",
+  all: "All", saved_filters: "Saved filters", save_filter: "Save filter", filter_name: "Name of the filter",
+  my_todo: "My to-do", my_unit: "My unit", overdue_red: "Overdue", due_soon: "Due soon", suspended: "Suspended",
+  number: "Number", category: "Category", status: "Status", where: "Address / area", source: "Source",
+  age: "Age", time_left: "Time left", page_prev: "Previous", page_next: "Next", matched: "matched",
+  export_csv: "Export CSV", export_xlsx: "Export XLSX", exporting: "Exporting", export_ready: "Download",
+  all_sources: "All sources", all_streets: "All streets", all_units: "All units", any_level: "Any deadline",
+  search_cases: "Number, description or address", since: "From", until: "To", apply: "Apply", hours: "h",
+  days: "d", left: "left", over: "over", sign_in_first: "Sign in to work cases.",
+  sla: "Time limits", warn_at: "Warning", deadline: "Deadline", escalate_at: "Escalation",
+  location: "Location", located_by: "Located by", raw_input: "As given", description: "Description",
+  photos: "Photos", reporters: "Reporters", routed: "Routed to", why: "why", duplicates: "Likely duplicates",
+  history: "History", asset: "Asset", note: "Note", standard_texts: "Standard texts", confirm: "Confirm",
+  unit: "Unit", review_on: "Review on", extension_hours: "Extension (hours)", satisfied: "Satisfied",
+  not_satisfied: "Not satisfied", merge_into: "Merge into this case", urged_times: "Urged",
+  rounds: "Round", repeats_n: "Repeat calls", pending_extension: "Extension asked",
+  act_register: "Register", act_reject: "Reject", act_dispatch: "Dispatch", act_accept: "Accept",
+  act_return: "Return", act_report: "Report done", act_close: "Verify & close", act_rework: "Send back",
+  act_transfer: "Transfer", act_urge: "Urge", act_extend: "Ask for time", act_approve_extension: "Approve extension",
+  act_refuse_extension: "Refuse extension", act_suspend: "Suspend", act_resume: "Resume", act_reopen: "Reopen",
+  act_correct: "Correct", act_evaluate: "Record evaluation", act_merge: "Merge", act_filed: "Filed",
+  act_repeat: "Repeat call", address: "Address", photo_url: "Photo URL (after)",
+  routed_matrix: "responsibility matrix", routed_territory: "territory first (events)", routed_owner: "the asset's owner",
+  routed_category: "the category's department", routed_fallback: "the territory takes what nobody owns",
+  routed_needs_location: "needs a location: the district desk places it",
+  by_coordinates: "coordinates", by_address: "address", by_asset: "asset", by_camera: "camera",
+  by_needs_location: "needs location", by_none: "no location",
+  file_case: "File the case", attach: "Attach this call to it", coords_hint: "Coordinates, e.g. 120.3791,36.0962 or gcj02:120.3791,36.0962",
+  swapped: "These look like latitude, longitude: use them swapped?", use_swapped: "Use swapped",
+  reporter_name: "Caller's name", reporter_phone: "Phone", consent: "May show the name",
+  asset_id: "Asset ID", locate_by: "Locate by", by_map: "Click on the map", choose_category: "Type to search categories",
+  nearby_same: "Open cases of this category nearby", none_nearby: "No open case of this category nearby",
+  filed: "Filed", overdue_now: "overdue", all_statuses: "All", in_view: "in the map's view (the workbench lists all)",
+  err_session_expired: "Your session has ended; sign in again", err_unauthorized: "Not signed in, or wrong user name or password",
+  err_csrf: "This page has expired: reload it and try again", err_forbidden: "You may not do this",
+  err_illegal_transition: "The case's state does not allow this", err_stale: "Someone changed this case meanwhile: look at it again, then act",
+  err_unit_outside_matrix: "That unit is not among the matrix's candidates for this case",
+  err_extension_too_long: "Longer than this category allows", err_rate_limited: "Too many attempts; wait a moment",
+  err_not_found: "Not found", err_conflict: "This contradicts what is stored", err_database_unavailable: "The database is unavailable; retry shortly",
+  err_invalid: "Please check", err_other: "It did not work",
+  f_note: "the note", f_unit: "the unit", f_hours: "the hours", f_review_on: "the review date", f_category: "the category",
+  f_address: "the address", f_lon: "the coordinates", f_lat: "the coordinates", f_photos: "the photos", f_version: "the version",
+  f_description: "the description", f_asset_id: "the asset ID", f_q: "the search text", f_name: "the name",
+});
+Object.assign(ZH, {
+  cases_nav: "案件", map_nav: "地图", new_case: "新建案件", signed_out: "未登录",
+  session_ended: "登录已过期：请重新登录，继续刚才的操作。",
+  all: "全部", saved_filters: "常用筛选", save_filter: "保存筛选", filter_name: "筛选名称",
+  my_todo: "我的待办", my_unit: "本单位", overdue_red: "超期", due_soon: "即将超期", suspended: "挂账",
+  number: "编号", category: "类别", status: "状态", where: "地址/区域", source: "来源", age: "已用时",
+  time_left: "剩余时限", page_prev: "上一页", page_next: "下一页", matched: "条",
+  export_csv: "导出 CSV", export_xlsx: "导出 XLSX", exporting: "正在导出", export_ready: "下载",
+  all_sources: "全部来源", all_streets: "全部街道", all_units: "全部单位", any_level: "全部时限",
+  search_cases: "编号、描述或地址", since: "起", until: "止", apply: "查询", hours: "小时", days: "天",
+  left: "剩余", over: "超时", sign_in_first: "请登录后办理案件。",
+  sla: "办理时限", warn_at: "预警", deadline: "时限", escalate_at: "升级", location: "位置",
+  located_by: "定位方式", raw_input: "原始输入", description: "描述", photos: "照片", reporters: "反映人",
+  routed: "派往", why: "依据", duplicates: "疑似重复", history: "办理记录", asset: "部件", note: "意见",
+  standard_texts: "常用语", confirm: "确认", unit: "单位", review_on: "复核日期", extension_hours: "延期（小时）",
+  satisfied: "满意", not_satisfied: "不满意", merge_into: "合并到本案", urged_times: "督办",
+  rounds: "轮次", repeats_n: "重复来电", pending_extension: "延期申请", photo_url: "处置后照片地址",
+  act_register: "立案", act_reject: "不予立案", act_dispatch: "派遣", act_accept: "接收处置", act_return: "退回",
+  act_report: "处置反馈", act_close: "核查结案", act_rework: "返工", act_transfer: "转办", act_urge: "督办",
+  act_extend: "申请延期", act_approve_extension: "同意延期", act_refuse_extension: "不同意延期", act_suspend: "挂账",
+  act_resume: "恢复办理", act_reopen: "重新办理", act_correct: "更正", act_evaluate: "回访评价", act_merge: "合并",
+  act_filed: "受理登记", act_repeat: "重复来电", address: "地址",
+  routed_matrix: "责任矩阵", routed_territory: "事件先属地", routed_owner: "部件属主", routed_category: "类别主管部门",
+  routed_fallback: "属地兜底", routed_needs_location: "需人工定位：区级受理台处理",
+  by_coordinates: "坐标", by_address: "地址", by_asset: "部件", by_camera: "摄像头", by_needs_location: "待定位",
+  by_none: "无位置", file_case: "立案登记", attach: "作为重复来电并入该案", coords_hint: "坐标，如 120.3791,36.0962 或 gcj02:120.3791,36.0962",
+  swapped: "看起来是「纬度,经度」顺序：是否交换后使用？", use_swapped: "交换后使用",
+  reporter_name: "来电人姓名", reporter_phone: "电话", consent: "同意显示姓名", asset_id: "部件编码",
+  locate_by: "定位方式", by_map: "在地图上点击", choose_category: "输入以搜索类别",
+  nearby_same: "附近同类未结案件", none_nearby: "附近没有同类未结案件", filed: "已登记", overdue_now: "超期",
+  all_statuses: "全部", cancel: "取消", user: "用户名", password: "密码", open_cases: "未结案件", in_view: "当前地图范围内（全部案件见案件工作台）",
+  err_session_expired: "登录已过期，请重新登录", err_unauthorized: "未登录，或用户名、密码错误",
+  err_csrf: "页面已失效，请刷新后重试", err_forbidden: "没有权限执行此操作", err_illegal_transition: "案件当前状态不允许此操作",
+  err_stale: "案件已被他人修改：请查看最新情况后再操作", err_unit_outside_matrix: "所选单位不在责任矩阵为本案给出的候选单位中",
+  err_extension_too_long: "延期时长超过该类别允许的上限", err_rate_limited: "操作过于频繁，请稍后再试",
+  err_not_found: "未找到", err_conflict: "与已保存的数据冲突", err_database_unavailable: "数据库暂不可用，请稍后重试",
+  err_invalid: "请检查", err_other: "操作未成功",
+  f_note: "意见", f_unit: "单位", f_hours: "延期时长", f_review_on: "复核日期", f_category: "类别", f_address: "地址",
+  f_lon: "坐标", f_lat: "坐标", f_photos: "照片", f_version: "版本", f_description: "描述", f_asset_id: "部件编码",
+  f_q: "搜索内容", f_name: "名称",
+});
+
+const INVALID = new Set(["invalid_input", "invalid_request", "bad_request", "invalid_coordinates", "unknown_crs", "invalid_geometry"]);
+
+// An API error in the interface's language, from its code and field (the server's English
+// message stays for the element's title).
+export function errorText(error) {
+  const code = error && error.code;
+  if (!code) return (error && error.message) || t("err_other");
+  const field = error.field ? t(`f_${error.field.split(".")[0]}`) : "";
+  if (INVALID.has(code)) return `${t("err_invalid")}${field.startsWith("f_") ? "" : ` ${field}`}`;
+  const known = t(`err_${code}`);
+  if (known !== `err_${code}`) return known;
+  return t("err_other");
+}
+

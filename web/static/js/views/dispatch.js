@@ -1,8 +1,8 @@
 // The dispatcher's view: the locate panel, the search box and the case queue.
 /* global L */
-import { api, json, session, vocabulary } from "../api.js";
+import { json, send, session, vocabulary } from "../api.js";
 import { assetLink, byId, el, openAsset } from "../dom.js";
-import { currentLang, t } from "../i18n.js";
+import { currentLang, errorText, t } from "../i18n.js";
 import { textNode } from "../map.js";
 import { saveState, state } from "../state.js";
 
@@ -10,7 +10,9 @@ const results = byId("results");
 
 export function showError(error) {
   results.hidden = false;
-  results.replaceChildren(el("p", error.message, "flag-red"));
+  const p = el("p", errorText(error), "flag-red");
+  p.title = error.message;
+  results.replaceChildren(p);
 }
 
 export function dispatchView(map) {
@@ -121,9 +123,11 @@ export function dispatchView(map) {
           li.dataset.match = r.match;
           li.tabIndex = 0;
           const choose = () => {
+            // the locate request goes first: started after the view change it would queue
+            // behind that view's tile requests (seconds on a cold cache)
             const [x, y] = r.point.coordinates;
-            map.setView([y, x], 18);
-            locate(x, y, "wgs84", r).catch(showError);
+            const located = locate(x, y, "wgs84", r).catch(showError);
+            located.then(() => map.setView([y, x], 18));
           };
           li.addEventListener("click", choose);
           li.addEventListener("keydown", (e) => { if (e.key === "Enter") choose(); });
@@ -158,6 +162,7 @@ export function dispatchView(map) {
     state.overdue = form.get("overdue") ? "1" : "";
     saveState();
     const fc = await json(`/api/incidents?${params}`);
+    byId("queue-count").textContent = `${fc.numberReturned} ${t("of")} ${fc.numberMatched} · ${t("in_view")}`;
     caseLayer.clearLayers();
     const list = byId("queue");
     list.replaceChildren();
@@ -167,7 +172,10 @@ export function dispatchView(map) {
       const p = f.properties;
       const [x, y] = f.geometry ? f.geometry.coordinates : [null, null];
       const flag = p.overdue ? ` ⚑${t(p.overdue)}` : "";
-      const li = el("li", `${p.number} · ${p.category_name} · ${statusName(p.status)}${flag}`, p.overdue ? `flag-${p.overdue}` : "");
+      const li = el("li", null, p.overdue ? `flag-${p.overdue}` : "");
+      const link = el("a", p.number);
+      link.href = `/cases/${p.number}`;
+      li.append(link, ` · ${p.category_name} · ${statusName(p.status)}${flag}`);
       li.tabIndex = 0;
       li.dataset.id = p.id;
       if (x !== null) {
@@ -182,9 +190,7 @@ export function dispatchView(map) {
         button.addEventListener("click", async (event) => {
           event.stopPropagation();
           try {
-            await api(`/api/incidents/${p.id}/transitions`, {
-              method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ to: "dispatched", note: "map" }),
-            });
+            await send(`/api/incidents/${p.id}/transitions`, "POST", { to: "dispatched", note: "map" });
             load();
           } catch (error) { showError(error); }
         });
