@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import make_url
 
@@ -113,6 +114,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "PATCH"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-API-Key"],
         )
+    # Text answers (JSON, GeoJSON, CSV, HTML) and tiles compressed for clients that accept
+    # gzip; small answers (a locate) are not worth the CPU. Outermost but the guard, so the
+    # guard's limits still see every request first.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     app.add_middleware(Guard, settings=settings, buckets=buckets)
     for module in (
         root,

@@ -32,6 +32,7 @@ from bench.analytics import bench_coverage, bench_hotspots
 from bench.server import uvicorn_server
 from bench.tiles import bench_first_render, bench_tiles
 from bench.timing import median_time
+from bench.workbench import bench_workbench
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "benchmarks.md"
@@ -473,6 +474,8 @@ def main() -> None:
         print("bench: vector tiles beside tipg, first render …", flush=True)
         sections += ["## Vector tiles", "", *bench_tiles(settings, engine), ""]
         sections += ["## First render of the map", "", *bench_first_render(settings), ""]
+        print("bench: the case workbench …", flush=True)
+        sections += ["## The case workbench", "", *bench_workbench(settings, engine), ""]
         print("bench: coverage …", flush=True)
         sections += ["## Coverage", "", *bench_coverage(engine), ""]
         print("bench: hotspots on 1,000,000 cases …", flush=True)

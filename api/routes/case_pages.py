@@ -1,37 +1,100 @@
 """The dispatcher's pages: the workbench ``/cases``, a case ``/cases/{number}``, the filing form
-``/cases/new``. Shells rendered once (Chinese, with the English toggle); the data comes from
-the API with the page session, so what a user sees is what their role may see."""
+``/cases/new``. Rendered with what the first paint needs inside (the vocabulary, the catalogue,
+the page session if there is a live one, and on a case page the case as that user may see it),
+so a page draws without a chain of requests; the rest comes from the API with the session.
+Pages are never cached: they carry the session's CSRF token."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse
 
+from api.auth import SESSION_COOKIE
 from api.deps import get_settings, run_read
 from api.templating import templates
-from geo.errors import NotFound
-from layers.cases import queries
+from geo.errors import NotFound, Unauthorized
+from layers.accounts import sessions
+from layers.cases import categories, queries
+from layers.db import vocabulary
+from layers.grid import areas
 
 router = APIRouter(tags=["pages"])
+NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _config(request: Request, **extra: Any) -> dict[str, Any]:
+FIRST_ROWS = 50  # the workbench's first page
+
+
+def _first_paint(
+    conn: Any, cookie: str | None, idle_h: float, max_h: float, number: str | None, rows: bool = False
+) -> dict[str, Any]:
+    """What a page needs to draw at once; the case (when asked for) as the session's user sees
+    it; on the workbench, its first page of cases and the counts per status (``rows``)."""
+    session = None
+    if cookie:
+        try:
+            session = sessions.current(conn, cookie, idle_h, max_h)
+        except Unauthorized:
+            session = None
+    found: dict[str, Any] = {
+        "vocabulary": vocabulary.as_json(),
+        "catalogue": categories.as_json(categories.load(conn)),
+        "session": None,
+    }
+    generation = areas.active_generation(conn)
+    found["streets"] = areas.names(conn, generation, "street") if generation is not None else []
+    if session is not None:
+        actor = session.actor
+        found["session"] = {
+            "user": actor.name,
+            "role": actor.role,
+            "unit": actor.unit,
+            "csrf_token": session.csrf,
+        }
+    if rows and session is not None:
+        cases, total = queries.listing(
+            conn, queries.Filters(), limit=FIRST_ROWS, offset=0, actor=session.actor
+        )
+        found["list"] = {"numberMatched": total, "numberReturned": len(cases), "incidents": cases}
+        found["counts"] = {"statuses": queries.counts(conn, queries.Filters())}
+    if number is not None:
+        found["id"] = queries.id_of(conn, number)
+        if session is not None:
+            found["case"] = queries.get(conn, found["id"], session.actor)
+    return found
+
+
+async def _page(
+    request: Request, template: str, number: str | None = None, rows: bool = False
+) -> HTMLResponse:
     settings = get_settings(request)
-    return {"basemap": settings.basemap, "tianditu_key": settings.tianditu_key, **extra}
+    cookie = request.cookies.get(SESSION_COOKIE)
+    idle, most = settings.session_hours, settings.session_max_hours
+    try:
+        data = await run_read(request, _first_paint, cookie, idle, most, number, rows)
+    except NotFound:
+        context = {"config": {"session": None}, "number": number}
+        return templates.TemplateResponse(
+            request, "case_404.html", context, status_code=404, headers=NO_STORE
+        )
+    config = {"basemap": settings.basemap, "tianditu_key": settings.tianditu_key, **jsonable_encoder(data)}
+    context = {"config": config, "number": number}
+    return templates.TemplateResponse(request, template, context, headers=NO_STORE)
 
 
 @router.get("/cases", response_class=HTMLResponse)
 async def workbench(request: Request) -> HTMLResponse:
     """The case workbench: every case, filtered, sorted, counted, saved filters, exports, a map."""
-    return templates.TemplateResponse(request, "cases.html", {"config": _config(request)})
+    return await _page(request, "cases.html", rows=True)
 
 
 @router.get("/cases/new", response_class=HTMLResponse)
 async def new_case(request: Request) -> HTMLResponse:
     """Filing a case from a call: category, description, location four ways, the caller, duplicates."""
-    return templates.TemplateResponse(request, "case_new.html", {"config": _config(request)})
+    return await _page(request, "case_new.html")
 
 
 @router.get("/cases/{number}", response_class=HTMLResponse)
@@ -39,11 +102,4 @@ async def case_page(
     request: Request, number: Annotated[str, Path(pattern=r"^\d{13}$", description="A case number.")]
 ) -> HTMLResponse:
     """One case in one screen, with a button for each action the user may take."""
-    try:
-        case_id = await run_read(request, queries.id_of, number)
-    except NotFound:
-        context = {"config": _config(request), "number": number}
-        return templates.TemplateResponse(request, "case_404.html", context, status_code=404)
-    return templates.TemplateResponse(
-        request, "case.html", {"config": _config(request, id=case_id, number=number), "number": number}
-    )
+    return await _page(request, "case.html", number)

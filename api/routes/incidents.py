@@ -199,11 +199,7 @@ async def evaluation(
 )
 async def list_categories(request: Request) -> dict[str, Any]:
     """The case categories with their departments and time limits."""
-    catalogue = await run_tx(request, categories.load)
-    return {
-        "categories": [c.__dict__ for c in catalogue.categories.values()],
-        "departments": [{"code": k, "name": v} for k, v in sorted(catalogue.departments.items())],
-    }
+    return categories.as_json(await run_tx(request, categories.load))
 
 
 @router.patch("/api/categories/{code}", response_model=categories.Category, response_model_exclude_unset=True)

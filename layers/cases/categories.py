@@ -85,6 +85,14 @@ def load(conn: Connection) -> Catalogue:
     return Catalogue(categories, departments, rules)
 
 
+def as_json(catalogue: Catalogue) -> dict[str, list[dict[str, object]]]:
+    """The categories and departments as ``GET /api/categories`` answers them (pages embed it too)."""
+    return {
+        "categories": [c.__dict__ for c in catalogue.categories.values()],
+        "departments": [{"code": k, "name": v} for k, v in sorted(catalogue.departments.items())],
+    }
+
+
 def unit_name(conn: Connection, code: str) -> str | None:
     """A department's name, or a territorial unit's (its area's) name."""
     return conn.execute(

@@ -336,7 +336,9 @@ def likely_duplicates(
         select(CASES.category, func.ST_X(CASES.point).label("lon"), func.ST_Y(CASES.point).label("lat"))
         .add_columns(CASES.received_at)
         .where(CASES.id == case_id)
-    ).one()
+    ).first()
+    if case is None:
+        raise NotFound(f"no incident {case_id}", field="id")
     if case.lon is None:
         return []
     distance, near = _near(case.lon, case.lat, radius_m)

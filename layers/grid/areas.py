@@ -281,6 +281,12 @@ def codes(conn: Connection, generation: int, level: str) -> list[str]:
     return list(conn.execute(query).scalars())
 
 
+def names(conn: Connection, generation: int, level: str) -> list[dict[str, str]]:
+    """Code and name of each area of one level of a generation, by code (pickers in pages)."""
+    query = select(AREAS.c.code, AREAS.c.name).where(AREAS.c.generation == generation, AREAS.c.level == level)
+    return [dict(r) for r in conn.execute(query.order_by(AREAS.c.code)).mappings()]
+
+
 def get_area(
     conn: Connection,
     code: str,

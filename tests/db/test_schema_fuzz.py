@@ -33,6 +33,9 @@ STATED_ELSEWHERE = {
     "GET /api/reverse": {"lon": "the domain of the CRS named in crs", "lat": "", "coordinates": ""},
     "GET /api/assets/nearest": {"lon": "the domain of the CRS named in crs", "lat": "", "coordinates": ""},
     "GET /api/incidents": {"bbox": "min ≤ max, lon within ±180 and lat ±90"},
+    "GET /api/incidents/counts": {"bbox": "min ≤ max, lon within ±180 and lat ±90"},
+    "GET /api/incidents/clusters": {"bbox": "min ≤ max, lon within ±180 and lat ±90"},
+    "POST /api/incidents/exports": {"bbox": "min ≤ max, lon within ±180 and lat ±90"},
     "POST /open311/v2/requests.{fmt}": {
         "api_key": "required to create (GeoReport v2 answers 400)",
         "idempotency-key": "printable ASCII as it travels in a header",

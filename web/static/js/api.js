@@ -60,9 +60,17 @@ export function send(path, method, body) {
   return json(path, { method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
 }
 
-// Statuses, roles and levels as the server defines them (layers/db/vocabulary.py), fetched once.
+// What the server put in the page for its first paint (the case pages: vocabulary, catalogue, session).
+export function pageConfig() {
+  const node = document.getElementById("config");
+  return node ? JSON.parse(node.textContent) : {};
+}
+
+// Statuses, roles and levels as the server defines them (layers/db/vocabulary.py): from the page,
+// else fetched once.
 let words = null;
 export function vocabulary() {
-  words = words || json("/api/vocabulary");
+  const embedded = pageConfig().vocabulary;
+  words = words || (embedded ? Promise.resolve(embedded) : json("/api/vocabulary"));
   return words;
 }

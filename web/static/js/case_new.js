@@ -176,7 +176,7 @@ form.addEventListener("submit", async (event) => {
 });
 
 startPage(async () => {
-  const catalogue = await json("/api/categories");
+  const { catalogue } = config;
   codes = new Set(catalogue.categories.filter((c) => c.active).map((c) => c.code));
   byId("category-list").replaceChildren(...catalogue.categories.filter((c) => c.active).map((c) => {
     const option = el("option");

@@ -1,6 +1,6 @@
-// The inspection form of the asset page: sign in (OAuth2 password flow), then record a patrol.
-// The token lives in sessionStorage only (gone when the tab closes).
-import { session, signIn, signOut, vocabulary } from "./api.js";
+// The inspection form of the asset page: sign in (a page session: HttpOnly cookie, CSRF token),
+// then record a patrol.
+import { ApiError, forget, json, remember, send, session, vocabulary } from "./api.js";
 
 const section = document.getElementById("record");
 const signin = document.getElementById("signin");
@@ -18,22 +18,19 @@ function show() {
   else if (s) message.textContent = `${s.user} 无巡查权限 (a ${s.role} cannot record inspections)`;
 }
 
-async function errorText(response) {
-  try { return (await response.json()).error.message; } catch { return `HTTP ${response.status}`; }
-}
-
 signin.addEventListener("submit", async (event) => {
   event.preventDefault();
-  const response = await fetch("/api/token", { method: "POST", body: new URLSearchParams(new FormData(signin)) });
-  if (!response.ok) { message.textContent = await errorText(response); return; }
-  signIn(await response.json());
-  message.textContent = "";
+  try {
+    remember(await json("/api/session", { method: "POST", body: new URLSearchParams(new FormData(signin)) }));
+    message.textContent = "";
+  } catch (error) { message.textContent = error.message; }
   show();
 });
 
-document.getElementById("signout").addEventListener("click", (event) => {
+document.getElementById("signout").addEventListener("click", async (event) => {
   event.preventDefault();
-  signOut();
+  await json("/api/session", { method: "DELETE" }).catch(() => {});
+  forget();
   show();
 });
 
@@ -52,17 +49,20 @@ form.addEventListener("submit", async (event) => {
     body.open_incident = form.open_incident.checked;
   }
   if (form.photo_url.value) body.photo_url = form.photo_url.value;
-  const response = await fetch(`/api/assets/${encodeURIComponent(assetId)}/inspections`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Authorization: `Bearer ${s.token}` },
-    body: JSON.stringify(body),
-  });
-  if (response.status === 401) { signOut(); show(); }
-  if (!response.ok) { message.textContent = await errorText(response); return; }
-  const saved = await response.json();
+  let saved;
+  try {
+    saved = await send(`/api/assets/${encodeURIComponent(assetId)}/inspections`, "POST", body);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) { forget(); show(); }
+    message.textContent = error.message;
+    return;
+  }
   message.textContent = saved.incident_id ? `已记录并立案 (case ${saved.incident_id})` : "已记录 (saved)";
   window.location.reload();
 });
 
+const current = await json("/api/session").catch(() => ({ signed_in: false }));
+if (current.signed_in) remember(current);
+else forget();
 show();
 section.dataset.ready = "true";

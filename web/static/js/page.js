@@ -1,11 +1,11 @@
 // What every case page shares: the language toggle (kept in localStorage), the sign-in
 // button, and a signed-in session before the page loads its data.
-import { session } from "./api.js";
+import { forget, pageConfig, remember, session } from "./api.js";
 import { byId } from "./dom.js";
 import { currentLang, setLang, t } from "./i18n.js";
-import { checkSession, onSessionChange, signInNow, signOut } from "./signin.js";
+import { onSessionChange, signInNow, signOut } from "./signin.js";
 
-export const config = JSON.parse(byId("config").textContent);
+export const config = pageConfig();
 
 function showSession() {
   const s = session();
@@ -40,7 +40,9 @@ export async function startPage(load, relabel = () => {}) {
     showSession();
     if (s) loadAs(s);
   });
-  const s = await checkSession();
+  if (config.session) remember(config.session); // the server found a live session for this page
+  else forget();
+  const s = session();
   showSession();
   if (s) return loadAs(s);
   return signInNow().catch(() => { document.body.dataset.signedOut = "true"; });
