@@ -334,7 +334,8 @@ def test_transfer_and_merge_keep_everyone(client: TestClient, accounts: dict[str
         json={"unit": "D02", "note": "游商"},
         headers=accounts["disp1"],
     ).json()
-    assert (moved["unit"], moved["unit_name"], moved["second_unit"]) == ("D02", "区综合行政执法局", first["unit"])
+    expected = ("D02", "区综合行政执法局", first["unit"])
+    assert (moved["unit"], moved["unit_name"], moved["second_unit"]) == expected
     outside = client.post(  # a known unit, but not one the matrix gives this case
         f"/api/incidents/{first['id']}/transfer", json={"unit": "D05"}, headers=accounts["disp1"]
     )
