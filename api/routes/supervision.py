@@ -4,6 +4,7 @@ units a case may go to and its likely duplicates. Who may do what: docs/incident
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any, Literal
 
@@ -16,12 +17,9 @@ from api.params import CaseIdPath
 from api.schemas import cases
 from layers.cases import categories, intake, supervision, units
 from layers.cases.intake import Reporter
+from layers.cases.worktime import WorkHours
 
 router = APIRouter(tags=["incidents"])
-
-
-class UrgeIn(cases.ActionIn):
-    pass
 
 
 class ExtensionIn(cases.ActionIn):
@@ -50,57 +48,46 @@ class RepeatIn(cases.ActionIn):
     reporter: Reporter = Field(default_factory=Reporter)
 
 
-def _context(request: Request) -> Any:
+def _work_hours(request: Request) -> WorkHours:
     return get_state(request).work_hours
 
 
-@router.post("/api/incidents/{case_id}/urge", response_model=cases.Case, response_model_exclude_unset=True)
-async def urge(request: Request, case_id: CaseIdPath, body: UrgeIn, actor: DispatcherDep) -> dict[str, Any]:
+def _action(path: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An action on a case: POSTed to ``path``, answered with the case as the actor sees it."""
+    return router.post(path, response_model=cases.Case, response_model_exclude_unset=True)
+
+
+@_action("/api/incidents/{case_id}/urge")
+async def urge(request: Request, case_id: CaseIdPath, body: cases.ActionIn, actor: DispatcherDep) -> Any:
     """督办/催办: press the handling unit; shown on the case and counted."""
     return await changed(
         request, lambda c: supervision.urge(c, case_id, actor, body.note), case_id, actor, body.version
     )
 
 
-@router.post(
-    "/api/incidents/{case_id}/extension", response_model=cases.Case, response_model_exclude_unset=True
-)
-async def ask_extension(
-    request: Request, case_id: CaseIdPath, body: ExtensionIn, actor: HandlerDep
-) -> dict[str, Any]:
+@_action("/api/incidents/{case_id}/extension")
+async def ask_extension(request: Request, case_id: CaseIdPath, body: ExtensionIn, actor: HandlerDep) -> Any:
     """延期申请: the handling unit asks for more time, with a reason (up to the category's allowance)."""
-
-    def change(conn: Any) -> None:
-        catalogue = categories.load(conn)
-        supervision.request_extension(conn, catalogue, case_id, body.hours, actor, body.note)
-
-    return await changed(request, change, case_id, actor, body.version)
+    return await changed(
+        request, lambda c: supervision.request_extension(c, case_id, body.hours, actor, body.note),
+        case_id, actor, body.version,
+    )  # fmt: skip
 
 
-@router.post(
-    "/api/incidents/{case_id}/extension/decision",
-    response_model=cases.Case,
-    response_model_exclude_unset=True,
-)
+@_action("/api/incidents/{case_id}/extension/decision")
 async def decide_extension(
     request: Request, case_id: CaseIdPath, body: DecisionIn, actor: DispatcherDep
-) -> dict[str, Any]:
+) -> Any:
     """A dispatcher approves (the deadline moves in working time) or refuses (with a note) an extension."""
-    hours = _context(request)
-
-    def change(conn: Any) -> None:
-        catalogue = categories.load(conn)
-        supervision.decide_extension(conn, catalogue, hours, case_id, body.approve, actor, body.note)
-
-    return await changed(request, change, case_id, actor, body.version)
+    hours = _work_hours(request)
+    return await changed(
+        request, lambda c: supervision.decide_extension(c, hours, case_id, body.approve, actor, body.note),
+        case_id, actor, body.version,
+    )  # fmt: skip
 
 
-@router.post(
-    "/api/incidents/{case_id}/suspension", response_model=cases.Case, response_model_exclude_unset=True
-)
-async def suspend(
-    request: Request, case_id: CaseIdPath, body: SuspensionIn, actor: DispatcherDep
-) -> dict[str, Any]:
+@_action("/api/incidents/{case_id}/suspension")
+async def suspend(request: Request, case_id: CaseIdPath, body: SuspensionIn, actor: DispatcherDep) -> Any:
     """挂账: the case waits, with a reason and a review date; it is not overdue meanwhile."""
     return await changed(
         request, lambda c: supervision.suspend(c, case_id, body.review_on, actor, body.note), case_id, actor,
@@ -108,51 +95,50 @@ async def suspend(
     )  # fmt: skip
 
 
-@router.post("/api/incidents/{case_id}/resume", response_model=cases.Case, response_model_exclude_unset=True)
-async def resume(request: Request, case_id: CaseIdPath, body: UrgeIn, actor: DispatcherDep) -> dict[str, Any]:
+@_action("/api/incidents/{case_id}/resume")
+async def resume(request: Request, case_id: CaseIdPath, body: cases.ActionIn, actor: DispatcherDep) -> Any:
     """End a suspension; the time it lasted is added to the case's limit."""
-    hours = _context(request)
+    hours = _work_hours(request)
+    return await changed(
+        request,
+        lambda c: supervision.resume(c, hours, case_id, actor, body.note),
+        case_id,
+        actor,
+        body.version,
+    )
 
-    def change(conn: Any) -> None:
-        supervision.resume(conn, categories.load(conn), hours, case_id, actor, body.note)
 
-    return await changed(request, change, case_id, actor, body.version)
-
-
-@router.post("/api/incidents/{case_id}/reopen", response_model=cases.Case, response_model_exclude_unset=True)
-async def reopen(request: Request, case_id: CaseIdPath, body: UrgeIn, actor: DispatcherDep) -> dict[str, Any]:
+@_action("/api/incidents/{case_id}/reopen")
+async def reopen(request: Request, case_id: CaseIdPath, body: cases.ActionIn, actor: DispatcherDep) -> Any:
     """重新办理: a closed case is not fixed; a new round for its unit, counted as rework."""
-    hours = _context(request)
+    hours = _work_hours(request)
+    return await changed(
+        request,
+        lambda c: supervision.reopen(c, hours, case_id, actor, body.note),
+        case_id,
+        actor,
+        body.version,
+    )
 
-    def change(conn: Any) -> None:
-        supervision.reopen(conn, categories.load(conn), hours, case_id, actor, body.note)
 
-    return await changed(request, change, case_id, actor, body.version)
-
-
-@router.post(
-    "/api/incidents/{case_id}/correction", response_model=cases.Case, response_model_exclude_unset=True
-)
+@_action("/api/incidents/{case_id}/correction")
 async def correct(
     request: Request, case_id: CaseIdPath, body: CorrectionIn, actor: DispatcherDep, index: IndexDep
-) -> dict[str, Any]:
+) -> Any:
     """Correct a case's category and/or location: located and routed again, the change in its history."""
-    hours = _context(request)
+    hours = _work_hours(request)
+    where = body.model_dump(include={"lon", "lat", "crs", "address", "asset_id"}, exclude_none=True)
+    if where.keys() <= {"crs"}:  # no new location: the category alone is corrected
+        where = {}
 
     def change(conn: Any) -> None:
-        where = body.model_dump(include={"lon", "lat", "crs", "address", "asset_id"}, exclude_none=True)
-        if where.keys() <= {"crs"}:  # no new location: the category alone is corrected
-            where = {}
-        catalogue = categories.load(conn)
-        supervision.reroute(conn, index, catalogue, hours, case_id, actor, body.category, where, body.note)
+        supervision.reroute(conn, index, hours, case_id, actor, body.category, where, body.note)
 
     return await changed(request, change, case_id, actor, body.version)
 
 
-@router.post("/api/incidents/{case_id}/repeats", response_model=cases.Case, response_model_exclude_unset=True)
-async def repeat_call(
-    request: Request, case_id: CaseIdPath, body: RepeatIn, actor: DispatcherDep
-) -> dict[str, Any]:
+@_action("/api/incidents/{case_id}/repeats")
+async def repeat_call(request: Request, case_id: CaseIdPath, body: RepeatIn, actor: DispatcherDep) -> Any:
     """A repeat call about an open case: the caller joins it, the call is a note and a count."""
     return await changed(
         request, lambda c: supervision.add_repeat(c, case_id, actor, body.source, body.reporter, body.note),

@@ -17,8 +17,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from geo.errors import Conflict, Forbidden, InvalidInput, NotFound
 from layers.accounts.actors import Actor
-from layers.cases import worktime
-from layers.cases.categories import Catalogue
+from layers.cases import categories, worktime
 from layers.cases.intake import IncidentIn, Reporter, log_event, placement
 from layers.cases.workflow import DISPATCH, HANDLE, check_scope, check_unit
 from layers.db.models import INCIDENT_EVENTS, INCIDENT_REPORTERS, INCIDENTS
@@ -81,11 +80,9 @@ def _note(note: str, what: str) -> None:
         raise InvalidInput(f"{what} needs a note saying why", field="note")
 
 
-def _clock(
-    conn: Connection, case: Any, catalogue: Catalogue, work_hours: worktime.WorkHours, **changes: Any
-) -> None:
+def _clock(conn: Connection, case: Any, work_hours: worktime.WorkHours, **changes: Any) -> None:
     """Store ``changes`` and the clock they imply: the round's limit + extensions + time paused."""
-    category = catalogue.categories[case.category]
+    category = categories.load(conn).categories[changes.get("category", case.category)]
     merged = {**case._mapping, **changes}
     start = merged["round_started_at"] or merged["received_at"]
     hours = category.deadline_hours + merged["extended_hours"] + merged["paused_hours"]
@@ -109,9 +106,7 @@ def urge(conn: Connection, case_id: int, actor: Actor, note: str = "") -> int:
     return urged
 
 
-def request_extension(
-    conn: Connection, catalogue: Catalogue, case_id: int, hours: float, actor: Actor, note: str
-) -> None:
+def request_extension(conn: Connection, case_id: int, hours: float, actor: Actor, note: str) -> None:
     """延期申请: the handling unit asks for ``hours`` more (up to the category's allowance)."""
     if actor.role not in HANDLE:
         raise Forbidden(f"a {actor.role} may not ask for extensions")
@@ -125,7 +120,7 @@ def request_extension(
     if case.extension_hours is not None:
         raise Conflict(f"incident {case_id} already has an extension request waiting", field="hours")
     _note(note, "an extension")
-    category = catalogue.categories[case.category]
+    category = categories.load(conn).categories[case.category]
     allowed = category.extension_limit - case.extended_hours
     if hours > allowed:
         raise InvalidInput(
@@ -147,7 +142,6 @@ def request_extension(
 
 def decide_extension(
     conn: Connection,
-    catalogue: Catalogue,
     work_hours: worktime.WorkHours,
     case_id: int,
     approve: bool,
@@ -165,7 +159,7 @@ def decide_extension(
     status = case.status
     cleared = {"extension_hours": None, "extension_reason": None}
     if approve:
-        _clock(conn, case, catalogue, work_hours, extended_hours=case.extended_hours + hours, **cleared)
+        _clock(conn, case, work_hours, extended_hours=case.extended_hours + hours, **cleared)
         log_event(conn, case_id, actor, "extend_approve", status, status, note=f"+{hours:g} h {note}".strip())
         return
     _note(note, "refusing an extension")
@@ -197,7 +191,6 @@ def suspend(conn: Connection, case_id: int, review_on: date, actor: Actor, note:
 
 def resume(
     conn: Connection,
-    catalogue: Catalogue,
     work_hours: worktime.WorkHours,
     case_id: int,
     actor: Actor,
@@ -210,21 +203,20 @@ def resume(
     if case.suspended_at is None:
         raise Conflict(f"incident {case_id} is not suspended", field="id")
     now: datetime = conn.execute(select(func.now())).scalar_one()
-    category = catalogue.categories[case.category]
+    category = categories.load(conn).categories[case.category]
     paused = (
         work_hours.between(case.suspended_at, now)
         if category.working_time
         else (now - case.suspended_at) / timedelta(hours=1)
     )
     cleared = {"suspended_at": None, "review_on": None, "suspend_reason": None}
-    _clock(conn, case, catalogue, work_hours, paused_hours=case.paused_hours + paused, **cleared)
+    _clock(conn, case, work_hours, paused_hours=case.paused_hours + paused, **cleared)
     status = case.status
     log_event(conn, case_id, actor, "resume", status, status, note=f"paused {paused:.1f} h {note}".strip())
 
 
 def reopen(
     conn: Connection,
-    catalogue: Catalogue,
     work_hours: worktime.WorkHours,
     case_id: int,
     actor: Actor,
@@ -240,7 +232,7 @@ def reopen(
     _note(note, "reopening a case")
     now = conn.execute(select(func.now())).scalar_one()
     _clock(
-        conn, case, catalogue, work_hours, status="dispatched", rounds=case.rounds + 1, round_started_at=now,
+        conn, case, work_hours, status="dispatched", rounds=case.rounds + 1, round_started_at=now,
         extended_hours=0.0, paused_hours=0.0, closed_at=None, satisfied=None, handler=None,
     )  # fmt: skip
     log_event(conn, case_id, actor, "reopen", "closed", "dispatched", unit=case.unit, note=note)
@@ -249,7 +241,6 @@ def reopen(
 def reroute(
     conn: Connection,
     index: AreaIndex,
-    catalogue: Catalogue,
     work_hours: worktime.WorkHours,
     case_id: int,
     actor: Actor,
@@ -264,6 +255,7 @@ def reroute(
     case = _locked(conn, case_id)
     check_scope(actor, case)
     _open(case, "corrected")
+    catalogue = categories.load(conn)
     category = catalogue.category(category_code or case.category)
     moved = bool(where)
     if not moved:  # the category alone changes: the case stays where it is
@@ -287,7 +279,7 @@ def reroute(
         said.append(f"unit {case.unit} → {placed['unit']} ({placed['routed_by']})")
     if not said:
         raise InvalidInput("the correction changes neither the category nor the location", field="category")
-    _clock(conn, case, catalogue, work_hours, **changes)
+    _clock(conn, case, work_hours, **changes)
     log_event(
         conn, case_id, actor, "reroute", status, changes.get("status", status), unit=placed["unit"],
         note="; ".join(said) + (f". {note}" if note else ""),
