@@ -9,7 +9,7 @@ import { createMap, setBaseMap, textNode, vectorLayer } from "./map.js";
 import { config, duration, startPage } from "./page.js";
 
 const PAGE = 50;
-const FIELDS = ["q", "category", "source", "area", "unit", "level", "since", "until"];
+const FIELDS = ["q", "category", "source", "area", "code", "unit", "level", "since", "until"];
 const form = byId("filters");
 let words = null;
 let current = null; // the URLSearchParams of the list shown
@@ -23,6 +23,7 @@ function apiParams(params) {
   for (const [key, value] of params) {
     if (!value || key === "page") continue;
     if (key === "since" || key === "until") out.set(key, `${value}T00:00:00+08:00`);
+    else if (key === "code") out.set("area", value); // a community's, grid's or micro-grid's code: narrower than the street
     else out.set(key, value);
   }
   return out;

@@ -97,7 +97,7 @@ Object.assign(EN, {
   reporter_name: "Caller's name", reporter_phone: "Phone", consent: "May show the name",
   asset_id: "Asset ID", locate_by: "Locate by", by_map: "Click on the map", choose_category: "Type to search categories",
   nearby_same: "Open cases of this category nearby", none_nearby: "No open case of this category nearby",
-  filed: "Filed", overdue_now: "overdue", all_statuses: "All", in_view: "in the map's view (the workbench lists all)",
+  area_code_hint: "Community, grid or micro-grid code", filed: "Filed", overdue_now: "overdue", all_statuses: "All", in_view: "in the map's view (the workbench lists all)",
   err_session_expired: "Your session has ended; sign in again", err_unauthorized: "Not signed in, or wrong user name or password",
   err_csrf: "This page has expired: reload it and try again", err_forbidden: "You may not do this",
   err_illegal_transition: "The case's state does not allow this", err_stale: "Someone changed this case meanwhile: look at it again, then act",
