@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import make_url
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
 
 from api import errors, logs, openapi
 from api.auth import secret_key
@@ -47,6 +48,14 @@ from layers.cases.worktime import WorkHours
 from web import WEB_DIR
 
 log = logging.getLogger("wangge.api")
+UNCOMPRESSED = (
+    *DEFAULT_EXCLUDED_CONTENT_TYPES,
+    "application/vnd.mapbox-vector-tile",
+    "application/pdf",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/geopackage+sqlite3",
+    "image/*",
+)
 
 
 def _buckets(settings: Settings, per_minute: int, purpose: str) -> SharedBuckets:
@@ -114,10 +123,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "PATCH"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-API-Key"],
         )
-    # Text answers (JSON, GeoJSON, CSV, HTML) and tiles compressed for clients that accept
-    # gzip; small answers (a locate) are not worth the CPU. Outermost but the guard, so the
-    # guard's limits still see every request first.
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
+    # Text answers (JSON, GeoJSON, CSV, HTML) compressed for clients that accept gzip (large
+    # ones on a thread); small answers (a locate) are not worth the CPU, nor are tiles (served
+    # from the cache as they are), PDFs, spreadsheets and images (compressed already).
+    # Inside the guard, so its limits still see every request first.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5, exclude_content_types=UNCOMPRESSED)
     app.add_middleware(Guard, settings=settings, buckets=buckets)
     for module in (
         root,

@@ -301,9 +301,9 @@ def test_an_xlsx_export_runs_in_the_background_and_masks_phones_per_role(
     client: TestClient, accounts: dict[str, Any]
 ) -> None:
     marked = _case(
-        client, description="导出测试 casework", reporter={"name": "王先生", "phone": "13811112222"}
+        client, description="接口导出检查 casework", reporter={"name": "王先生", "phone": "13811112222"}
     )
-    params = {"q": "导出测试", "f": "xlsx"}
+    params = {"q": "接口导出检查", "f": "xlsx"}
     for who, phone in (("viewer1", "138****2222"), ("admin1", "13811112222")):
         job = client.post("/api/incidents/exports", params=params, headers=accounts[who])
         assert job.status_code == 202, job.text
@@ -331,3 +331,11 @@ def test_fixed_paths_are_not_read_as_case_ids(
 ) -> None:
     got = client.get(f"/api/incidents/{path}", headers=accounts["admin1"])
     assert got.status_code == 200, got.text
+
+
+def test_text_answers_are_gzipped_and_tiles_are_not(client: TestClient) -> None:
+    listed = client.get("/api/incidents", params={"limit": 100}, headers={"Accept-Encoding": "gzip"})
+    assert listed.headers["content-encoding"] == "gzip"
+    assert int(listed.headers["content-length"]) < len(listed.content) / 4  # JSON compresses well
+    tile = client.get("/tiles/micro_grids/15/27339/12857.mvt", headers={"Accept-Encoding": "gzip"})
+    assert tile.status_code == 200 and "content-encoding" not in tile.headers
