@@ -110,7 +110,8 @@ PUBLIC_EVENT = ("at", "action", "from_status", "to_status")
 
 def public_case(case: dict[str, Any], snap_m: float) -> dict[str, Any]:
     """A case as the public sees it: its point snapped to ``snap_m``; no raw location input and
-    no door number in its note, no handler; its history without who and their notes."""
+    no door number in its note, no handler, no staff's reasons (extension, suspension); its
+    history without who and their notes."""
     hidden: dict[str, Any] = {"actor": None, "role": None, "note": None, "photos": []}
     history = [{k: e.get(k) for k in (*PUBLIC_EVENT, "unit")} | hidden for e in case.get("history", [])]
     case = {
@@ -118,6 +119,8 @@ def public_case(case: dict[str, Any], snap_m: float) -> dict[str, Any]:
         "location_input": {},
         "location_note": without_doors(case.get("location_note")),
         "handler": None,
+        "extension_reason": None,
+        "suspend_reason": None,
     }
     if "history" in case:
         case["history"] = history

@@ -158,6 +158,8 @@ def test_urge_extend_suspend_resume_close_and_reopen(client: TestClient, account
     assert past.json()["error"]["field"] == "review_on"
     suspended = _ok(_act(client, disp, cid, "suspension", review_on=review, note="需纳入年度计划统一解决"))
     assert suspended["suspended_at"] and suspended["review_on"] == review and suspended["overdue"] is None
+    public = client.get(f"/api/incidents/{cid}").json()
+    assert public["suspended_at"] and public["suspend_reason"] is None  # the staff's reason stays inside
     listed = client.get("/api/incidents", params={"level": "suspended", "limit": 1000}).json()
     assert cid in {c["id"] for c in listed["incidents"]}
     resumed = _ok(_act(client, disp, cid, "resume"))
