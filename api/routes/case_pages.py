@@ -14,10 +14,11 @@ from fastapi.responses import HTMLResponse
 
 from api.auth import SESSION_COOKIE
 from api.deps import get_settings, run_read
+from api.settings import Settings
 from api.templating import templates
 from geo.errors import NotFound, Unauthorized
 from layers.accounts import sessions
-from layers.cases import categories, queries
+from layers.cases import categories, intake, phrases, queries
 from layers.db import vocabulary
 from layers.grid import areas
 
@@ -29,10 +30,12 @@ FIRST_ROWS = 50  # the workbench's first page
 
 
 def _first_paint(
-    conn: Any, cookie: str | None, idle_h: float, max_h: float, number: str | None, rows: bool = False
+    conn: Any, cookie: str | None, settings: Settings, number: str | None, rows: bool = False
 ) -> dict[str, Any]:
     """What a page needs to draw at once; the case (when asked for) as the session's user sees
-    it; on the workbench, its first page of cases and the counts per status (``rows``)."""
+    it, with its likely duplicates and standard texts; on the workbench, its first page of
+    cases and the counts per status (``rows``)."""
+    idle_h, max_h = settings.session_hours, settings.session_max_hours
     session = None
     if cookie:
         try:
@@ -63,7 +66,11 @@ def _first_paint(
     if number is not None:
         found["id"] = queries.id_of(conn, number)
         if session is not None:
-            found["case"] = queries.get(conn, found["id"], session.actor)
+            case = found["case"] = queries.get(conn, found["id"], session.actor)
+            found["duplicates"] = intake.likely_duplicates(
+                conn, found["id"], settings.duplicate_radius_m, settings.duplicate_window_h
+            )
+            found["phrases"] = phrases.listing(conn, category=case["category"])
     return found
 
 
@@ -72,9 +79,8 @@ async def _page(
 ) -> HTMLResponse:
     settings = get_settings(request)
     cookie = request.cookies.get(SESSION_COOKIE)
-    idle, most = settings.session_hours, settings.session_max_hours
     try:
-        data = await run_read(request, _first_paint, cookie, idle, most, number, rows)
+        data = await run_read(request, _first_paint, cookie, settings, number, rows)
     except NotFound:
         context = {"config": {"session": None}, "number": number}
         return templates.TemplateResponse(

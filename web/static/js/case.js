@@ -177,7 +177,9 @@ const ACTION_OF_EVENT = { create: "filed", extend_request: "extend", extend_appr
 
 async function drawDuplicates(c) {
   const list = byId("duplicates");
-  const answer = await json(`/api/incidents/${c.id}/duplicates`);
+  // in the page for its first paint; fetched again after every change of the case
+  const answer = embeddedDuplicates ? { likely_duplicates: embeddedDuplicates } : await json(`/api/incidents/${c.id}/duplicates`);
+  embeddedDuplicates = null;
   const canMerge = words.dispatchers.includes(me.role) && words.statuses.find((s) => s.status === c.status).open;
   list.replaceChildren(...answer.likely_duplicates.map((d) => {
     const li = el("li");
@@ -338,14 +340,17 @@ byId("action-form").addEventListener("submit", (event) => {
 });
 
 let first = true;
+let embeddedDuplicates = config.duplicates || null;
 startPage(async (s) => {
   me = s;
   words = words || (await vocabulary());
   unitNames = Object.fromEntries(config.catalogue.departments.map((d) => [d.code, d.name]));
   // the server put the case in the page for its first paint; another user's sign-in fetches it
   const c = first && config.case ? config.case : await json(`/api/incidents/${config.id}`);
+  const phrases = first && config.phrases
+    ? Promise.resolve(config.phrases).then((list) => { texts = list; })
+    : json(`/api/phrases?${new URLSearchParams({ category: c.category })}`).then((answer) => { texts = answer.phrases; });
   first = false;
-  const phrases = json(`/api/phrases?${new URLSearchParams({ category: c.category })}`).then((answer) => { texts = answer.phrases; });
   await Promise.all([draw(c), phrases]);
   document.body.dataset.ready = "true";
   requestAnimationFrame(() => setTimeout(() => performance.mark("case-drawn"))); // for `make bench`
