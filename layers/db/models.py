@@ -428,13 +428,6 @@ class Incident(Base):
 
     __table_args__ = (
         Index("ix_incidents_point", "point", postgresql_using="gist"),
-        Index(
-            "ix_incidents_search_trgm",
-            "number",
-            "description",
-            postgresql_using="gin",
-            postgresql_ops={"number": "gin_trgm_ops", "description": "gin_trgm_ops"},
-        ),
         CheckConstraint("(suspended_at IS NULL) = (review_on IS NULL)", name="suspended"),
         CheckConstraint("(extension_hours IS NULL) OR extension_hours > 0", name="extension"),
         CheckConstraint(sql_in("status", STATUSES), name="status"),

@@ -87,14 +87,6 @@ def upgrade() -> None:
     op.add_column("incidents", sa.Column("suspended_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("incidents", sa.Column("review_on", sa.Date(), nullable=True))
     op.add_column("incidents", sa.Column("suspend_reason", sa.Text(), nullable=True))
-    op.create_index(
-        "ix_incidents_search_trgm",
-        "incidents",
-        ["number", "description"],
-        unique=False,
-        postgresql_using="gin",
-        postgresql_ops={"number": "gin_trgm_ops", "description": "gin_trgm_ops"},
-    )
     op.create_check_constraint("suspended", "incidents", "(suspended_at IS NULL) = (review_on IS NULL)")
     op.create_check_constraint("extension", "incidents", "(extension_hours IS NULL) OR extension_hours > 0")
 
@@ -102,12 +94,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_constraint("ck_incidents_extension", "incidents")
     op.drop_constraint("ck_incidents_suspended", "incidents")
-    op.drop_index(
-        "ix_incidents_search_trgm",
-        table_name="incidents",
-        postgresql_using="gin",
-        postgresql_ops={"number": "gin_trgm_ops", "description": "gin_trgm_ops"},
-    )
     op.drop_column("incidents", "suspend_reason")
     op.drop_column("incidents", "review_on")
     op.drop_column("incidents", "suspended_at")
