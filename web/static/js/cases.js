@@ -83,7 +83,11 @@ function row(c) {
   return tr;
 }
 
+let listSeq = 0; // a later filter wins: the answer of a superseded one is dropped
+let clusterSeq = 0;
+
 async function loadList(params) {
+  const mine = ++listSeq;
   const query = apiParams(params);
   const page = Number(params.get("page") || 1);
   query.set("limit", PAGE);
@@ -96,6 +100,7 @@ async function loadList(params) {
     ? [config.list, config.counts]
     : await Promise.all([json(`/api/incidents?${query}`), json(`/api/incidents/counts?${counts}`)]);
   config.list = null;
+  if (mine !== listSeq) return;
   byId("cases").tBodies[0].replaceChildren(...list.incidents.map(row));
   const first = list.numberMatched ? (page - 1) * PAGE + 1 : 0;
   byId("matched").textContent = `${first}–${(page - 1) * PAGE + list.numberReturned} ${t("of")} ${list.numberMatched} ${t("matched")}`;
@@ -157,7 +162,9 @@ async function loadClusters() {
     const b = map.getBounds().pad(0.25);
     query.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(","));
   }
+  const mine = ++clusterSeq;
   const answer = await json(`/api/incidents/clusters?${query}`);
+  if (mine !== clusterSeq) return;
   clusterLayer.clearLayers();
   for (const c of answer.clusters) {
     const size = 16 + Math.min(24, Math.log2(c.count) * 4);
