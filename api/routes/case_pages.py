@@ -50,13 +50,7 @@ def _first_paint(
     generation = areas.active_generation(conn)
     found["streets"] = areas.names(conn, generation, "street") if generation is not None else []
     if session is not None:
-        actor = session.actor
-        found["session"] = {
-            "user": actor.name,
-            "role": actor.role,
-            "unit": actor.unit,
-            "csrf_token": session.csrf,
-        }
+        found["session"] = session.as_json()
     if rows and session is not None:
         cases, total = queries.listing(
             conn, queries.Filters(), limit=FIRST_ROWS, offset=0, actor=session.actor

@@ -22,18 +22,6 @@ from layers.accounts.actors import PUBLIC
 router = APIRouter(prefix="/api/session", tags=["accounts"])
 
 
-def _info(session: sessions.Session) -> dict[str, Any]:
-    actor = session.actor
-    return {
-        "signed_in": True,
-        "user": actor.name,
-        "role": actor.role,
-        "unit": actor.unit,
-        "csrf_token": session.csrf,
-        "expires_at": session.expires_at,
-    }
-
-
 @router.post("", response_model=accounts.SessionInfo)
 async def sign_in(
     request: Request,
@@ -58,7 +46,7 @@ async def sign_in(
         )  # fmt: skip
         return found
 
-    return _info(await run_in_threadpool(work))
+    return (await run_in_threadpool(work)).as_json()
 
 
 @router.get("", response_model=accounts.SessionInfo, response_model_exclude_none=True)
@@ -67,7 +55,7 @@ async def who(request: Request, actor: ActorDep) -> dict[str, Any]:
     session = getattr(request.state, "session", None)
     if session is None or actor is PUBLIC:
         return {"signed_in": False, "ended": bool(getattr(request.state, "session_expired", False))}
-    return _info(session)
+    return session.as_json()
 
 
 @router.delete("", status_code=204)

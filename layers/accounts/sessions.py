@@ -31,6 +31,13 @@ class Session:
     csrf: str
     expires_at: str
 
+    def as_json(self) -> dict[str, object]:
+        """What a page knows of its session (``GET /api/session``; pages carry it too)."""
+        return {
+            "signed_in": True, "user": self.actor.name, "role": self.actor.role, "unit": self.actor.unit,
+            "csrf_token": self.csrf, "expires_at": self.expires_at,
+        }  # fmt: skip
+
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

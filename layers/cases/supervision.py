@@ -15,11 +15,12 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, func, insert, select, update
 
-from geo.errors import Conflict, Forbidden, InvalidInput, NotFound
+from geo.errors import Conflict, Forbidden, InvalidInput
 from layers.accounts.actors import Actor
 from layers.cases import categories, worktime
+from layers.cases.categories import Category
 from layers.cases.intake import IncidentIn, Reporter, log_event, placement
-from layers.cases.workflow import DISPATCH, HANDLE, check_scope, check_unit
+from layers.cases.workflow import HANDLE, check_scope, check_unit, locked, require_dispatcher
 from layers.db.models import INCIDENT_EVENTS, INCIDENT_REPORTERS, INCIDENTS
 from layers.db.vocabulary import OPEN
 from layers.grid.index import AreaIndex
@@ -37,7 +38,7 @@ def version(conn: Connection, case_id: int) -> int:
 def check_version(conn: Connection, case_id: int, expected: int | None) -> None:
     """Refuse to act on a case that changed since the page showing it was loaded (optimistic
     check): a 409 that says what happened meanwhile. Locks the case first."""
-    _locked(conn, case_id)
+    locked(conn, case_id)
     if expected is None:
         return
     now = version(conn, case_id)
@@ -58,18 +59,6 @@ def check_version(conn: Connection, case_id: int, expected: int | None) -> None:
     )
 
 
-def _locked(conn: Connection, case_id: int) -> Any:
-    row = conn.execute(select(INCIDENTS).where(CASES.id == case_id).with_for_update()).first()
-    if row is None:
-        raise NotFound(f"no incident {case_id}", field="id")
-    return row
-
-
-def _dispatcher(actor: Actor, what: str) -> None:
-    if actor.role not in DISPATCH:
-        raise Forbidden(f"a {actor.role} may not {what}")
-
-
 def _open(case: Any, what: str) -> None:
     if case.status not in OPEN:
         raise Conflict(f"incident {case.id} is {case.status}; only open cases can be {what}", field="id")
@@ -80,13 +69,15 @@ def _note(note: str, what: str) -> None:
         raise InvalidInput(f"{what} needs a note saying why", field="note")
 
 
-def _clock(conn: Connection, case: Any, work_hours: worktime.WorkHours, **changes: Any) -> None:
-    """Store ``changes`` and the clock they imply: the round's limit + extensions + time paused."""
-    category = categories.load(conn).categories[changes.get("category", case.category)]
+def _clock(
+    conn: Connection, case: Any, limits_of: Category, work_hours: worktime.WorkHours, **changes: Any
+) -> None:
+    """Store ``changes`` and the clock they imply under the limits of the case's category (as
+    changed, ``limits_of``): the round's limit + extensions + time paused."""
     merged = {**case._mapping, **changes}
     start = merged["round_started_at"] or merged["received_at"]
-    hours = category.deadline_hours + merged["extended_hours"] + merged["paused_hours"]
-    limits = worktime.clock(start, hours, category.working_time, work_hours)
+    hours = limits_of.deadline_hours + merged["extended_hours"] + merged["paused_hours"]
+    limits = worktime.clock(start, hours, limits_of.working_time, work_hours)
     times = {"warn_at": limits.warn_at, "deadline": limits.deadline, "escalate_at": limits.escalate_at}
     conn.execute(
         update(INCIDENTS).where(CASES.id == case.id).values(**changes, **times, updated_at=func.now())
@@ -95,8 +86,8 @@ def _clock(conn: Connection, case: Any, work_hours: worktime.WorkHours, **change
 
 def urge(conn: Connection, case_id: int, actor: Actor, note: str = "") -> int:
     """督办/催办: press the handling unit; counted on the case. Answers how often it was urged."""
-    _dispatcher(actor, "urge cases")
-    case = _locked(conn, case_id)
+    require_dispatcher(actor, "urge cases")
+    case = locked(conn, case_id)
     check_scope(actor, case)
     _open(case, "urged")
     urged = int(case.urged) + 1
@@ -110,7 +101,7 @@ def request_extension(conn: Connection, case_id: int, hours: float, actor: Actor
     """延期申请: the handling unit asks for ``hours`` more (up to the category's allowance)."""
     if actor.role not in HANDLE:
         raise Forbidden(f"a {actor.role} may not ask for extensions")
-    case = _locked(conn, case_id)
+    case = locked(conn, case_id)
     check_unit(actor, case)
     if case.status not in IN_HAND:
         raise Conflict(
@@ -150,8 +141,8 @@ def decide_extension(
 ) -> None:
     """A dispatcher approves (the deadline moves, in working time where the category counts so)
     or refuses (with a note) the waiting extension request."""
-    _dispatcher(actor, "decide extensions")
-    case = _locked(conn, case_id)
+    require_dispatcher(actor, "decide extensions")
+    case = locked(conn, case_id)
     check_scope(actor, case)
     hours = case.extension_hours
     if hours is None:
@@ -159,7 +150,8 @@ def decide_extension(
     status = case.status
     cleared = {"extension_hours": None, "extension_reason": None}
     if approve:
-        _clock(conn, case, work_hours, extended_hours=case.extended_hours + hours, **cleared)
+        category = categories.load(conn).categories[case.category]
+        _clock(conn, case, category, work_hours, extended_hours=case.extended_hours + hours, **cleared)
         log_event(conn, case_id, actor, "extend_approve", status, status, note=f"+{hours:g} h {note}".strip())
         return
     _note(note, "refusing an extension")
@@ -170,8 +162,8 @@ def decide_extension(
 def suspend(conn: Connection, case_id: int, review_on: date, actor: Actor, note: str) -> None:
     """挂账: a case that cannot be solved now waits, with a reason and a review date; it is not
     overdue meanwhile (its clock is paused until it is resumed)."""
-    _dispatcher(actor, "suspend cases")
-    case = _locked(conn, case_id)
+    require_dispatcher(actor, "suspend cases")
+    case = locked(conn, case_id)
     check_scope(actor, case)
     _open(case, "suspended")
     if case.suspended_at is not None:
@@ -197,8 +189,8 @@ def resume(
     note: str = "",
 ) -> None:
     """End a suspension: the time it lasted is added to the case's limit."""
-    _dispatcher(actor, "resume cases")
-    case = _locked(conn, case_id)
+    require_dispatcher(actor, "resume cases")
+    case = locked(conn, case_id)
     check_scope(actor, case)
     if case.suspended_at is None:
         raise Conflict(f"incident {case_id} is not suspended", field="id")
@@ -210,7 +202,7 @@ def resume(
         else (now - case.suspended_at) / timedelta(hours=1)
     )
     cleared = {"suspended_at": None, "review_on": None, "suspend_reason": None}
-    _clock(conn, case, work_hours, paused_hours=case.paused_hours + paused, **cleared)
+    _clock(conn, case, category, work_hours, paused_hours=case.paused_hours + paused, **cleared)
     status = case.status
     log_event(conn, case_id, actor, "resume", status, status, note=f"paused {paused:.1f} h {note}".strip())
 
@@ -224,15 +216,16 @@ def reopen(
 ) -> None:
     """重新办理: the reporter says a closed case is not fixed; a new round for the same unit,
     with a fresh clock, counted as rework in the KPIs."""
-    _dispatcher(actor, "reopen cases")
-    case = _locked(conn, case_id)
+    require_dispatcher(actor, "reopen cases")
+    case = locked(conn, case_id)
     check_scope(actor, case)
     if case.status != "closed":
         raise Conflict(f"incident {case_id} is {case.status}; only closed cases are reopened", field="id")
     _note(note, "reopening a case")
     now = conn.execute(select(func.now())).scalar_one()
+    category = categories.load(conn).categories[case.category]
     _clock(
-        conn, case, work_hours, status="dispatched", rounds=case.rounds + 1, round_started_at=now,
+        conn, case, category, work_hours, status="dispatched", rounds=case.rounds + 1, round_started_at=now,
         extended_hours=0.0, paused_hours=0.0, closed_at=None, satisfied=None, handler=None,
     )  # fmt: skip
     log_event(conn, case_id, actor, "reopen", "closed", "dispatched", unit=case.unit, note=note)
@@ -251,8 +244,8 @@ def reroute(
     """A dispatcher corrects a case's category and/or location: it is located and routed again
     (the matrix runs again); a case already with a unit that is no longer responsible goes
     to the new unit as dispatched. The history says what changed."""
-    _dispatcher(actor, "correct cases")
-    case = _locked(conn, case_id)
+    require_dispatcher(actor, "correct cases")
+    case = locked(conn, case_id)
     check_scope(actor, case)
     _open(case, "corrected")
     catalogue = categories.load(conn)
@@ -279,7 +272,7 @@ def reroute(
         said.append(f"unit {case.unit} → {placed['unit']} ({placed['routed_by']})")
     if not said:
         raise InvalidInput("the correction changes neither the category nor the location", field="category")
-    _clock(conn, case, work_hours, **changes)
+    _clock(conn, case, category, work_hours, **changes)
     log_event(
         conn, case_id, actor, "reroute", status, changes.get("status", status), unit=placed["unit"],
         note="; ".join(said) + (f". {note}" if note else ""),
@@ -291,8 +284,8 @@ def add_repeat(
 ) -> int:
     """A repeat call about an open case (重复来电): its caller joins the case, the call is a note
     and a count, no new case. Answers the case's repeat count."""
-    _dispatcher(actor, "attach calls")
-    case = _locked(conn, case_id)
+    require_dispatcher(actor, "attach calls")
+    case = locked(conn, case_id)
     _open(case, "called about again")
     repeats = int(case.repeats) + 1
     conn.execute(update(INCIDENTS).where(CASES.id == case_id).values(repeats=repeats, updated_at=func.now()))

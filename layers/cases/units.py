@@ -25,10 +25,8 @@ class Candidate:
     why: str  # current | second | matrix | category | street | community | grid | district
 
 
-def candidates(conn: Connection, catalogue: Catalogue, case_id: int) -> list[Candidate]:
-    """The units a case may be dispatched or transferred to: its unit and the one-click
-    second unit, the matrix's rules for its area chain, its category's department (and any
-    unit the matrix gives the category elsewhere), and its territory up to the district."""
+def _units(conn: Connection, catalogue: Catalogue, case_id: int) -> list[tuple[str, str]]:
+    """(unit, why) of each candidate, the first reason of each unit, in the order offered."""
     row = conn.execute(
         select(CASES.unit, CASES.second_unit, CASES.category, CASES.street, CASES.community, CASES.grid)
         .add_columns(CASES.micro_grid)
@@ -53,31 +51,28 @@ def candidates(conn: Connection, catalogue: Catalogue, case_id: int) -> list[Can
     for area, why in ((row.street, "street"), (row.community, "community"), (row.grid, "grid")):
         if area:
             found.append((area, why))
-    names = _names(conn, catalogue, [u for u, _ in found])
-    seen: set[str] = set()
-    answer = []
+    first: dict[str, str] = {}
     for unit, why in found:
-        if unit and unit not in seen:
-            seen.add(unit)
-            answer.append(Candidate(unit, names.get(unit, unit), why))
-    return answer
+        first.setdefault(unit, why)
+    return list(first.items())
 
 
-def _names(conn: Connection, catalogue: Catalogue, units: list[str]) -> dict[str, str]:
-    names = dict(catalogue.departments)
-    for unit in units:
-        if unit not in names:
-            names[unit] = unit_name(conn, unit) or unit
-    return names
+def candidates(conn: Connection, catalogue: Catalogue, case_id: int) -> list[Candidate]:
+    """The units a case may be dispatched or transferred to, named: its unit and the one-click
+    second unit, the matrix's rules for its area chain, its category's department (and any
+    unit the matrix gives the category elsewhere), and its territory up to the district."""
+    return [
+        Candidate(unit, catalogue.departments.get(unit) or unit_name(conn, unit) or unit, why)
+        for unit, why in _units(conn, catalogue, case_id)
+    ]
 
 
 def check_candidate(conn: Connection, catalogue: Catalogue, case_id: int, unit: str) -> None:
     """A dispatch or transfer goes to one of the case's candidates (``candidates``), no one else."""
-    allowed = candidates(conn, catalogue, case_id)
-    if unit not in {c.unit for c in allowed}:
+    allowed = [u for u, _ in _units(conn, catalogue, case_id)]  # no names needed to check
+    if unit not in allowed:
         raise InvalidInput(
-            f"{unit} is not among the units the matrix gives incident {case_id}: "
-            + ", ".join(c.unit for c in allowed),
+            f"{unit} is not among the units the matrix gives incident {case_id}: " + ", ".join(allowed),
             field="unit",
             code="unit_outside_matrix",
         )

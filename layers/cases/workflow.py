@@ -41,16 +41,18 @@ NEEDS_NOTE = {("dispatched", "registered"), ("verifying", "rework"), ("received"
 TRANSFERABLE = ("registered", "dispatched", "in_progress", "rework")
 
 
-def _locked(conn: Connection, case_id: int) -> Any:
-    c = INCIDENTS.c
-    row = conn.execute(
-        select(c.id, c.status, c.unit, c.grid, c.micro_grid, c.handler, c.closed_at)
-        .where(c.id == case_id)
-        .with_for_update()
-    ).first()
+def locked(conn: Connection, case_id: int) -> Any:
+    """Case ``case_id``, its row locked until the transaction ends (every change takes it)."""
+    row = conn.execute(select(INCIDENTS).where(INCIDENTS.c.id == case_id).with_for_update()).first()
     if row is None:
         raise NotFound(f"no incident {case_id}", field="id")
     return row
+
+
+def require_dispatcher(actor: Actor, what: str) -> None:
+    """Only dispatchers (and admins) do ``what``."""
+    if actor.role not in DISPATCH:
+        raise Forbidden(f"a {actor.role} may not {what}")
 
 
 def check_unit(actor: Actor, case: Any) -> None:
@@ -81,7 +83,7 @@ def transition(
 ) -> str:
     """Move a case to ``to``; answers the state it came from. A dispatch may name the unit
     (one of the matrix's candidates, ``layers.cases.units``); it defaults to the routed one."""
-    case = _locked(conn, case_id)
+    case = locked(conn, case_id)
     step = (case.status, to)
     if step not in TRANSITIONS:
         legal = sorted(t for f, t in TRANSITIONS if f == case.status)
@@ -124,9 +126,8 @@ def transition(
 
 def transfer(conn: Connection, case_id: int, unit: str, actor: Actor, note: str = "") -> None:
     """One-click transfer (转办/改派) to another department or grid; the new unit must accept it."""
-    if actor.role not in DISPATCH:
-        raise Forbidden(f"a {actor.role} may not transfer cases")
-    case = _locked(conn, case_id)
+    require_dispatcher(actor, "transfer cases")
+    case = locked(conn, case_id)
     check_scope(actor, case)
     if case.status not in TRANSFERABLE:
         raise Conflict(f"incident {case_id} is {case.status}; it cannot be transferred", field="unit")
@@ -141,12 +142,11 @@ def transfer(conn: Connection, case_id: int, unit: str, actor: Actor, note: str 
 
 def merge(conn: Connection, case_id: int, into: int, actor: Actor, note: str = "") -> None:
     """Mark ``case_id`` a duplicate of ``into``; its reporters join the surviving case."""
-    if actor.role not in DISPATCH:
-        raise Forbidden(f"a {actor.role} may not merge cases")
+    require_dispatcher(actor, "merge cases")
     if case_id == into:
         raise InvalidInput("a case cannot be merged into itself", field="into")
     first, second = sorted((case_id, into))  # lock in id order: no deadlock between two merges
-    rows = {r.id: r for r in (_locked(conn, first), _locked(conn, second))}
+    rows = {r.id: r for r in (locked(conn, first), locked(conn, second))}
     case, target = rows[case_id], rows[into]
     check_scope(actor, case)
     if case.status not in OPEN:
@@ -177,9 +177,8 @@ def merge(conn: Connection, case_id: int, into: int, actor: Actor, note: str = "
 
 def evaluate(conn: Connection, case_id: int, satisfied: bool, actor: Actor, note: str = "") -> None:
     """The reporter's evaluation of a closed case (回访), recorded by the dispatcher."""
-    if actor.role not in DISPATCH:
-        raise Forbidden(f"a {actor.role} may not record evaluations")
-    case = _locked(conn, case_id)
+    require_dispatcher(actor, "record evaluations")
+    case = locked(conn, case_id)
     if case.status != "closed":
         raise Conflict(f"incident {case_id} is {case.status}; only closed cases are evaluated", field="id")
     conn.execute(update(INCIDENTS).where(INCIDENTS.c.id == case_id).values(satisfied=satisfied))

@@ -39,8 +39,7 @@ const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 export async function api(path, options = {}, retried = false) {
   const method = (options.method || "GET").toUpperCase();
   const headers = { ...(options.headers || {}) };
-  const s = session();
-  if (s && s.csrf && !SAFE.has(method)) headers["X-CSRF-Token"] = s.csrf;
+  if (!SAFE.has(method)) Object.assign(headers, csrfHeader());
   const response = await fetch(path, { ...options, headers, credentials: "same-origin" });
   if (response.ok) return response;
   let body = null;
@@ -55,6 +54,25 @@ export async function api(path, options = {}, retried = false) {
 }
 
 export const json = async (path, options) => (await api(path, options)).json();
+
+// The page's session as the server knows it (a cookie may outlive the tab's memory, or end).
+export async function checkSession() {
+  const info = await json("/api/session").catch(() => ({ signed_in: false }));
+  if (info.signed_in) remember(info);
+  else forget();
+  return session();
+}
+
+// Sign out of this browser: the session ends and its cookie is cleared (an ended one too).
+export async function endSession() {
+  await fetch("/api/session", { method: "DELETE", credentials: "same-origin", headers: csrfHeader() }).catch(() => {});
+  forget();
+}
+
+function csrfHeader() {
+  const s = session();
+  return s && s.csrf ? { "X-CSRF-Token": s.csrf } : {};
+}
 
 export function send(path, method, body) {
   return json(path, { method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });

@@ -1,11 +1,11 @@
 // The map application: one Leaflet map, three views (views/*.js), state in the URL.
 // Every answer from the API is shown as text (textContent), never parsed as HTML.
 /* global L */
-import { json, session } from "./api.js";
+import { checkSession, json, session } from "./api.js";
 import { byId, el, openAsset } from "./dom.js";
 import { currentLang, setLang, t } from "./i18n.js";
 import { createMap, setBaseMap, textNode, vectorLayer } from "./map.js";
-import { checkSession, onSessionChange, signInNow, signOut } from "./signin.js";
+import { onSessionChange, signInNow, signOut } from "./signin.js";
 import { bindMap, initialView, saveState, state, view } from "./state.js";
 import { dispatchView, showError } from "./views/dispatch.js";
 import { hotspotView } from "./views/hotspots.js";

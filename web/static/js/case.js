@@ -51,17 +51,14 @@ function allowed(c) {
 }
 
 // --- drawing ---------------------------------------------------------------------------------
+// A row of a definition list: a text, or a node (a link) inside the <dd>; `id` on the text's
+// <dd> or on the node.
 function fact(list, label, value, id) {
-  const dd = value instanceof Node ? value : el("dd", value ?? "—");
-  if (!(value instanceof Node)) dd.textContent = value ?? "—";
-  if (id) dd.id = id;
-  list.append(el("dt", label), dd.tagName === "DD" ? dd : wrap(dd));
-}
-
-function wrap(node) {
-  const dd = el("dd");
-  dd.append(node);
-  return dd;
+  const node = value instanceof Node ? value : null;
+  const dd = el("dd", node ? null : value ?? "—");
+  if (node) dd.append(node);
+  if (id) (node || dd).id = id;
+  list.append(el("dt", label), dd);
 }
 
 function drawSla(c) {
@@ -85,9 +82,7 @@ function drawSla(c) {
 async function drawWhere(c) {
   const list = byId("where");
   list.replaceChildren();
-  const how = el("dd", t(`by_${c.located_by}`));
-  how.id = "located-by";
-  list.append(el("dt", t("located_by")), how);
+  fact(list, t("located_by"), t(`by_${c.located_by}`), "located-by");
   fact(list, t("raw_input"), Object.entries(c.location_input || {}).map(([k, v]) => `${k}: ${v}`).join(" · ") || "—");
   if (c.location_note) fact(list, t("note"), c.location_note);
   if (outline) map.removeLayer(outline);
@@ -119,9 +114,7 @@ function drawFacts(c) {
   fact(list, t("description"), c.description || "—");
   const source = words.sources.find((s) => s.source === c.source);
   fact(list, t("source"), source ? source[currentLang()] : c.source);
-  const routed = el("dd", `${c.unit_name || c.unit} (${c.unit}) · ${t("why")}: ${t(`routed_${c.routed_by}`)}`);
-  routed.id = "routed";
-  list.append(el("dt", t("routed")), routed);
+  fact(list, t("routed"), `${c.unit_name || c.unit} (${c.unit}) · ${t("why")}: ${t(`routed_${c.routed_by}`)}`, "routed");
   if (c.second_unit) fact(list, t("act_transfer"), unitName(c.second_unit));
   if (c.asset_id) fact(list, t("asset"), assetLink(c.asset_id));
   if (c.urged) fact(list, t("urged_times"), String(c.urged), "urged");

@@ -6,7 +6,7 @@
 import { api, json, send } from "./api.js";
 import { byId, el } from "./dom.js";
 import { errorText, t } from "./i18n.js";
-import { createMap, setBaseMap, vectorLayer } from "./map.js";
+import { COORDINATES, createMap, setBaseMap, vectorLayer } from "./map.js";
 import { config, startPage } from "./page.js";
 
 const form = byId("new-case");
@@ -18,7 +18,6 @@ let codes = new Set();
 let where = null; // { body: what POST /api/incidents gets, lon, lat: WGS84 for the map }
 let key = crypto.randomUUID();
 
-const COORDS = /^(?:([a-z0-9:]+)\s*[:：]\s*)?(-?\d+(?:\.\d+)?)\s*[,，\s]\s*(-?\d+(?:\.\d+)?)$/i;
 
 function category() {
   const code = form.elements.category.value.trim().slice(0, 5).toUpperCase();
@@ -97,7 +96,7 @@ map.on("click", (e) => {
 let swapped = null;
 function coordinates() {
   byId("swap-offer").hidden = true;
-  const m = byId("coords").value.trim().match(COORDS);
+  const m = byId("coords").value.trim().match(COORDINATES);
   if (!m) { fail({ code: "invalid_input", field: "lon" }); return; }
   const crs = (m[1] || "wgs84").toLowerCase();
   const [a, b] = [Number(m[2]), Number(m[3])];

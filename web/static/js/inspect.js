@@ -1,6 +1,6 @@
 // The inspection form of the asset page: sign in (a page session: HttpOnly cookie, CSRF token),
 // then record a patrol.
-import { ApiError, forget, json, remember, send, session, vocabulary } from "./api.js";
+import { ApiError, checkSession, endSession, forget, json, remember, send, session, vocabulary } from "./api.js";
 
 const section = document.getElementById("record");
 const signin = document.getElementById("signin");
@@ -29,8 +29,7 @@ signin.addEventListener("submit", async (event) => {
 
 document.getElementById("signout").addEventListener("click", async (event) => {
   event.preventDefault();
-  await json("/api/session", { method: "DELETE" }).catch(() => {});
-  forget();
+  await endSession();
   show();
 });
 
@@ -61,8 +60,6 @@ form.addEventListener("submit", async (event) => {
   window.location.reload();
 });
 
-const current = await json("/api/session").catch(() => ({ signed_in: false }));
-if (current.signed_in) remember(current);
-else forget();
+await checkSession();
 show();
 section.dataset.ready = "true";

@@ -32,6 +32,9 @@ export function addPoints(map, points, { color = "#555", radius = 5, onClick } =
   return layer;
 }
 
+// Coordinates as people type or paste them: "[crs:]x,y" (also "，" and blanks); x and y as given.
+export const COORDINATES = /^(?:([a-z0-9:]+)\s*[:：]\s*)?(-?\d+(?:\.\d+)?)\s*[,，\s]\s*(-?\d+(?:\.\d+)?)$/i;
+
 export function textNode(text) {
   const span = document.createElement("span");
   span.textContent = text;

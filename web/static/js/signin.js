@@ -1,7 +1,7 @@
 // Signing in from any page: one dialog, a page session (POST /api/session), signing out.
 // When a request meets an ended session (api.js), the dialog opens and the request is sent
 // again after signing in; cancelling leaves the page as it was, with the reason shown.
-import { forget, json, onSignInNeeded, remember, session } from "./api.js";
+import { endSession, json, onSignInNeeded, remember, session } from "./api.js";
 import { byId, el } from "./dom.js";
 import { errorText, t } from "./i18n.js";
 
@@ -53,8 +53,7 @@ function dialog() {
 
 // Not signing in again: an ended session's cookie is cleared, so the page goes on as the public's.
 function cancelled() {
-  forget();
-  fetch("/api/session", { method: "DELETE", credentials: "same-origin" }).finally(() => settle(false));
+  endSession().finally(() => settle(false));
 }
 
 function settle(signedIn) {
@@ -81,17 +80,8 @@ export function onSessionChange(listener) {
 }
 
 export async function signOut() {
-  try { await json("/api/session", { method: "DELETE" }); } catch { /* ended already */ }
-  forget();
+  await endSession();
   for (const listener of listeners) listener(null);
-}
-
-// The page's session as the server knows it (a cookie may outlive the tab's memory, or end).
-export async function checkSession() {
-  const info = await json("/api/session").catch(() => ({ signed_in: false }));
-  if (info.signed_in) remember(info);
-  else forget();
-  return session();
 }
 
 onSignInNeeded(signInNow);

@@ -3,7 +3,7 @@
 import { json, send, session, vocabulary } from "../api.js";
 import { assetLink, byId, el, openAsset } from "../dom.js";
 import { currentLang, errorText, t } from "../i18n.js";
-import { textNode } from "../map.js";
+import { COORDINATES, textNode } from "../map.js";
 import { saveState, state } from "../state.js";
 
 const results = byId("results");
@@ -80,13 +80,12 @@ export function dispatchView(map) {
   map.on("click", (e) => locate(e.latlng.lng.toFixed(7), e.latlng.lat.toFixed(7)).catch(showError));
 
   // --- search: coordinates in any CRS, asset IDs, area codes, addresses ----------------------
-  const COORDS = /^(?:([a-z0-9:]+)\s*[:：]\s*)?(-?\d+(?:\.\d+)?)\s*[,，\s]\s*(-?\d+(?:\.\d+)?)$/i;
   byId("search").addEventListener("submit", async (event) => {
     event.preventDefault();
     const q = byId("q").value.trim();
     if (!q) return;
     try {
-      const coords = q.match(COORDS);
+      const coords = q.match(COORDINATES);
       if (coords) {
         const answer = await locate(coords[2], coords[3], (coords[1] || "wgs84").toLowerCase());
         const [x, y] = answer.point.coordinates;
