@@ -303,6 +303,7 @@ def test_the_workbench_filters_counts_saves_and_exports_to_xlsx(
 
     page.click("#presets [data-preset='超期']")
     page.wait_for_selector("#presets [data-preset='超期'][aria-pressed='true']")
+    page.wait_for_selector("#cases:not([aria-busy])")
     red = httpx.get(f"{live_server}/api/incidents", params={"level": "red", "limit": 1}).json()[
         "numberMatched"
     ]

@@ -88,6 +88,8 @@ let clusterSeq = 0;
 
 async function loadList(params) {
   const mine = ++listSeq;
+  const table = byId("cases");
+  table.setAttribute("aria-busy", "true"); // until the rows of this filter are in
   const query = apiParams(params);
   const page = Number(params.get("page") || 1);
   query.set("limit", PAGE);
@@ -115,6 +117,7 @@ async function loadList(params) {
   }
   document.body.dataset.matched = String(list.numberMatched);
   document.body.dataset.rows = String(list.numberReturned);
+  table.removeAttribute("aria-busy");
   // User Timing for `make bench`: the frame that shows the rows, and a filter change's redraw
   requestAnimationFrame(() => setTimeout(() => {
     performance.mark("rows-painted");
@@ -315,7 +318,7 @@ async function load() {
     await loadList(current); // the rows first: the map's clusters and outlines after them
     if (!outlined) { outlined = true; for (const name of ["communities", "streets"]) vectorLayer(name).addTo(map); }
     await loadClusters();
-  } catch (error) { showError(error); }
+  } catch (error) { byId("cases").removeAttribute("aria-busy"); showError(error); }
   document.body.dataset.loads = String(Number(document.body.dataset.loads || 0) + 1);
   document.body.dataset.ready = "true";
 }
