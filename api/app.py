@@ -18,6 +18,7 @@ from api import errors, logs, openapi
 from api.auth import secret_key
 from api.db import Database, make_engine
 from api.guard import Guard
+from api.photo_uploads import InlinePhotos
 from api.ratelimit import SharedBuckets
 from api.routes import (
     addresses,
@@ -32,7 +33,10 @@ from api.routes import (
     incidents,
     locate,
     open311,
+    outbox,
     pages,
+    photos,
+    residents,
     root,
     session,
     stats,
@@ -58,12 +62,12 @@ UNCOMPRESSED = (
 )
 
 
-def _buckets(settings: Settings, per_minute: int, purpose: str) -> SharedBuckets:
+def _buckets(settings: Settings, per_minute: int, purpose: str, window_s: float = 60.0) -> SharedBuckets:
     """Budgets in the machine-wide table of this deployment (its port's file, its database's
     namespace): two apps of one deployment share them, other deployments and purposes do not."""
     database = make_url(settings.sqlalchemy_url()).database or ""
     path = settings.var_dir / f"ratelimit-{settings.port}.buckets"
-    return SharedBuckets(path, per_minute, namespace=f"{database}/{purpose}")
+    return SharedBuckets(path, per_minute, namespace=f"{database}/{purpose}", window_s=window_s)
 
 
 def rate_buckets(settings: Settings) -> SharedBuckets | None:
@@ -81,6 +85,17 @@ def signin_buckets(settings: Settings) -> tuple[SharedBuckets, SharedBuckets]:
     )
 
 
+def report_buckets(settings: Settings) -> tuple[SharedBuckets, SharedBuckets] | None:
+    """The public's reports per device and per address an hour (None: off)."""
+    if not settings.report_per_hour:
+        return None
+    hourly = settings.report_per_hour
+    return (
+        _buckets(settings, hourly, f"reports/device/{hourly}", 3600.0),
+        _buckets(settings, hourly, f"reports/address/{hourly}", 3600.0),
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the database pool opens in ``lifespan`` and closes with it."""
     settings = settings or Settings()
@@ -94,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = Database(make_engine(settings))
         app.state.worker = worker = WorkerState.open(settings, db, work_hours, secret, buckets)
         worker.signin = signin_buckets(settings)
+        worker.public_reports = report_buckets(settings)
         # Built in the background: the server is ready at once, and a locate that comes
         # before the index is done waits for it on the holder's lock.
         threading.Thread(target=worker.index.warm, name="index-warm", daemon=True).start()
@@ -128,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # from the cache as they are), PDFs, spreadsheets and images (compressed already).
     # Inside the guard, so its limits still see every request first.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5, exclude_content_types=UNCOMPRESSED)
+    app.add_middleware(InlinePhotos)  # a phone's form with photos → the JSON the route declares
     app.add_middleware(Guard, settings=settings, buckets=buckets)
     for module in (
         root,
@@ -141,6 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pages,
         case_pages,
         workbench,
+        residents,
         supervision,
         incidents,
         session,
@@ -151,6 +169,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         uploads,
         tiles,
         analytics,
+        photos,
+        outbox,
     ):
         app.include_router(module.router)
     app.include_router(analytics.reports)

@@ -4,16 +4,21 @@ actor sees it — all in one transaction."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from sqlalchemy import Connection
 
 from api.deps import get_settings, run_tx
+from geo.errors import InvalidInput
 from layers.accounts.actors import Actor
 from layers.cases import queries, supervision
+
+KEY = re.compile(r"^[!-~]{8,200}$")
 
 
 async def changed(
@@ -26,14 +31,24 @@ async def changed(
 ) -> Any:
     """Apply ``change`` to case ``case_id`` if it is still at ``version`` (None: unchecked) and
     answer case ``show`` (default: the same case; a merge shows, and so first locks, both —
-    in id order, as the merge itself does, so two merges never wait on each other)."""
+    in id order, as the merge itself does, so two merges never wait on each other).
 
-    def work(conn: Connection) -> dict[str, Any]:
+    With an ``Idempotency-Key`` header an action is taken once: a replay of the key (a phone
+    sending its queue again) answers the case as it is now, with ``Idempotent-Replayed``."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not KEY.match(key):
+        raise InvalidInput("an Idempotency-Key is 8 to 200 printable characters", field="Idempotency-Key")
+
+    def work(conn: Connection) -> tuple[dict[str, Any], bool]:
         if show is not None:
             for other in sorted({case_id, show}):
                 supervision.check_version(conn, other, None)
-        supervision.check_version(conn, case_id, version)
-        change(conn)
-        return queries.get(conn, show or case_id, actor, get_settings(request).public_snap_m)
+        replayed = key is not None and supervision.seen_key(conn, key, case_id, actor)
+        if not replayed:
+            supervision.check_version(conn, case_id, version)
+            change(conn)
+        return queries.get(conn, show or case_id, actor, get_settings(request).public_snap_m), replayed
 
-    return jsonable_encoder(await run_tx(request, work))
+    case, replayed = await run_tx(request, work)
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return JSONResponse(jsonable_encoder(case), headers=headers)

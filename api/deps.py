@@ -132,6 +132,26 @@ def charge(request: Request, tokens: float, what: str) -> None:
         )
 
 
+DEVICE_HEADER = "X-Device-Id"  # the resident page's random id of the phone (localStorage)
+
+
+def charge_public_report(request: Request, actor: Actor, cost: float = 1.0) -> None:
+    """The public files at most ``WANGGE_REPORT_PER_HOUR`` reports an hour per device and per
+    address (a follow counts as one, a photo as a third); staff are not limited here."""
+    buckets = get_state(request).public_reports
+    if actor is not PUBLIC or buckets is None:
+        return
+    device = (request.headers.get(DEVICE_HEADER) or "")[:64] or caller_of(request.scope)
+    now = time.monotonic()
+    per_device, per_address = buckets
+    waits = [per_device.peek(device, now, cost), per_address.peek(caller_of(request.scope), now, cost)]
+    if max(waits) > 0:
+        minutes = math.ceil(max(waits) / 60)
+        raise RateLimited(f"too many reports from here; you can report again in {minutes} min", max(waits))
+    per_device.take(device, now, cost)
+    per_address.take(caller_of(request.scope), now, cost)
+
+
 def get_tile_cache(request: Request) -> TileCache:
     return get_state(request).tiles
 

@@ -38,9 +38,17 @@ PROBES = 8
 class SharedBuckets:
     """Token buckets per key, shared by every process that opens the same ``path``."""
 
-    def __init__(self, path: Path, per_minute: int, *, namespace: str = "", slots: int = 1 << 16):
+    def __init__(
+        self,
+        path: Path,
+        per_minute: int,
+        *,
+        namespace: str = "",
+        slots: int = 1 << 16,
+        window_s: float = 60.0,
+    ):
         self.namespace = namespace  # deployments sharing a file (one port, two databases) stay apart
-        self.rate = per_minute / 60.0
+        self.rate = per_minute / window_s  # ``per_minute`` per ``window_s``: a minute unless said
         self.capacity = float(per_minute)
         self.slots = slots
         path.parent.mkdir(parents=True, exist_ok=True)

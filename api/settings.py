@@ -84,13 +84,11 @@ class LocateSettings(BaseSettings):
 
 
 class CaseSettings(BaseSettings):
-    """Cases: working hours, duplicates, KPI thresholds, retention of personal data."""
+    """Cases: working hours, KPI thresholds, retention of personal data."""
 
     model_config = _CONFIG
 
     work_hours: str = Field(default="08:30-17:30", description="Working window of a working day (Beijing).")
-    duplicate_radius_m: float = Field(default=50.0, gt=0, le=5000, description="Likely duplicates: within.")
-    duplicate_window_h: float = Field(default=72.0, gt=0, le=24 * 365, description="…and within hours.")
     response_hours: float = Field(default=24.0, gt=0, description="KPI: responded within this many hours.")
     backdate_days: float = Field(
         default=3.0, ge=0, le=366, description="Inspections dated back at most this."
@@ -123,6 +121,58 @@ class AccessSettings(BaseSettings):
     )
     session_max_hours: float = Field(
         default=24.0, gt=0, le=24 * 30, description="A page session ends this long after sign-in."
+    )
+
+
+class PhotoSettings(BaseSettings):
+    """Photos: where the store is, what a photo may be, when unattached uploads are swept."""
+
+    model_config = _CONFIG
+
+    photo_dir: Path | None = Field(default=None, description="The photo store's folder; unset = var/photos.")
+    photo_max_mb: float = Field(default=12.0, gt=0, le=200, description="Largest photo in MB.")
+    photo_max_pixels: int = Field(default=50_000_000, ge=10_000, description="Largest photo in pixels.")
+    photo_display_px: int = Field(default=1600, ge=200, le=8000, description="Long side of the display copy.")
+    photo_thumb_px: int = Field(default=320, ge=64, le=1000, description="Long side of the thumbnail.")
+    photo_far_m: float = Field(
+        default=300.0, gt=0, description="A photo's EXIF position this far from the report's is flagged."
+    )
+    photo_orphan_hours: float = Field(
+        default=24.0, gt=0, description="Uploads no case or inspection took are removed after this."
+    )
+
+
+class NotifySettings(BaseSettings):
+    """Telling people and systems: the district's message gateway, SMTP, webhooks, the outbox."""
+
+    model_config = _CONFIG
+
+    notify_gateway_url: str = Field(
+        default="", description="The district's SMS/WeChat HTTP gateway; unset = messages are held."
+    )
+    notify_gateway_secret: str = Field(default="", description="Signs requests to the gateway (HMAC).")
+    smtp_host: str = Field(default="", description="SMTP server for e-mail; unset = e-mails are held.")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = Field(default="wangge@localhost", description="The sender of e-mails.")
+    smtp_tls: bool = Field(default=False, description="STARTTLS before signing in.")
+    outbox_tick_s: float = Field(default=1.0, gt=0, le=60, description="How often the worker looks.")
+    outbox_batch: int = Field(default=200, ge=1, le=10_000, description="Deliveries leased at once.")
+    outbox_senders: int = Field(default=16, ge=1, le=256, description="Deliveries sent at once.")
+    webhook_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    webhook_pause_after: int = Field(
+        default=10, ge=1, le=1000, description="A webhook failing this many times in a row is paused."
+    )
+    delivery_max_attempts: int = Field(default=12, ge=1, le=100, description="Then a delivery is failed.")
+    visit_after_hours: float = Field(
+        default=0.0,
+        ge=0,
+        le=24 * 30,
+        description="The satisfaction visit (回访) goes out this long after 结案.",
+    )
+    report_per_hour: int = Field(
+        default=10, ge=0, description="Resident reports per device and per address an hour; 0 = off."
     )
 
 
@@ -159,7 +209,15 @@ class DemoSettings(BaseSettings):
 
 
 class Settings(
-    DatabaseSettings, ServerSettings, LocateSettings, CaseSettings, AccessSettings, MapSettings, DemoSettings
+    DatabaseSettings,
+    ServerSettings,
+    LocateSettings,
+    CaseSettings,
+    AccessSettings,
+    PhotoSettings,
+    NotifySettings,
+    MapSettings,
+    DemoSettings,
 ):
     """Every setting of the server, the embedded cluster and the CLI: one object, one prefix."""
 
@@ -180,6 +238,11 @@ class Settings(
     def var_dir(self) -> Path:
         """Project-local state: the embedded cluster, caches (ignored by git)."""
         return self.home / "var"
+
+    @property
+    def photo_root(self) -> Path:
+        """The photo store's folder."""
+        return self.photo_dir or self.var_dir / "photos"
 
     @property
     def pg_dir(self) -> Path:

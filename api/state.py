@@ -42,6 +42,7 @@ class WorkerState:
     processes: ProcessPoolExecutor | None = None  # started at the first heavy job, not before
     printing: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(1))
     signin: tuple[SharedBuckets, SharedBuckets] | None = None  # failed sign-ins: per account, per address
+    public_reports: tuple[SharedBuckets, SharedBuckets] | None = None  # the public's: per device, per address
     reports: LRUCache[Any, Any] = field(default_factory=lambda: LRUCache(maxsize=32))  # per data version
     hex_weights: LRUCache[Any, Any] = field(default_factory=lambda: LRUCache(maxsize=WEIGHTS_KEPT))
 
@@ -74,7 +75,7 @@ class WorkerState:
         if self.processes is not None:
             self.processes.shutdown(cancel_futures=True)
             self.processes = None
-        for buckets in self.signin or ():
+        for buckets in (*(self.signin or ()), *(self.public_reports or ())):
             buckets.close()
-        self.signin = None
+        self.signin = self.public_reports = None
         self.db.engine.dispose()

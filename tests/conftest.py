@@ -11,6 +11,8 @@ server. ``tests/zoo.py`` holds the shared geometries and hostile fixtures.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -62,18 +64,19 @@ def test_settings() -> Iterator[Settings]:
     admin = make_engine(base, pool_size=1, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+    photos = Path(tempfile.mkdtemp(prefix="wangge-test-photos-"))  # never the served store
+    quiet = {"rate_limit_per_min": 0, "report_per_hour": 0, "photo_dir": photos}
     if base.embedded:
-        settings = base.model_copy(update={"db_name": name, "rate_limit_per_min": 0})
+        settings = base.model_copy(update={"db_name": name, **quiet})
     else:
-        settings = base.model_copy(
-            update={"database_url": base.sqlalchemy_url(name), "rate_limit_per_min": 0}
-        )
+        settings = base.model_copy(update={"database_url": base.sqlalchemy_url(name), **quiet})
     try:
         yield settings
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+        shutil.rmtree(photos, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -130,7 +133,12 @@ def live_server(test_settings: Settings, demo: int) -> Iterator[str]:
     """The app served by a real uvicorn on a free loopback port (for browsers); its base URL."""
     from bench.server import uvicorn_server
 
-    with uvicorn_server({"DATABASE_URL": test_settings.sqlalchemy_url()}) as base:
+    env = {
+        "DATABASE_URL": test_settings.sqlalchemy_url(),
+        "WANGGE_PHOTO_DIR": str(test_settings.photo_root),
+        "WANGGE_REPORT_PER_HOUR": "0",
+    }
+    with uvicorn_server(env) as base:
         yield base
 
 

@@ -132,3 +132,42 @@ CORPUS: list[tuple[str, Corpus, tuple[str, ...]]] = [
     ("point among polygons", _point, ("row 3: is a Point; grid layers need polygons",)),
     ("malformed code", _bad_code, ("row 5: code '3702030200091' is not a 15-digit grid code",)),
 ]
+
+
+def _dms(value: float) -> tuple[float, float, float]:
+    degrees = int(abs(value))
+    minutes = int((abs(value) - degrees) * 60)
+    return float(degrees), float(minutes), round((abs(value) - degrees - minutes / 60) * 3600, 4)
+
+
+def photo(
+    lon: float | None = None,
+    lat: float | None = None,
+    *,
+    size: tuple[int, int] = (1200, 900),
+    fmt: str = "JPEG",
+    device: tuple[str, str] | None = ("HUAWEI", "P40 Pro"),
+    orientation: int | None = None,
+    raw_gps: dict[int, Any] | None = None,
+) -> bytes:
+    """A photo as a phone writes it: EXIF with the camera and, when given, the GPS position."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", size, (90, 140, 200))
+    ImageDraw.Draw(image).rectangle(
+        (size[0] // 4, size[1] // 4, size[0] // 2, size[1] // 2), fill=(240, 200, 40)
+    )
+    exif = Image.Exif()
+    if device:
+        exif[0x010F], exif[0x0110] = device
+    if orientation:
+        exif[0x0112] = orientation
+    if raw_gps is not None:
+        exif[0x8825] = raw_gps
+    elif lon is not None and lat is not None:
+        exif[0x8825] = {1: "N" if lat >= 0 else "S", 2: _dms(lat), 3: "E" if lon >= 0 else "W", 4: _dms(lon)}
+    out = io.BytesIO()
+    image.save(out, fmt, exif=exif.tobytes())
+    return out.getvalue()

@@ -16,6 +16,7 @@ def serve(
         False,
         help="Also run `wangge demo feed` beside the server (`make run`; WANGGE_DEMO_FEED=off stops it).",
     ),
+    worker: bool = typer.Option(True, help="Also run `wangge worker` (deliveries, overdue, photo sweep)."),
 ) -> None:
     """Serve the platform (the database must be up and migrated)."""
     import subprocess
@@ -37,9 +38,11 @@ def serve(
     if interrupted:
         typer.echo(f"wangge: {interrupted} export(s) interrupted by the last stop marked failed")
     engine.dispose()
-    feed = None
+    helpers = []
+    if worker:
+        helpers.append(subprocess.Popen([sys.executable, "-m", "api.cli", "worker"]))
     if demo_feed and settings.demo_feed == "on":
-        feed = subprocess.Popen([sys.executable, "-m", "api.cli", "demo", "feed"])
+        helpers.append(subprocess.Popen([sys.executable, "-m", "api.cli", "demo", "feed"]))
     typer.echo(f"wangge: serving on http://{host}:{port}")
     try:
         uvicorn.run(
@@ -51,6 +54,33 @@ def serve(
             log_level="info",
         )
     finally:
-        if feed is not None:
-            feed.terminate()
-            feed.wait(timeout=30)
+        for helper in helpers:
+            helper.terminate()
+        for helper in helpers:
+            helper.wait(timeout=30)
+
+
+@app.command("worker")
+def run_worker(
+    once: bool = typer.Option(False, help="Deliver what is due, sweep the photo store, and stop."),
+) -> None:
+    """Deliver the outbox (webhooks, SMS/WeChat/e-mail), announce overdue cases, sweep photos."""
+    import logging
+    import signal
+
+    from api.db import make_engine, require_head
+    from api.worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = load_settings()
+    engine = make_engine(settings, pool_size=2)
+    require_head(engine)
+    work = Worker.open(settings, engine)
+    for stop in (signal.SIGTERM, signal.SIGINT):  # finish the round: nothing sent goes unrecorded
+        signal.signal(stop, lambda *_: work.stopping.set())
+    try:
+        work.run(once=once)
+    finally:
+        work.close()
+        engine.dispose()
+    typer.echo(f"wangge: worker stopped: {work.sent} deliveries sent")

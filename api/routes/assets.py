@@ -9,6 +9,7 @@ from fastapi.encoders import jsonable_encoder
 
 from api.deps import READERS, HandlerDep, IndexDep, TxDep, get_settings, get_state, run_read
 from api.params import CRS, CRS_HELP, AssetIdPath, one_of
+from api.photo_uploads import store_inline
 from api.schemas import assets as assets_schema
 from geo.crs import to_wgs84
 from geo.errors import InvalidInput
@@ -85,6 +86,9 @@ def record_inspection(
     transaction: the category is the one kept for the asset's kind (C0100 for covers).
     """
     parse_asset_id(asset_id)
+    if body.photo_url is not None:  # a photo sent with the form or inline is stored first
+        refs, _ = store_inline(conn, request, [body.photo_url], actor, field="photo_url")
+        body = body.model_copy(update={"photo_url": refs[0]})
     recorded = inspections.record(conn, asset_id, body, actor, get_settings(request).backdate_days)
     audit.record(
         conn, actor, "inspection.create", f"asset:{asset_id}", result=body.result, defect=body.defect

@@ -61,9 +61,7 @@ def _first_paint(
         found["id"] = queries.id_of(conn, number)
         if session is not None:
             case = found["case"] = queries.get(conn, found["id"], session.actor)
-            found["duplicates"] = intake.likely_duplicates(
-                conn, found["id"], settings.duplicate_radius_m, settings.duplicate_window_h
-            )
+            found["duplicates"] = intake.likely_duplicates(conn, found["id"])
             found["phrases"] = phrases.listing(conn, category=case["category"])
     return found
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from pydantic import AnyHttpUrl, Field
+from pydantic import Field
 from sqlalchemy import Connection
 
 from api.casework import changed
@@ -24,16 +24,19 @@ from api.deps import (
     DispatcherDep,
     HandlerDep,
     IndexDep,
+    charge_public_report,
     get_settings,
     get_state,
     run_tx,
 )
 from api.params import CaseFiltersDep, CaseIdPath, one_of
+from api.photo_uploads import store_inline
 from api.schemas import cases
 from layers.accounts import audit
 from layers.accounts.actors import PUBLIC
 from layers.cases import categories, intake, queries, workflow
 from layers.cases.intake import IncidentIn
+from layers.photos.records import PhotoRef
 
 router = APIRouter(tags=["incidents"])
 
@@ -46,24 +49,30 @@ async def create_incident(
     actor: ActorDep,
     idempotency_key: str | None = Header(default=None, pattern=r"^[!-~]{8,200}$"),
 ) -> JSONResponse:
-    """File a case: located, routed, numbered, its clock started; likely duplicates listed."""
-    settings = get_settings(request)
+    """File a case: located, routed, numbered, its clock started; likely duplicates listed.
 
+    Photos come as URLs of ``POST /api/photos``, inline as ``data:`` URLs, or as files of a
+    ``multipart/form-data`` request (the JSON in its part ``data``, the files in ``photos``);
+    a photo's EXIF position locates a report that gives no location (``photo_exif``)."""
+    settings = get_settings(request)
+    charge_public_report(request, actor)
     db = get_state(request).db
 
     def work() -> tuple[dict[str, Any], bool]:
         with db.transaction() as conn:  # short: the day's number counter is locked until the commit
+            refs, warnings = store_inline(conn, request, report.photos, actor)
             catalogue = categories.load(conn)
             hours = get_state(request).work_hours
             case_id, created = intake.create(
-                conn, index, catalogue, report, actor=actor, work_hours=hours, key=idempotency_key
-            )
+                conn, index, catalogue, report.model_copy(update={"photos": refs}), actor=actor,
+                work_hours=hours, key=idempotency_key, far_m=settings.photo_far_m,
+            )  # fmt: skip
         with db.transaction() as conn:  # the answer is read after the case is safely stored
             case = queries.get(conn, case_id, actor, settings.public_snap_m)
             snap_m = settings.public_snap_m if actor is PUBLIC else 0.0  # the public's distances are coarse
-            case["likely_duplicates"] = intake.likely_duplicates(
-                conn, case_id, settings.duplicate_radius_m, settings.duplicate_window_h, snap_m
-            )
+            case["likely_duplicates"] = intake.likely_duplicates(conn, case_id, snap_m)
+        if warnings:
+            case["warnings"] = warnings
         return case, created
 
     case, created = await run_in_threadpool(work)
@@ -120,7 +129,7 @@ async def get_incident(request: Request, case_id: CaseIdPath, actor: ActorDep) -
 
 class TransitionIn(cases.ActionIn):
     to: str = Field(max_length=20)
-    photos: list[AnyHttpUrl] = Field(default_factory=list, max_length=9)
+    photos: list[PhotoRef] = Field(default_factory=list, max_length=9)
     unit: str | None = Field(
         default=None, min_length=1, max_length=20, description="A dispatch to another of the case's units."
     )
@@ -144,13 +153,14 @@ class EvaluationIn(cases.ActionIn):
 async def transition(
     request: Request, case_id: CaseIdPath, body: TransitionIn, actor: HandlerDep
 ) -> dict[str, Any]:
-    """Move a case along the workflow (only legal transitions, by the roles allowed)."""
-    photos = [str(p) for p in body.photos]
-    return await changed(
-        request,
-        lambda c: workflow.transition(c, case_id, body.to, actor, body.note, photos, body.unit),
-        case_id, actor, body.version,
-    )  # fmt: skip
+    """Move a case along the workflow (only legal transitions, by the roles allowed); photos
+    as for a new case (URLs, inline, or the files of a form)."""
+
+    def step(conn: Connection) -> None:
+        photos, _ = store_inline(conn, request, body.photos, actor)
+        workflow.transition(conn, case_id, body.to, actor, body.note, photos, body.unit)
+
+    return await changed(request, step, case_id, actor, body.version)
 
 
 @router.post(

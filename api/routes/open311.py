@@ -101,12 +101,23 @@ async def requests(
     status: str | None = Query(
         None, pattern="^(open|closed)(,(open|closed))?$", description="open, closed or both, comma-separated"
     ),
+    lat: float | None = Query(
+        None, ge=-90, le=90, description="With long and radius: requests near (WGS84)."
+    ),
+    long: float | None = Query(None, ge=-180, le=180),
+    radius: float | None = Query(None, gt=0, le=20_000, description="Metres around lat/long (default 500)."),
+    page: int = Query(1, ge=1, le=10_000),
+    page_size: int = Query(open311.MAX_REQUESTS, ge=1, le=open311.MAX_REQUESTS),
 ) -> Response:
-    """Service requests: by id, or by code, status and period (default the last 90 days, ≤ 1000)."""
+    """Service requests: by id, or by code, status, period (default the last 90 days) and
+    place (``lat``/``long``/``radius``), a page at a time (``page``, ``page_size`` ≤ 1000)."""
+    base = get_settings(request).public_base_url
     if service_request_id:
         ids = service_request_id.split(",")
-        rows = await run_read(request, open311.requests, open311.Wanted(numbers=ids), _snap(request))
+        rows = await run_read(request, open311.requests, open311.Wanted(numbers=ids), _snap(request), base)
         return answer(rows, fmt, "service_requests", "request")
+    if (lat is None) != (long is None):
+        raise InvalidInput("give both lat and long", field="lat" if lat is None else "long")
     end = _parse_time(end_date, "end_date") or datetime.now(UTC)
     start = _parse_time(start_date, "start_date")
     if start is None:
@@ -124,9 +135,33 @@ async def requests(
         end=end,
         codes=service_code.split(",") if service_code else None,
         open=None if len(states) == 2 else states == {"open"},
+        near=None if lat is None or long is None else (long, lat, radius or 500.0),
+        page=page,
+        page_size=page_size,
     )
-    rows = await run_read(request, open311.requests, wanted, _snap(request))
+    rows = await run_read(request, open311.requests, wanted, _snap(request), base)
     return answer(rows, fmt, "service_requests", "request")
+
+
+@router.get(
+    "/servicerequestupdates.{fmt}", dependencies=READERS, response_model=list[open311_schema.RequestUpdate]
+)
+async def request_updates(
+    request: Request,
+    fmt: Format,
+    service_request_id: str | None = Query(None, description="Comma-separated request ids."),
+    start_date: str | None = Query(None, pattern=W3C_TIME, description="W3C date-time (default 1 day ago)"),
+    end_date: str | None = Query(None, pattern=W3C_TIME, description="W3C date-time (default now)"),
+    page: int = Query(1, ge=1, le=10_000),
+    page_size: int = Query(open311.MAX_REQUESTS, ge=1, le=open311.MAX_REQUESTS),
+) -> Response:
+    """The request updates list (the GeoReport extension FixMyStreet and others use): every
+    status change in a period, oldest first, for third-party apps that follow cases."""
+    end = _parse_time(end_date, "end_date") or datetime.now(UTC)
+    start = _parse_time(start_date, "start_date") or end - timedelta(days=1)
+    numbers = service_request_id.split(",") if service_request_id else None
+    rows = await run_read(request, open311.updates, start, end, numbers, page, page_size)
+    return answer(rows, fmt, "service_request_updates", "request_update")
 
 
 @router.get(
@@ -134,7 +169,8 @@ async def requests(
 )
 async def one_request(request: Request, number: str, fmt: Format) -> Response:
     """One service request, as a list of one (as the spec has it)."""
-    rows = await run_read(request, open311.requests, open311.Wanted(numbers=[number]), _snap(request))
+    base = get_settings(request).public_base_url
+    rows = await run_read(request, open311.requests, open311.Wanted(numbers=[number]), _snap(request), base)
     if not rows:
         raise NotFound(f"no service request {number}", field="service_request_id")
     return answer(rows, fmt, "service_requests", "request")

@@ -158,15 +158,8 @@ async def case_units(request: Request, case_id: CaseIdPath, actor: StaffDep) -> 
 
 @router.get("/api/incidents/{case_id}/duplicates", response_model=cases.Duplicates)
 async def duplicates(request: Request, case_id: CaseIdPath, actor: ActorDep) -> dict[str, Any]:
-    """Open cases of the same category near this one in space and time (the public: coarse distances)."""
-    settings = get_settings(request)
-    snap_m = settings.public_snap_m if actor.role == "public" else 0.0
-    found = await run_tx(
-        request,
-        intake.likely_duplicates,
-        case_id,
-        settings.duplicate_radius_m,
-        settings.duplicate_window_h,
-        snap_m,
-    )
+    """Cases of the same category near this one in space and time, as near and as recent as the
+    category says; closed ones of the window too (the public: coarse distances)."""
+    snap_m = get_settings(request).public_snap_m if actor.role == "public" else 0.0
+    found = await run_tx(request, intake.likely_duplicates, case_id, snap_m)
     return {"likely_duplicates": found}

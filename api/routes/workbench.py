@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import ActorDep, AdminDep, StaffDep, get_settings, get_state, run_read, run_tx
+from api.deps import ActorDep, AdminDep, HandlerDep, StaffDep, get_settings, get_state, run_read, run_tx
 from api.params import TEXT, CaseFiltersDep, one_of
 from api.schemas import cases
 from geo.errors import Conflict
@@ -73,6 +73,20 @@ async def delete_filter(request: Request, name: FilterName, actor: StaffDep) -> 
     """Delete a saved filter."""
     await run_tx(request, saved.remove, actor.name, name)
     return Response(status_code=204)
+
+
+@router.get("/api/me/tasks", response_model=cases.Tasks, response_model_exclude_unset=True)
+async def my_tasks(
+    request: Request,
+    actor: HandlerDep,
+    lon: float | None = Query(
+        None, ge=-180, le=180, description="Where the worker is (WGS84): nearest first."
+    ),
+    lat: float | None = Query(None, ge=-90, le=90),
+) -> dict[str, Any]:
+    """The field phone's list: cases of my unit or grid to handle and to verify, overdue first,
+    then nearest (``distance_m`` from ``lon, lat``)."""
+    return {"tasks": await run_read(request, queries.tasks, actor, lon, lat)}
 
 
 @router.get("/api/phrases", response_model=cases.Phrases)

@@ -175,6 +175,34 @@ class NearDuplicate(Answer):
     category: str | None = None
 
 
+class Task(CaseSummary):
+    """A case on the field phone's list: to handle or to verify, how far, its version."""
+
+    task: Literal["handle", "verify"]
+    distance_m: float | None
+    version: int
+
+
+class Tasks(Answer):
+    tasks: list[Task]
+
+
+class Followed(Answer):
+    """A case the caller now follows."""
+
+    id: int
+    number: str
+    repeats: int
+    track: str
+
+
+class Tracked(Case):
+    """A case as its reporter tracks it (the public's view)."""
+
+    visit_open: bool
+    reason: str | None
+
+
 class Duplicates(Answer):
     likely_duplicates: list[NearDuplicate]
 

@@ -46,6 +46,15 @@ class ServiceRequest(Answer):
     media_url: str
 
 
+class RequestUpdate(Answer):
+    update_id: str
+    service_request_id: str
+    status: str
+    updated_datetime: str
+    description: str
+    media_url: str
+
+
 class Created(Answer):
     service_request_id: str
     service_notice: str

@@ -21,6 +21,9 @@ from geo.errors import Forbidden, InvalidInput, NotFound
 from layers.accounts.actors import Actor
 from layers.cases.worktime import BEIJING
 from layers.db.models import ASSETS, CAMPAIGNS
+from layers.outbox import events as outbox
+from layers.photos import records as photo_records
+from layers.photos.records import PhotoRef
 
 # The cover inspection checklist (STANDARDS.md) and the state each defect leaves a cover in.
 DEFECTS: dict[str, tuple[str, str]] = {
@@ -49,7 +52,7 @@ class InspectionIn(BaseModel):
     )
     result: Literal["ok", "defect"]
     defect: Defect | None = Field(default=None, validate_default=True)
-    photo_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://")
+    photo_url: PhotoRef | None = None
     note: str = Field(default="", max_length=2000)
     inspected_at: datetime | None = None
     campaign_id: int | None = None
@@ -134,9 +137,22 @@ def record(
             )
             raise InvalidInput(message, field="campaign_id")
     params = inspection.model_dump(exclude={"inspected_at", "open_incident"}) | {"inspector": actor.name}
+    if inspection.photo_url:
+        photo_records.attach(conn, [inspection.photo_url], field="photo_url")
+    before = _status(conn, asset_id)
     row = conn.execute(_RECORD, {**params, "asset_id": asset_id, "at": at}).mappings().one()
     sync_assets(conn, [asset_id])
+    after = _status(conn, asset_id)
+    said = {k: row[k] for k in ("id", "asset_id", "result", "defect")}  # no inspector: no staff names
+    outbox.emit(conn, "inspection.created", {"inspection": {**said, "inspected_at": at.isoformat()}})
+    if after != before:
+        change = {"asset": {"id": asset_id, "status": after}, "from": before, "to": after}
+        outbox.emit(conn, "asset.status_changed", change)
     return dict(row)
+
+
+def _status(conn: Connection, asset_id: str) -> str | None:
+    return conn.execute(select(ASSETS.c.attributes["status"].astext).where(ASSETS.c.id == asset_id)).scalar()
 
 
 def history(conn: Connection, asset_id: str, limit: int = 50) -> list[dict[str, Any]]:

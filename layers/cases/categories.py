@@ -42,6 +42,8 @@ class Category:
     source: str
     active: bool
     max_extension_hours: float | None = None
+    duplicate_m: float = 50.0  # another case of this category this near and this recent is likely the same
+    duplicate_hours: float = 72.0
 
     @property
     def extension_limit(self) -> float:
@@ -133,15 +135,17 @@ def load_reference(conn: Connection) -> int:
             "deadline_hours": Decimal(r["deadline_hours"]),
             "working_time": r["working_time"] == "true",
             "machine": r["machine"] == "true",
+            "duplicate_m": float(r["duplicate_m"]),
+            "duplicate_hours": float(r["duplicate_hours"]),
         }
         for r in _reference_rows("categories.csv")
     ]
     conn.execute(
         text(
             "INSERT INTO categories (code, name, name_en, kind, first, department, asset_kind, "
-            "deadline_hours, working_time, machine, source) "
+            "deadline_hours, working_time, machine, source, duplicate_m, duplicate_hours) "
             "VALUES (:code, :name, :name_en, :kind, :first, :department, :asset_kind, :deadline_hours, "
-            ":working_time, :machine, :source) ON CONFLICT DO NOTHING"
+            ":working_time, :machine, :source, :duplicate_m, :duplicate_hours) ON CONFLICT DO NOTHING"
         ),
         categories,
     )
@@ -179,6 +183,8 @@ class CategoryUpdate(BaseModel):
     working_time: bool | None = None
     active: bool | None = None
     max_extension_hours: float | None = Field(default=None, gt=0, le=24 * 365)
+    duplicate_m: float | None = Field(default=None, gt=0, le=5000, description="Likely duplicates: within.")
+    duplicate_hours: float | None = Field(default=None, gt=0, le=24 * 365, description="…and hours.")
 
 
 def update_category(conn: Connection, code: str, change: CategoryUpdate) -> Category:

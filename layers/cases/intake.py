@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import ColumnElement, Connection, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -33,9 +33,12 @@ from layers.assets.kinds import parse_asset_id
 from layers.cases import privacy, routing, worktime
 from layers.cases.categories import Catalogue, Category
 from layers.db import sql
-from layers.db.models import INCIDENT_EVENTS, INCIDENT_NUMBERS, INCIDENT_REPORTERS, INCIDENTS
+from layers.db.models import CATEGORIES, INCIDENT_EVENTS, INCIDENT_NUMBERS, INCIDENT_REPORTERS, INCIDENTS
 from layers.db.vocabulary import OPEN
 from layers.grid.index import AreaIndex
+from layers.outbox import events as outbox
+from layers.photos import records as photo_records
+from layers.photos.records import PhotoRef
 
 CASES = INCIDENTS.c
 
@@ -49,7 +52,11 @@ class Reporter(BaseModel):
 
     name: str | None = Field(default=None, max_length=50)
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9 -]{4,19}$")
+    email: str | None = Field(
+        default=None, max_length=120, pattern=r"^[^@\s]{1,64}@[^@\s]{1,100}\.[^@\s.]{2,}$"
+    )
     consent: bool = Field(default=False, description="The reporter agrees to show the name.")
+    notify: bool = Field(default=False, description="Tell me of the case's progress (SMS/WeChat, e-mail).")
 
 
 class IncidentIn(BaseModel):
@@ -70,7 +77,7 @@ class IncidentIn(BaseModel):
     camera_id: str | None = None
     machine_confidence: float | None = Field(default=None, ge=0, le=1)
     reporter: Reporter = Field(default_factory=Reporter)
-    photos: list[AnyHttpUrl] = Field(default_factory=list, max_length=9)
+    photos: list[PhotoRef] = Field(default_factory=list, max_length=9)
 
     @model_validator(mode="after")
     def _one_location(self) -> IncidentIn:
@@ -99,7 +106,7 @@ class Where:
 
     lon: float | None
     lat: float | None
-    located_by: str  # coordinates | address | asset | camera | needs_location | none
+    located_by: str  # coordinates | address | asset | camera | photo_exif | needs_location | none
     note: str | None = None
     asset: dict[str, Any] | None = None
 
@@ -128,6 +135,10 @@ def resolve(conn: Connection, report: IncidentIn) -> Where:
         return Where(camera["lon"], camera["lat"], "camera")
     if report.address is not None:
         return _by_address(conn, report.address)
+    taken = photo_records.first_position(conn, report.photos)
+    if taken is not None:  # the photo's own GPS (WGS84 by the EXIF standard), said so
+        ref, x, y = taken
+        return Where(x, y, "photo_exif", f"located by the GPS position in photo {ref[-64:][:12]}")
     return Where(None, None, "none", "no location given")
 
 
@@ -202,8 +213,10 @@ def create(
     work_hours: worktime.WorkHours,
     key: str | None = None,
     now: datetime | None = None,
+    far_m: float = 300.0,
 ) -> tuple[int, bool]:
-    """Store a report as a case; answers (id, created) — created is False for a replayed key."""
+    """Store a report as a case; answers (id, created) — created is False for a replayed key.
+    A photo whose EXIF position is more than ``far_m`` from the case's point is noted."""
     fingerprint = request_hash(report)
     if key is not None:
         conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
@@ -217,7 +230,8 @@ def create(
     category = catalogue.category(report.category)
     if report.source == "camera" and not category.machine:
         raise InvalidInput(f"cameras do not report {category.code} ({category.name})", field="category")
-    placed, notes = placement(conn, index, catalogue, category, report)
+    placed, notes = placement(conn, index, catalogue, category, report, far_m)
+    photo_records.attach(conn, report.photos, public=True)  # the reporter's own: shown to the public
     received = now or conn.execute(select(func.now())).scalar_one()
     limits = worktime.clock(received, category.deadline_hours, category.working_time, work_hours)
     if not limits.official:
@@ -246,8 +260,7 @@ def create(
     reporter = report.reporter
     conn.execute(
         insert(INCIDENT_REPORTERS).values(
-            incident_id=case_id, source=report.source, name=reporter.name, phone=reporter.phone,
-            consent=reporter.consent, received_at=received,
+            incident_id=case_id, source=report.source, received_at=received, **reporter_row(reporter),
         )
     )  # fmt: skip
     log_event(
@@ -257,11 +270,24 @@ def create(
     return int(case_id), True
 
 
+def reporter_row(reporter: Reporter) -> dict[str, Any]:
+    """A reporter's columns: told of progress only when they asked and left a way to reach them."""
+    told = reporter.notify and bool(reporter.phone or reporter.email)
+    return {"name": reporter.name, "phone": reporter.phone, "email": reporter.email,
+            "consent": reporter.consent, "notify": told}  # fmt: skip
+
+
 def placement(
-    conn: Connection, index: AreaIndex, catalogue: Catalogue, category: Category, report: IncidentIn
+    conn: Connection,
+    index: AreaIndex,
+    catalogue: Catalogue,
+    category: Category,
+    report: IncidentIn,
+    far_m: float = 300.0,
 ) -> tuple[dict[str, Any], list[str]]:
     """Where a report is and who handles it: the case's location and routing columns, and the
-    notes on how it was located (intake, and re-routing when a dispatcher corrects a case)."""
+    notes on how it was located (intake, and re-routing when a dispatcher corrects a case);
+    a photo whose EXIF position is more than ``far_m`` from the point is noted."""
     where = resolve(conn, report)
     chain, outside_note = chain_of(index, where.lon, where.lat)
     owner = None
@@ -292,7 +318,8 @@ def placement(
         "second_unit": route.second_unit,
         "routed_by": route.routed_by,
     }
-    return placed, [n for n in (where.note, outside_note) if n]
+    far = photo_records.far_from(conn, report.photos, *spot, far_m) if spot and report.photos else []
+    return placed, [n for n in (where.note, outside_note, *far) if n]
 
 
 def log_event(
@@ -307,14 +334,17 @@ def log_event(
     note: str = "",
     photos: list[str] | None = None,
 ) -> None:
-    """Append one entry to a case's history (the table refuses edits and deletions) and to the audit log."""
+    """Append one entry to a case's history (the table refuses edits and deletions) and to the
+    audit log; its photos are marked used, and the outbox tells whom it concerns."""
     audit.record(conn, actor, f"incident.{action}", f"incident:{case_id}", to=to_status, unit=unit)
+    photo_records.attach(conn, photos or [])
     conn.execute(
         insert(INCIDENT_EVENTS).values(
             incident_id=case_id, actor=actor.name, role=actor.role, action=action, from_status=from_status,
             to_status=to_status, unit=unit, note=note, photos=photos or [],
         )
     )  # fmt: skip
+    outbox.case_changed(conn, case_id, action, from_status, to_status, note)
 
 
 _LONLAT = (func.ST_X(CASES.point).label("lon"), func.ST_Y(CASES.point).label("lat"))
@@ -327,31 +357,56 @@ def _near(lon: float, lat: float, radius_m: float) -> tuple[ColumnElement[float]
     ]
 
 
-def likely_duplicates(
-    conn: Connection, case_id: int, radius_m: float, window_h: float, snap_m: float = 0.0
-) -> list[dict[str, Any]]:
-    """Open cases of the same category within ``radius_m`` metres and ``window_h`` hours
-    (distances as ``privacy.shown_distances`` lets the caller see them: ``snap_m`` for the public)."""
+def likely_duplicates(conn: Connection, case_id: int, snap_m: float = 0.0) -> list[dict[str, Any]]:
+    """Cases of the same category as close and as recent as that category says (``duplicate_m``,
+    ``duplicate_hours``): open ones, and ones closed within the window ("reported and closed
+    yesterday"); distances as ``privacy.shown_distances`` lets the caller see them."""
+    kinds = CATEGORIES.c
     case = conn.execute(
         select(CASES.category, func.ST_X(CASES.point).label("lon"), func.ST_Y(CASES.point).label("lat"))
-        .add_columns(CASES.received_at)
+        .add_columns(CASES.received_at, kinds.duplicate_m, kinds.duplicate_hours)
+        .join(CATEGORIES, kinds.code == CASES.category)
         .where(CASES.id == case_id)
     ).first()
     if case is None:
         raise NotFound(f"no incident {case_id}", field="id")
     if case.lon is None:
         return []
-    distance, near = _near(case.lon, case.lat, radius_m)
+    return similar_near(
+        conn, case.lon, case.lat, case.category, case.duplicate_m, case.duplicate_hours,
+        at=case.received_at, snap_m=snap_m, besides=case_id,
+    )  # fmt: skip
+
+
+def similar_near(
+    conn: Connection,
+    lon: float,
+    lat: float,
+    category: str,
+    radius_m: float,
+    window_h: float,
+    *,
+    at: datetime | None = None,
+    snap_m: float = 0.0,
+    besides: int | None = None,
+) -> list[dict[str, Any]]:
+    """Cases of ``category`` within ``radius_m`` of a WGS84 point, received within ``window_h``
+    hours of ``at`` (default now): open, or closed within the window; nearest first."""
+    distance, near = _near(lon, lat, radius_m)
     window = timedelta(hours=window_h)
+    moment = at if at is not None else conn.execute(select(func.now())).scalar_one()
+    recent_close = (CASES.status == "closed") & (CASES.closed_at >= moment - window)
     query = (
-        select(CASES.id, CASES.number, CASES.status, CASES.received_at, distance, *_LONLAT)
-        .where(*near, CASES.category == case.category, CASES.status.in_(OPEN), CASES.id != case_id)
-        .where(CASES.received_at.between(case.received_at - window, case.received_at + window))
+        select(CASES.id, CASES.number, CASES.status, CASES.received_at, CASES.closed_at, distance, *_LONLAT)
+        .where(*near, CASES.category == category, CASES.status.in_(OPEN) | recent_close)
+        .where(CASES.received_at.between(moment - window, moment + window))
         .order_by(distance, CASES.id)
         .limit(20)
     )
+    if besides is not None:
+        query = query.where(CASES.id != besides)
     rows = [{**r, "distance_m": round(float(r["distance_m"]), 2)} for r in conn.execute(query).mappings()]
-    return privacy.shown_distances(rows, case.lon, case.lat, snap_m)
+    return privacy.shown_distances(rows, lon, lat, snap_m)
 
 
 def nearby_open(

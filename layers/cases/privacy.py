@@ -7,7 +7,8 @@
 - locations: the public sees a case's point snapped to ``WANGGE_PUBLIC_SNAP_M`` (50 m);
 - every read that shows a name or a full phone number is written to the audit log;
 - retention: reporters of cases closed (or merged into a case closed)
-  more than ``WANGGE_RETENTION_DAYS`` ago are anonymised (name and phone erased, the fact of the report kept).
+  more than ``WANGGE_RETENTION_DAYS`` ago are anonymised (name, phone and e-mail erased, in the
+  outbox's deliveries too; the fact of the report kept).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy import Connection, func, select, update
 from geo.crs import geodesic_m, snap
 from layers.accounts.actors import STAFF, Actor
 from layers.addresses import gazetteer
-from layers.db.models import INCIDENT_REPORTERS, INCIDENTS
+from layers.db.models import DELIVERIES, INCIDENT_REPORTERS, INCIDENTS
 from layers.db.vocabulary import PRIVILEGED
 
 
@@ -144,8 +145,14 @@ def anonymise(conn: Connection, days: int) -> int:
         .outerjoin(merged, merged.c.id == case.c.merged_into)
         .where(func.coalesce(case.c.closed_at, merged.c.closed_at) < func.now() - timedelta(days=days))
     )
-    erase = {"name": None, "phone": None, "anonymised_at": func.now()}
+    erase = {"name": None, "phone": None, "email": None, "notify": False, "anonymised_at": func.now()}
     done = conn.execute(
         update(INCIDENT_REPORTERS).where(r.anonymised_at.is_(None), r.incident_id.in_(closed)).values(**erase)
+    )
+    d = DELIVERIES.c  # the outbox's copies of their phones and addresses go too
+    conn.execute(
+        update(DELIVERIES)
+        .where(d.incident_id.in_(closed), d.channel != "webhook", ~d.target.startswith("erased:"))
+        .values(target=func.concat("erased:", d.id))
     )
     return int(done.rowcount)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, func, not_, or_, select, true
+from sqlalchemy import ColumnElement, Connection, and_, case, func, literal, not_, or_, select, true
 
 from geo.errors import InvalidInput, NotFound
 from layers.accounts import audit
@@ -215,6 +215,17 @@ def counts(conn: Connection, filters: Filters, snap_m: float = 0.0) -> dict[str,
     return {status: int(n) for status, n in conn.execute(query)}
 
 
+def rejection_reason(conn: Connection, case_id: int) -> str | None:
+    """The note of a case's rejection (不予受理): the reply its reporter is owed."""
+    e = INCIDENT_EVENTS.c
+    return conn.execute(
+        select(e.note)
+        .where(e.incident_id == case_id, e.to_status == "rejected")
+        .order_by(e.id.desc())
+        .limit(1)
+    ).scalar()
+
+
 def number_of(conn: Connection, case_id: int) -> str:
     """The case number of case ``case_id``."""
     return str(conn.execute(select(INC.c.number).where(INC.c.id == case_id)).scalar_one())
@@ -283,3 +294,33 @@ def clusters(
             cluster.update(id=int(r["id"]), number=r["number"])
         answer.append(cluster)
     return answer
+
+
+TASK_STATUSES = ("dispatched", "rework", "in_progress", "verifying")
+
+
+def tasks(
+    conn: Connection, actor: Actor, lon: float | None = None, lat: float | None = None, limit: int = 200
+) -> list[dict[str, Any]]:
+    """A field worker's tasks: open cases of their unit or grid to handle (派遣, 返工, 处置中) and
+    to verify (核查中, handled by someone else: the verifier is not the handler); overdue
+    first, then nearest to ``lon, lat`` (distance in metres), then by deadline."""
+    if actor.unit is None:
+        return []
+    mine = or_(INC.c.unit == actor.unit, INC.c.grid == actor.unit)
+    verify = and_(INC.c.status == "verifying", func.coalesce(INC.c.handler, "") != actor.name)
+    where = and_(mine, or_(INC.c.status.in_(TASK_STATUSES[:3]), verify), INC.c.suspended_at.is_(None))
+    distance = sql.distance_m(INC.c.point, lon, lat) if lon is not None and lat is not None else literal(None)
+    order = case((_OVERDUE == "red", 0), (_OVERDUE == "amber", 1), else_=2)
+    e = INCIDENT_EVENTS.c
+    version = select(func.count()).where(e.incident_id == INC.c.id).scalar_subquery()  # as ``get`` counts it
+    query = CASE_ROW.add_columns(distance.label("distance_m"), version.label("version")).where(where)
+    query = query.order_by(order, distance.asc().nulls_last(), INC.c.deadline).limit(limit)
+    found = []
+    for row in conn.execute(query).mappings():
+        task = _case(dict(row))
+        task["task"] = "verify" if task["status"] == "verifying" else "handle"
+        if task["distance_m"] is not None:
+            task["distance_m"] = round(float(task["distance_m"]), 1)
+        found.append(task)
+    return found

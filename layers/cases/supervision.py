@@ -19,9 +19,9 @@ from geo.errors import Conflict, Forbidden, InvalidInput
 from layers.accounts.actors import Actor
 from layers.cases import categories, worktime
 from layers.cases.categories import Category
-from layers.cases.intake import IncidentIn, Reporter, log_event, placement
+from layers.cases.intake import IncidentIn, Reporter, log_event, placement, reporter_row
 from layers.cases.workflow import HANDLE, check_scope, check_unit, locked, require_dispatcher
-from layers.db.models import INCIDENT_EVENTS, INCIDENT_REPORTERS, INCIDENTS
+from layers.db.models import ACTION_KEYS, INCIDENT_EVENTS, INCIDENT_REPORTERS, INCIDENTS
 from layers.db.vocabulary import OPEN
 from layers.grid.index import AreaIndex
 
@@ -290,14 +290,23 @@ def add_repeat(
     repeats = int(case.repeats) + 1
     conn.execute(update(INCIDENTS).where(CASES.id == case_id).values(repeats=repeats, updated_at=func.now()))
     conn.execute(
-        insert(INCIDENT_REPORTERS).values(
-            incident_id=case_id,
-            source=source,
-            name=reporter.name,
-            phone=reporter.phone,
-            consent=reporter.consent,
-        )
+        insert(INCIDENT_REPORTERS).values(incident_id=case_id, source=source, **reporter_row(reporter))
     )
     status = case.status
     log_event(conn, case_id, actor, "repeat", status, status, note=note or f"repeat call #{repeats}")
     return repeats
+
+
+def seen_key(conn: Connection, key: str, case_id: int, actor: Actor) -> bool:
+    """Whether an action under ``key`` was taken already (then it is not taken again); else the
+    key is kept for the action about to be taken, in its transaction. A key of another case
+    or another user is a conflict."""
+    keys = ACTION_KEYS.c
+    conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 1))))
+    seen = conn.execute(select(keys.incident_id, keys.actor).where(keys.key == key)).first()
+    if seen is None:
+        conn.execute(insert(ACTION_KEYS).values(key=key, incident_id=case_id, actor=actor.name))
+        return False
+    if (seen.incident_id, seen.actor) != (case_id, actor.name):
+        raise Conflict("this Idempotency-Key was used for another action", field="Idempotency-Key")
+    return True

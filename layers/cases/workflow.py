@@ -154,18 +154,19 @@ def merge(conn: Connection, case_id: int, into: int, actor: Actor, note: str = "
     if target.status in ("duplicate", "rejected"):
         raise Conflict(f"incident {into} is {target.status}; merge into the case it points to", field="into")
     r = INCIDENT_REPORTERS.c
-    copied = [
-        "incident_id",
+    kept = [
         "source",
         "name",
         "phone",
+        "email",
         "consent",
-        "merged_from",
+        "notify",
+        "following",
         "received_at",
         "anonymised_at",
     ]
-    reporters = select(literal(into), r.source, r.name, r.phone, r.consent, literal(case_id), r.received_at)
-    reporters = reporters.add_columns(r.anonymised_at).where(r.incident_id == case_id)
+    copied = ["incident_id", "merged_from", *kept]  # the merged case's reporters are told of the other now
+    reporters = select(literal(into), literal(case_id), *(r[k] for k in kept)).where(r.incident_id == case_id)
     conn.execute(insert(INCIDENT_REPORTERS).from_select(copied, reporters))
     merged = {"status": "duplicate", "merged_into": into, "updated_at": func.now()}
     conn.execute(update(INCIDENTS).where(INCIDENTS.c.id == case_id).values(**merged))
@@ -175,12 +176,18 @@ def merge(conn: Connection, case_id: int, into: int, actor: Actor, note: str = "
     log_event(conn, into, actor, "merge", target.status, target.status, note=f"absorbed {case_id}")
 
 
-def evaluate(conn: Connection, case_id: int, satisfied: bool, actor: Actor, note: str = "") -> None:
-    """The reporter's evaluation of a closed case (回访), recorded by the dispatcher."""
-    require_dispatcher(actor, "record evaluations")
+def evaluate(
+    conn: Connection, case_id: int, satisfied: bool, actor: Actor, note: str = "", by_reporter: bool = False
+) -> None:
+    """The reporter's evaluation of a closed case (回访): recorded by a dispatcher from a phone
+    call, or by the reporter through the visit link (``by_reporter``: the link was checked)."""
+    if not by_reporter:
+        require_dispatcher(actor, "record evaluations")
     case = locked(conn, case_id)
     if case.status != "closed":
         raise Conflict(f"incident {case_id} is {case.status}; only closed cases are evaluated", field="id")
+    if by_reporter and case.satisfied is not None:
+        raise Conflict(f"case {case.number} was evaluated already, thank you", field="satisfied")
     conn.execute(update(INCIDENTS).where(INCIDENTS.c.id == case_id).values(satisfied=satisfied))
     log_event(
         conn,

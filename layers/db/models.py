@@ -43,12 +43,16 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from layers.db.vocabulary import (
     APPEAL_TYPES,
     CATEGORY_KINDS,
+    CHANNELS,
     CODE_LENGTH,
+    DELIVERY_STATES,
     DEPARTMENT_KINDS,
+    EVENT_KINDS,
     FIRST_RESPONDERS,
     GENERATION_STATES,
     INSPECTION_RESULTS,
     LEVELS,
+    PHOTO_TYPES,
     PLACE_KINDS,
     ROLES,
     SOURCES,
@@ -329,9 +333,14 @@ class Category(Base):
     active: Mapped[bool] = mapped_column(Boolean, server_default=true())
     # the longest deadline extension (延期) a unit may be granted; NULL = the category's own limit
     max_extension_hours: Mapped[float | None] = mapped_column(Numeric(8, 2))
+    # "likely duplicate": another case of this category within these metres and hours
+    duplicate_m: Mapped[float] = mapped_column(Float, server_default="50")
+    duplicate_hours: Mapped[float] = mapped_column(Float, server_default="72")
 
     __table_args__ = (
         CheckConstraint("code ~ '^[EC][0-9]{4}$'", name="code"),
+        CheckConstraint("duplicate_m > 0 AND duplicate_m <= 5000", name="duplicate_m"),
+        CheckConstraint("duplicate_hours > 0 AND duplicate_hours <= 8760", name="duplicate_hours"),
         CheckConstraint(sql_in("kind", CATEGORY_KINDS), name="kind"),
         CheckConstraint(sql_in("first", FIRST_RESPONDERS), name="first"),
         CheckConstraint("deadline_hours > 0", name="deadline"),
@@ -425,6 +434,7 @@ class Incident(Base):
     suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     review_on: Mapped[date | None] = mapped_column(Date)
     suspend_reason: Mapped[str | None] = mapped_column(Text)
+    overdue_told: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # the deadline announced
 
     __table_args__ = (
         Index("ix_incidents_point", "point", postgresql_using="gist"),
@@ -451,7 +461,11 @@ class IncidentReporter(Base):
     source: Mapped[str] = mapped_column(Text)
     name: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
     consent: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # told of the case's progress (SMS/WeChat to the phone, e-mail): the reporter said yes
+    notify: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    following: Mapped[bool] = mapped_column(Boolean, server_default=false())  # joined an existing case
     merged_from: Mapped[int | None] = mapped_column(BigInteger)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     anonymised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -614,6 +628,105 @@ class LayerVersions(Base):
     version: Mapped[int] = mapped_column(BigInteger)
 
 
+class Photo(Base):
+    """A photo: its original is in the photo store under its SHA-256; what it said of itself
+    (EXIF position, time, device) is kept here for dispatchers and never served."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)  # SHA-256 of the original's bytes
+    media_type: Mapped[str] = mapped_column(Text)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    bytes: Mapped[int] = mapped_column(Integer)
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    gps: Mapped[Any | None] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
+    device: Mapped[str | None] = mapped_column(Text)
+    public: Mapped[bool] = mapped_column(Boolean, server_default=false())  # a report's own photo
+    uploaded_by: Mapped[str] = mapped_column(Text)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    attached_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # NULL: swept later
+
+    __table_args__ = (
+        CheckConstraint("id ~ '^[0-9a-f]{64}$'", name="id"),
+        CheckConstraint(sql_in("media_type", PHOTO_TYPES), name="media_type"),
+        Index("ix_photos_unattached", "uploaded_at", postgresql_where=text("attached_at IS NULL")),
+    )
+
+
+class ActionKey(Base):
+    """The ``Idempotency-Key`` of an action on a case: a replay (the field phone's queue sending
+    again) answers the case as it is, and the action is not taken twice."""
+
+    __tablename__ = "action_keys"
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    actor: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Webhook(Base):
+    """An endpoint another system registered for some event kinds; paused after failing on."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    secret: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    failures: Mapped[int] = mapped_column(Integer, server_default="0")  # in a row
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("url ~ '^https?://'", name="url"),
+        CheckConstraint(f"events <@ ARRAY[{', '.join(repr(k) for k in EVENT_KINDS)}]::text[]", name="events"),
+    )
+
+
+class OutboxEvent(Base):
+    """Something other systems or people are told of, written in the transaction that did it."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    event_id: Mapped[str] = mapped_column(Text, unique=True, server_default=text("gen_random_uuid()::text"))
+    kind: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Delivery(Base):
+    """One event to one receiver (a webhook, or a reporter by SMS, WeChat or e-mail)."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    event: Mapped[int] = mapped_column(ForeignKey("outbox.id"))
+    channel: Mapped[str] = mapped_column(Text)
+    target: Mapped[str] = mapped_column(Text)  # webhook:ID, or the phone / e-mail address (personal data)
+    webhook_id: Mapped[int | None] = mapped_column(ForeignKey("webhooks.id"))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    state: Mapped[str] = mapped_column(Text, server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    leased_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("event", "target", name="once"),
+        CheckConstraint(sql_in("channel", CHANNELS), name="channel"),
+        CheckConstraint(sql_in("state", DELIVERY_STATES), name="state"),
+        Index("ix_deliveries_due", "next_at", postgresql_where=text("state IN ('pending', 'sending')")),
+        Index("ix_deliveries_incident", "incident_id"),
+    )
+
+
 def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
@@ -643,3 +756,8 @@ PHRASES = _table(Phrase)
 EXPORT_JOBS = _table(ExportJob)
 AUDIT = _table(AuditEntry)
 ASSET_CHANGES = _table(AssetChanges)
+PHOTOS = _table(Photo)
+ACTION_KEYS = _table(ActionKey)
+WEBHOOKS = _table(Webhook)
+OUTBOX = _table(OutboxEvent)
+DELIVERIES = _table(Delivery)

@@ -60,6 +60,12 @@ SOURCE_NAMES: Final = {
 }
 APPEAL_TYPES: Final = ("consult", "complaint", "suggestion", "help")
 
+PHOTO_TYPES: Final = ("image/jpeg", "image/png", "image/webp", "image/heif")
+CHANNELS: Final = ("webhook", "sms", "wechat", "email")  # how the outbox delivers
+DELIVERY_STATES: Final = ("pending", "sending", "sent", "held", "failed")
+EVENT_KINDS: Final = (  # what webhooks subscribe to
+    "case.created", "case.status_changed", "case.overdue", "asset.status_changed", "inspection.created",
+)  # fmt: skip
 ROLES: Final = ("admin", "dispatcher", "planner", "field", "viewer")
 PRIVILEGED: Final = ("admin", "dispatcher")  # who sees personal data (phones, reporters)
 DISPATCHERS: Final = ("admin", "dispatcher")

@@ -222,23 +222,23 @@ def test_idempotency_key_returns_the_same_case(client: TestClient, conn: Connect
     assert stored == 1
 
 
-def test_likely_duplicates_within_50_m_and_72_h_in_metres(
+def test_likely_duplicates_within_the_categorys_50_m_and_72_h_in_metres(
     client: TestClient, conn: Connection, accounts: dict[str, Any]
 ) -> None:
     base = (120.3600, 36.0880)
-    first = client.post("/api/incidents", json=_report(category="E0510", lon=base[0], lat=base[1])).json()
+    first = client.post("/api/incidents", json=_report(category="E0504", lon=base[0], lat=base[1])).json()
     # 30 m and 70 m north (a degree of latitude is ~110.95 km here); a dispatcher files the
     # second (staff see exact metres; the public, metres from the snapped point, in 50 m steps)
     near = client.post(
         "/api/incidents",
-        json=_report(category="E0510", lon=base[0], lat=base[1] + 30 / 110_950),
+        json=_report(category="E0504", lon=base[0], lat=base[1] + 30 / 110_950),
         headers=accounts["disp1"],
     ).json()
     far = client.post(
-        "/api/incidents", json=_report(category="E0510", lon=base[0], lat=base[1] + 70 / 110_950)
+        "/api/incidents", json=_report(category="E0504", lon=base[0], lat=base[1] + 70 / 110_950)
     ).json()
     other_kind = client.post(
-        "/api/incidents", json=_report(category="E0504", lon=base[0], lat=base[1])
+        "/api/incidents", json=_report(category="E0505", lon=base[0], lat=base[1])
     ).json()
     ids = {d["id"]: d["distance_m"] for d in near["likely_duplicates"]}
     truth = conn.execute(

@@ -40,7 +40,15 @@ STATED_ELSEWHERE = {
         "api_key": "required to create (GeoReport v2 answers 400)",
         "idempotency-key": "printable ASCII as it travels in a header",
     },
-    "GET /open311/v2/requests.{fmt}": {"start_date": "a real date and time", "end_date": ""},
+    "GET /open311/v2/requests.{fmt}": {
+        "start_date": "a real date and time",
+        "end_date": "",
+        "lat": "with long",
+        "long": "with lat",
+    },
+    "GET /open311/v2/servicerequestupdates.{fmt}": {"start_date": "a real date and time", "end_date": ""},
+    "POST /api/photos": {"photo": "an image Pillow decodes (bytes no schema describes)"},
+    "GET /api/incidents/similar": {"category": "one of the catalogue", "lon": "the CRS's domain", "lat": ""},
     "POST /api/token": {
         "grant_type": "password (a trailing newline that $ lets through is not)",
         "username": "not empty (FastAPI reads an empty form field as none)",
@@ -51,6 +59,7 @@ STATED_ELSEWHERE = {
         None: "a camera's report names its camera_id; an address or a point",
         "category": "one of the catalogue (which admins edit)",
         "idempotency-key": "printable ASCII as it travels in a header",
+        "photos": "images Pillow decodes, or photos uploaded before",
     },
     "GET /api/stats/kpi": {"month": "not in the future"},
     "GET /api/analytics/hotspots": {
@@ -80,7 +89,8 @@ def _refused_field(response: Any) -> str | None:
         found = re.search(r"<description>([\w-]+)", response.text)
         return found.group(1) if found else None
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        return body["error"].get("field")
+        field = body["error"].get("field")
+        return re.sub(r"\[\d+\]$", "", field) if field else field  # photos[1] → photos
     if isinstance(body, list) and body and isinstance(body[0], dict):
         return str(body[0].get("description", "")).split(" ")[0].rstrip(":") or None
     return None

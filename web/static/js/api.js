@@ -39,7 +39,7 @@ const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 export async function api(path, options = {}, retried = false) {
   const method = (options.method || "GET").toUpperCase();
   const headers = { ...(options.headers || {}) };
-  if (!SAFE.has(method)) Object.assign(headers, csrfHeader());
+  if (!SAFE.has(method)) Object.assign(headers, authHeaders());
   const response = await fetch(path, { ...options, headers, credentials: "same-origin" });
   if (response.ok) return response;
   let body = null;
@@ -65,11 +65,12 @@ export async function checkSession() {
 
 // Sign out of this browser: the session ends and its cookie is cleared (an ended one too).
 export async function endSession() {
-  await fetch("/api/session", { method: "DELETE", credentials: "same-origin", headers: csrfHeader() }).catch(() => {});
+  await fetch("/api/session", { method: "DELETE", credentials: "same-origin", headers: authHeaders() }).catch(() => {});
   forget();
 }
 
-function csrfHeader() {
+// The session's CSRF token for a write (cookie sessions need it; the public has none).
+export function authHeaders() {
   const s = session();
   return s && s.csrf ? { "X-CSRF-Token": s.csrf } : {};
 }

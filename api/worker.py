@@ -1,0 +1,113 @@
+"""``wangge worker``: the outbox's deliveries, overdue announcements and the photo sweep.
+
+One loop: lease what is due, send it on a pool of threads (one kept-alive HTTP client),
+record the results — retried until the database takes them, so a PostgreSQL restart
+neither loses nor repeats a delivery — then look for newly overdue cases, and once an
+hour sweep the photo store. Several workers may run: leases skip what another holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from api.auth import secret_key
+from api.settings import Settings
+from layers.outbox import delivery, events
+from layers.outbox.delivery import Result
+from layers.outbox.senders import Config, Senders
+from layers.photos import records as photos
+from layers.photos.store import FileStore
+
+log = logging.getLogger("wangge.worker")
+SWEEP_EVERY_S = 3600.0
+
+
+def sender_config(settings: Settings) -> Config:
+    return Config(
+        base_url=settings.public_base_url, secret=secret_key(settings),
+        gateway_url=settings.notify_gateway_url, gateway_secret=settings.notify_gateway_secret,
+        smtp_host=settings.smtp_host, smtp_port=settings.smtp_port, smtp_user=settings.smtp_user,
+        smtp_password=settings.smtp_password, smtp_from=settings.smtp_from, smtp_tls=settings.smtp_tls,
+        timeout_s=settings.webhook_timeout_s,
+    )  # fmt: skip
+
+
+@dataclass
+class Worker:
+    settings: Settings
+    engine: Engine
+    senders: Senders
+    pool: ThreadPoolExecutor
+    unrecorded: list[Result] = field(default_factory=list)
+    swept_at: float = 0.0
+    sent: int = 0
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    @classmethod
+    def open(cls, settings: Settings, engine: Engine) -> Worker:
+        worker = cls(
+            settings, engine, Senders(sender_config(settings)), ThreadPoolExecutor(settings.outbox_senders)
+        )
+        with engine.begin() as conn:
+            released = delivery.release_held(conn, worker.senders.config.channels)
+        if released:
+            log.info("%d held message(s) released: their channel has a sender now", released)
+        return worker
+
+    def close(self) -> None:
+        self.pool.shutdown()
+        self.senders.close()
+
+    def _record(self) -> None:
+        s = self.settings
+        with self.engine.begin() as conn:
+            delivery.record(conn, self.unrecorded, s.delivery_max_attempts, s.webhook_pause_after)
+        self.sent += sum(r.ok for r in self.unrecorded)
+        self.unrecorded = []
+
+    def round(self) -> int:
+        """One round; answers how many deliveries it handled (0: nothing was due)."""
+        if self.unrecorded:  # the database was away when these were sent: record them first
+            self._record()
+        if self.stopping.is_set():
+            return 0
+        s = self.settings
+        with self.engine.begin() as conn:
+            events.announce_overdue(conn)
+        with self.engine.begin() as conn:
+            due = delivery.lease(conn, s.outbox_batch, s.visit_after_hours)
+        if due:
+            self.unrecorded = list(self.pool.map(self.senders.send, due))
+            self._record()
+        if time.monotonic() - self.swept_at > SWEEP_EVERY_S:
+            self.swept_at = time.monotonic()
+            with self.engine.begin() as conn:
+                rows, files = photos.sweep(conn, FileStore(s.photo_root), s.photo_orphan_hours)
+            if rows or files:
+                log.info("photo sweep: %d unused upload(s), %d file(s) without a row removed", rows, files)
+        return len(due)
+
+    def run(self, once: bool = False) -> None:
+        """Rounds until stopped (``once``: until nothing is due); a database away is waited for."""
+        while not self.stopping.is_set() or self.unrecorded:
+            try:
+                handled = self.round()
+            except (OperationalError, DBAPIError) as exc:
+                log.warning("database unavailable (%s); %d result(s) kept, retrying", exc.__class__.__name__,
+                            len(self.unrecorded))  # fmt: skip
+                if self.unrecorded:  # sent but not recorded: wait for the database, even when stopping
+                    time.sleep(0.5)
+                else:
+                    self.stopping.wait(1.0)
+                continue
+            if once and not handled:
+                return
+            if handled < self.settings.outbox_batch and not once:
+                self.stopping.wait(self.settings.outbox_tick_s)
