@@ -22,7 +22,7 @@ UNLIMITED = ("/healthz", "/readyz", "/static/", "/vendor/", "/favicon")
 TILE_COST = 0.1  # one map view asks for dozens of (mostly cached) tiles at once
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: https://*.tianditu.gov.cn https://*.tile.openstreetmap.org "
+    "img-src 'self' data: blob: https://*.tianditu.gov.cn https://*.tile.openstreetmap.org "
     "https://*.is.autonavi.com; "
     "connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )

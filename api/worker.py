@@ -83,8 +83,10 @@ class Worker:
             events.announce_overdue(conn)
         with self.engine.begin() as conn:
             due = delivery.lease(conn, s.outbox_batch, s.visit_after_hours)
-        if due:
-            self.unrecorded = list(self.pool.map(self.senders.send, due))
+        if due:  # lines side by side, each in order (a reporter's messages, a case's events)
+            self.unrecorded = [
+                r for line in self.pool.map(self.senders.send_line, delivery.in_order(due)) for r in line
+            ]
             self._record()
         if time.monotonic() - self.swept_at > SWEEP_EVERY_S:
             self.swept_at = time.monotonic()

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 
-from api.deps import READERS, HandlerDep, IndexDep, TxDep, get_settings, get_state, run_read
+from api.deps import READERS, ActorDep, HandlerDep, IndexDep, TxDep, get_settings, get_state, run_read
 from api.params import CRS, CRS_HELP, AssetIdPath, one_of
 from api.photo_uploads import store_inline
 from api.schemas import assets as assets_schema
@@ -49,10 +49,11 @@ async def nearest(
     response_model=assets_schema.AssetFeature,
     response_model_exclude_unset=True,
 )
-async def asset(request: Request, asset_id: AssetIdPath, index: IndexDep) -> dict[str, Any]:
+async def asset(request: Request, asset_id: AssetIdPath, index: IndexDep, actor: ActorDep) -> dict[str, Any]:
     """One asset: attributes, the street → micro-grid chain and grid worker, its history."""
     parse_asset_id(asset_id)
     row = await run_read(request, features.with_history, asset_id)
+    row["inspections"] = inspections.as_seen_by(row["inspections"], actor)
     return jsonable_encoder(features.asset_feature(row, index))
 
 
@@ -63,12 +64,13 @@ async def asset(request: Request, asset_id: AssetIdPath, index: IndexDep) -> dic
     response_model_exclude_unset=True,
 )
 async def asset_inspections(
-    request: Request, asset_id: AssetIdPath, limit: int = Query(50, ge=1, le=500)
+    request: Request, asset_id: AssetIdPath, actor: ActorDep, limit: int = Query(50, ge=1, le=500)
 ) -> Any:
-    """The asset's patrol records, newest first."""
+    """The asset's patrol records, newest first (the public: without who inspected, nor their photos)."""
     parse_asset_id(asset_id)
     await run_read(request, store.get_asset, asset_id)
-    return {"results": jsonable_encoder(await run_read(request, inspections.history, asset_id, limit))}
+    found = await run_read(request, inspections.history, asset_id, limit)
+    return {"results": jsonable_encoder(inspections.as_seen_by(found, actor))}
 
 
 @router.post(

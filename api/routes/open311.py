@@ -117,7 +117,8 @@ async def requests(
         rows = await run_read(request, open311.requests, open311.Wanted(numbers=ids), _snap(request), base)
         return answer(rows, fmt, "service_requests", "request")
     if (lat is None) != (long is None):
-        raise InvalidInput("give both lat and long", field="lat" if lat is None else "long")
+        missing, given = ("lat", "long") if lat is None else ("long", "lat")
+        raise InvalidInput(f"{missing} is needed with {given}", field=missing)
     end = _parse_time(end_date, "end_date") or datetime.now(UTC)
     start = _parse_time(start_date, "start_date")
     if start is None:

@@ -25,6 +25,7 @@ from geo.errors import InvalidInput, NotFound
 from layers.assets import features, inspections, store
 from layers.assets.inspections import DEFECTS
 from layers.assets.kinds import KINDS, parse_asset_id
+from layers.db.vocabulary import STATUS_NAMES
 from layers.grid import areas
 
 router = APIRouter(tags=["pages"])
@@ -150,16 +151,12 @@ async def asset_page(request: Request, asset_id: str) -> HTMLResponse:
         "inspections": [
             {
                 "when": i["inspected_at"].astimezone(BEIJING).strftime("%Y-%m-%d %H:%M"),
-                "inspector": i["inspector"],
                 "result": "正常" if i["result"] == "ok" else DEFECTS[i["defect"]][0],
                 "note": i["note"],
             }
             for i in row["inspections"]
         ],
-        "incidents": [
-            {**c, "when": c["received_at"].astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")}
-            for c in row["incidents"]
-        ],
+        "incidents": [_case_line(c) for c in row["incidents"]],
         "defects": [(code, label) for code, (label, _) in DEFECTS.items()],
         "nearby": near,
         "lat_text": f"{row['lat']:.6f}",
@@ -170,6 +167,12 @@ async def asset_page(request: Request, asset_id: str) -> HTMLResponse:
         "data_json": json.dumps(data, ensure_ascii=False).replace("</", "<\\/"),
     }
     return templates.TemplateResponse(request, "asset.html", context)
+
+
+def _case_line(case: dict[str, Any]) -> dict[str, Any]:
+    """A case on the asset page: when (Beijing) and its status in words."""
+    when = case["received_at"].astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    return {**case, "when": when, "status_name": STATUS_NAMES[case["status"]][0]}
 
 
 def _show(value: Any) -> str:

@@ -22,9 +22,9 @@ from fastapi.responses import FileResponse, HTMLResponse
 from api.auth import SESSION_COOKIE
 from api.deps import get_settings, run_read
 from api.templating import templates
-from geo.errors import Unauthorized
+from geo.errors import NotFound, Unauthorized
 from layers.accounts import sessions
-from layers.cases import categories
+from layers.cases import categories, queries
 from layers.db import vocabulary
 from web import WEB_DIR
 
@@ -85,7 +85,14 @@ async def tasks_page(request: Request) -> HTMLResponse:
 @router.get("/m/tasks/{number}", response_class=HTMLResponse)
 async def task_page(request: Request, number: Number) -> HTMLResponse:
     """One task: the map, the way there, 开始处置, 处置完成 with photos, 核查."""
-    return await _page(request, "task.html", number=number)
+
+    def case_id(conn: Any) -> int | None:
+        try:
+            return queries.id_of(conn, number)
+        except NotFound:
+            return None
+
+    return await _page(request, "task.html", number=number, case_id=await run_read(request, case_id))
 
 
 @router.get("/sw.js", include_in_schema=False)

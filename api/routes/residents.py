@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
 from api.deps import ActorDep, charge_public_report, get_settings, get_state, run_read, run_tx
-from api.params import CaseIdPath
+from api.params import CRS, CRS_HELP, CaseIdPath
 from api.schemas import cases
 from geo.crs import to_wgs84
 from geo.errors import Forbidden
@@ -46,7 +46,7 @@ async def similar(
     lon: float = Query(ge=-180, le=180),
     lat: float = Query(ge=-90, le=90),
     category: str = Query(pattern=r"^[EC]\d{4}$"),
-    crs: str = Query("wgs84", max_length=40),
+    crs: str = Query("wgs84", pattern=CRS, description=CRS_HELP),
 ) -> dict[str, Any]:
     """Cases of ``category`` near a spot as near and recent as the category counts duplicates
     (open, or closed within its window): shown before filing, to follow one instead."""
@@ -80,6 +80,8 @@ def _tracked(conn: Connection, number: str, snap_m: float) -> dict[str, Any]:
     case = queries.get(conn, queries.id_of(conn, number), PUBLIC, snap_m)
     case["visit_open"] = residents.visit_open(case)
     case["reason"] = queries.rejection_reason(conn, case["id"]) if case["status"] == "rejected" else None
+    into = case.get("merged_into")
+    case["merged_number"] = queries.number_of(conn, into) if into else None
     return case
 
 

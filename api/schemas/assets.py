@@ -28,7 +28,7 @@ class Inspection(Answer):
 
     id: int
     inspected_at: Timestamp
-    inspector: str
+    inspector: str | None  # withheld from the public (no staff names)
     result: Literal["ok", "defect"]
     defect: str | None
     photo_url: str | None

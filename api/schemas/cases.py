@@ -201,6 +201,7 @@ class Tracked(Case):
 
     visit_open: bool
     reason: str | None
+    merged_number: str | None
 
 
 class Duplicates(Answer):

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlalchemy import Connection, select, text
 
 from geo.errors import Forbidden, InvalidInput, NotFound
-from layers.accounts.actors import Actor
+from layers.accounts.actors import STAFF, Actor
 from layers.cases.worktime import BEIJING
 from layers.db.models import ASSETS, CAMPAIGNS
 from layers.outbox import events as outbox
@@ -225,3 +225,11 @@ def campaign_summary(conn: Connection, campaign_id: int) -> dict[str, Any]:
 def campaigns(conn: Connection) -> list[dict[str, Any]]:
     ids = conn.execute(select(CAMPAIGNS.c.id).order_by(CAMPAIGNS.c.starts.desc(), CAMPAIGNS.c.id)).scalars()
     return [campaign_summary(conn, i) for i in ids]
+
+
+def as_seen_by(rows: list[dict[str, Any]], actor: Actor) -> list[dict[str, Any]]:
+    """Inspections as ``actor`` may see them: the public without who inspected (no staff names)
+    and without the photo (staff photos)."""
+    if actor.role in STAFF:
+        return rows
+    return [{**r, "inspector": None, "photo_url": None} for r in rows]

@@ -45,6 +45,7 @@ class Due:
     kind: str
     payload: dict[str, Any]
     created_at: datetime
+    incident_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Result:
     status: int | None = None
     error: str | None = None
     held: bool = False
+    skipped: bool = False  # not tried: an earlier one to the same receiver failed in this round
 
 
 def lease(conn: Connection, limit: int, visit_after_h: float) -> list[Due]:
@@ -89,7 +91,7 @@ def lease(conn: Connection, limit: int, visit_after_h: float) -> list[Due]:
         return []
     rows = conn.execute(
         select(D.id, D.channel, D.target, D.attempts, D.webhook_id, W.url, W.secret)
-        .add_columns(E.event_id, E.kind, E.payload, E.created_at)
+        .add_columns(E.event_id, E.kind, E.payload, E.created_at, D.incident_id)
         .join(OUTBOX, E.id == D.event)
         .outerjoin(WEBHOOKS, W.id == D.webhook_id)
         .where(D.id.in_(taken))
@@ -111,6 +113,13 @@ def record(conn: Connection, done: Sequence[Result], max_attempts: int, pause_af
         for r in done:
             if r.ok and r.status is not None:
                 conn.execute(update(DELIVERIES).where(D.id == r.id).values(last_status=r.status))
+    skipped = [r.id for r in done if r.skipped]
+    if skipped:  # back in line, as they were
+        conn.execute(
+            update(DELIVERIES)
+            .where(D.id.in_(skipped))
+            .values(state="pending", attempts=D.attempts - 1, leased_until=None)
+        )
     held = [r.id for r in done if r.held]
     if held:
         conn.execute(
@@ -118,7 +127,7 @@ def record(conn: Connection, done: Sequence[Result], max_attempts: int, pause_af
             .values(state="held", attempts=D.attempts - 1, leased_until=None, last_error="no sender set up")
         )  # fmt: skip
     for r in done:
-        if r.ok or r.held:
+        if r.ok or r.held or r.skipped:
             continue
         backoff = func.least(3600, 30 * func.power(2, func.least(D.attempts - 1, 7)))
         conn.execute(
@@ -132,7 +141,7 @@ def record(conn: Connection, done: Sequence[Result], max_attempts: int, pause_af
 
 
 def _webhook_health(conn: Connection, done: Sequence[Result], pause_after: int) -> None:
-    ids = [r.id for r in done if not r.held]
+    ids = [r.id for r in done if not (r.held or r.skipped)]
     hooks = dict(
         conn.execute(select(D.id, D.webhook_id).where(D.id.in_(ids), D.webhook_id.is_not(None))).all()
     )
@@ -161,6 +170,15 @@ def release_held(conn: Connection, channels: Sequence[str]) -> int:
         .values(state="pending", next_at=func.now(), last_error=None)
     )  # fmt: skip
     return done.rowcount or 0
+
+
+def in_order(due: Sequence[Due]) -> list[list[Due]]:
+    """The leased deliveries in lines that must keep their order: a reporter's messages, and one
+    case's events to one endpoint (lines go out side by side, each line in order)."""
+    lines: dict[tuple[str, int | None], list[Due]] = {}
+    for d in due:
+        lines.setdefault((d.target, d.incident_id if d.channel == "webhook" else None), []).append(d)
+    return list(lines.values())
 
 
 def listing(

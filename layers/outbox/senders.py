@@ -85,6 +85,16 @@ class Senders:
     def close(self) -> None:
         self.http.close()
 
+    def send_line(self, line: list[Due]) -> list[Result]:
+        """A line in order; after a failure the rest of it waits for the next round."""
+        done: list[Result] = []
+        for due in line:
+            if done and not done[-1].ok and not done[-1].held:
+                done.append(Result(due.id, False, skipped=True))
+            else:
+                done.append(self.send(due))
+        return done
+
     def send(self, due: Due) -> Result:
         try:
             if due.channel == "webhook":

@@ -88,31 +88,50 @@ def test_field_staff_sign_in_and_record_an_inspection_on_a_phone(
     browser: Any, live_server: str, accounts: dict[str, Any], artifacts: Path
 ) -> None:
     from tests.conftest import PASSWORD
+    from tests.zoo import photo
 
     cover = "3702030101000819"  # a cover of 即墨路街道, the signed-in field1's street
     page = browser.new_page(viewport={"width": 360, "height": 740}, is_mobile=True)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{live_server}/a/{cover}", wait_until="networkidle")
-    page.wait_for_selector("#record[data-ready='true']")
+    page.wait_for_selector("#record[data-ready='true']", state="attached")
+    assert page.locator("#record").is_hidden()  # the public sees the asset, a small sign-in link below
+    page.click("#staff-link")
     assert page.locator("#inspect").is_hidden() and page.locator("#signin").is_visible()
     page.fill("#signin input[name=username]", "field1")
     page.fill("#signin input[name=password]", "wrong password!")
     page.click("#signin button")
-    page.wait_for_selector("#record-message:has-text('wrong')")
+    page.wait_for_selector("#record-message:has-text('用户名')")  # in the page's language
     page.fill("#signin input[name=password]", PASSWORD)
     page.click("#signin button")
     page.wait_for_selector("#inspect:not([hidden])")
     assert "field1" in page.locator("#who").inner_text()
+    top = page.evaluate("document.getElementById('record').getBoundingClientRect().top")
+    assert top < 200  # the form is at the top of the page, not screens down
     page.check("#inspect input[value=defect]")
     page.select_option("#inspect select[name=defect]", "gap")
     page.check("#inspect input[name=open_incident]")
     page.fill("#inspect textarea[name=note]", "盖框松动")
-    with page.expect_navigation():
-        page.click("#inspect button")
-    page.wait_for_selector("body[data-map-ready='true']")
-    assert "盖框间隙" in page.locator("section:has(h2:has-text('Inspections'))").inner_text()
-    assert "窨井盖破损或丢失" in page.locator("section:has(h2:has-text('Incidents'))").inner_text()
+    page.set_input_files(
+        "#inspect-photo", {"name": "cover.jpg", "mimeType": "image/jpeg", "buffer": photo(size=(900, 700))}
+    )
+    page.click("#inspect button[type=submit]")
+    page.wait_for_selector("body[data-recorded='1']")
+    message = page.locator("#record-message").inner_text()
+    assert "已记录并立案" in message and "盖框间隙" in message  # kept on screen: no reload wipes it
+    assert "盖框间隙" in page.locator("#inspections").inner_text()
+    recorded = httpx.get(f"{live_server}/api/assets/{cover}/inspections", headers=accounts["field1"]).json()
+    latest = recorded["results"][0]
+    assert latest["photo_url"].startswith("/api/photos/")
+    page.reload()
+    page.wait_for_selector("#record[data-ready='true']")
+    assert (
+        "已受理" in page.locator("section:has(h2:has-text('Incidents'))").inner_text()
+    )  # statuses in Chinese
+    assert (
+        "field1" not in page.locator("section:has(h2:has-text('Inspections'))").inner_text()
+    )  # no staff names
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.screenshot(path=str(artifacts / "asset_page_inspection_phone.png"), full_page=True)
     assert errors == []

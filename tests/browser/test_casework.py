@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from tests.conftest import PASSWORD
+from tests.zoo import photo
 
 POINT = (120.3525, 36.0832)  # a micro-grid of 即墨路街道's neighbour, away from the other tests' cases
 
@@ -57,7 +58,7 @@ def _case(base: str, case_id: int, headers: dict[str, str]) -> dict[str, Any]:
     return dict(httpx.get(f"{base}/api/incidents/{case_id}", headers=headers).json())
 
 
-def _do(page: Any, action: str, note: str = "", **fields: str) -> None:
+def _do(page: Any, action: str, note: str = "", **fields: Any) -> None:
     """Click the action's button, fill its form, confirm; wait until the case has moved on."""
     version = page.get_attribute("body", "data-version")
     page.click(f"#actions [data-action='{action}']")
@@ -65,7 +66,9 @@ def _do(page: Any, action: str, note: str = "", **fields: str) -> None:
     for name, value in fields.items():
         selector = f"#action-fields [name='{name}']"
         page.wait_for_selector(selector)
-        if page.eval_on_selector(selector, "e => e.tagName") == "SELECT":
+        if isinstance(value, dict):  # a file: {name, mimeType, buffer}
+            page.set_input_files(selector, value)
+        elif page.eval_on_selector(selector, "e => e.tagName") == "SELECT":
             page.select_option(selector, value)
         else:
             page.fill(selector, value)
@@ -106,8 +109,12 @@ def test_a_case_is_worked_from_received_to_closed_by_its_buttons(
     assert "挂账" in page.locator("#sla-state").inner_text()
     _do(page, "resume")
     _do(page, "accept")
-    _do(page, "report", photo_url="https://example.org/after.jpg")
+    after = {"name": "after.jpg", "mimeType": "image/jpeg", "buffer": photo(120.355, 36.085)}
+    _do(page, "report", photo=after)
     assert page.get_attribute("body", "data-status") == "verifying"
+    thumb = page.locator("#photos a.photo img").first
+    assert "size=thumb" in (thumb.get_attribute("src") or "")
+    assert page.evaluate("(img) => img.complete && img.naturalWidth > 0", thumb.element_handle())
     assert page.locator("#actions [data-action='close']").count() == 1
 
     # disp1 handled it: another person verifies and closes (核查)

@@ -55,9 +55,11 @@ export async function api(path, options = {}, retried = false) {
 
 export const json = async (path, options) => (await api(path, options)).json();
 
-// The page's session as the server knows it (a cookie may outlive the tab's memory, or end).
+// The page's session as the server knows it (a cookie may outlive the tab's memory, or end);
+// offline, the one this tab had.
 export async function checkSession() {
-  const info = await json("/api/session").catch(() => ({ signed_in: false }));
+  const info = await json("/api/session").catch((error) => (error instanceof ApiError ? { signed_in: false } : null));
+  if (info === null) return session(); // no connection: the session this tab had
   if (info.signed_in) remember(info);
   else forget();
   return session();

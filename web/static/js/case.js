@@ -124,7 +124,16 @@ function drawFacts(c) {
 }
 
 function photoNode(url) {
-  if (url.startsWith("/")) { const img = el("img"); img.src = url; img.alt = ""; return img; }
+  if (url.startsWith("/")) { // ours: the thumbnail, opening the display copy (both without EXIF)
+    const a = el("a", "", "photo");
+    a.href = url;
+    a.target = "_blank";
+    const img = el("img");
+    img.src = `${url}?size=thumb`;
+    img.alt = t("photos");
+    a.append(img);
+    return a;
+  }
   const a = el("a", url.replace(/^https?:\/\//, "").slice(0, 40));
   a.href = url;
   a.rel = "noopener noreferrer";
@@ -265,7 +274,7 @@ async function choose(action, extra = {}) {
     const day = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
     input("review_on", "date", day);
   }
-  if (action === "report") input("photo_url", "url");
+  if (action === "report") Object.assign(input("photo", "file"), { accept: "image/*", multiple: true, required: true });
   if (action === "evaluate") {
     const select = input("satisfied", "select");
     select.append(new Option(t("satisfied"), "true"), new Option(t("not_satisfied"), "false"));
@@ -290,7 +299,7 @@ function body(action, form) {
   if (TRANSITIONS[action]) {
     const out = { to: TRANSITIONS[action] };
     if (action === "dispatch" && value("unit")) out.unit = value("unit");
-    if (action === "report" && value("photo_url")) out.photos = [value("photo_url")];
+    if (action === "report") out.photos = chosen.uploaded || [];
     return [`transitions`, out];
   }
   return {
@@ -308,7 +317,26 @@ function body(action, form) {
   }[action];
 }
 
+// The after photos of 反馈, uploaded first; the transition names them by their URLs.
+async function upload(files) {
+  const urls = [];
+  for (const file of files) {
+    const form = new FormData();
+    form.append("photo", file, file.name);
+    urls.push((await json("/api/photos", { method: "POST", body: form })).url);
+  }
+  return urls;
+}
+
 async function act(action, extra) {
+  const files = byId("action-form").elements.photo;
+  if (!extra && action === "report" && files) {
+    try { chosen.uploaded = await upload(files.files); } catch (error) {
+      byId("action-error").textContent = errorText(error);
+      byId("action-error").title = error.message;
+      return;
+    }
+  }
   const [path, payload] = extra ? [action, extra] : body(action, byId("action-form"));
   const note = extra ? extra.note : byId("note").value.trim();
   delete document.body.dataset.actionError;

@@ -9,6 +9,7 @@ const DB_NAME = "wangge-offline";
 const QUEUE = "queue";
 const PROBLEMS = "problems";
 const listeners = new Set();
+const senders = new Set();
 
 function open() {
   return new Promise((resolve, reject) => {
@@ -39,6 +40,11 @@ export const dismiss = async (key) => { await store(PROBLEMS, "readwrite", (s) =
 
 export function onChange(listener) {
   listeners.add(listener);
+}
+
+// Called with (action, answer) for each action the queue delivers later.
+export function onSent(listener) {
+  senders.add(listener);
 }
 
 function changed() {
@@ -109,12 +115,13 @@ export function flush() {
     try {
       for (const action of await queued()) {
         try {
-          await deliver(action);
+          const answer = await deliver(action);
           sent += 1;
+          for (const listener of senders) listener(action, answer);
         } catch (error) {
           if (error instanceof TypeError) break; // still offline: the rest waits, in order
           if (error.status === 401 || error.status === 403 && error.code === "csrf") break; // sign in, then on
-          await store(PROBLEMS, "readwrite", (s) => s.put({ ...action, photos: [], problem: error.message, code: error.code }));
+          await store(PROBLEMS, "readwrite", (s) => s.put({ ...action, photos: [], problem: error.message, code: error.code, field: error.field }));
         }
         await store(QUEUE, "readwrite", (s) => s.delete(action.seq));
         changed();

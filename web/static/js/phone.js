@@ -1,8 +1,8 @@
 // What every phone page shares: the language toggle, the service worker that keeps the pages
 // working offline, the offline banner, and the list of what waits to be sent.
-import { pageConfig } from "./api.js";
+import { checkSession, endSession, json, pageConfig, remember, session } from "./api.js";
 import { byId, el } from "./dom.js";
-import { currentLang, setLang, t } from "./i18n.js";
+import { currentLang, errorText, setLang, t } from "./i18n.js";
 import { dismiss, flush, onChange, problems, queued } from "./offline.js";
 
 export const config = pageConfig();
@@ -22,7 +22,9 @@ async function drawQueue() {
   byId("queue-count").textContent = String(waiting.length);
   byId("queue-list").replaceChildren(...waiting.map((a) => el("li", `${a.label} · ${beijing(a.at)}`)));
   byId("queue-problems").replaceChildren(...refused.map((a) => {
-    const li = el("li", `${a.label}: ${t("not_sent")} — ${a.problem}`);
+    const li = el("li", `${a.label}: ${t("not_sent")} — ${errorText(a)}`);
+    li.title = a.problem;
+    li.append(el("span", ` (${a.problem})`, "note"));
     const ok = el("button", t("dismiss"), "quiet");
     ok.type = "button";
     ok.addEventListener("click", () => dismiss(a.key));
@@ -49,6 +51,12 @@ export async function startPhone(relabel = () => {}) {
     drawQueue();
   });
   if (localStorage.getItem("wangge.lang") === "en") byId("lang").click();
+  await workOffline();
+}
+
+// The offline part alone (the asset page has its own language line): the banner, the queue,
+// the service worker, and sending what waits.
+export async function workOffline() {
   window.addEventListener("online", showOnline);
   window.addEventListener("offline", showOnline);
   showOnline();
@@ -96,4 +104,33 @@ export function deviceId() {
     localStorage.setItem("wangge.device", id);
   }
   return id;
+}
+
+// The field worker's session: the live one (or, offline, the one this tab had); otherwise the
+// page's sign-in form, and the promise resolves once signed in.
+export async function fieldSession() {
+  const form = byId("signin");
+  const known = navigator.onLine ? await checkSession() : session();
+  if (known) {
+    form.hidden = true;
+    return known;
+  }
+  form.hidden = false;
+  return new Promise((resolve) => {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        remember(await json("/api/session", { method: "POST", body: new URLSearchParams(new FormData(form)) }));
+        form.hidden = true;
+        resolve(session());
+      } catch (error) { byId("signin-message").textContent = errorText(error); }
+    });
+  });
+}
+
+// Signing out also forgets what the service worker kept of this worker's tasks.
+export async function signOutPhone() {
+  await endSession();
+  if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage("forget");
+  window.location.reload();
 }
