@@ -107,14 +107,16 @@ def db_downgrade(
 def db_backup(
     file: Path = typer.Argument(..., help="The backup file to write (pg_dump custom format)."),
 ) -> None:
-    """Back up the whole database (layers, assets, cases, accounts) to FILE."""
+    """Back up the whole database (layers, assets, cases, accounts) to FILE and the photo store
+    to FILE.photos.tar (keep the two together; restore reads both)."""
     import time
 
     from api.backup import backup
 
     start = time.monotonic()
     size = backup(load_settings(), file)
-    typer.echo(f"wangge: backed up to {file} ({size / 1e6:,.1f} MB) in {time.monotonic() - start:.1f} s")
+    took = time.monotonic() - start
+    typer.echo(f"wangge: backed up to {file} and {file}.photos.tar ({size / 1e6:,.1f} MB) in {took:.1f} s")
 
 
 @group.command("restore")

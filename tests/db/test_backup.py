@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from api.backup import backup, restore
 from api.db import make_engine
 from api.settings import Settings
 from geo.errors import InvalidInput
+from layers.photos.store import FileStore
+from tests.zoo import photo
 
 COUNTS = (
     "SELECT (SELECT count(*) FROM areas), (SELECT count(*) FROM assets), (SELECT count(*) FROM incidents)"
@@ -22,16 +25,27 @@ def test_backup_and_restore_round_trip(
     test_settings: Settings, engine: Engine, demo: int, tmp_path: Path
 ) -> None:
     file = tmp_path / "wangge.dump"
+    store = FileStore(test_settings.photo_root)
+    kept = photo(size=(200, 150))
+    kept_id = hashlib.sha256(kept).hexdigest()
+    store.put(kept_id, "original", kept)
+    store.put(kept_id, "display", b"display copy")
     assert backup(test_settings, file) > 1_000_000
+    assert (tmp_path / "wangge.dump.photos.tar").is_file()
     with engine.connect() as conn:
         before = conn.execute(text(COUNTS)).one()
     # restore into a second, empty database: the original is not touched
     name = f"wangge_restore_{uuid.uuid4().hex[:8]}"
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    target = test_settings.model_copy(update={"database_url": test_settings.sqlalchemy_url(name)})
+    elsewhere = tmp_path / "restored-photos"
+    target = test_settings.model_copy(
+        update={"database_url": test_settings.sqlalchemy_url(name), "photo_dir": elsewhere}
+    )
     try:
         restore(target, file)
+        assert FileStore(elsewhere).path(kept_id, "original").read_bytes() == kept  # the photos came back
+        assert FileStore(elsewhere).path(kept_id, "display").read_bytes() == b"display copy"
         restored = make_engine(target, pool_size=1)
         with restored.connect() as conn:
             assert conn.execute(text(COUNTS)).one() == before
