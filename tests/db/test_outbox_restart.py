@@ -62,7 +62,8 @@ def test_every_event_is_delivered_once_across_a_database_restart(tmp_path: Path)
         engine.dispose()
         env = {
             **os.environ, "WANGGE_HOME": str(tmp_path), "WANGGE_PG_PORT": str(settings.pg_port),
-            "DATABASE_URL": "", "WANGGE_OUTBOX_TICK_S": "0.2", "WANGGE_OUTBOX_BATCH": "20", "WANGGE_OUTBOX_SENDERS": "4",
+            "DATABASE_URL": "", "WANGGE_OUTBOX_TICK_S": "0.2", "WANGGE_OUTBOX_BATCH": "20",
+            "WANGGE_OUTBOX_SENDERS": "4",
         }  # fmt: skip
         worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], cwd=ROOT, env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
