@@ -86,14 +86,17 @@ def signin_buckets(settings: Settings) -> tuple[SharedBuckets, SharedBuckets]:
     )
 
 
+ADDRESS_SHARE = 10  # phones behind one carrier address (CGNAT is common): an address gets ten devices' budget
+
+
 def report_buckets(settings: Settings) -> tuple[SharedBuckets, SharedBuckets] | None:
-    """The public's reports per device and per address an hour (None: off)."""
+    """The public's reports an hour per device, and per address (None: off)."""
     if not settings.report_per_hour:
         return None
     hourly = settings.report_per_hour
     return (
         _buckets(settings, hourly, f"reports/device/{hourly}", 3600.0),
-        _buckets(settings, hourly, f"reports/address/{hourly}", 3600.0),
+        _buckets(settings, hourly * ADDRESS_SHARE, f"reports/address/{hourly}", 3600.0),
     )
 
 

@@ -20,6 +20,8 @@ from typing import Any
 
 from fastapi import Request
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request as StarletteRequest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -56,7 +58,11 @@ def _data_url(upload: UploadFile, data: bytes) -> str:
 
 async def _as_json(scope: Scope, receive: Receive, field: str, many: bool) -> bytes:
     """The form's ``data`` part with its files added to ``field``; InvalidInput names what is wrong."""
-    form = await StarletteRequest(scope, receive).form(max_files=9, max_fields=20)
+    try:
+        form = await StarletteRequest(scope, receive).form(max_files=9, max_fields=20)
+    except (HTTPException, MultiPartException) as exc:  # e.g. more than 9 files: the case's limit
+        detail = getattr(exc, "detail", None) or getattr(exc, "message", "")
+        raise InvalidInput(f"the form cannot be read: {detail}", field="photos") from None
     try:
         raw = form.get("data")
         body: Any = json.loads(raw if isinstance(raw, str) else "{}")

@@ -172,7 +172,7 @@ class NotifySettings(BaseSettings):
         description="The satisfaction visit (回访) goes out this long after 结案.",
     )
     report_per_hour: int = Field(
-        default=10, ge=0, description="Resident reports per device and per address an hour; 0 = off."
+        default=10, ge=0, description="Resident reports per device an hour (an address: ten times); 0 = off."
     )
 
 

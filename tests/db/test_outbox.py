@@ -330,3 +330,36 @@ def test_open311_pages_searches_near_and_lists_updates(client: TestClient, accou
     assert [u["description"] for u in updates] == ["已受理", "已立案"]
     xml = client.get("/open311/v2/servicerequestupdates.xml", params={"service_request_id": case["number"]})
     assert xml.text.count("<request_update>") == 2
+
+
+def test_overdue_cases_inspections_and_asset_changes_reach_their_webhooks(
+    client: TestClient, accounts: dict[str, Any], receiver: Receiver, worker: Any, engine: Engine,
+    clean_outbox: None,
+) -> None:  # fmt: skip
+    with engine.begin() as conn:  # what is overdue already was announced before this endpoint existed
+        conn.execute(text("UPDATE incidents SET overdue_told = deadline WHERE deadline < now()"))
+    _hook(
+        client,
+        accounts["admin1"],
+        receiver.url,
+        ["case.overdue", "inspection.created", "asset.status_changed"],
+    )
+    case = client.post("/api/incidents", json={"source": "hotline", "category": "E0101", **SPOT}).json()
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE incidents SET warn_at = now() - interval '2 hours', "
+                          "deadline = now() - interval '1 hour' WHERE id = :i"), {"i": case["id"]})  # fmt: skip
+    cover = "3702030101000819"
+    got = client.post(f"/api/assets/{cover}/inspections", json={"result": "defect", "defect": "gap"},
+                      headers=accounts["field1"])  # fmt: skip
+    assert got.status_code == 201, got.text
+    w = worker()
+    w.run(once=True)
+    w.run(once=True)  # announced once, not again each round
+    by_type = {b["type"]: b["data"] for b in receiver.bodies()}
+    assert sorted(by_type) == ["asset.status_changed", "case.overdue", "inspection.created"]
+    assert len(receiver.got) == 3
+    assert by_type["case.overdue"]["case"]["number"] == case["number"]
+    assert by_type["inspection.created"]["inspection"]["asset_id"] == cover
+    assert "field1" not in json.dumps(by_type)  # no staff names
+    assert by_type["asset.status_changed"]["to"] != by_type["asset.status_changed"]["from"]
+    client.post(f"/api/assets/{cover}/inspections", json={"result": "ok"}, headers=accounts["field1"])

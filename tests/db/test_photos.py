@@ -240,3 +240,40 @@ def test_the_sweep_removes_unused_uploads_and_stray_files_only(engine: Engine, t
         )
         assert left == {used.id}
         conn.execute(text("DELETE FROM photos WHERE id = :a"), {"a": used.id})
+
+
+def test_more_photos_than_a_case_takes_is_a_clear_400(client: TestClient) -> None:
+    import json
+
+    data = json.dumps({"source": "photo_report", "category": "E0101", "lon": SPOT[0], "lat": SPOT[1]})
+    small = photo(size=(40, 30), device=None)
+    files = [("photos", (f"{i}.jpg", small, JPEG)) for i in range(10)]
+    got = client.post("/api/incidents", data={"data": data}, files=files)
+    assert got.status_code == 400 and got.json()["error"]["field"] == "photos", got.text
+
+
+def test_the_public_files_a_few_reports_an_hour_per_device_and_address(
+    test_settings: Settings, demo: int
+) -> None:
+    from api.app import create_app
+
+    limited = test_settings.model_copy(update={"report_per_hour": 2, "port": 1})  # its own bucket file
+    with TestClient(create_app(limited)) as c:
+        body = {"source": "photo_report", "category": "E0101", "lon": SPOT[0], "lat": SPOT[1]}
+        device = {"X-Device-Id": "phone-a"}
+        assert [c.post("/api/incidents", json=body, headers=device).status_code for _ in range(2)] == [
+            201,
+            201,
+        ]
+        third = c.post("/api/incidents", json=body, headers=device)
+        assert third.status_code == 429 and "report again" in third.json()["error"]["message"]
+        assert int(third.headers["retry-after"]) > 60  # an hour's budget refills slowly
+        other_phone = c.post("/api/incidents", json=body, headers={"X-Device-Id": "phone-b"})
+        assert other_phone.status_code == 201  # another phone behind the same address still may
+        flood = [
+            c.post("/api/incidents", json=body, headers={"X-Device-Id": f"fake-{i}"}).status_code
+            for i in range(25)
+        ]
+        assert (
+            flood.count(201) == 17 and flood[-1] == 429
+        )  # fresh device ids buy nothing past the address's 20

@@ -47,18 +47,23 @@ async function place(body, lon, lat, crs = "wgs84", note = "") {
   if (answer.ambiguous) located.append(` · ${t("ambiguous")}`);
   if (note) located.append(` · ${note}`);
   document.body.dataset.located = answer.micro_grid ? answer.micro_grid.code : "outside";
-  drawNearby(answer.nearby_incidents || []);
+  await drawNearby();
 }
 
-function drawNearby(cases) {
+// Cases of the category as near and as recent as it counts duplicates (open ones to attach the
+// call to; ones closed within its window to say "reported and closed yesterday").
+async function drawNearby() {
   const list = byId("nearby");
-  if (!category()) { list.replaceChildren(); return; }
+  if (!category() || !where) { list.replaceChildren(); return; }
+  const params = new URLSearchParams({ lon: where.lon, lat: where.lat, category: category() });
+  const cases = (await json(`/api/incidents/similar?${params}`)).likely_duplicates;
   list.replaceChildren(...cases.map((c) => {
     const li = el("li");
     const a = el("a", c.number);
     a.href = `/cases/${c.number}`;
     a.target = "_blank";
-    li.append(a, ` · ${c.category_name || c.category} · ${t(c.status)} · ${c.distance_m} m `);
+    li.append(a, ` · ${t(c.status)} · ${c.distance_m} m `);
+    if (c.status === "closed") return li; // closed: nothing to attach the call to
     const b = el("button", t("attach"));
     b.type = "button";
     b.dataset.action = "attach";
