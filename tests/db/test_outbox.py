@@ -346,8 +346,8 @@ def test_overdue_cases_inspections_and_asset_changes_reach_their_webhooks(
     )
     case = client.post("/api/incidents", json={"source": "hotline", "category": "E0101", **SPOT}).json()
     with engine.begin() as conn:
-        conn.execute(text("UPDATE incidents SET warn_at = now() - interval '2 hours', "
-                          "deadline = now() - interval '1 hour' WHERE id = :i"), {"i": case["id"]})  # fmt: skip
+        past = "warn_at = now() - interval '2 hours', deadline = now() - interval '1 hour'"
+        conn.execute(text(f"UPDATE incidents SET {past} WHERE id = :i"), {"i": case["id"]})
     cover = "3702030101000819"
     got = client.post(f"/api/assets/{cover}/inspections", json={"result": "defect", "defect": "gap"},
                       headers=accounts["field1"])  # fmt: skip
