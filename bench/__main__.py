@@ -29,6 +29,7 @@ from sqlalchemy import Engine, text
 from api.db import make_engine, upgrade
 from api.settings import Settings
 from bench.analytics import bench_coverage, bench_hotspots
+from bench.phone import bench_phone
 from bench.server import uvicorn_server
 from bench.tiles import bench_first_render, bench_tiles
 from bench.timing import median_time
@@ -476,6 +477,8 @@ def main() -> None:
         sections += ["## First render of the map", "", *bench_first_render(settings), ""]
         print("bench: the case workbench …", flush=True)
         sections += ["## The case workbench", "", *bench_workbench(settings, engine), ""]
+        print("bench: photos, the phone pages, the outbox …", flush=True)
+        sections += ["## Photos, the phone pages and the outbox", "", *bench_phone(settings, engine), ""]
         print("bench: coverage …", flush=True)
         sections += ["## Coverage", "", *bench_coverage(engine), ""]
         print("bench: hotspots on 1,000,000 cases …", flush=True)

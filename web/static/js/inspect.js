@@ -50,6 +50,25 @@ form.addEventListener("change", () => {
   form.open_incident.disabled = !defect;
 });
 
+// Staff see the inspections' photos too (the public's page has none: staff photos).
+async function drawPhotos() {
+  let found;
+  try { found = (await json(`/api/assets/${encodeURIComponent(assetId)}/inspections?limit=20`)).results; } catch { return; }
+  const items = document.getElementById("inspections").children;
+  found.forEach((inspection, i) => {
+    if (!inspection.photo_url || !inspection.photo_url.startsWith("/api/photos/") || !items[i]) return;
+    const a = el("a", "", "photo");
+    a.href = inspection.photo_url;
+    a.target = "_blank";
+    const img = el("img");
+    img.src = `${inspection.photo_url}?size=thumb`;
+    img.alt = "照片 photo";
+    img.className = "inline-thumb";
+    a.append(img);
+    items[i].append(" ", a);
+  });
+}
+
 function recorded(text) {
   const list = document.getElementById("inspections");
   const now = new Date().toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
@@ -92,5 +111,6 @@ form.addEventListener("submit", async (event) => {
 
 await checkSession().catch(() => null);
 show();
+if (session() && handlers.includes(session().role)) drawPhotos();
 await workOffline();
 section.dataset.ready = "true";
