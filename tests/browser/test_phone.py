@@ -197,3 +197,30 @@ def test_a_step_queued_offline_that_the_case_moved_past_says_what_changed(
     staff = httpx.get(f"{live_server}/api/incidents/{case['id']}", headers=accounts["disp1"]).json()
     assert staff["status"] == "registered"  # nothing half-done
     assert phone.errors == []
+
+
+def test_the_reporter_answers_the_satisfaction_visit_on_the_tracking_page(
+    phone: Any, live_server: str, accounts: dict[str, Any], test_settings: Any, artifacts: Path
+) -> None:
+    from api.auth import secret_key
+    from layers.outbox.events import visit_token
+
+    case = _dispatched_case(live_server, accounts, "回访测试")
+    steps = (("in_progress", "field1", {}), ("verifying", "field1", {"photos": ["https://example.org/after.jpg"]}),
+             ("closed", "field2", {}))  # fmt: skip
+    for to, who, extra in steps:
+        moved = httpx.post(f"{live_server}/api/incidents/{case['id']}/transitions", json={"to": to, **extra},
+                           headers=accounts[who])  # fmt: skip
+        assert moved.status_code == 200, moved.text
+    token = visit_token(secret_key(test_settings), case["number"])
+    _ready(phone, f"{live_server}/track/{case['number']}?visit={token}")
+    assert phone.locator("#status").inner_text() == "已结案"
+    assert phone.locator("#visit-form").is_visible()
+    phone.fill("#visit-form textarea[name=note]", "处理得很快")
+    phone.click("#visit-form [data-satisfied='true']")
+    phone.wait_for_selector("#visit-message:has-text('谢谢')")
+    assert phone.locator("#visit-form").is_hidden()
+    phone.screenshot(path=str(artifacts / "track_visit_phone.png"), full_page=True)
+    staff = httpx.get(f"{live_server}/api/incidents/{case['id']}", headers=accounts["disp1"]).json()
+    assert staff["satisfied"] is True and "处理得很快" in staff["history"][-1]["note"]
+    assert phone.errors == []

@@ -363,3 +363,38 @@ def test_overdue_cases_inspections_and_asset_changes_reach_their_webhooks(
     assert "field1" not in json.dumps(by_type)  # no staff names
     assert by_type["asset.status_changed"]["to"] != by_type["asset.status_changed"]["from"]
     client.post(f"/api/assets/{cover}/inspections", json={"result": "ok"}, headers=accounts["field1"])
+
+
+def test_an_email_reaches_a_real_smtp_server(
+    client: TestClient, accounts: dict[str, Any], worker: Any, clean_outbox: None
+) -> None:
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    mails: list[Any] = []
+
+    class Keep(Message):
+        def handle_message(self, message: Any) -> None:
+            mails.append(message)
+
+    smtp = Controller(Keep(), hostname="127.0.0.1", port=0)
+    smtp.start()
+    try:
+        who = {"email": "resident@example.org", "notify": True}
+        case = client.post(
+            "/api/incidents", json={"source": "photo_report", "category": "E0101", **SPOT, "reporter": who}
+        ).json()
+        _move(client, case, accounts["disp1"], "registered")
+        port = smtp.server.sockets[0].getsockname()[1]
+        worker(smtp_host="127.0.0.1", smtp_port=port, smtp_from="wangge@shibei.example").run(once=True)
+    finally:
+        smtp.stop()
+    assert len(mails) == 1
+    mail = mails[0]
+    assert mail["To"] == "resident@example.org" and mail["From"] == "wangge@shibei.example"
+    body = mail.get_payload(decode=True).decode("utf-8")
+    assert "已立案" in body and f"/track/{case['number']}" in body
+    sent = client.get("/api/deliveries", params={"channel": "email"}, headers=accounts["admin1"]).json()[
+        "deliveries"
+    ]
+    assert [d["state"] for d in sent] == ["sent"]

@@ -3,7 +3,7 @@
 // carries its own Idempotency-Key, so an action the server took but whose answer was lost is
 // not taken twice when it is sent again. An action the server refuses (the case moved on
 // meanwhile, a photo it cannot read) leaves the queue and is shown with the server's reason.
-import { authHeaders } from "./api.js";
+import { ApiError, authHeaders } from "./api.js";
 
 const DB_NAME = "wangge-offline";
 const QUEUE = "queue";
@@ -72,21 +72,11 @@ function request(action) {
   return fetch(action.url, { method: "POST", headers, body, credentials: "same-origin" });
 }
 
-class Refused extends Error {
-  constructor(status, body) {
-    const error = (body && body.error) || {};
-    super(error.message || `HTTP ${status}`);
-    this.status = status;
-    this.code = error.code || `http_${status}`;
-    this.field = error.field || null;
-  }
-}
-
 async function deliver(action) {
   const response = await request(action); // a TypeError here: no connection
   let body = null;
   try { body = await response.json(); } catch { /* not JSON */ }
-  if (!response.ok) throw new Refused(response.status, body);
+  if (!response.ok) throw new ApiError(response.status, body);
   return body;
 }
 

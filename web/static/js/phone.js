@@ -134,3 +134,16 @@ export async function signOutPhone() {
   if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage("forget");
   window.location.reload();
 }
+
+// Thumbnails of the platform's photos (other URLs are left out: they are not ours to show).
+export function thumbnails(list, urls) {
+  list.replaceChildren(...urls.filter((p) => p.startsWith("/api/photos/")).map((p) => {
+    const li = el("li", "", "thumb");
+    const img = document.createElement("img");
+    img.src = `${p}?size=thumb`;
+    img.alt = t("photo");
+    li.append(img);
+    return li;
+  }));
+  return list.childElementCount;
+}

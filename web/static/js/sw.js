@@ -61,8 +61,11 @@ async function networkFirst(request, ignoreSearch) {
   }
 }
 
-// The shell: from the cache at once, refreshed behind.
+// The shell: from the cache at once, refreshed behind — for the phone pages only; the desk's
+// pages (/cases, the map) always get their code fresh from the server.
 async function staleWhileRevalidate(event) {
+  const client = event.clientId ? await self.clients.get(event.clientId) : null;
+  if (!client || !PHONE_PAGES.test(new URL(client.url).pathname)) return fetch(event.request);
   const cache = await caches.open(SHELL);
   const kept = await cache.match(event.request);
   const fresh = fetch(event.request).then((r) => { if (r.ok) cache.put(event.request, r.clone()); return r; });

@@ -4,11 +4,11 @@
 // and all, and is sent once, in order, when the phone is back online; a step the case has
 // moved past meanwhile comes back with what changed.
 import { json } from "./api.js";
-import { byId, el } from "./dom.js";
+import { byId } from "./dom.js";
 import { errorText, t } from "./i18n.js";
 import { addPoints, createMap, vectorLayer, wgs84ToGcj02 } from "./map.js";
 import { onSent, submit } from "./offline.js";
-import { config, fieldSession, photoPicker, startPhone, statusName } from "./phone.js";
+import { config, fieldSession, photoPicker, startPhone, statusName, thumbnails } from "./phone.js";
 
 const after = photoPicker(byId("after"), byId("after-photos"), 6);
 let c = null;
@@ -48,16 +48,7 @@ function draw() {
   byId("start").hidden = !["dispatched", "rework"].includes(c.status);
   byId("finish").hidden = c.status !== "in_progress";
   byId("verify").hidden = !verifying || c.handler === me.user;
-  const photos = [...(c.photos || []), ...c.history.flatMap((e) => e.photos || [])].filter((p) => p.startsWith("/api/photos/"));
-  byId("photos-box").hidden = !photos.length;
-  byId("photos").replaceChildren(...photos.map((p) => {
-    const li = el("li", "", "thumb");
-    const img = document.createElement("img");
-    img.src = `${p}?size=thumb`;
-    img.alt = t("photo");
-    li.append(img);
-    return li;
-  }));
+  byId("photos-box").hidden = !thumbnails(byId("photos"), [...(c.photos || []), ...c.history.flatMap((e) => e.photos || [])]);
 }
 
 // Send a step of the workflow (now, or queued); the case as the server has it afterwards.

@@ -7,7 +7,7 @@ import { json, send } from "./api.js";
 import { byId, el } from "./dom.js";
 import { errorText, t } from "./i18n.js";
 import { createMap, vectorLayer } from "./map.js";
-import { beijing, config, startPhone, statusName } from "./phone.js";
+import { beijing, config, startPhone, statusName, thumbnails } from "./phone.js";
 
 const number = config.number;
 const token = new URLSearchParams(window.location.search).get("visit");
@@ -36,14 +36,7 @@ function draw(c) {
   byId("visit").hidden = !(c.visit_open && token) && !(c.satisfied !== null && c.status === "closed");
   byId("visit-form").hidden = !(c.visit_open && token);
   if (c.status === "closed" && c.satisfied !== null) byId("visit-message").textContent = t(c.satisfied ? "said_satisfied" : "said_unsatisfied");
-  byId("photos").replaceChildren(...(c.photos || []).filter((p) => p.startsWith("/api/photos/")).map((p) => {
-    const li = el("li", "", "thumb");
-    const img = document.createElement("img");
-    img.src = `${p}?size=thumb`;
-    img.alt = t("photo");
-    li.append(img);
-    return li;
-  }));
+  thumbnails(byId("photos"), c.photos || []);
   if (c.point) {
     const [lon, lat] = c.point.coordinates;
     if (!map) {
