@@ -163,7 +163,7 @@ def bench_phone(settings: Settings, engine: Engine) -> list[str]:
     photo = _camera_photo()
     stored, bare = _photo_times(engine, photo)
     outbox_rate, direct_rate = _webhooks(settings, engine)
-    with uvicorn_server({"DATABASE_URL": settings.sqlalchemy_url(), "WANGGE_REPORT_PER_HOUR": "0"}) as base:
+    with uvicorn_server({"DATABASE_URL": settings.sqlalchemy_url()}) as base:
         case = httpx.post(f"{base}/api/incidents", json={"source": "photo_report", "category": "E0101",
                                                          "lon": 120.36, "lat": 36.085}).json()  # fmt: skip
         pages = {"asset": f"/a/{ASSET}", "report": "/report", "m": "/m", "track": f"/track/{case['number']}"}

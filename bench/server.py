@@ -26,11 +26,17 @@ def free_port() -> int:
 def uvicorn_server(
     env: dict[str, str], warm_path: str = "/api/locate?lon=120.36&lat=36.1", workers: int = 1
 ) -> Iterator[str]:
-    """Serve with ``env`` on top of ours (rate limits off: the client is one caller); yield the base URL
-    once ``/readyz`` answers 200 and the locator is warm."""
+    """Serve with ``env`` on top of ours (rate limits and the report throttle off: the client is one
+    caller); yield the base URL once ``/readyz`` answers 200 and the locator is warm."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    full = {**os.environ, "WANGGE_RATE_LIMIT_PER_MIN": "0", "WANGGE_BASE_URL": base, **env}
+    full = {
+        **os.environ,
+        "WANGGE_RATE_LIMIT_PER_MIN": "0",
+        "WANGGE_REPORT_PER_HOUR": "0",
+        "WANGGE_BASE_URL": base,
+        **env,
+    }
     command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port),
                "--log-level", "warning", "--no-access-log", "--workers", str(workers)]  # fmt: skip
     proc = subprocess.Popen(command, env=full, cwd=ROOT)

@@ -136,7 +136,6 @@ def live_server(test_settings: Settings, demo: int) -> Iterator[str]:
     env = {
         "DATABASE_URL": test_settings.sqlalchemy_url(),
         "WANGGE_PHOTO_DIR": str(test_settings.photo_root),
-        "WANGGE_REPORT_PER_HOUR": "0",
     }
     with uvicorn_server(env) as base:
         yield base
