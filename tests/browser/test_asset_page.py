@@ -126,6 +126,8 @@ def test_field_staff_sign_in_and_record_an_inspection_on_a_phone(
     assert latest["photo_url"].startswith("/api/photos/")
     page.reload()
     page.wait_for_selector("#record[data-ready='true']")
+    loaded = "() => (document.querySelector('#inspections img.inline-thumb') || {}).naturalWidth > 0"
+    page.wait_for_function(loaded)  # staff see the inspection's photo
     assert (
         "已受理" in page.locator("section:has(h2:has-text('Incidents'))").inner_text()
     )  # statuses in Chinese

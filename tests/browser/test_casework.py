@@ -114,7 +114,9 @@ def test_a_case_is_worked_from_received_to_closed_by_its_buttons(
     assert page.get_attribute("body", "data-status") == "verifying"
     thumb = page.locator("#photos a.photo img").first
     assert "size=thumb" in (thumb.get_attribute("src") or "")
-    assert page.evaluate("(img) => img.complete && img.naturalWidth > 0", thumb.element_handle())
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#photos a.photo img'); return i && i.naturalWidth > 0; }"
+    )
     assert page.locator("#actions [data-action='close']").count() == 1
 
     # disp1 handled it: another person verifies and closes (核查)

@@ -111,6 +111,6 @@ form.addEventListener("submit", async (event) => {
 
 await checkSession().catch(() => null);
 show();
-if (session() && handlers.includes(session().role)) drawPhotos();
+if (session() && handlers.includes(session().role)) await drawPhotos();
 await workOffline();
 section.dataset.ready = "true";
