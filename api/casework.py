@@ -4,7 +4,6 @@ actor sees it — all in one transaction."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -13,12 +12,10 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection
 
-from api.deps import get_settings, run_tx
-from geo.errors import InvalidInput
+from api.deps import action_key, get_settings, run_tx
 from layers.accounts.actors import Actor
 from layers.cases import queries, supervision
-
-KEY = re.compile(r"^[!-~]{8,200}$")
+from layers.db import keys
 
 
 async def changed(
@@ -35,15 +32,15 @@ async def changed(
 
     With an ``Idempotency-Key`` header an action is taken once: a replay of the key (a phone
     sending its queue again) answers the case as it is now, with ``Idempotent-Replayed``."""
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and not KEY.match(key):
-        raise InvalidInput("an Idempotency-Key is 8 to 200 printable characters", field="Idempotency-Key")
+    key = action_key(request)
 
     def work(conn: Connection) -> tuple[dict[str, Any], bool]:
         if show is not None:
             for other in sorted({case_id, show}):
                 supervision.check_version(conn, other, None)
-        replayed = key is not None and supervision.seen_key(conn, key, case_id, actor)
+        replayed = (
+            key is not None and keys.claim(conn, key, f"incident:{case_id}", actor.name) is not keys.NEW
+        )
         if not replayed:
             supervision.check_version(conn, case_id, version)
             change(conn)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypeVar
@@ -25,7 +26,7 @@ from api.db import Database
 from api.ratelimit import caller_of
 from api.settings import Settings
 from api.state import WorkerState
-from geo.errors import Forbidden, RateLimited, Unauthorized
+from geo.errors import Forbidden, InvalidInput, RateLimited, Unauthorized
 from layers.accounts import sessions
 from layers.accounts.actors import PUBLIC, Actor
 from layers.db.vocabulary import DISPATCHERS, HANDLERS, ROLES
@@ -130,6 +131,17 @@ def charge(request: Request, tokens: float, what: str) -> None:
         raise RateLimited(
             f"{what} costs {tokens:,.0f} requests of your budget; retry in {math.ceil(wait)} s", wait
         )
+
+
+IDEMPOTENCY_KEY = re.compile(r"^[!-~]{8,200}$")
+
+
+def action_key(request: Request) -> str | None:
+    """The request's ``Idempotency-Key`` (8–200 printable characters), if it sends one."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not IDEMPOTENCY_KEY.match(key):
+        raise InvalidInput("an Idempotency-Key is 8 to 200 printable characters", field="Idempotency-Key")
+    return key
 
 
 DEVICE_HEADER = "X-Device-Id"  # the resident page's random id of the phone (localStorage)

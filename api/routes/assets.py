@@ -7,7 +7,17 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 
-from api.deps import READERS, ActorDep, HandlerDep, IndexDep, TxDep, get_settings, get_state, run_read
+from api.deps import (
+    READERS,
+    ActorDep,
+    HandlerDep,
+    IndexDep,
+    TxDep,
+    action_key,
+    get_settings,
+    get_state,
+    run_read,
+)
 from api.params import CRS, CRS_HELP, AssetIdPath, one_of
 from api.photo_uploads import store_inline
 from api.schemas import assets as assets_schema
@@ -19,6 +29,7 @@ from layers.assets.inspections import InspectionIn
 from layers.assets.kinds import KINDS, parse_asset_id
 from layers.cases import categories, intake
 from layers.cases.intake import IncidentIn
+from layers.db import keys
 
 router = APIRouter(prefix="/api/assets", tags=["assets"])
 
@@ -88,6 +99,11 @@ def record_inspection(
     transaction: the category is the one kept for the asset's kind (C0100 for covers).
     """
     parse_asset_id(asset_id)
+    key = action_key(request)
+    if key is not None:  # the phone's queue sending again: answered as the first time, not recorded twice
+        first = keys.claim(conn, key, f"asset:{asset_id}", actor.name)
+        if first is not keys.NEW:
+            return first
     if body.photo_url is not None:  # a photo sent with the form or inline is stored first
         refs, _ = store_inline(conn, request, [body.photo_url], actor, field="photo_url")
         body = body.model_copy(update={"photo_url": refs[0]})
@@ -110,4 +126,7 @@ def record_inspection(
             conn, index, catalogue, report, actor=actor, work_hours=get_state(request).work_hours
         )
         recorded["incident_id"] = case_id
-    return jsonable_encoder(recorded)
+    answer = jsonable_encoder(recorded)
+    if key is not None:
+        keys.keep(conn, key, answer)
+    return answer

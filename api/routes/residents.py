@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
-from api.deps import ActorDep, charge_public_report, get_settings, get_state, run_read, run_tx
+from api.deps import ActorDep, action_key, charge_public_report, get_settings, get_state, run_read, run_tx
 from api.params import CRS, CRS_HELP, CaseIdPath
 from api.schemas import cases
 from geo.crs import to_wgs84
@@ -18,6 +18,7 @@ from geo.errors import Forbidden
 from layers.accounts.actors import PUBLIC
 from layers.cases import categories, intake, queries, residents, workflow
 from layers.cases.intake import Reporter
+from layers.db import keys
 from layers.outbox.events import visit_token
 
 router = APIRouter(tags=["residents"])
@@ -67,11 +68,19 @@ async def follow(request: Request, case_id: CaseIdPath, body: FollowIn, actor: A
     """Follow an open case instead of filing the same again: the resident joins it (told of its
     progress if they ask), it counts as a repeat report. Closed or merged cases are refused."""
     charge_public_report(request, actor)
+    key = action_key(request)
 
     def work(conn: Connection) -> dict[str, Any]:
+        if key is not None:  # a phone sending its queue again: one follow, the first answer
+            first = keys.claim(conn, key, f"follow:{case_id}", actor.name)
+            if first is not keys.NEW:
+                return dict(first)
         repeats = residents.follow(conn, case_id, actor, body.source, body.reporter)
         number = queries.number_of(conn, case_id)
-        return {"id": case_id, "number": number, "repeats": repeats, "track": f"/track/{number}"}
+        answer = {"id": case_id, "number": number, "repeats": repeats, "track": f"/track/{number}"}
+        if key is not None:
+            keys.keep(conn, key, answer)
+        return answer
 
     return await run_tx(request, work)
 

@@ -21,7 +21,7 @@ from layers.cases import categories, worktime
 from layers.cases.categories import Category
 from layers.cases.intake import IncidentIn, Reporter, log_event, placement, reporter_row
 from layers.cases.workflow import HANDLE, check_scope, check_unit, locked, require_dispatcher
-from layers.db.models import ACTION_KEYS, INCIDENT_EVENTS, INCIDENT_REPORTERS, INCIDENTS
+from layers.db.models import INCIDENT_EVENTS, INCIDENT_REPORTERS, INCIDENTS
 from layers.db.vocabulary import OPEN
 from layers.grid.index import AreaIndex
 
@@ -295,18 +295,3 @@ def add_repeat(
     status = case.status
     log_event(conn, case_id, actor, "repeat", status, status, note=note or f"repeat call #{repeats}")
     return repeats
-
-
-def seen_key(conn: Connection, key: str, case_id: int, actor: Actor) -> bool:
-    """Whether an action under ``key`` was taken already (then it is not taken again); else the
-    key is kept for the action about to be taken, in its transaction. A key of another case
-    or another user is a conflict."""
-    keys = ACTION_KEYS.c
-    conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 1))))
-    seen = conn.execute(select(keys.incident_id, keys.actor).where(keys.key == key)).first()
-    if seen is None:
-        conn.execute(insert(ACTION_KEYS).values(key=key, incident_id=case_id, actor=actor.name))
-        return False
-    if (seen.incident_id, seen.actor) != (case_id, actor.name):
-        raise Conflict("this Idempotency-Key was used for another action", field="Idempotency-Key")
-    return True

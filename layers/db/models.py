@@ -655,14 +655,16 @@ class Photo(Base):
 
 
 class ActionKey(Base):
-    """The ``Idempotency-Key`` of an action on a case: a replay (the field phone's queue sending
-    again) answers the case as it is, and the action is not taken twice."""
+    """The ``Idempotency-Key`` of an action (on a case, an asset): a replay — the field phone's
+    queue sending again — is not taken twice; it answers as the first did (``answer``) or, for a
+    case, the case as it is now."""
 
     __tablename__ = "action_keys"
 
     key: Mapped[str] = mapped_column(Text, primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    target: Mapped[str] = mapped_column(Text)  # incident:ID, asset:ID, follow:ID
     actor: Mapped[str] = mapped_column(Text)
+    answer: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -30,10 +30,10 @@ def upgrade() -> None:
     op.create_table(
         "action_keys",
         sa.Column("key", sa.Text(), nullable=False),
-        sa.Column("incident_id", sa.BigInteger(), nullable=False),
+        sa.Column("target", sa.Text(), nullable=False),
         sa.Column("actor", sa.Text(), nullable=False),
+        sa.Column("answer", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.ForeignKeyConstraint(["incident_id"], ["incidents.id"], name=op.f("fk_action_keys_incident_id")),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_action_keys")),
     )
     op.create_table(

@@ -404,3 +404,38 @@ def test_an_email_reaches_a_real_smtp_server(
         "deliveries"
     ]
     assert [d["state"] for d in sent] == ["sent"]
+
+
+def test_a_replayed_follow_inspection_or_step_is_taken_once(
+    client: TestClient, accounts: dict[str, Any]
+) -> None:
+    case = client.post("/api/incidents", json={"source": "photo_report", "category": "E0101", **SPOT}).json()
+    key = {"Idempotency-Key": "phone-follow-0001"}
+    answers = [client.post(f"/api/incidents/{case['id']}/followers", json={}, headers=key) for _ in range(2)]
+    assert [a.status_code for a in answers] == [201, 201] and answers[0].json() == answers[1].json()
+    staff = client.get(f"/api/incidents/{case['id']}", headers=accounts["disp1"]).json()
+    assert staff["repeats"] == 1 and len(staff["reporters"]) == 2  # one follow, not two
+    other = client.post(f"/api/incidents/{case['id']}/followers", json={}, headers={"Idempotency-Key": "x"})
+    assert other.status_code == 400 and other.json()["error"]["field"] == "Idempotency-Key"
+
+    cover = "3702030101000819"
+    who = {**accounts["field1"], "Idempotency-Key": "phone-inspection-0001"}
+    before = len(client.get(f"/api/assets/{cover}/inspections", headers=accounts["field1"]).json()["results"])
+    sent = [
+        client.post(f"/api/assets/{cover}/inspections", json={"result": "ok", "note": "重放"}, headers=who)
+        for _ in range(2)
+    ]
+    assert [s.status_code for s in sent] == [201, 201] and sent[0].json()["id"] == sent[1].json()["id"]
+    after = len(client.get(f"/api/assets/{cover}/inspections", headers=accounts["field1"]).json()["results"])
+    assert after == before + 1
+    reused = client.post(f"/api/incidents/{case['id']}/urge", json={}, headers={**accounts["disp1"], **key})
+    assert reused.status_code == 409  # a key is one action's: another target is a conflict
+
+    d = {**accounts["disp1"], "Idempotency-Key": "desk-register-0001"}
+    steps = [
+        client.post(f"/api/incidents/{case['id']}/transitions", json={"to": "registered"}, headers=d)
+        for _ in range(2)
+    ]
+    assert [s.status_code for s in steps] == [200, 200] and steps[1].headers["idempotent-replayed"] == "true"
+    history = client.get(f"/api/incidents/{case['id']}", headers=accounts["disp1"]).json()["history"]
+    assert [e["to_status"] for e in history].count("registered") == 1
