@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import Field
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, and_, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from geo.errors import InvalidInput, NotFound
@@ -98,7 +98,8 @@ def own_ids(refs: Sequence[str]) -> list[tuple[int, str]]:
 
 
 def attach(conn: Connection, refs: Sequence[str], *, public: bool = False, field: str = "photos") -> None:
-    """Mark the store's photos among ``refs`` as used (a report's own are shown to the public);
+    """Mark the store's photos among ``refs`` as used (a report's own are shown to the public —
+    only a photo used for the first time: naming a staff photo in a report does not publish it);
     a reference to a photo never uploaded is a 400 naming its place."""
     for position, ref in enumerate(refs):
         if ref.startswith("data:"):  # api.photo_uploads.store_inline stores these first
@@ -116,7 +117,10 @@ def attach(conn: Connection, refs: Sequence[str], *, public: bool = False, field
     conn.execute(
         update(PHOTOS)
         .where(ROWS.id.in_(ids))
-        .values(attached_at=func.coalesce(ROWS.attached_at, func.now()), public=ROWS.public | public)
+        .values(
+            attached_at=func.coalesce(ROWS.attached_at, func.now()),
+            public=ROWS.public | and_(literal(public), ROWS.attached_at.is_(None)),
+        )
     )
 
 

@@ -203,6 +203,15 @@ def test_after_photos_are_staff_only_and_open311_gives_the_photo_url(
     )
     assert done.status_code == 200, done.text
     assert client.get(after["url"]).status_code == 404  # the public does not see staff photos
+    named = {
+        "source": "photo_report",
+        "category": "E0101",
+        "lon": SPOT[0],
+        "lat": SPOT[1],
+        "photos": [after["url"]],
+    }
+    assert client.post("/api/incidents", json=named).status_code == 201
+    assert client.get(after["url"]).status_code == 404  # naming it in a public report does not publish it
     assert client.get(after["url"], headers=accounts["viewer1"]).status_code == 200
     request = client.get(f"/open311/v2/requests/{case['number']}.json").json()[0]
     assert request["media_url"].endswith(report["url"]) and request["media_url"].startswith("http")
