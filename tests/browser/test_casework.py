@@ -109,7 +109,7 @@ def test_a_case_is_worked_from_received_to_closed_by_its_buttons(
     assert "挂账" in page.locator("#sla-state").inner_text()
     _do(page, "resume")
     _do(page, "accept")
-    after = {"name": "after.jpg", "mimeType": "image/jpeg", "buffer": photo(120.355, 36.085)}
+    after = {"name": "after.jpg", "mimeType": "image/jpeg", "buffer": photo(120.355, 36.085, size=(900, 640))}
     _do(page, "report", photo=after)
     assert page.get_attribute("body", "data-status") == "verifying"
     thumb = page.locator("#photos a.photo img").first

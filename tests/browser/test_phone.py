@@ -151,7 +151,9 @@ def test_a_field_worker_closes_the_loop_offline_and_it_is_sent_once(
     phone.reload()  # the page itself comes from the phone now
     phone.wait_for_selector("body[data-status='in_progress']", state="attached", timeout=20_000)
     assert phone.locator("#offline").is_visible()
-    phone.set_input_files("#after", {"name": "after.jpg", "mimeType": "image/jpeg", "buffer": photo(*SPOT)})
+    phone.set_input_files(
+        "#after", {"name": "after.jpg", "mimeType": "image/jpeg", "buffer": photo(*SPOT, size=(800, 600))}
+    )
     phone.fill("#finish textarea[name=note]", "已清理完毕")
     phone.click("#finish button[type=submit]")
     phone.wait_for_selector("body[data-queued='1']", state="attached")

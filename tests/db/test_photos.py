@@ -109,7 +109,7 @@ def test_absurd_exif_coordinates_are_not_used_and_said_so(client: TestClient) ->
 def test_exif_gps_locates_a_report_without_a_location(
     client: TestClient, accounts: dict[str, Any], conn: Connection
 ) -> None:
-    up = _stored(client, photo(*SPOT))
+    up = _stored(client, photo(*SPOT, size=(1100, 820)))  # bytes of its own: a photo is its content
     case = client.post(
         "/api/incidents", json={"source": "photo_report", "category": "E0101", "photos": [up["url"]]}
     ).json()
