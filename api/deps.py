@@ -8,7 +8,6 @@ the database to a rolled-back transaction by replacing ``WorkerState.db``.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
 import time
@@ -92,13 +91,6 @@ async def run_tx(request: Request, fn: Callable[..., T], *args: Any) -> T:
             return fn(conn, *args)
 
     return await run_in_threadpool(work)
-
-
-async def run_heavy(request: Request, fn: Callable[..., T], *args: Any) -> T:
-    """Run CPU-heavy, pure ``fn(*args)`` (parsing a million points) in the worker's pool of
-    processes (``WANGGE_HEAVY_JOBS`` of them): a thread would not do, since json and numpy
-    hold the GIL for seconds and ``/healthz`` with every light request would wait."""
-    return await asyncio.wrap_future(get_state(request).pool().submit(fn, *args))
 
 
 async def run_heavy_thread(request: Request, fn: Callable[..., T], *args: Any) -> T:

@@ -1,4 +1,4 @@
-"""Batches of input points: parsing JSON, GeoJSON and CSV rows, row-level errors, CRS conversion.
+"""Batches of input points: JSON and GeoJSON rows, row-level errors, CRS conversion.
 
 A batch answers its good rows even when others are bad, so nothing here raises for
 a single bad row: parsers return coordinate arrays (NaN where a row is unusable)
@@ -8,8 +8,6 @@ not JSON, empty, too long) raises.
 
 from __future__ import annotations
 
-import io
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,16 +29,37 @@ class PointBatch:
     x: FloatArray
     y: FloatArray
     errors: dict[int, dict[str, str]] = field(default_factory=dict)
-    extra: list[dict[str, Any]] | None = None  # other CSV columns, echoed in CSV answers
+    extra: Any = None  # the file's other columns (an Arrow table), echoed beside the answers
     where: str = "row"  # how rows are named in errors: "points" → points[3], "row" → row 4
+    offset: int = 0  # rows of the same file before this batch (a file is read in blocks)
 
     def __len__(self) -> int:
         """The number of rows."""
         return len(self.x)
 
     def field(self, i: int) -> str:
-        """How row ``i`` is named in errors."""
-        return f"row {i + 1}" if self.where == "row" else f"{self.where}[{i}]"
+        """How row ``i`` is named in errors.
+
+        >>> PointBatch(np.zeros(2), np.zeros(2), offset=10).field(1)
+        'row 12'
+        """
+        k = self.offset + i
+        return f"row {k + 1}" if self.where == "row" else f"{self.where}[{k}]"
+
+    def slice(self, start: int, stop: int) -> PointBatch:
+        """Rows ``start:stop`` as a batch of their own (errors and names kept).
+
+        >>> b = PointBatch(np.arange(4.0), np.arange(4.0), {3: {"field": "row 4"}}).slice(2, 4)
+        >>> b.x.tolist(), b.errors, b.field(1)
+        ([2.0, 3.0], {1: {'field': 'row 4'}}, 'row 4')
+        """
+        if start == 0 and stop >= len(self):
+            return self
+        errors = {k - start: e for k, e in self.errors.items() if start <= k < stop}
+        extra = None if self.extra is None else self.extra.slice(start, stop - start)
+        return PointBatch(
+            self.x[start:stop], self.y[start:stop], errors, extra, self.where, self.offset + start
+        )
 
 
 def _error(code: str, message: str, where: str) -> dict[str, str]:
@@ -53,30 +72,26 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def _check_size(n: int, limit: int, what: str) -> None:
+def too_many(n: int, limit: int, what: str) -> TooLarge:
+    """The error of a batch over its limit."""
+    return TooLarge(f"{what} has {n:,} points; the limit is {limit:,}", field=what)
+
+
+def check_size(n: int, limit: int, what: str) -> None:
+    """A batch must have rows, and no more than ``limit``."""
     if n == 0:
         raise InvalidInput(f"{what} is empty", field=what)
     if n > limit:
-        raise TooLarge(f"{what} has {n:,} points; the limit is {limit:,}", field=what)
+        raise too_many(n, limit, what)
 
 
-def from_json_bytes(body: bytes, limit: int) -> tuple[PointBatch, str | None]:
-    """``from_json`` of a request body as it came (bad JSON is an ``InvalidInput`` naming it).
+def same_crs(a: str, b: str) -> bool:
+    """Whether two names mean the same CRS (``wgs84`` and ``EPSG:4326`` do).
 
-    >>> from_json_bytes(b'{"points": [[120.1, 36.1]]}', 10)[0].x.tolist()
-    [120.1]
-    >>> from_json_bytes(b"[" * 100_000, 10)
-    Traceback (most recent call last):
-    ...
-    geo.errors.InvalidInput: the body is nested too deeply
+    >>> same_crs("wgs84", "EPSG:4326"), same_crs("gcj02", "wgs84")
+    (True, False)
     """
-    try:
-        parsed = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidInput("the body is not valid JSON (or send text/csv)", field="body") from None
-    except RecursionError:
-        raise InvalidInput("the body is nested too deeply", field="body") from None
-    return from_json(parsed, limit)
+    return parse_crs(a) == parse_crs(b)
 
 
 def from_json(body: Any, limit: int) -> tuple[PointBatch, str | None]:
@@ -97,7 +112,7 @@ def from_json(body: Any, limit: int) -> tuple[PointBatch, str | None]:
         rows, where = body.get("points"), "points"
     if not isinstance(rows, list):
         raise InvalidInput(f"{where} must be a list", field=where)
-    _check_size(len(rows), limit, where)
+    check_size(len(rows), limit, where)
     x = np.full(len(rows), np.nan)
     y = np.full(len(rows), np.nan)
     errors: dict[int, dict[str, str]] = {}
@@ -121,45 +136,6 @@ def from_json(body: Any, limit: int) -> tuple[PointBatch, str | None]:
             continue
         x[i], y[i] = a, b
     return PointBatch(x, y, errors, where=where), crs
-
-
-def from_csv(data: bytes, limit: int) -> PointBatch:
-    r"""A CSV with lon/lat columns (UTF-8 or GBK); other columns are kept for the answer.
-
-    >>> from_csv(b"id,lon,lat\n1,120.3,36.1\n2,x,36\n", 10).errors[1]["field"]
-    'row 2'
-    """
-    import csv
-
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise InvalidInput("the CSV is neither UTF-8 nor GBK text", field="file")
-    reader = csv.DictReader(io.StringIO(text))
-    columns = {c.strip().lower(): c for c in (reader.fieldnames or [])}
-    lon_col = next((columns[c] for c in LON_COLUMNS if c in columns), None)
-    lat_col = next((columns[c] for c in LAT_COLUMNS if c in columns), None)
-    if lon_col is None or lat_col is None:
-        found = ", ".join(reader.fieldnames or []) or "none"
-        raise InvalidInput(f"the CSV needs lon and lat columns; it has: {found}", field="file")
-    rows = list(reader)
-    _check_size(len(rows), limit, "rows")
-    x = np.full(len(rows), np.nan)
-    y = np.full(len(rows), np.nan)
-    errors: dict[int, dict[str, str]] = {}
-    for i, row in enumerate(rows):
-        try:
-            x[i], y[i] = float(row[lon_col]), float(row[lat_col])
-        except (TypeError, ValueError):
-            errors[i] = _error(
-                "invalid_coordinates", f"row {i + 1}: lon and lat must be numbers", f"row {i + 1}"
-            )
-    extra = [{k: v for k, v in r.items() if k not in (lon_col, lat_col)} for r in rows]
-    return PointBatch(x, y, errors, extra)
 
 
 def to_wgs84_rows(batch: PointBatch, crs: str | None) -> tuple[FloatArray, FloatArray]:

@@ -1,17 +1,19 @@
 """Locating: a point (in any CRS) → district, street, community, grid, micro-grid, worker.
 
 Single answers come from the worker's in-memory index (no SQL); batches of up to a
-million points are parsed once, located in one vectorised call and streamed back
+million points are parsed column-wise, located in vectorised calls and streamed back
 in input order, bad rows answered with their error.
 """
 
 from __future__ import annotations
 
+import numpy as np
+import pyarrow as pa
 from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from api.deps import READERS, ActorDep, IndexDep, SettingsDep, charge, run_heavy, run_read
+from api.deps import READERS, ActorDep, IndexDep, SettingsDep, charge, run_heavy_thread, run_read
 from api.params import CRS, CRS_HELP
 from api.schemas import locate as locate_schema
 from geo import points
@@ -20,8 +22,8 @@ from geo.errors import InvalidInput, TooLarge
 from layers.accounts.actors import PUBLIC
 from layers.cases import intake
 from layers.db.vocabulary import PRIVILEGED
-from layers.grid.answers import located_rows, point_answer
-from layers.io.streams import csv_stream, json_stream
+from layers.grid.answers import point_answer
+from layers.io import pointfiles
 
 POINTS_PER_REQUEST = 1000  # a batch spends the rate budget of one request per thousand points
 router = APIRouter(prefix="/api/locate", tags=["locate"], dependencies=READERS)
@@ -92,6 +94,17 @@ async def _read_body(request: Request, limit_mb: int) -> bytes:
     return bytes(body)
 
 
+def _csv_batch(data: bytes, limit: int) -> points.PointBatch:
+    """The whole CSV as one batch (the body is in memory already; the answer is streamed)."""
+    batches = list(pointfiles.csv_batches(data, limit))
+    if len(batches) == 1:
+        return batches[0]
+    extra = pa.concat_tables([b.extra for b in batches])
+    x, y = np.concatenate([b.x for b in batches]), np.concatenate([b.y for b in batches])
+    errors = {b.offset + k: e for b in batches for k, e in b.errors.items()}
+    return points.PointBatch(x, y, errors, extra)
+
+
 async def _parse(request: Request, crs: str | None, limit: int, max_mb: int) -> tuple[points.PointBatch, str]:
     kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if kind == "multipart/form-data":
@@ -102,11 +115,12 @@ async def _parse(request: Request, crs: str | None, limit: int, max_mb: int) -> 
         data = await upload.read()
         if len(data) > max_mb * 1024 * 1024:
             raise TooLarge(f"the file exceeds {max_mb} MB", field="file")
-        return await run_heavy(request, points.from_csv, data, limit), crs or str(form.get("crs") or "wgs84")
+        batch = await run_heavy_thread(request, _csv_batch, data, limit)
+        return batch, crs or str(form.get("crs") or "wgs84")
     body = await _read_body(request, max_mb)
     if kind in ("text/csv", "application/csv"):
-        return await run_heavy(request, points.from_csv, body, limit), crs or "wgs84"
-    batch, body_crs = await run_heavy(request, points.from_json_bytes, body, limit)
+        return await run_heavy_thread(request, _csv_batch, body, limit), crs or "wgs84"
+    batch, body_crs = await run_heavy_thread(request, pointfiles.json_batch, body, limit)
     return batch, crs or body_crs or "wgs84"
 
 
@@ -120,12 +134,14 @@ async def locate_batch(
     """Locate many points: JSON ``{"crs", "points"}``, a GeoJSON FeatureCollection, or CSV (lon, lat).
 
     Answers stream back in input order; a bad row is answered with its error and the
-    rest are still located. ``Accept: text/csv`` answers as CSV.
+    rest are still located. ``Accept: text/csv`` answers as CSV: the file's own columns
+    as given, then the answer. Parsing, locating and writing are column-wise (pyarrow)
+    and off the event loop, 100,000 rows at a time.
     """
     batch, used_crs = await _parse(request, crs, settings.batch_max_points, settings.max_upload_mb)
     charge(request, len(batch) / POINTS_PER_REQUEST, f"a batch of {len(batch):,} points")
     parse_crs(used_crs)
-    rows = located_rows(index, batch, used_crs, chunk=20_000)  # short GIL holds: /healthz stays quick
+    tables = pointfiles.located(index, iter([batch]), used_crs)
     if "text/csv" in request.headers.get("accept", ""):
-        return StreamingResponse(csv_stream(rows, batch), media_type="text/csv; charset=utf-8")
-    return StreamingResponse(json_stream(rows, used_crs), media_type="application/json")
+        return StreamingResponse(pointfiles.csv_stream(tables), media_type="text/csv; charset=utf-8")
+    return StreamingResponse(pointfiles.json_stream(tables, used_crs), media_type="application/json")

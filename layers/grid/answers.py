@@ -1,18 +1,16 @@
-"""The answers of locating, the same for HTTP and the CLI: one point in full, many in rows.
+"""The answer of locating one point, the same for HTTP and the CLI.
 
 ``answer`` is the single-point answer of API.md (chain, worker, boundary distance,
-ambiguity); ``located_rows`` the compact row per point of a batch, located a chunk at a
-time so a million points never need a million answers in memory at once.
+ambiguity), ``point_answer`` the same with the nearest assets; batches are answered
+column-wise by ``layers.io.pointfiles``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
-from geo import points
 from layers.grid.index import AreaIndex, Located
 
 
@@ -53,40 +51,6 @@ def nearest_summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
-
-
-def located_rows(
-    index: AreaIndex,
-    batch: points.PointBatch,
-    crs: str,
-    chunk: int = 100_000,
-    progress: Callable[[int, int], None] | None = None,
-) -> Iterator[dict[str, Any]]:
-    """Answers for every row of ``batch`` in input order, located ``chunk`` rows at a time."""
-    lon, lat = points.to_wgs84_rows(batch, crs)
-    ok = np.isfinite(lon) & np.isfinite(lat)
-    for k in batch.errors:
-        ok[k] = False
-    n = len(batch)
-    for start in range(0, n, chunk):
-        stop = min(start + chunk, n)
-        good = ok[start:stop]
-        located = index.locate(np.where(good, lon[start:stop], 0.0), np.where(good, lat[start:stop], 0.0))
-        for j in range(stop - start):
-            if not good[j]:
-                yield {"error": batch.errors[start + j]}
-                continue
-            code = index.codes[int(located.index[j])]
-            yield {
-                "inside": bool(located.inside[j]),
-                "distance_m": round(float(located.distance_m[j]), 2),
-                "street": code[:9],
-                "community": code[:12],
-                "grid": code[:15],
-                "micro_grid": code,
-            }
-        if progress is not None:
-            progress(stop, n)
 
 
 def point_answer(

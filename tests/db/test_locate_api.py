@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -159,8 +161,15 @@ def test_batch_csv_upload_and_csv_answer(client: TestClient) -> None:
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     lines = r.text.strip().splitlines()
     assert lines[0] == "row,编号,lon,lat,inside,distance_m,street,community,grid,micro_grid,error"
-    assert lines[1].startswith("1,A,") and ",true,0.0,370203" in lines[1]
-    assert lines[2].startswith("2,B,") and lines[2].endswith("row 2: lon and lat must be numbers")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert rows[0]["row"] == "1" and rows[0]["编号"] == "A" and rows[0]["lon"] == str(LON)
+    assert (
+        rows[0]["inside"] == "true"
+        and rows[0]["distance_m"] == "0"
+        and rows[0]["street"].startswith("370203")
+    )
+    assert rows[1]["编号"] == "B" and rows[1]["lon"] == "bad" and rows[1]["micro_grid"] == ""
+    assert rows[1]["error"] == "row 2: lon and lat must be numbers"
     raw = client.post(
         "/api/locate/batch", content=f"lon,lat\n{LON},{LAT}\n", headers={"Content-Type": "text/csv"}
     ).json()
