@@ -29,6 +29,7 @@ from sqlalchemy import Engine, text
 from api.db import make_engine, upgrade
 from api.settings import Settings
 from bench.analytics import bench_coverage, bench_hotspots
+from bench.bulk import bench_bulk
 from bench.phone import bench_phone
 from bench.server import uvicorn_server
 from bench.tiles import bench_first_render, bench_tiles
@@ -451,6 +452,8 @@ def main() -> None:
         ]
         print("bench: bulk locate …", flush=True)
         sections += ["## Point → micro-grid, in bulk", "", *bench_locate_bulk(engine, codes, polys), ""]
+        print("bench: point files end to end (HTTP, the CLI, Dask) …", flush=True)
+        sections += ["## Point files end to end: HTTP, the CLI, Dask", "", *bench_bulk(settings, engine), ""]
         print("bench: single lookups and HTTP under load …", flush=True)
         pg = bench_postgis_single(engine, polys)
         sections += [

@@ -4,7 +4,8 @@
 ``pointfiles.answer_table`` on each partition; each Dask worker builds the micro-grid
 index once from the database (``IndexSource``: URL, generation, raster cell) and keeps it
 for every partition it is given. The result is a Parquet dataset (a directory of parts,
-in input order), the same columns as ``wangge locate --out x.parquet``.
+in input order, named so that they sort in it), the same columns as ``wangge locate --out
+x.parquet``.
 """
 
 from __future__ import annotations
@@ -89,10 +90,17 @@ def locate_dataset(
 
     _, used = pointfiles.parquet_batches(src, crs) if src.is_file() else (None, crs or "wgs84")
     geometry = pointfiles.geometry_column(src)
-    frame = dd.read_parquet(str(src), dtype_backend="pyarrow")
+    frame = dd.read_parquet(str(src), dtype_backend="pyarrow", split_row_groups=True)  # a row group a task
     sample = frame._meta_nonempty  # a made-up row or two: only the answer's dtypes are wanted
     meta = locate_partition(sample, source, used, geometry, index).iloc[:0]
     located = frame.map_partitions(locate_partition, source, used, geometry, meta=meta)
-    located.to_parquet(str(out), write_index=False, compute=True)
+    codes = [c for c in pointfiles.ANSWER_COLUMNS if c not in ("inside", "distance_m")]
+    located.to_parquet(
+        str(out),
+        write_index=False,
+        name_function=lambda i: f"part.{i:06d}.parquet",  # names sort as the input: read back in order
+        use_dictionary=codes,
+        write_statistics=False,
+    )
     errors = pq.read_table(out, columns=["error"]).column("error")
     return len(errors), len(errors) - errors.null_count

@@ -25,11 +25,13 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar, cast
 
 import numpy as np
+import numpy.typing as npt
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -46,6 +48,7 @@ ANSWER_COLUMNS = ("inside", "distance_m", "street", "community", "grid", "micro_
 BLOCK_BYTES = 8 << 20  # a CSV block: ~400,000 rows of lon,lat (memory stays bounded)
 SNIFF_BYTES = 4 << 20  # how much of a file decides its encoding
 _NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
+T = TypeVar("T")
 _GEOPARQUET_WGS84 = {"EPSG:4326", "OGC:CRS84", "4326"}
 
 
@@ -316,22 +319,28 @@ def geojson_batch(path: Path, limit: int) -> tuple[points.PointBatch, str | None
 
 @dataclass(frozen=True)
 class Codes:
-    """Per micro-grid of an index, the codes of its chain as Arrow arrays (``take`` by index)."""
+    """Per level of the chain, its distinct codes and, per micro-grid, the position of its own.
 
-    micro_grid: pa.Array
-    grid: pa.Array
-    community: pa.Array
-    street: pa.Array
+    The answer's code columns are dictionary arrays over these (an index per row, the codes
+    once): cheap to build, and Parquet writes them as they are.
+    """
+
+    levels: dict[str, tuple[npt.NDArray[np.int32], pa.Array]]
 
     @classmethod
     def of(cls, index: AreaIndex) -> Codes:
-        micro = pa.array(index.codes, pa.string())
-        return cls(
-            micro,
-            pc.utf8_slice_codeunits(micro, 0, 15),
-            pc.utf8_slice_codeunits(micro, 0, 12),
-            pc.utf8_slice_codeunits(micro, 0, 9),
-        )
+        micro = np.asarray(index.codes, dtype=object)
+        levels = {}
+        for level, width in (("street", 9), ("community", 12), ("grid", 15), ("micro_grid", None)):
+            prefixes = micro if width is None else np.array([c[:width] for c in index.codes], dtype=object)
+            distinct, position = np.unique(prefixes, return_inverse=True)
+            levels[level] = (position.astype(np.int32), pa.array(distinct.tolist(), pa.string()))
+        return cls(levels)
+
+    def column(self, level: str, where: npt.NDArray[np.int64], bad: npt.NDArray[np.bool_] | None) -> pa.Array:
+        """The ``level`` codes of the micro-grids ``where`` (null where ``bad``)."""
+        position, distinct = self.levels[level]
+        return pa.DictionaryArray.from_arrays(pa.array(position[where], mask=bad), distinct)
 
 
 _CODES: dict[int, Codes] = {}
@@ -340,7 +349,7 @@ _CODES: dict[int, Codes] = {}
 def codes_of(index: AreaIndex) -> Codes:
     """The code arrays of ``index`` (made once per index)."""
     found = _CODES.get(id(index))
-    if found is None or len(found.micro_grid) != len(index.codes):
+    if found is None or len(found.levels["micro_grid"][0]) != len(index.codes):
         found = _CODES[id(index)] = Codes.of(index)
     return found
 
@@ -360,7 +369,6 @@ def answer_table(index: AreaIndex, batch: points.PointBatch, crs: str) -> pa.Tab
         ok[np.fromiter(batch.errors, dtype=np.int64, count=len(batch.errors))] = False
     located = index.locate(np.where(ok, lon, 0.0), np.where(ok, lat, 0.0))
     codes = codes_of(index)
-    where = pa.array(located.index, pa.int64())
     bad = pa.array(~ok)
 
     def masked(values: pa.Array) -> pa.Array:  # null on the bad rows
@@ -383,7 +391,7 @@ def answer_table(index: AreaIndex, batch: points.PointBatch, crs: str) -> pa.Tab
     distance = np.round(located.distance_m, 2)
     columns["distance_m"] = masked(pa.array(distance))
     for level in ("street", "community", "grid", "micro_grid"):
-        columns[level] = masked(getattr(codes, level).take(where))
+        columns[level] = codes.column(level, located.index, ~ok if batch.errors else None)
     columns.update(_error_columns(batch.errors, n))
     return pa.table(columns)
 
@@ -441,7 +449,7 @@ def csv_bytes(table: pa.Table, header: bool) -> bytes:
 
 
 def _json_text(column: pa.Array, quoted: bool) -> pa.Array:
-    text = pc.cast(column, pa.string())
+    text = column.dictionary_decode() if pa.types.is_dictionary(column.type) else pc.cast(column, pa.string())
     return pc.binary_join_element_wise('"', text, '"', "") if quoted else text
 
 
@@ -496,10 +504,34 @@ def csv_stream(tables: Iterator[pa.Table]) -> Iterator[bytes]:
 def located(
     index: AreaIndex, batches: Iterator[points.PointBatch], crs: str, rows: int = 100_000
 ) -> Iterator[pa.Table]:
-    """Answers of ``batches`` in ``rows``-row slices (short GIL holds: light requests stay quick)."""
-    for batch in batches:
-        for start in range(0, len(batch), rows):
-            yield answer_table(index, batch.slice(start, start + rows), crs)
+    """Answers of ``batches`` in ``rows``-row slices (short GIL holds: light requests stay quick),
+    the next slice read and located on a thread of its own while the caller writes this one."""
+
+    def tables() -> Iterator[pa.Table]:
+        for batch in batches:
+            for start in range(0, len(batch), rows):
+                yield answer_table(index, batch.slice(start, start + rows), crs)
+
+    return ahead(tables())
+
+
+_END = object()
+
+
+def ahead(items: Iterator[T]) -> Iterator[T]:
+    """``items`` in order, the next one made on a thread while the consumer works on this one.
+
+    >>> list(ahead(iter(range(5))))
+    [0, 1, 2, 3, 4]
+    """
+    with ThreadPoolExecutor(1, thread_name_prefix="ahead") as pool:
+        future = pool.submit(next, items, _END)
+        while True:
+            item = future.result()
+            if item is _END:
+                return
+            future = pool.submit(next, items, _END)
+            yield cast(T, item)
 
 
 def parquet_write(tables: Iterator[pa.Table], path: Path) -> int:
@@ -509,8 +541,9 @@ def parquet_write(tables: Iterator[pa.Table], path: Path) -> int:
     try:
         for table in tables:
             table = table.drop_columns(["row"])
-            if writer is None:
-                writer = pq.ParquetWriter(path, table.schema)
+            if writer is None:  # dictionaries for the codes only; no statistics (they cost half the time)
+                codes = [c for c in ANSWER_COLUMNS if c not in ("inside", "distance_m")]
+                writer = pq.ParquetWriter(path, table.schema, use_dictionary=codes, write_statistics=False)
             writer.write_table(table)
             written += table.num_rows
     finally:
