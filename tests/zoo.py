@@ -171,3 +171,12 @@ def photo(
     out = io.BytesIO()
     image.save(out, fmt, exif=exif.tobytes())
     return out.getvalue()
+
+
+# Areas of generation :g copied into generation 990/991 (made first): a second generation to activate.
+COPY_GENERATION = """
+INSERT INTO areas (generation, code, level, name, parent_code, geom, households, population, worker_name,
+                   worker_phone, party_branch, properties)
+SELECT :new, code, level, name, parent_code, geom, households, population, worker_name, worker_phone,
+       party_branch, properties FROM areas WHERE generation = :g
+"""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
@@ -31,4 +33,4 @@ def readyz(db: DbDep, settings: SettingsDep) -> JSONResponse:
     """200 when the database is reachable, has PostGIS and is migrated to head; else 503."""
     ok, report = readiness(db.engine)
     headers = None if ok else {"Retry-After": str(settings.retry_after_s)}
-    return JSONResponse(report, status_code=200 if ok else 503, headers=headers)
+    return JSONResponse({**report, "worker": os.getpid()}, status_code=200 if ok else 503, headers=headers)

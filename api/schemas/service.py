@@ -27,6 +27,7 @@ class Readiness(Answer):
     database: str | None
     postgis: str | None
     migrations: str | None
+    worker: int | None = None  # the process that answered (several workers: which one)
 
 
 class Capability(Answer):

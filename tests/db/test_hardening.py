@@ -29,9 +29,10 @@ from bench.server import uvicorn_server
 from geo.crs import LocalPlane
 from layers.accounts import users
 from layers.analytics import aggregates
+from layers.grid import areas
 from layers.io.area_files import ImportProblems, cell_text, export_layer, import_layer
 from tests.conftest import PASSWORD
-from tests.zoo import geojson_file
+from tests.zoo import COPY_GENERATION, geojson_file
 
 
 @pytest.fixture(scope="module")
@@ -364,8 +365,7 @@ def test_healthz_stays_fast_while_a_million_point_batch_runs(live_server: str) -
         with httpx.Client(timeout=120) as http:
             done.append(http.post(f"{live_server}/api/locate/batch", content=body).status_code)
 
-    # the worker's pool of parsing processes starts with its first batch (a second of imports,
-    # once): start it first, then measure the steady state
+    # the first batch of a worker builds its code arrays (once): do that first, then measure
     assert httpx.post(
         f"{live_server}/api/locate/batch", json={"points": [[120.37, 36.09]]}, timeout=60
     ).is_success
@@ -600,3 +600,32 @@ def test_a_past_reports_inspection_figure_is_that_months(conn: Connection, demo:
     campaign_month = report.build(conn, "2024-04")  # the reference campaign ran 2024-04-08 to 21
     assert 0.4 < campaign_month["inspection_share"] < 0.5  # 12,921 of 28,714 covers
     assert report.build(conn, "2024-06")["inspection_share"] < 0.1  # no campaign then
+
+
+def test_two_workers_both_follow_a_generation_change(
+    test_settings: Settings, engine: Engine, demo: int
+) -> None:
+    """Each worker polls the active generation: after `layers activate`, every worker answers from it."""
+    env = {"DATABASE_URL": test_settings.sqlalchemy_url(), "WANGGE_INDEX_CHECK_S": "0.2"}
+    point = {"lon": 120.36, "lat": 36.10}
+    with uvicorn_server(env, workers=2) as base:
+
+        def ask(path: str, **params: object) -> dict[str, object]:
+            with httpx.Client(base_url=base, timeout=30) as fresh:  # a new connection: any worker may take it
+                return fresh.get(path, params=params).json()
+
+        seen = {ask("/readyz")["worker"] for _ in range(40)}
+        assert len(seen) == 2, "both workers should take connections"
+        assert {ask("/api/locate", **point)["generation"] for _ in range(20)} == {demo}
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO generations (id, label) VALUES (991, 'copy for two workers')"))
+            conn.execute(text(COPY_GENERATION), {"g": demo, "new": 991})
+            areas.activate(conn, 991)
+        try:
+            time.sleep(0.5)
+            answers = [ask("/api/locate", **point)["generation"] for _ in range(30)]
+            assert answers == [991] * 30
+        finally:
+            with engine.begin() as conn:
+                areas.activate(conn, demo)
+                conn.execute(text("DELETE FROM generations WHERE id = 991"))

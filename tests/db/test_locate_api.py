@@ -17,6 +17,7 @@ from api.app import create_app
 from api.settings import Settings
 from geo.crs import from_wgs84
 from layers.grid import areas
+from tests.zoo import COPY_GENERATION
 
 # A point well inside the district (WGS84), and the same place in other systems.
 LON, LAT = 120.36, 36.10
@@ -210,21 +211,13 @@ def test_large_batch_streams_every_row(client: TestClient) -> None:
     assert len(results) == n and all("micro_grid" in r for r in results)
 
 
-_COPY = """
-INSERT INTO areas (generation, code, level, name, parent_code, geom, households, population, worker_name,
-                   worker_phone, party_branch, properties)
-SELECT 990, code, level, name, parent_code, geom, households, population, worker_name, worker_phone,
-       party_branch, properties FROM areas WHERE generation = :g
-"""
-
-
 def test_index_follows_the_active_generation(test_settings: Settings, engine: Engine, demo: int) -> None:
     fast = test_settings.model_copy(update={"index_check_s": 0.0})
     with TestClient(create_app(fast)) as c:
         assert c.get("/api/locate", params={"lon": LON, "lat": LAT}).json()["generation"] == demo
         with engine.begin() as conn:
             conn.execute(text("INSERT INTO generations (id, label) VALUES (990, 'copy')"))
-            conn.execute(text(_COPY), {"g": demo})
+            conn.execute(text(COPY_GENERATION), {"g": demo, "new": 990})
             areas.activate(conn, 990)
         try:
             assert c.get("/api/locate", params={"lon": LON, "lat": LAT}).json()["generation"] == 990
