@@ -35,6 +35,7 @@ from bench.server import uvicorn_server
 from bench.tiles import bench_first_render, bench_tiles
 from bench.timing import median_time
 from bench.workbench import bench_workbench
+from bench.workers import bench_workers
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "benchmarks.md"
@@ -462,6 +463,8 @@ def main() -> None:
             *bench_http(settings, polys, pg),
             "",
         ]
+        print("bench: one and two workers …", flush=True)
+        sections += ["## Several workers", "", *bench_workers(settings, engine), ""]
         print("bench: case intake under load …", flush=True)
         sections += ["## Case intake under load", "", *bench_intake(settings, engine), ""]
         print("bench: geocoding …", flush=True)

@@ -28,6 +28,15 @@ def uvicorn_server(
 ) -> Iterator[str]:
     """Serve with ``env`` on top of ours (rate limits and the report throttle off: the client is one
     caller); yield the base URL once ``/readyz`` answers 200 and the locator is warm."""
+    with uvicorn_process(env, warm_path, workers) as (base, _):
+        yield base
+
+
+@contextmanager
+def uvicorn_process(
+    env: dict[str, str], warm_path: str = "/api/locate?lon=120.36&lat=36.1", workers: int = 1, cores: str = ""
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``uvicorn_server`` that also yields the server's process (pinned to ``cores`` if given)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     full = {
@@ -39,6 +48,8 @@ def uvicorn_server(
     }
     command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port),
                "--log-level", "warning", "--no-access-log", "--workers", str(workers)]  # fmt: skip
+    if cores:
+        command = ["taskset", "-c", cores, *command]
     proc = subprocess.Popen(command, env=full, cwd=ROOT)
     try:
         for _ in range(240):
@@ -51,7 +62,7 @@ def uvicorn_server(
             time.sleep(0.25)
         else:
             raise RuntimeError("the server did not become ready in 60 s")
-        yield base
+        yield base, proc
     finally:
         proc.terminate()
         proc.wait(timeout=30)
