@@ -18,7 +18,7 @@ from api.settings import Settings
 from api.templating import templates
 from geo.errors import NotFound, Unauthorized
 from layers.accounts import sessions
-from layers.cases import categories, intake, phrases, queries
+from layers.cases import categories, intake, numbers, phrases, queries
 from layers.db import vocabulary
 from layers.grid import areas
 
@@ -97,7 +97,7 @@ async def new_case(request: Request) -> HTMLResponse:
 
 @router.get("/cases/{number}", response_class=HTMLResponse)
 async def case_page(
-    request: Request, number: Annotated[str, Path(pattern=r"^\d{13}$", description="A case number.")]
+    request: Request, number: Annotated[str, Path(pattern=numbers.PATTERN, description="A case number.")]
 ) -> HTMLResponse:
     """One case in one screen, with a button for each action the user may take."""
     return await _page(request, "case.html", number)

@@ -24,13 +24,13 @@ from api.deps import get_settings, run_read
 from api.templating import templates
 from geo.errors import NotFound, Unauthorized
 from layers.accounts import sessions
-from layers.cases import categories, queries
+from layers.cases import categories, numbers, queries
 from layers.db import vocabulary
 from web import WEB_DIR
 
 router = APIRouter(tags=["pages"])
 NO_STORE = {"Cache-Control": "no-store"}
-Number = Annotated[str, Path(pattern=r"^\d{13}$", description="A case number.")]
+Number = Annotated[str, Path(pattern=numbers.PATTERN, description="A case number.")]
 
 
 @cache

@@ -16,13 +16,13 @@ from api.schemas import cases
 from geo.crs import to_wgs84
 from geo.errors import Forbidden
 from layers.accounts.actors import PUBLIC
-from layers.cases import categories, intake, queries, residents, workflow
+from layers.cases import categories, intake, numbers, queries, residents, workflow
 from layers.cases.intake import Reporter
 from layers.db import keys
 from layers.outbox.events import visit_token
 
 router = APIRouter(tags=["residents"])
-NumberPath = Path(pattern=r"^\d{13}$", description="The case number (date and serial).")
+NumberPath = Path(pattern=numbers.PATTERN, description="The case number (date and serial).")
 
 
 class FollowIn(BaseModel):

@@ -30,7 +30,7 @@ from layers.accounts.actors import Actor
 from layers.addresses import gazetteer
 from layers.assets import store
 from layers.assets.kinds import parse_asset_id
-from layers.cases import privacy, routing, worktime
+from layers.cases import numbers, privacy, routing, worktime
 from layers.cases.categories import Catalogue, Category
 from layers.db import sql
 from layers.db.models import CATEGORIES, INCIDENT_EVENTS, INCIDENT_NUMBERS, INCIDENT_REPORTERS, INCIDENTS
@@ -176,14 +176,14 @@ def request_hash(report: IncidentIn) -> str:
 def _number(conn: Connection, at: datetime) -> str:
     """The next case number of the Beijing day: the day's counter row stays locked until the commit."""
     day = at.astimezone(worktime.BEIJING).date()
-    numbers = INCIDENT_NUMBERS.c
+    counter = INCIDENT_NUMBERS.c
     serial = conn.execute(
         pg_insert(INCIDENT_NUMBERS)
         .values(day=day, last=1)
-        .on_conflict_do_update(index_elements=[numbers.day], set_={"last": numbers.last + 1})
-        .returning(numbers.last)
+        .on_conflict_do_update(index_elements=[counter.day], set_={"last": counter.last + 1})
+        .returning(counter.last)
     ).scalar_one()
-    return f"{day:%Y%m%d}{serial:05d}"
+    return numbers.case_number(day, serial)
 
 
 def chain_of(index: AreaIndex, lon: float | None, lat: float | None) -> tuple[routing.Chain, str | None]:

@@ -27,7 +27,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import Connection, text
 
 from geo import hexes
-from layers.cases import categories, routing, worktime
+from layers.cases import categories, numbers, routing, worktime
 from layers.grid.areas import AreaRecord
 from layers.grid.index import AreaIndex
 from layers.reference import lifecycle
@@ -376,7 +376,7 @@ def generate_incidents(
         out.cases.append(
             (
                 case_id,
-                f"{local_day:%Y%m%d}{serials[local_day]:05d}",
+                numbers.case_number(local_day, serials[local_day]),
                 source[i],
                 cat.code,
                 appeal,

@@ -133,7 +133,7 @@ def test_intake_locates_routes_numbers_and_starts_the_clock(client: TestClient) 
     assert case["location_input"] == {}
     received = datetime.fromisoformat(case["received_at"])
     assert case["number"] == received.astimezone(worktime.BEIJING).strftime("%Y%m%d") + case["number"][8:]
-    assert len(case["number"]) == 13 and case["status"] == "received"
+    assert len(case["number"]) == 15 and case["status"] == "received"
     assert (case["unit"], case["routed_by"]) == (case["street"], "territory")  # 事件先属地
     assert case["unit_name"].endswith("街道办事处")
     hours = worktime.WorkHours.parse("08:30-17:30")

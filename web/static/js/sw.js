@@ -14,8 +14,8 @@ const SHELL_FILES = [
   ...["api", "dom", "i18n", "map", "offline", "phone", "report", "track", "tasks", "task", "asset", "inspect"]
     .map((m) => `/static/js/${m}.js`),
 ];
-const PHONE_PAGES = /^\/(m|m\/tasks\/\d{13}|report|track\/\d{13}|a\/[^/]+)$/;
-const KEPT_ANSWERS = /^\/api\/(me\/tasks|vocabulary|categories|session|track\/\d{13}|incidents\/\d+|photos\/[0-9a-f]{64})$/;
+const PHONE_PAGES = /^\/(m|m\/tasks\/\d{13,20}|report|track\/\d{13,20}|a\/[^/]+)$/;
+const KEPT_ANSWERS = /^\/api\/(me\/tasks|vocabulary|categories|session|track\/\d{13,20}|incidents\/\d+|photos\/[0-9a-f]{64})$/;
 const TILE_LIMIT = 3000;
 
 self.addEventListener("install", (event) => {
