@@ -16,7 +16,7 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
 
 from api import errors, logs, openapi
 from api.auth import secret_key
-from api.db import Database, make_engine
+from api.db import Database, make_engine, open_replica
 from api.guard import Guard
 from api.photo_uploads import InlinePhotos
 from api.ratelimit import SharedBuckets
@@ -110,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database(make_engine(settings))
+        db = Database(make_engine(settings), open_replica(settings))
         app.state.worker = worker = WorkerState.open(settings, db, work_hours, secret, buckets)
         worker.signin = signin_buckets(settings)
         worker.public_reports = report_buckets(settings)
@@ -118,6 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # before the index is done waits for it on the holder's lock.
         threading.Thread(target=worker.index.warm, name="index-warm", daemon=True).start()
         log.info("database %s", redact(settings.sqlalchemy_url()))
+        if db.replica is not None:
+            log.info("replica %s: %s", redact(settings.replica_url or ""), db.replica.state)
         try:
             yield
         finally:

@@ -217,9 +217,10 @@ class Cluster:
         )
 
     def _start(self, bindir: Path) -> None:
+        # wal_keep_size: a standby (`wangge db replica up`) that stops for a while catches up
         options = (
             f"-k {self.socket_dir} -p {self.port} -c listen_addresses=127.0.0.1 "
-            "-c shared_buffers=256MB -c max_connections=200 -c fsync=on"
+            "-c shared_buffers=256MB -c max_connections=200 -c fsync=on -c wal_keep_size=1GB"
         )
         result = self._run(
             bindir / "pg_ctl",
@@ -287,3 +288,43 @@ class Cluster:
         self.down()
         with self._locked():
             shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+class Standby(Cluster):
+    """A streaming hot standby of the embedded cluster: ``wangge db replica up``.
+
+    Made once with ``pg_basebackup -X stream -R`` (which writes ``standby.signal`` and the
+    primary's connection), then started and stopped like the primary, on its own port and
+    socket folder. Read-only; it follows the primary over the replication protocol, and a
+    standby that was down catches up from the WAL the primary keeps (``wal_keep_size``).
+    """
+
+    def __init__(self, settings: Settings):
+        super().__init__(settings)
+        self.primary = Cluster(settings)
+        self.root = settings.pg_replica_dir
+        self.data_dir = self.root / "data"
+        self.socket_dir = self.root / "run"
+        self.log_dir = self.root / "log"
+        self.port = settings.pg_replica_port
+
+    def up(self) -> bool:
+        """Copy the primary (the first time) and start the standby; True if it started."""
+        bindir = find_bindir(self.settings)
+        with self._locked():
+            self._ensure_reachable_by_server()
+            self._give_to_server(self.root, self.socket_dir, self.log_dir)
+            if not self.initialized:  # pg_basebackup makes the data folder (0700, the server's)
+                if self.primary.status().pid is None:
+                    raise SetupError("the embedded cluster is not running: run `wangge db up` first")
+                shutil.rmtree(self.data_dir, ignore_errors=True)  # a copy cut short: start again
+                self._run(
+                    bindir / "pg_basebackup",
+                    "-D", self.data_dir, "-h", self.primary.socket_dir, "-p", str(self.primary.port),
+                    "-U", SUPERUSER, "-X", "stream", "-R", "-c", "fast",
+                )  # fmt: skip
+            if self._live_pid() is not None:
+                return False
+            check_port_free("127.0.0.1", self.port, "WANGGE_PG_REPLICA_PORT")
+            self._start(bindir)
+        return True

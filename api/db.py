@@ -5,38 +5,51 @@ Works the same against the embedded cluster and against ``DATABASE_URL``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-from api.settings import Settings
+from api.settings import Settings, redact
 from geo.errors import SetupError, Unavailable
 
+T = TypeVar("T")
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
 
-def make_engine(settings: Settings, database: str | None = None, **options: object) -> Engine:
-    """A pooled engine; connections are checked before use so a restarted server heals."""
+def make_engine(
+    settings: Settings, database: str | None = None, *, url: str | None = None, **options: object
+) -> Engine:
+    """A pooled engine; connections are checked before use so a restarted server heals.
+
+    With ``WANGGE_PREPARED_STATEMENTS=false`` (PgBouncer in transaction mode) psycopg never
+    prepares statements: a server connection is not the same from one transaction to the next.
+    """
+    connect: dict[str, object] = {
+        "connect_timeout": 5,
+        "options": f"-c statement_timeout={settings.statement_timeout_ms}",
+        "application_name": "wangge",
+    }
+    if not settings.prepared_statements:
+        connect["prepare_threshold"] = None
     params: dict[str, object] = {
         "pool_size": settings.pool_size,
         "max_overflow": settings.pool_size,
         "pool_pre_ping": True,
         "pool_timeout": 10,
-        "connect_args": {
-            "connect_timeout": 5,
-            "options": f"-c statement_timeout={settings.statement_timeout_ms}",
-            "application_name": "wangge",
-        },
+        "connect_args": connect,
     }
     params.update(options)
-    return create_engine(settings.sqlalchemy_url(database), **params)
+    return create_engine(url or settings.sqlalchemy_url(database), **params)
 
 
 def alembic_config(url: str) -> Config:
@@ -122,16 +135,126 @@ def readiness(engine: Engine) -> tuple[bool, dict[str, str | None]]:
     return ok, report
 
 
+# One row: is it a standby, is it streaming, and how far behind (0 when it has replayed all it
+# received; otherwise the age of the last transaction it replayed).
+_STANDBY = text(
+    "SELECT pg_is_in_recovery(), "
+    "EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'), "
+    "CASE WHEN NOT pg_is_in_recovery() OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0.0 "
+    "ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0.0) END"
+)
+
+
+class Replica:
+    """A streaming hot standby that takes the reads which may be a moment stale.
+
+    Usable while it answers, is in recovery, streams from the primary and is at most
+    ``max_lag_s`` behind; checked at most every ``check_s`` seconds (one query). A read
+    that loses its connection marks it down until the next check; the read is then done
+    on the primary (``Database.read_stale``), so the caller never sees the difference.
+    """
+
+    def __init__(self, engine: Engine, max_lag_s: float, check_s: float):
+        self.engine = engine
+        self.max_lag_s = max_lag_s
+        self.check_s = check_s
+        self.state = "unchecked"
+        self.lag_s: float | None = None
+        self.checked = float("-inf")
+        self.lock = threading.Lock()
+
+    def check(self) -> str:
+        """Ask the standby how it is; its state: ok, lagging, not streaming, down, not a standby."""
+        try:
+            with self.engine.connect() as conn:
+                standby, streaming, lag = conn.execute(_STANDBY).one()
+        except DBAPIError:
+            self.state, self.lag_s = "down", None
+        else:
+            self.lag_s = round(float(lag), 3)
+            if not standby:
+                self.state = "not a standby"
+            elif not streaming:
+                self.state = "not streaming"
+            else:
+                self.state = "ok" if self.lag_s <= self.max_lag_s else "lagging"
+        self.checked = time.monotonic()
+        return self.state
+
+    def usable(self) -> bool:
+        """Whether reads go here now (a check when the last one is older than ``check_s``)."""
+        if time.monotonic() - self.checked >= self.check_s and self.lock.acquire(blocking=False):
+            try:
+                self.check()
+            finally:
+                self.lock.release()
+        return self.state == "ok"
+
+    def lost(self) -> None:
+        """A read lost its connection: use the primary until the next check."""
+        self.state, self.checked = "down", time.monotonic()
+
+    def report(self) -> dict[str, Any]:
+        """The replica's part of ``/readyz``."""
+        return {"replica": self.state, "replica_lag_s": self.lag_s}
+
+
+def open_replica(settings: Settings) -> Replica | None:
+    """The configured standby (``WANGGE_REPLICA_URL``), or None; a server that is not a
+    standby is refused here, at start-up, rather than silently read from."""
+    if not settings.replica_url:
+        return None
+    engine = make_engine(settings, url=settings.replica_url, pool_size=settings.pool_size, pool_timeout=2)
+    replica = Replica(engine, settings.replica_max_lag_s, settings.replica_check_s)
+    if replica.check() == "not a standby":
+        engine.dispose()
+        raise SetupError(
+            f"WANGGE_REPLICA_URL {redact(settings.replica_url)} is not a standby "
+            "(pg_is_in_recovery() is false): point it at a hot standby, or unset it"
+        )
+    return replica
+
+
+def _lost_connection(exc: DBAPIError) -> bool:
+    """A failure of the server or the link (retry elsewhere), not of the SQL (a real error)."""
+    return bool(exc.connection_invalidated) or isinstance(exc, OperationalError)
+
+
 class Database:
     """The one way the routes reach PostgreSQL: read connections and transactions.
 
-    Routes get it through ``api.deps`` (``ReadDep``, ``TxDep``, ``run_read``, ``run_tx``);
-    tests replace it with one bound to a connection whose outer transaction is rolled
-    back (``tests/conftest.py``), so HTTP tests leave nothing behind.
+    Routes get it through ``api.deps`` (``ReadDep``, ``TxDep``, ``run_read``, ``run_tx``,
+    ``run_stale_read``); tests replace it with one bound to a connection whose outer
+    transaction is rolled back (``tests/conftest.py``), so HTTP tests leave nothing behind.
     """
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, replica: Replica | None = None):
         self.engine = engine
+        self.replica = replica
+
+    def read_stale(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(conn, *args)`` on the replica when it is usable, else (or when it fails) on the primary.
+
+        For reads that may be a moment stale (tiles, OGC items, analytics, reports, public
+        lists): never for a read that must see the caller's own write.
+        """
+        replica = self.replica
+        if replica is not None and replica.usable():
+            try:
+                with replica.engine.connect() as conn:
+                    return fn(conn.execution_options(isolation_level="AUTOCOMMIT"), *args)
+            except DBAPIError as exc:
+                if not _lost_connection(exc):
+                    raise
+                replica.lost()
+        with self.read() as conn:
+            return fn(conn, *args)
+
+    def close(self) -> None:
+        """Close both pools."""
+        self.engine.dispose()
+        if self.replica is not None:
+            self.replica.engine.dispose()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -82,6 +82,17 @@ async def run_read(request: Request, fn: Callable[..., T], *args: Any) -> T:
     return await run_in_threadpool(_reading(request, fn, args))
 
 
+async def run_stale_read(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """``run_read`` for reads that may be a moment stale: on the replica when one is usable."""
+    db = get_db(request)
+    return await run_in_threadpool(db.read_stale, fn, *args)
+
+
+async def get_stale(request: Request) -> Callable[..., Any]:
+    """For sync routes: ``stale(fn, *args)`` runs ``fn(conn, *args)`` as ``run_stale_read`` does."""
+    return get_db(request).read_stale
+
+
 async def run_tx(request: Request, fn: Callable[..., T], *args: Any) -> T:
     """Run ``fn(conn, *args)`` in one transaction in one threadpool hop."""
     db = get_db(request)
@@ -99,9 +110,9 @@ async def run_heavy_thread(request: Request, fn: Callable[..., T], *args: Any) -
     return await anyio.to_thread.run_sync(lambda: fn(*args), limiter=get_state(request).heavy)
 
 
-async def run_heavy_read(request: Request, fn: Callable[..., T], *args: Any) -> T:
-    """``run_heavy_thread`` with an autocommit connection as ``fn``'s first argument."""
-    return await run_heavy_thread(request, _reading(request, fn, args))
+async def run_heavy_stale(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """``run_heavy_thread`` with a connection, for reads that may be a moment stale (the replica)."""
+    return await run_heavy_thread(request, get_db(request).read_stale, fn, *args)
 
 
 async def get_index(request: Request) -> AreaIndex:
@@ -179,6 +190,7 @@ StateDep = Annotated[WorkerState, Depends(_state)]
 DbDep = Annotated[Database, Depends(_db)]
 TxDep = Annotated[Connection, Depends(get_tx)]
 ReadDep = Annotated[Connection, Depends(get_read)]
+StaleDep = Annotated[Callable[..., Any], Depends(get_stale)]
 IndexDep = Annotated[AreaIndex, Depends(get_index)]
 
 

@@ -42,6 +42,20 @@ class DatabaseSettings(BaseSettings):
     pool_size: int = Field(default=10, ge=1, le=200)
     statement_timeout_ms: int = Field(default=30_000, ge=100)
     retry_after_s: int = Field(default=5, ge=1, description="Retry-After on a 503.")
+    replica_url: str | None = Field(
+        default=None, description="A streaming hot standby for reads that may be a moment stale."
+    )
+    replica_max_lag_s: float = Field(
+        default=10.0, gt=0, description="A standby further behind than this is not read from."
+    )
+    replica_check_s: float = Field(default=1.0, gt=0, description="How often the standby's lag is checked.")
+    pg_replica_port: int = Field(default=54321, ge=1, le=65535, description="`wangge db replica up`'s port.")
+    pg_replica_home: Path | None = Field(
+        default=None, description="The embedded standby's folder (var/pg/replica)."
+    )
+    prepared_statements: bool = Field(
+        default=True, description="Off behind PgBouncer in transaction mode (it cannot keep them)."
+    )
 
 
 class ServerSettings(BaseSettings):
@@ -223,7 +237,7 @@ class Settings(
 
     model_config = _CONFIG
 
-    @field_validator("database_url")
+    @field_validator("database_url", "replica_url")
     @classmethod
     def _normalise_url(cls, value: str | None) -> str | None:
         """Accept plain ``postgresql://`` URLs and use the psycopg 3 driver for them."""
@@ -251,6 +265,16 @@ class Settings(
     @property
     def pg_socket_dir(self) -> Path:
         return self.pg_dir / "run"
+
+    @property
+    def pg_replica_dir(self) -> Path:
+        """``wangge db replica up``'s standby cluster (its data, log and socket folders)."""
+        return self.pg_replica_home or self.pg_dir / "replica"
+
+    def embedded_replica_url(self) -> str:
+        """The URL of the embedded standby (``wangge db replica up``)."""
+        socket = quote(str(self.pg_replica_dir / "run"), safe="")
+        return f"postgresql+psycopg://wangge@/{self.db_name}?host={socket}&port={self.pg_replica_port}"
 
     @property
     def embedded(self) -> bool:

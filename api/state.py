@@ -49,7 +49,7 @@ class WorkerState:
             settings=settings,
             db=db,
             index=IndexHolder(engine, check_s=settings.index_check_s, cell_m=settings.locate_cell_m),
-            tiles=TileCache(engine, settings.index_check_s, settings.tile_cache_mb),
+            tiles=TileCache(settings.index_check_s, settings.tile_cache_mb),
             work_hours=work_hours,
             secret=secret,
             rate=rate,
@@ -62,4 +62,4 @@ class WorkerState:
         for buckets in (*(self.signin or ()), *(self.public_reports or ())):
             buckets.close()
         self.signin = self.public_reports = None
-        self.db.engine.dispose()
+        self.db.close()

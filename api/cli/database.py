@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from api.cli.common import app, load_settings
-from api.settings import redact
+from api.settings import Settings, redact
+
+if TYPE_CHECKING:
+    from api.cluster import Standby
 
 group = typer.Typer(help="The database: embedded cluster and migrations.", no_args_is_help=True)
 app.add_typer(group, name="db")
@@ -134,3 +138,65 @@ def db_restore(
     start = time.monotonic()
     restore(load_settings(), file)
     typer.echo(f"wangge: restored {file} in {time.monotonic() - start:.1f} s")
+
+
+replica = typer.Typer(help="A streaming hot standby of the embedded cluster.", no_args_is_help=True)
+group.add_typer(replica, name="replica")
+
+
+def _standby() -> tuple[Settings, Standby]:
+    settings = load_settings()
+    if not settings.embedded:
+        raise typer.BadParameter(
+            "DATABASE_URL is set: make a standby of that server with its own tools and point "
+            "WANGGE_REPLICA_URL at it"
+        )
+    from api.cluster import Standby
+
+    return settings, Standby(settings)
+
+
+@replica.command("up")
+def replica_up() -> None:
+    """Copy the embedded cluster with pg_basebackup (the first time) and start it as a hot standby."""
+    import time
+
+    settings, standby = _standby()
+    start = time.monotonic()
+    started = standby.up()
+    state = "started" if started else "already running"
+    typer.echo(
+        f"wangge: standby {state} on port {settings.pg_replica_port} in {time.monotonic() - start:.1f} s"
+    )
+    typer.echo(f"wangge: read from it with WANGGE_REPLICA_URL={settings.embedded_replica_url()}")
+
+
+@replica.command("down")
+def replica_down() -> None:
+    """Stop the standby (it catches up when started again)."""
+    _, standby = _standby()
+    stopped = standby.down()
+    typer.echo("wangge: standby stopped" if stopped else "wangge: the standby was not running")
+
+
+@replica.command("destroy")
+def replica_destroy() -> None:
+    """Stop the standby and delete it (the next `up` copies the primary afresh)."""
+    _, standby = _standby()
+    standby.destroy()
+    typer.echo("wangge: standby deleted")
+
+
+@replica.command("status")
+def replica_status() -> None:
+    """Whether the standby runs, streams, and how far behind the primary it is."""
+    from api.db import Replica, make_engine
+
+    settings, _ = _standby()
+    engine = make_engine(settings, url=settings.embedded_replica_url(), pool_size=1)
+    check = Replica(engine, settings.replica_max_lag_s, settings.replica_check_s)
+    state = check.check()
+    engine.dispose()
+    typer.echo(f"standby:    {state}, lag {check.lag_s if check.lag_s is not None else '?'} s")
+    if state != "ok":
+        raise typer.Exit(3)

@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection
 
-from api.deps import READERS, ActorDep, charge, get_settings, get_state, run_heavy_read, run_read
+from api.deps import READERS, ActorDep, charge, get_settings, get_state, run_heavy_stale, run_stale_read
 from api.params import AREA_CODE, MONTH, one_of
 from api.printing import html_to_pdf
 from api.schemas import analytics as analytics_schema
@@ -83,7 +83,7 @@ async def hotspots_(
         return aggregates.hotspot_cells(get_state(request).hex_weights, conn, window, area, res, k, alpha)
 
     charge(request, HOTSPOT_COST.get(res, 0), f"hotspots at res {res}")
-    return await run_heavy_read(request, work)
+    return await run_heavy_stale(request, work)
 
 
 @router.get(
@@ -110,7 +110,7 @@ async def repeats(
         found = aggregates.repeats(conn, window, radius_m, min_cases)
         return {"window": window, "clusters": found}
 
-    answer = await run_read(request, work)
+    answer = await run_stale_read(request, work)
     clusters = answer["clusters"]
     if clusters:
         lon, lat = snap([c["lon"] for c in clusters], [c["lat"] for c in clusters], snap_m)
@@ -162,7 +162,7 @@ async def trends(
             answer["seasonal_profile"] = aggregates.seasonal_profile(conn, categories, first)
         return answer
 
-    answer = await run_read(request, work)
+    answer = await run_stale_read(request, work)
     moving = [r for r in answer["results"] if r["change"]]
     answer["risers"] = sorted((r for r in moving if r["change"] > 0), key=lambda r: -r["change"])[:top]
     answer["fallers"] = sorted((r for r in moving if r["change"] < 0), key=lambda r: r["change"])[:top]
@@ -175,7 +175,7 @@ async def trends(
     response_model=analytics_schema.Months,
 )
 async def months_with_cases(request: Request) -> dict[str, Any]:
-    listed = await run_read(request, aggregates.months_with_data)
+    listed = await run_stale_read(request, aggregates.months_with_data)
     return {"months": listed, "default": aggregates.default_month(listed) if listed else None}
 
 
@@ -234,7 +234,7 @@ async def coverage_(
     def work(conn: Connection) -> dict[str, Any]:
         return coverage_of.area_coverage(conn, of.kind, of.status, of.ev, of.radius_m, by)
 
-    answer = await run_read(request, work)
+    answer = await run_stale_read(request, work)
     answer.update({"layer": of.layer, "radius_m": of.radius_m, "by": by, "ev": of.ev, "status": of.status})
     if f == "csv":
         columns = [by, "name", "micro_grids", "covered", "share"]
@@ -261,7 +261,7 @@ async def uncovered_(
 ) -> Any:
     """Each micro-grid farther than ``radius_m`` from every qualifying asset, with its code, name,
     street, community, households and the distance to and ID of the nearest qualifying asset."""
-    rows = await run_read(request, coverage_of.uncovered, of.kind, of.status, of.ev, of.radius_m)
+    rows = await run_stale_read(request, coverage_of.uncovered, of.kind, of.status, of.ev, of.radius_m)
     name = f"uncovered-{of.layer}{'-ev' if of.ev else ''}-{of.radius_m:g}m"
     columns, headers = coverage_of.UNCOVERED_COLUMNS, coverage_of.UNCOVERED_HEADERS
     if f == "csv":
@@ -292,7 +292,7 @@ async def inspection_coverage(
     days: int = Query(30, ge=1, le=3650),
     by: Literal["street", "community", "grid", "micro_grid"] = Query("grid", description="How to group."),
 ) -> dict[str, Any]:
-    rows = await run_read(request, aggregates.inspection_coverage, days, by)
+    rows = await run_stale_read(request, aggregates.inspection_coverage, days, by)
     covers = sum(r["covers"] for r in rows)
     inspected = sum(r["inspected"] for r in rows)
     return {
@@ -317,7 +317,7 @@ async def patrol(
     minutes_per_household: float = Query(3.0, ge=0, le=30, description="Minutes at each household (入户)."),
     limit_hours: float = Query(3.0, gt=0, le=24, description="The rule: a round within this many hours."),
 ) -> dict[str, Any]:
-    rows = await run_read(request, aggregates.micro_grids)
+    rows = await run_stale_read(request, aggregates.micro_grids)
     over = []
     for r in rows:
         minutes = r["perimeter_m"] / (walk_kmh * 1000 / 60) + r["households"] * minutes_per_household
@@ -351,10 +351,10 @@ async def monthly_report(
     f: str = Query("html", pattern="^(html|pdf)$"),
 ) -> Response:
     state = get_state(request)
-    key = (month, area, await run_read(request, report.data_version))
+    key = (month, area, await run_stale_read(request, report.data_version))
     made = state.reports.get(key)
     if made is None:  # the same month on the same data is the same report: made once
-        made = {"html": report.render_html(await run_read(request, report.build, month, area))}
+        made = {"html": report.render_html(await run_stale_read(request, report.build, month, area))}
         state.reports[key] = made
     html = made["html"]
     if f == "pdf":

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection
 
-from api.deps import READERS, ReadDep
+from api.deps import READERS, ReadDep, StaleDep
 from api.links import base_url, link
 from api.params import BBoxDep, PageDep
 from api.schemas import features, service
@@ -126,25 +126,28 @@ def _collection_id(cid: str) -> str:
 
 
 @router.get("/collections", response_model=features.Collections, response_model_exclude_unset=True)
-def collections(request: Request, conn: ReadDep) -> dict[str, Any]:
+def collections(request: Request, stale: StaleDep) -> dict[str, Any]:
     """The layers served as OGC API – Features collections."""
-    generation = areas.active_generation(conn)
+
+    def fetch(conn: Connection) -> list[dict[str, Any]]:
+        generation = areas.active_generation(conn)
+        ids = [*AREA_COLLECTIONS, *ASSET_COLLECTIONS, ADDRESSES[0]]
+        return [_collection(request, conn, cid, generation) for cid in ids]
+
     base = base_url(request)
     return {
         "links": [link(f"{base}/collections", "self", "application/json", "the collections")],
-        "collections": [
-            _collection(request, conn, cid, generation)
-            for cid in [*AREA_COLLECTIONS, *ASSET_COLLECTIONS, ADDRESSES[0]]
-        ],
+        "collections": stale(fetch),
     }
 
 
 @router.get(
     "/collections/{collectionId}", response_model=features.Collection, response_model_exclude_unset=True
 )
-def collection(collectionId: str, request: Request, conn: ReadDep) -> dict[str, Any]:
+def collection(collectionId: str, request: Request, stale: StaleDep) -> dict[str, Any]:
     """One collection's description and extent."""
-    return _collection(request, conn, _collection_id(collectionId), areas.active_generation(conn))
+    cid = _collection_id(collectionId)
+    return stale(lambda conn: _collection(request, conn, cid, areas.active_generation(conn)))
 
 
 def feature(row: dict[str, Any], base: str, cid: str) -> dict[str, Any]:
@@ -183,7 +186,7 @@ def _refuse_filters(cid: str, meant_for: str, **filters: object) -> None:
 def items(
     collectionId: str,
     request: Request,
-    conn: ReadDep,
+    stale: StaleDep,
     bbox: BBoxDep,
     page: PageDep,
     parent: str | None = Query(None, description="Areas: only the children of this area code."),
@@ -201,36 +204,39 @@ def items(
     if cid == ADDRESSES[0]:
         _refuse_filters(cid, "area and asset", parent=parent, generation=generation, subclass=subclass)
         _refuse_filters(cid, "asset", status=status)
-        rows, matched = gazetteer.query_features(
-            conn, bbox=bbox, road=road, limit=page.limit, offset=page.offset
-        )
     elif cid in ASSET_COLLECTIONS:
         _refuse_filters(cid, "area", parent=parent, generation=generation)
         _refuse_filters(cid, "address", road=road)
-        rows, matched = store.query_features(
-            conn,
-            kind=ASSET_COLLECTIONS[cid][0],
-            bbox=bbox,
-            subclass=subclass,
-            status=status,
-            limit=page.limit,
-            offset=page.offset,
-        )
     else:
         _refuse_filters(cid, "asset", subclass=subclass, status=status)
         _refuse_filters(cid, "address", road=road)
         if parent is not None:
             areas.level_of(parent, field="parent")
-        gen = _generation(conn, generation)
-        rows, matched = areas.query_features(
+
+    def fetch(conn: Connection) -> tuple[list[dict[str, Any]], int]:
+        if cid == ADDRESSES[0]:
+            return gazetteer.query_features(conn, bbox=bbox, road=road, limit=page.limit, offset=page.offset)
+        if cid in ASSET_COLLECTIONS:
+            return store.query_features(
+                conn,
+                kind=ASSET_COLLECTIONS[cid][0],
+                bbox=bbox,
+                subclass=subclass,
+                status=status,
+                limit=page.limit,
+                offset=page.offset,
+            )
+        return areas.query_features(
             conn,
             level=AREA_COLLECTIONS[cid][0],
-            generation=gen,
+            generation=_generation(conn, generation),
             bbox=bbox,
             parent=parent,
             limit=page.limit,
             offset=page.offset,
         )
+
+    rows, matched = stale(fetch)
     base = base_url(request)
     query = {k: v for k, v in request.query_params.items() if k not in ("offset", "f")}
     here = f"{base}/collections/{cid}/items"

@@ -30,7 +30,14 @@ async def capabilities() -> dict[str, dict[str, object]]:
 
 @router.get("/readyz", response_model=schemas.Readiness, responses={503: {"model": schemas.Readiness}})
 def readyz(db: DbDep, settings: SettingsDep) -> JSONResponse:
-    """200 when the database is reachable, has PostGIS and is migrated to head; else 503."""
+    """200 when the database is reachable, has PostGIS and is migrated to head; else 503.
+
+    With a replica, also its state and lag (checked now); a replica that is down or behind
+    does not make the server unready: its reads go to the primary meanwhile.
+    """
     ok, report = readiness(db.engine)
     headers = None if ok else {"Retry-After": str(settings.retry_after_s)}
-    return JSONResponse({**report, "worker": os.getpid()}, status_code=200 if ok else 503, headers=headers)
+    replica = db.replica.report() if db.replica is not None and db.replica.check() else {}
+    return JSONResponse(
+        {**report, "worker": os.getpid(), **replica}, status_code=200 if ok else 503, headers=headers
+    )

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection
 
-from api.deps import READERS, IndexDep, OpenKeyDep, get_settings, get_state, run_read, run_tx
+from api.deps import READERS, IndexDep, OpenKeyDep, get_settings, get_state, run_read, run_stale_read, run_tx
 from api.errors import ERROR_STATUSES
 from api.georeport import Format, answer
 from api.schemas import open311 as open311_schema
@@ -64,7 +64,7 @@ def _services(conn: Connection) -> list[dict[str, Any]]:
 @router.get("/services.{fmt}", dependencies=READERS, response_model=list[open311_schema.Service])
 async def services(request: Request, fmt: Format) -> Response:
     """The service list: one service per category people can report."""
-    return answer(await run_read(request, _services), fmt, "services", "service")
+    return answer(await run_stale_read(request, _services), fmt, "services", "service")
 
 
 @router.get("/services/{code}.{fmt}", dependencies=READERS, response_model=open311_schema.ServiceDefinition)
@@ -140,7 +140,7 @@ async def requests(
         page=page,
         page_size=page_size,
     )
-    rows = await run_read(request, open311.requests, wanted, _snap(request), base)
+    rows = await run_stale_read(request, open311.requests, wanted, _snap(request), base)
     return answer(rows, fmt, "service_requests", "request")
 
 
@@ -161,7 +161,7 @@ async def request_updates(
     end = _parse_time(end_date, "end_date") or datetime.now(UTC)
     start = _parse_time(start_date, "start_date") or end - timedelta(days=1)
     numbers = service_request_id.split(",") if service_request_id else None
-    rows = await run_read(request, open311.updates, start, end, numbers, page, page_size)
+    rows = await run_stale_read(request, open311.updates, start, end, numbers, page, page_size)
     return answer(rows, fmt, "service_request_updates", "request_update")
 
 

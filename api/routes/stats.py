@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import Connection
 
-from api.deps import READERS, get_settings, run_read
+from api.deps import READERS, get_settings, run_stale_read
 from api.params import MONTH, one_of
 from api.schemas import analytics as analytics_schema
 from geo.errors import InvalidInput
@@ -43,7 +43,7 @@ async def kpis(
         names = kpi.names(conn, by, [r[by] for r in rows if r[by]])
         return [{**r, "name": names.get(r[by])} if names else r for r in rows]
 
-    rows = await run_read(request, work)
+    rows = await run_stale_read(request, work)
     return {
         "by": by,
         "from": start.isoformat(),

@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Path, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from api.deps import READERS, get_settings, get_tile_cache, run_read
+from api.deps import READERS, get_settings, get_tile_cache, run_stale_read
 from api.links import base_url
 from api.schemas import service
 from geo.errors import NotFound
@@ -31,9 +30,10 @@ def _tileset(collection: str) -> mvt.Tileset:
         raise NotFound(f"no tiles for collection {collection!r}; there are: {known}") from None
 
 
-async def _fresh(cache: TileCache) -> None:
+async def _fresh(request: Request, cache: TileCache) -> None:
+    """Versions from where the tiles are rendered (a replica, maybe): a tile is never older than its key."""
     if cache.stale():
-        cache.update(*await run_in_threadpool(cache.read_versions))
+        cache.update(*await run_stale_read(request, mvt.versions))
 
 
 @router.get(
@@ -44,7 +44,7 @@ async def _fresh(cache: TileCache) -> None:
 )
 async def tilesets(request: Request) -> dict[str, Any]:
     cache = get_tile_cache(request)
-    await _fresh(cache)
+    await _fresh(request, cache)
     base = base_url(request)
     return {
         "tilesets": [
@@ -76,13 +76,13 @@ async def tile(
     tileset = _tileset(collection)
     mvt.check_tile(z, x, y)
     cache = get_tile_cache(request)
-    await _fresh(cache)
+    await _fresh(request, cache)
     if cache.generation is None:
         raise NotFound("no generation of the grid layers is active yet")
     key = cache.key(tileset, z, x, y)
     found = cache.get(key)
     if found is None:
-        body = await run_read(request, mvt.render, tileset, z, x, y, cache.generation)
+        body = await run_stale_read(request, mvt.render, tileset, z, x, y, cache.generation)
         found = cache.put(key, body)
     public = "public" if get_settings(request).public_reads else "private"
     headers = {"ETag": found.etag, "Cache-Control": f"{public}, max-age=60", "Vary": "Authorization"}

@@ -28,6 +28,8 @@ class Readiness(Answer):
     postgis: str | None
     migrations: str | None
     worker: int | None = None  # the process that answered (several workers: which one)
+    replica: str | None = None  # with WANGGE_REPLICA_URL: ok, lagging, not streaming, down
+    replica_lag_s: float | None = None
 
 
 class Capability(Answer):

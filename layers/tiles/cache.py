@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 
 from cachetools import LRUCache
-from sqlalchemy import Engine
 
 from layers.tiles import mvt
 
@@ -27,8 +26,7 @@ class Tile:
 class TileCache:
     """Rendered tiles in an LRU bounded by bytes, and the versions they are valid for."""
 
-    def __init__(self, engine: Engine, check_s: float, max_mb: int):
-        self.engine = engine
+    def __init__(self, check_s: float, max_mb: int):
         self.check_s = check_s
         self.tiles: LRUCache[tuple[object, ...], Tile] = LRUCache(
             maxsize=max(1, max_mb * 1024 * 1024), getsizeof=lambda t: len(t.body) + 100
@@ -40,11 +38,6 @@ class TileCache:
 
     def stale(self) -> bool:
         return time.monotonic() - self.checked >= self.check_s
-
-    def read_versions(self) -> tuple[int | None, dict[str, int]]:
-        """One round trip (run it off the event loop)."""
-        with self.engine.connect() as conn:
-            return mvt.versions(conn)
 
     def update(self, generation: int | None, versions: dict[str, int]) -> None:
         """Adopt fresh versions; tiles of a changed layer are dropped at once."""
