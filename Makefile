@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SYSTEM_PACKAGES := postgis chromium fonts-noto-cjk  # PDFs of reports and label sheets need both
-TEST_SYSTEM_PACKAGES := postgis chromium chromium-driver fonts-noto-cjk fonts-noto-color-emoji curl
+TEST_SYSTEM_PACKAGES := postgis chromium chromium-driver fonts-noto-cjk fonts-noto-color-emoji curl pgbouncer
 
 .DEFAULT_GOAL := help
 .PHONY: help install system db demo run test test-unit test-slow lint format bench clean
