@@ -31,6 +31,7 @@ from api.settings import Settings
 from bench.analytics import bench_coverage, bench_hotspots
 from bench.bulk import bench_bulk
 from bench.phone import bench_phone
+from bench.replica import bench_replica
 from bench.server import uvicorn_server
 from bench.tiles import bench_first_render, bench_tiles
 from bench.timing import median_time
@@ -478,6 +479,8 @@ def main() -> None:
         ]
         print("bench: the demo feed …", flush=True)
         sections += ["## The demo feed", "", *bench_feed(settings, engine), ""]
+        print("bench: a read replica …", flush=True)
+        sections += ["## A read replica", "", *bench_replica(settings, engine), ""]
         print("bench: vector tiles beside tipg, first render …", flush=True)
         sections += ["## Vector tiles", "", *bench_tiles(settings, engine), ""]
         sections += ["## First render of the map", "", *bench_first_render(settings), ""]
