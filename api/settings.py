@@ -173,6 +173,9 @@ class NotifySettings(BaseSettings):
     smtp_tls: bool = Field(default=False, description="STARTTLS before signing in.")
     outbox_tick_s: float = Field(default=1.0, gt=0, le=60, description="How often the worker looks.")
     outbox_batch: int = Field(default=200, ge=1, le=10_000, description="Deliveries leased at once.")
+    events_batch: int = Field(
+        default=5000, ge=1, le=100_000, description="Camera events folded in one transaction."
+    )
     outbox_senders: int = Field(default=16, ge=1, le=256, description="Deliveries sent at once.")
     webhook_timeout_s: float = Field(default=5.0, gt=0, le=60)
     webhook_pause_after: int = Field(

@@ -1,9 +1,12 @@
-"""``wangge worker``: the outbox's deliveries, overdue announcements and the photo sweep.
+"""``wangge worker``: camera events folded into cases, the outbox's deliveries, overdue
+announcements and the photo sweep.
 
-One loop: lease what is due, send it on a pool of threads (one kept-alive HTTP client),
-record the results — retried until the database takes them, so a PostgreSQL restart
-neither loses nor repeats a delivery — then look for newly overdue cases, and once an
-hour sweep the photo store. Several workers may run: leases skip what another holds.
+One loop: fold the machine events that arrived (``layers.cases.camera_events``: one
+transaction a batch, so a crash folds them later, never twice), lease what is due, send it
+on a pool of threads (one kept-alive HTTP client), record the results — retried until the
+database takes them, so a PostgreSQL restart neither loses nor repeats a delivery — then
+look for newly overdue cases, and once an hour sweep the photo store. Several workers may
+run: leases skip what another holds.
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from api.auth import secret_key
 from api.settings import Settings
+from geo.errors import NotFound
+from layers.cases import camera_events, categories
+from layers.cases.worktime import WorkHours
+from layers.grid.holder import IndexHolder
 from layers.outbox import delivery, events
 from layers.outbox.delivery import Result
 from layers.outbox.senders import Config, Senders
@@ -45,15 +52,23 @@ class Worker:
     engine: Engine
     senders: Senders
     pool: ThreadPoolExecutor
+    index: IndexHolder
+    work_hours: WorkHours
     unrecorded: list[Result] = field(default_factory=list)
     swept_at: float = 0.0
     sent: int = 0
+    folded: int = 0
     stopping: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def open(cls, settings: Settings, engine: Engine) -> Worker:
         worker = cls(
-            settings, engine, Senders(sender_config(settings)), ThreadPoolExecutor(settings.outbox_senders)
+            settings,
+            engine,
+            Senders(sender_config(settings)),
+            ThreadPoolExecutor(settings.outbox_senders),
+            IndexHolder(engine, check_s=settings.index_check_s, cell_m=settings.locate_cell_m),
+            WorkHours.parse(settings.work_hours),
         )
         with engine.begin() as conn:
             released = delivery.release_held(conn, worker.senders.config.channels)
@@ -79,6 +94,7 @@ class Worker:
         if self.stopping.is_set():
             return 0
         s = self.settings
+        folded = self._fold()
         with self.engine.begin() as conn:
             events.announce_overdue(conn)
         with self.engine.begin() as conn:
@@ -94,7 +110,24 @@ class Worker:
                 rows, files = photos.sweep(conn, FileStore(s.photo_root), s.photo_orphan_hours)
             if rows or files:
                 log.info("photo sweep: %d unused upload(s), %d file(s) without a row removed", rows, files)
-        return len(due)
+        return len(due) + folded
+
+    def _fold(self) -> int:
+        """Fold a batch of new camera events into cases (their count; 0 when none wait)."""
+        with self.engine.connect() as conn:
+            if not camera_events.waiting(conn):
+                return 0
+        try:
+            index = self.index.get()
+        except NotFound as exc:  # no active generation: nothing can be located yet; they wait
+            log.warning("camera events wait: %s", exc.message)
+            return 0
+        with self.engine.begin() as conn:
+            done = camera_events.fold(
+                conn, index, categories.load(conn), self.work_hours, self.settings.events_batch
+            )
+        self.folded += done.events
+        return done.events
 
     def run(self, once: bool = False) -> None:
         """Rounds until stopped (``once``: until nothing is due); a database away is waited for."""

@@ -77,6 +77,7 @@ class CameraAttributes(BaseModel):
     ai: bool = False
     heading_deg: float | None = Field(default=None, ge=0, lt=360)
     installed: date | None = None
+    status: Literal["in_service", "disabled"] = "in_service"  # a disabled camera's events are refused
 
 
 # Labels: field → Chinese column heading, and per enumerated field value → Chinese label (the
@@ -166,7 +167,14 @@ PARKING_ALIASES = {
     "category": {"配建": "dedicated"},
     "structure": {"平面": "surface", "机械式": "mechanical", "多层": "multi_storey"},
 }
-CAMERA_LABELS = {"owner": "权属单位", "ai": "智能分析", "heading_deg": "朝向 (°)", "installed": "安装日期"}
+CAMERA_LABELS = {
+    "owner": "权属单位",
+    "ai": "智能分析",
+    "heading_deg": "朝向 (°)",
+    "installed": "安装日期",
+    "status": "状态",
+}
+CAMERA_VALUES = {"status": {"in_service": "在用", "disabled": "停用"}}
 YES_NO = {"是": True, "有": True, "否": False, "无": False}
 
 
@@ -295,7 +303,14 @@ KINDS: dict[str, Kind] = {
         PARKING_ALIASES,
     ),
     "camera": Kind(
-        "camera", "监控电子眼", "01", {"36": "监控电子眼"}, "Point", CameraAttributes, CAMERA_LABELS
+        "camera",
+        "监控电子眼",
+        "01",
+        {"36": "监控电子眼"},
+        "Point",
+        CameraAttributes,
+        CAMERA_LABELS,
+        CAMERA_VALUES,
     ),
 }
 

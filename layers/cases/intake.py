@@ -87,7 +87,8 @@ class IncidentIn(BaseModel):
                 ("lon/lat", self.lon is not None or self.lat is not None),
                 ("address", self.address is not None),
                 ("asset_id", self.asset_id is not None),
-                ("camera_id", self.camera_id is not None),
+                # a camera may say where it saw something; then the camera is who, not where
+                ("camera_id", self.camera_id is not None and self.lon is None),
             )
             if present
         ]

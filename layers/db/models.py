@@ -48,6 +48,7 @@ from layers.db.vocabulary import (
     DELIVERY_STATES,
     DEPARTMENT_KINDS,
     EVENT_KINDS,
+    EVENT_STATES,
     FIRST_RESPONDERS,
     GENERATION_STATES,
     INSPECTION_RESULTS,
@@ -729,6 +730,34 @@ class Delivery(Base):
     )
 
 
+class CameraEvent(Base):
+    """A machine event (an AI camera, a sensor) as it arrived: acknowledged once stored here,
+    then folded by ``wangge worker`` into the open case of its kind and cell, or a new one."""
+
+    __tablename__ = "event_inbox"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    source: Mapped[str] = mapped_column(Text)  # the machine account that sent it
+    event_id: Mapped[str] = mapped_column(Text)  # the device's own id: a resent event is stored once
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # when the device saw it
+    camera_id: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(Text)
+    lon: Mapped[float | None] = mapped_column(Float)  # WGS84 (converted on arrival); None: the camera's
+    lat: Mapped[float | None] = mapped_column(Float)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    state: Mapped[str] = mapped_column(Text, server_default="new")
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("source", "event_id", name="uq_event_inbox_source_event_id"),
+        CheckConstraint(sql_in("state", EVENT_STATES), name="state"),
+        Index("ix_event_inbox_new", "id", postgresql_where=text("state = 'new'")),
+        Index("ix_event_inbox_incident", "incident_id"),
+    )
+
+
 def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
@@ -763,3 +792,4 @@ ACTION_KEYS = _table(ActionKey)
 WEBHOOKS = _table(Webhook)
 OUTBOX = _table(OutboxEvent)
 DELIVERIES = _table(Delivery)
+EVENT_INBOX = _table(CameraEvent)

@@ -63,6 +63,8 @@ APPEAL_TYPES: Final = ("consult", "complaint", "suggestion", "help")
 PHOTO_TYPES: Final = ("image/jpeg", "image/png", "image/webp", "image/heif")
 CHANNELS: Final = ("webhook", "sms", "wechat", "email")  # how the outbox delivers
 DELIVERY_STATES: Final = ("pending", "sending", "sent", "held", "failed")
+# a machine event: stored (new), then folded into an open case, made a new one, or refused
+EVENT_STATES: Final = ("new", "folded", "created", "rejected")
 EVENT_KINDS: Final = (  # what webhooks subscribe to
     "case.created", "case.status_changed", "case.overdue", "asset.status_changed", "inspection.created",
 )  # fmt: skip
