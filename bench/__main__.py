@@ -30,6 +30,7 @@ from api.db import make_engine, upgrade
 from api.settings import Settings
 from bench.analytics import bench_coverage, bench_hotspots
 from bench.bulk import bench_bulk
+from bench.events import bench_events
 from bench.phone import bench_phone
 from bench.replica import bench_replica
 from bench.server import uvicorn_server
@@ -468,6 +469,8 @@ def main() -> None:
         sections += ["## Several workers", "", *bench_workers(settings, engine), ""]
         print("bench: case intake under load …", flush=True)
         sections += ["## Case intake under load", "", *bench_intake(settings, engine), ""]
+        print("bench: camera events …", flush=True)
+        sections += ["## Camera events", "", *bench_events(settings, engine), ""]
         print("bench: geocoding …", flush=True)
         sections += [
             "## Geocoding",
