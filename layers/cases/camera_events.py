@@ -132,8 +132,8 @@ def accept(
 
 
 _INCOMING = (
-    "CREATE TEMP TABLE IF NOT EXISTS incoming_events (event_id text, at timestamptz, camera_id text, category text, "
-    "lon float8, lat float8, confidence float8) ON COMMIT DROP"
+    "CREATE TEMP TABLE IF NOT EXISTS incoming_events (event_id text, at timestamptz, camera_id text, "
+    "category text, lon float8, lat float8, confidence float8) ON COMMIT DROP"
 )
 
 

@@ -33,7 +33,9 @@ def upgrade() -> None:
         sa.Column("state", sa.Text(), server_default="new", nullable=False),
         sa.Column("incident_id", sa.BigInteger(), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
-        sa.CheckConstraint("state IN ('new', 'folded', 'created', 'rejected')", name=op.f("ck_event_inbox_state")),
+        sa.CheckConstraint(
+            "state IN ('new', 'folded', 'created', 'rejected')", name=op.f("ck_event_inbox_state")
+        ),
         sa.ForeignKeyConstraint(
             ["incident_id"], ["incidents.id"], name=op.f("fk_event_inbox_incident_id_incidents")
         ),
