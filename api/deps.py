@@ -8,6 +8,7 @@ the database to a rolled-back transaction by replacing ``WorkerState.db``.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 import time
@@ -102,6 +103,13 @@ async def run_tx(request: Request, fn: Callable[..., T], *args: Any) -> T:
             return fn(conn, *args)
 
     return await run_in_threadpool(work)
+
+
+async def run_heavy(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """Run CPU-heavy, pure ``fn(*args)`` (a million points of JSON) in the worker's pool of
+    processes (``WANGGE_HEAVY_JOBS`` of them): JSON parsing holds the GIL for a second, so a
+    thread would make ``/healthz`` and every light request wait (pyarrow's CSV does not)."""
+    return await asyncio.wrap_future(get_state(request).pool().submit(fn, *args))
 
 
 async def run_heavy_thread(request: Request, fn: Callable[..., T], *args: Any) -> T:

@@ -7,6 +7,8 @@ changes), the tile cache and the hotspot weights. Routes reach it only through
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +23,8 @@ from layers.cases.worktime import WorkHours
 from layers.grid.holder import IndexHolder
 from layers.tiles.cache import TileCache
 
+SPAWN = multiprocessing.get_context("spawn")  # fresh interpreters: no forked copy of the pool's threads
+
 
 @dataclass
 class WorkerState:
@@ -34,6 +38,8 @@ class WorkerState:
     secret: str
     rate: SharedBuckets | None = None
     heavy: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(2))
+    heavy_jobs: int = 2
+    processes: ProcessPoolExecutor | None = None  # started at the first JSON batch, not before
     printing: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(1))
     signin: tuple[SharedBuckets, SharedBuckets] | None = None  # failed sign-ins: per account, per address
     public_reports: tuple[SharedBuckets, SharedBuckets] | None = None  # the public's: per device, per address
@@ -55,10 +61,20 @@ class WorkerState:
             rate=rate,
             heavy=anyio.CapacityLimiter(settings.heavy_jobs),
             printing=anyio.CapacityLimiter(settings.print_jobs),
+            heavy_jobs=settings.heavy_jobs,
         )
 
+    def pool(self) -> ProcessPoolExecutor:
+        """The heavy-job processes (started on first use, again after ``close``)."""
+        if self.processes is None:
+            self.processes = ProcessPoolExecutor(self.heavy_jobs, mp_context=SPAWN)
+        return self.processes
+
     def close(self) -> None:
-        """Close the shared buckets and the connection pool (the end of ``lifespan``)."""
+        """Stop the heavy-job processes, close the shared buckets and the pools (end of ``lifespan``)."""
+        if self.processes is not None:
+            self.processes.shutdown(cancel_futures=True)
+            self.processes = None
         for buckets in (*(self.signin or ()), *(self.public_reports or ())):
             buckets.close()
         self.signin = self.public_reports = None

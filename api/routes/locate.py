@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from api.deps import READERS, ActorDep, IndexDep, SettingsDep, charge, run_heavy_thread, run_read
+from api.deps import READERS, ActorDep, IndexDep, SettingsDep, charge, run_heavy, run_heavy_thread, run_read
 from api.params import CRS, CRS_HELP
 from api.schemas import locate as locate_schema
 from geo import points
@@ -120,7 +120,7 @@ async def _parse(request: Request, crs: str | None, limit: int, max_mb: int) -> 
     body = await _read_body(request, max_mb)
     if kind in ("text/csv", "application/csv"):
         return await run_heavy_thread(request, _csv_batch, body, limit), crs or "wgs84"
-    batch, body_crs = await run_heavy_thread(request, pointfiles.json_batch, body, limit)
+    batch, body_crs = await run_heavy(request, pointfiles.json_batch, body, limit)
     return batch, crs or body_crs or "wgs84"
 
 

@@ -199,6 +199,7 @@ def test_gbk_formulas_and_geoparquet_crs(
     assert wrong.returncode == 2 and "declares its CRS as EPSG:4549, not gcj02" in wrong.stderr
 
 
+@pytest.mark.slow  # `make test-slow`: a cluster of processes
 def test_dask_local_cluster_answers_equal_the_single_process(
     test_settings: Settings, demo: int, tmp_path: Path, sample
 ) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import pytest
 from sqlalchemy import text
 
 from api.cluster import Cluster, find_bindir
@@ -49,6 +50,7 @@ def _copy_district(source: Settings, target: Settings) -> None:
     assert loaded.returncode == 0, loaded.stderr.decode()[-2000:]
 
 
+@pytest.mark.slow  # `make test-slow`: a cluster of processes
 def test_a_burst_survives_a_database_restart(test_settings: Settings, demo: int, tmp_path: Path) -> None:
     settings = Settings(home=tmp_path, pg_port=free_port(), database_url=None)
     cluster = Cluster(settings)

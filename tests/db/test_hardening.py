@@ -365,7 +365,8 @@ def test_healthz_stays_fast_while_a_million_point_batch_runs(live_server: str) -
         with httpx.Client(timeout=120) as http:
             done.append(http.post(f"{live_server}/api/locate/batch", content=body).status_code)
 
-    # the first batch of a worker builds its code arrays (once): do that first, then measure
+    # the worker's pool of JSON-parsing processes starts with its first batch (a second of
+    # imports, once): start it first, then measure the steady state
     assert httpx.post(
         f"{live_server}/api/locate/batch", json={"points": [[120.37, 36.09]]}, timeout=60
     ).is_success

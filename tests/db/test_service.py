@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 
 from fastapi import FastAPI
@@ -93,6 +94,7 @@ def test_database_down_gives_503_with_retry_after() -> None:
             "database": "unreachable",
             "postgis": "unknown",
             "migrations": "unknown",
+            "worker": os.getpid(),  # the test client answers in this process
         }
 
 
