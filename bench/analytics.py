@@ -39,6 +39,7 @@ def add_cases(engine: Engine, n_total: int = TARGET) -> int:
     with engine.begin() as conn:
         raw = conn.connection.driver_connection
         with raw.cursor() as cur:
+            cur.execute("SET LOCAL statement_timeout = 0")  # a million rows: longer than a request may take
             columns = "number, source, category, point, h3, located_by, unit, routed_by, status, received_at, " \
                 "warn_at, deadline, escalate_at"  # fmt: skip
             with cur.copy(f"COPY incidents ({columns}) FROM STDIN") as copy:
