@@ -108,6 +108,11 @@ class CaseSettings(BaseSettings):
         default=3.0, ge=0, le=366, description="Inspections dated back at most this."
     )
     retention_days: int = Field(default=730, ge=1, description="Anonymise reporters of cases closed before.")
+    case_retention_months: int | None = Field(
+        default=None,
+        ge=1,
+        description="Drop the months of cases received this many months ago (unset: keep).",
+    )
 
 
 class AccessSettings(BaseSettings):

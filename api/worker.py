@@ -16,6 +16,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -23,7 +24,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from api.auth import secret_key
 from api.settings import Settings
 from geo.errors import NotFound
-from layers.cases import camera_events, categories
+from layers.cases import camera_events, categories, partitions
 from layers.cases.worktime import WorkHours
 from layers.grid.holder import IndexHolder
 from layers.outbox import delivery, events
@@ -110,6 +111,10 @@ class Worker:
                 rows, files = photos.sweep(conn, FileStore(s.photo_root), s.photo_orphan_hours)
             if rows or files:
                 log.info("photo sweep: %d unused upload(s), %d file(s) without a row removed", rows, files)
+            with self.engine.begin() as conn:
+                kept = partitions.maintain(conn, datetime.now(UTC), s.case_retention_months)
+            if kept.made or (kept.retired and kept.retired.months):
+                log.info("case partitions: %s", kept.summary())
         return len(due) + folded
 
     def _fold(self) -> int:

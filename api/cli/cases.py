@@ -21,3 +21,33 @@ def incidents_anonymise(
     with engine().begin() as conn:
         count = privacy.anonymise(conn, days)
     typer.echo(f"wangge: anonymised {count:,} reporters of cases closed more than {days} days ago")
+
+
+@group.command("partitions")
+def incidents_partitions(
+    retire_before: str = typer.Option(
+        None, help="Drop the months before this one, YYYY-MM (default: WANGGE_CASE_RETENTION_MONTHS)."
+    ),
+) -> None:
+    """The partition job: months made ahead, rows in a default partition moved, old months retired."""
+    from datetime import UTC, datetime
+
+    from geo.errors import InvalidInput
+    from layers.cases import partitions
+
+    with engine().begin() as conn:
+        now = datetime.now(UTC)
+        done = partitions.maintain(
+            conn, now, None if retire_before else load_settings().case_retention_months
+        )
+        if retire_before:
+            try:
+                before = datetime.strptime(retire_before, "%Y-%m").date()
+            except ValueError:
+                raise InvalidInput(
+                    f"--retire-before {retire_before!r} is not YYYY-MM", field="retire_before"
+                ) from None
+            done = partitions.Maintenance(done.made, partitions.retire(conn, before))
+        for name, cases, events in partitions.sizes(conn):
+            typer.echo(f"{name:>8}  {cases:>10,} cases  {events:>11,} history rows")
+    typer.echo(f"wangge: {done.summary()}")

@@ -44,10 +44,12 @@ GROUPS = {
 _KPI = """
 WITH cases AS (
   SELECT {key} AS key, i.*,
+         EXISTS (SELECT 1 FROM incident_events e  -- the case's month: one partition of the history
+                  WHERE e.incident_id = i.id AND e.case_received_at = i.received_at
+                    AND (e.to_status = 'rework' OR e.action = 'reopen')) AS reworked,
          EXISTS (SELECT 1 FROM incident_events e
-                  WHERE e.incident_id = i.id AND (e.to_status = 'rework' OR e.action = 'reopen')) AS reworked,
-         EXISTS (SELECT 1 FROM incident_events e
-                  WHERE e.incident_id = i.id AND e.to_status = 'verifying') AS handled
+                  WHERE e.incident_id = i.id AND e.case_received_at = i.received_at
+                    AND e.to_status = 'verifying') AS handled
   FROM incidents i
   WHERE i.status <> 'duplicate'
     AND i.received_at >= CAST(:start AS timestamp) AT TIME ZONE 'Asia/Shanghai'

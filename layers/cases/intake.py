@@ -33,7 +33,14 @@ from layers.assets.kinds import parse_asset_id
 from layers.cases import numbers, privacy, routing, worktime
 from layers.cases.categories import Catalogue, Category
 from layers.db import sql
-from layers.db.models import CATEGORIES, INCIDENT_EVENTS, INCIDENT_NUMBERS, INCIDENT_REPORTERS, INCIDENTS
+from layers.db.models import (
+    CATEGORIES,
+    INCIDENT_EVENTS,
+    INCIDENT_KEYS,
+    INCIDENT_NUMBERS,
+    INCIDENT_REPORTERS,
+    INCIDENTS,
+)
 from layers.db.vocabulary import OPEN
 from layers.grid.index import AreaIndex
 from layers.outbox import events as outbox
@@ -221,7 +228,12 @@ def create(
     fingerprint = request_hash(report)
     if key is not None:
         conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
-        seen = conn.execute(select(CASES.id, CASES.request_hash).where(CASES.idempotency_key == key)).first()
+        keys = INCIDENT_KEYS.c  # unique there; joined on the partition key, one partition is read
+        seen = conn.execute(
+            select(CASES.id, CASES.request_hash)
+            .join(INCIDENT_KEYS, (keys.id == CASES.id) & (keys.received_at == CASES.received_at))
+            .where(keys.idempotency_key == key)
+        ).first()
         if seen is not None:
             if seen.request_hash != fingerprint:
                 raise Conflict(
@@ -343,6 +355,8 @@ def log_event(
         insert(INCIDENT_EVENTS).values(
             incident_id=case_id, actor=actor.name, role=actor.role, action=action, from_status=from_status,
             to_status=to_status, unit=unit, note=note, photos=photos or [],
+            case_received_at=select(INCIDENT_KEYS.c.received_at).where(INCIDENT_KEYS.c.id == case_id)
+            .scalar_subquery(),
         )
     )  # fmt: skip
     outbox.case_changed(conn, case_id, action, from_status, to_status, note)

@@ -23,7 +23,15 @@ from layers.accounts import audit
 from layers.accounts.actors import PUBLIC, Actor
 from layers.cases import privacy
 from layers.db import sql
-from layers.db.models import AREAS, CATEGORIES, DEPARTMENTS, INCIDENT_EVENTS, INCIDENT_REPORTERS, INCIDENTS
+from layers.db.models import (
+    AREAS,
+    CATEGORIES,
+    DEPARTMENTS,
+    INCIDENT_EVENTS,
+    INCIDENT_KEYS,
+    INCIDENT_REPORTERS,
+    INCIDENTS,
+)
 from layers.db.vocabulary import OPEN
 
 INC = INCIDENTS.alias("i")
@@ -96,7 +104,8 @@ def _case(row: dict[str, Any]) -> dict[str, Any]:
 
 def id_of(conn: Connection, number: str) -> int:
     """The id of the case numbered ``number``."""
-    found = conn.execute(select(INC.c.id).where(INC.c.number == number)).scalar_one_or_none()
+    keys = INCIDENT_KEYS.c
+    found = conn.execute(select(keys.id).where(keys.number == number)).scalar_one_or_none()
     if found is None:
         raise NotFound(f"no case number {number}", field="number")
     return int(found)

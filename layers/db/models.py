@@ -379,14 +379,33 @@ class IncidentNumber(Base):
     last: Mapped[int] = mapped_column(Integer)
 
 
+class IncidentKey(Base):
+    """What partitioning cannot hold: each case's unique number and idempotency key, and its
+    received time (the partition key). Filled by a trigger on ``incidents``; every foreign key
+    to a case points here (``layers.cases.partitions``)."""
+
+    __tablename__ = "incident_keys"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    number: Mapped[str] = mapped_column(Text, unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(Text, unique=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+CASE_KEY = "incident_keys.id"
+
+
 class Incident(Base):
-    """A case, with the area chain and generation it was located in and its clock."""
+    """A case, with the area chain and generation it was located in and its clock; partitioned
+    by the Beijing month it was received in."""
 
     __tablename__ = "incidents"
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    number: Mapped[str] = mapped_column(Text, unique=True)
-    idempotency_key: Mapped[str | None] = mapped_column(Text, unique=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger, Identity(), ForeignKey(CASE_KEY, ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[str] = mapped_column(Text, index=True)  # unique in incident_keys
+    idempotency_key: Mapped[str | None] = mapped_column(Text)  # unique in incident_keys
     request_hash: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(ForeignKey("categories.code"), index=True)
@@ -412,7 +431,7 @@ class Incident(Base):
     routed_by: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text, server_default="received", index=True)
     received_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), index=True
+        DateTime(timezone=True), server_default=func.now(), index=True, primary_key=True
     )
     responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     warn_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -420,7 +439,7 @@ class Incident(Base):
     escalate_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     satisfied: Mapped[bool | None] = mapped_column(Boolean)
-    merged_into: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey(CASE_KEY, ondelete="CASCADE"))
     handler: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # supervision (督办/延期/挂账/重新办理) and repeat calls
@@ -439,6 +458,7 @@ class Incident(Base):
 
     __table_args__ = (
         Index("ix_incidents_point", "point", postgresql_using="gist"),
+        Index("ix_incidents_merged_into", "merged_into", postgresql_where=text("merged_into IS NOT NULL")),
         CheckConstraint("(suspended_at IS NULL) = (review_on IS NULL)", name="suspended"),
         CheckConstraint("(extension_hours IS NULL) OR extension_hours > 0", name="extension"),
         CheckConstraint(sql_in("status", STATUSES), name="status"),
@@ -449,6 +469,7 @@ class Incident(Base):
         CheckConstraint("(status = 'duplicate') = (merged_into IS NOT NULL)", name="merged"),
         CheckConstraint("warn_at <= deadline AND deadline <= escalate_at", name="clock"),
         CheckConstraint("(point IS NULL) = (h3 IS NULL)", name="point_has_cell"),
+        {"postgresql_partition_by": "RANGE (received_at)"},
     )
 
 
@@ -458,7 +479,7 @@ class IncidentReporter(Base):
     __tablename__ = "incident_reporters"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    incident_id: Mapped[int] = mapped_column(ForeignKey(CASE_KEY, ondelete="CASCADE"))
     source: Mapped[str] = mapped_column(Text)
     name: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(Text)
@@ -475,12 +496,13 @@ class IncidentReporter(Base):
 
 
 class IncidentEvent(Base):
-    """One step of a case's history; the table is append-only (a trigger refuses the rest)."""
+    """One step of a case's history; the table is append-only (a trigger refuses the rest, but
+    for retention) and partitioned with its case, by the case's received month."""
 
     __tablename__ = "incident_events"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    incident_id: Mapped[int] = mapped_column(ForeignKey(CASE_KEY, ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     actor: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(Text)
@@ -490,8 +512,12 @@ class IncidentEvent(Base):
     unit: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str] = mapped_column(Text, server_default="")
     photos: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    case_received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
 
-    __table_args__ = (Index("ix_incident_events_incident", "incident_id", "id"),)
+    __table_args__ = (
+        Index("ix_incident_events_incident", "incident_id", "id"),
+        {"postgresql_partition_by": "RANGE (case_received_at)"},
+    )
 
 
 class User(Base):
@@ -712,7 +738,7 @@ class Delivery(Base):
     channel: Mapped[str] = mapped_column(Text)
     target: Mapped[str] = mapped_column(Text)  # webhook:ID, or the phone / e-mail address (personal data)
     webhook_id: Mapped[int | None] = mapped_column(ForeignKey("webhooks.id"))
-    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey(CASE_KEY, ondelete="CASCADE"))
     state: Mapped[str] = mapped_column(Text, server_default="pending")
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     next_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -747,7 +773,7 @@ class CameraEvent(Base):
     lat: Mapped[float | None] = mapped_column(Float)
     confidence: Mapped[float | None] = mapped_column(Float)
     state: Mapped[str] = mapped_column(Text, server_default="new")
-    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey(CASE_KEY, ondelete="CASCADE"))
     note: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
@@ -777,6 +803,7 @@ CATEGORIES = _table(Category)
 RESPONSIBILITIES = _table(Responsibility)
 INCIDENTS = _table(Incident)
 INCIDENT_NUMBERS = _table(IncidentNumber)
+INCIDENT_KEYS = _table(IncidentKey)
 INCIDENT_REPORTERS = _table(IncidentReporter)
 INCIDENT_EVENTS = _table(IncidentEvent)
 USERS = _table(User)

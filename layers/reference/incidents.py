@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
@@ -27,7 +27,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import Connection, text
 
 from geo import hexes
-from layers.cases import categories, numbers, routing, worktime
+from layers.cases import categories, numbers, partitions, routing, worktime
 from layers.grid.areas import AreaRecord
 from layers.grid.index import AreaIndex
 from layers.reference import lifecycle
@@ -267,11 +267,13 @@ class _Writer:
         self.events.append((case, at, actor, role, action, a, b, unit, note))
 
     def copy(self, conn: Connection) -> None:
+        received = {case[0]: case[INCIDENT_COLUMNS.index("received_at")] for case in self.cases}
+        events = [(*event, received[event[0]]) for event in self.events]  # partitioned by the case's month
         raw = conn.connection.driver_connection
         with raw.cursor() as cur:
             for table, columns, rows in (
                 ("incidents", INCIDENT_COLUMNS, self.cases),
-                ("incident_events", EVENT_COLUMNS, self.events),
+                ("incident_events", (*EVENT_COLUMNS, "case_received_at"), events),
                 ("incident_reporters", REPORTER_COLUMNS, self.reporters),
             ):
                 with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
@@ -423,6 +425,7 @@ def generate_incidents(
             )
     if progress:
         progress(total, total)
+    partitions.ensure(conn, datetime.combine(start, time(), worktime.BEIJING), end)
     out.copy(conn)
     conn.execute(
         text("SELECT setval(pg_get_serial_sequence('incidents', 'id'), (SELECT max(id) FROM incidents))")

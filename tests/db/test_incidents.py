@@ -468,10 +468,10 @@ def test_overdue_turns_amber_then_red_and_escalates(client: TestClient, engine: 
     url = f"/api/incidents/{case['id']}"
     for hours_ago, level, escalated in ((3.5, "amber", None), (5, "red", "community"), (9, "red", "street")):
         with engine.begin() as conn:  # E0102: 4 natural hours; warn at 3.2 h, escalate at 8 h
+            # (the clock as if received :h hours ago; received_at itself never changes)
             conn.execute(
                 text(
-                    "UPDATE incidents SET received_at = now() - make_interval(secs => :h * 3600), "
-                    "warn_at = now() - make_interval(secs => (:h - 3.2) * 3600), "
+                    "UPDATE incidents SET warn_at = now() - make_interval(secs => (:h - 3.2) * 3600), "
                     "deadline = now() - make_interval(secs => (:h - 4) * 3600), "
                     "escalate_at = now() - make_interval(secs => (:h - 8) * 3600) WHERE id = :i"
                 ),

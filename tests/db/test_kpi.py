@@ -33,8 +33,8 @@ def _case(conn: Connection, n: int, *, status: str, responded_h: float | None, d
     for step in steps:
         conn.execute(
             text(
-                "INSERT INTO incident_events (incident_id, actor, role, action, to_status) "
-                "VALUES (:i, 't', 'field', 'transition', :s)"
+                "INSERT INTO incident_events (incident_id, actor, role, action, to_status, case_received_at) "
+                f"VALUES (:i, 't', 'field', 'transition', :s, '{T0}')"
             ),
             {"i": case_id, "s": step},
         )
