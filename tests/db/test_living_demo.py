@@ -98,7 +98,7 @@ def reloaded(engine: Engine, demo: int, test_settings: Settings) -> Iterator[tup
             for code, name, parent, households, wkb in rows
         ]
         now = conn.execute(select(func.now())).scalar_one()
-        conn.execute(text("TRUNCATE incidents, incident_numbers CASCADE"))
+        conn.execute(text("TRUNCATE incident_keys, incident_numbers CASCADE"))  # the cases with them
         index = AreaIndex(conn, demo)
         assert generate_incidents(conn, test_settings.demo_seed, records, index, as_of=now) == TOTAL
         try:
