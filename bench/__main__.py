@@ -30,7 +30,9 @@ from api.db import make_engine, upgrade
 from api.settings import Settings
 from bench.analytics import bench_coverage, bench_hotspots
 from bench.bulk import bench_bulk
+from bench.city import bench_city
 from bench.events import bench_events
+from bench.partitions import bench_partitions, retire_month
 from bench.phone import bench_phone
 from bench.replica import bench_replica
 from bench.server import uvicorn_server
@@ -455,6 +457,8 @@ def main() -> None:
         ]
         print("bench: bulk locate …", flush=True)
         sections += ["## Point → micro-grid, in bulk", "", *bench_locate_bulk(engine, codes, polys), ""]
+        print("bench: the index of a ten-district city …", flush=True)
+        sections += ["## A city's index", "", *bench_city(polys), ""]
         print("bench: point files end to end (HTTP, the CLI, Dask) …", flush=True)
         sections += ["## Point files end to end: HTTP, the CLI, Dask", "", *bench_bulk(settings, engine), ""]
         print("bench: single lookups and HTTP under load …", flush=True)
@@ -495,6 +499,8 @@ def main() -> None:
         sections += ["## Coverage", "", *bench_coverage(engine), ""]
         print("bench: hotspots on 1,000,000 cases …", flush=True)
         sections += ["## Hotspots", "", *bench_hotspots(engine), ""]
+        print("bench: 10,000,000 cases by month …", flush=True)
+        sections += ["## Cases by month", "", *bench_partitions(engine), "", retire_month(engine), ""]
     header = [
         "# Benchmarks",
         "",

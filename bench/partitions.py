@@ -79,7 +79,17 @@ def fill(engine: Engine, target: int = TARGET) -> int:
 
 
 FLAT = "flat"
-FLAT_INDEXED = ("number", "status", "category", "received_at", "street", "community", "grid", "unit", "asset_id")
+FLAT_INDEXED = (
+    "number",
+    "status",
+    "category",
+    "received_at",
+    "street",
+    "community",
+    "grid",
+    "unit",
+    "asset_id",
+)
 
 
 def flat_copy(engine: Engine) -> None:
@@ -201,5 +211,6 @@ def retire_month(engine: Engine) -> str:
         partitions.retire(conn, first + relativedelta(months=1))
         took = time.perf_counter() - t
         conn.rollback()
-    return f"Retention dropping the oldest month ({first:%Y-%m}, {n:,} cases) took {took:.2f} s (rolled back)."
-
+    return (
+        f"Retention dropping the oldest month ({first:%Y-%m}, {n:,} cases) took {took:.2f} s (rolled back)."
+    )

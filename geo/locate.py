@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -98,7 +99,9 @@ def _rings(polygons: Sequence[BaseGeometry] | npt.NDArray[np.object_]) -> _Rings
     )
 
 
-def covers_pairs(rings: _Rings, px: FloatArray, py: FloatArray, poly: IntArray) -> npt.NDArray[np.bool_]:
+def covers_pairs(
+    rings: _Rings, px: FloatArray, py: FloatArray, poly: npt.NDArray[np.integer[Any]]
+) -> npt.NDArray[np.bool_]:
     """For each pair (point ``k``, polygon ``poly[k]``), whether the polygon covers the point.
 
     PostGIS's ``point_in_multipolygon`` in numpy: per ring a winding number from
@@ -154,26 +157,49 @@ def covers_pairs(rings: _Rings, px: FloatArray, py: FloatArray, poly: IntArray) 
     return out
 
 
-def _touched_cells(
+def _segment_cells(
     rings: _Rings, x0: float, y0: float, dx: float, dy: float, shape: tuple[int, int]
-) -> npt.NDArray[np.bool_]:
-    """Cells (closed, widened by a margin) that any segment passes through, found exactly."""
-    touched = np.zeros(shape, dtype=bool)
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """Each segment's range of columns and rows (its box widened by the margin, clipped)."""
     ny, nx = shape
     x1, y1, x2, y2 = rings.x1, rings.y1, rings.x2, rings.y2
     c0 = np.clip(np.floor((np.minimum(x1, x2) - _MARGIN - x0) / dx).astype(np.int64), 0, nx - 1)
     c1 = np.clip(np.floor((np.maximum(x1, x2) + _MARGIN - x0) / dx).astype(np.int64), 0, nx - 1)
     r0 = np.clip(np.floor((np.minimum(y1, y2) - _MARGIN - y0) / dy).astype(np.int64), 0, ny - 1)
     r1 = np.clip(np.floor((np.maximum(y1, y2) + _MARGIN - y0) / dy).astype(np.int64), 0, ny - 1)
-    w, h = c1 - c0 + 1, r1 - r0 + 1
+    return c0, c1, r0, r1
+
+
+def _touched_cells(
+    rings: _Rings,
+    x0: float,
+    y0: float,
+    dx: float,
+    dy: float,
+    nx: int,
+    rows: tuple[int, int],
+    spans: tuple[IntArray, IntArray, IntArray, IntArray],
+) -> npt.NDArray[np.bool_]:
+    """The cells of raster rows ``rows`` that any segment passes through, found exactly.
+
+    Cells are closed and widened by a margin.
+    """
+    lo, hi = rows
+    c0, c1, r0, r1 = spans
+    touched = np.zeros((hi - lo, nx), dtype=bool)
+    here = np.flatnonzero((r0 < hi) & (r1 >= lo))
+    s_c0, s_r0 = c0[here], np.maximum(r0[here], lo)
+    w, h = c1[here] - s_c0 + 1, np.minimum(r1[here], hi - 1) - s_r0 + 1
     n = w * h
-    for lo in range(0, len(x1), 20_000):  # bounded memory: candidate cells of 20k segments at a time
-        s = slice(lo, lo + 20_000)
+    x1, y1, x2, y2 = rings.x1, rings.y1, rings.x2, rings.y2
+    for at in range(0, len(here), 20_000):  # bounded memory: candidate cells of 20k segments at a time
+        s = slice(at, at + 20_000)
         cnt = n[s]
-        seg = np.repeat(np.arange(lo, lo + len(cnt)), cnt)
+        pick = np.repeat(np.arange(at, at + len(cnt)), cnt)
         k = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        col = c0[seg] + k % w[seg]
-        row = r0[seg] + k // w[seg]
+        col = s_c0[pick] + k % w[pick]
+        row = s_r0[pick] + k // w[pick]
+        seg = here[pick]
         # The segment's line separates the cell's corners unless all four lie strictly on one side.
         cx0, cy0 = x0 + col * dx - _MARGIN, y0 + row * dy - _MARGIN
         cx1, cy1 = cx0 + dx + 2 * _MARGIN, cy0 + dy + 2 * _MARGIN
@@ -184,24 +210,32 @@ def _touched_cells(
         ]
         stacked = np.stack(sides)
         crosses = ~((stacked > 0).all(axis=0) | (stacked < 0).all(axis=0))
-        touched[row[crosses], col[crosses]] = True
+        touched[row[crosses] - lo, col[crosses]] = True
     return touched
 
 
 class Locator:
     """An in-process index answering point → polygon index, equal to PostGIS ``ST_Covers``.
 
+    The raster is built and kept in tiles of ``2**tile_bits`` cells a side, one band of tiles
+    at a time, so that neither the build nor the index grows with the empty land in the
+    polygons' box: a tile that one value fills (outside, or inside one polygon) is that value;
+    the others keep, per cell, a 16-bit index into their band's list of polygons. A whole
+    city's micro-grids fit (``bench/city.py``).
+
     >>> import shapely
     >>> loc = Locator([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], cell=0.1)
     >>> loc.locate(np.array([0.5, 1.0, 1.5, 3.0]), np.array([0.5, 0.5, 0.5, 0.5])).tolist()
     [0, 0, 1, -1]
+    >>> small = Locator([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], cell=0.1, tile_bits=1)
+    >>> small.locate(np.array([0.5, 1.0, 1.5, 3.0]), np.array([0.5, 0.5, 0.5, 0.5])).tolist()
+    [0, 0, 1, -1]
     """
 
-    def __init__(self, polygons: Sequence[BaseGeometry], cell: float = 2.5e-5):
+    def __init__(self, polygons: Sequence[BaseGeometry], cell: float = 2.5e-5, tile_bits: int = 8):
         if len(polygons) == 0:
             raise InvalidGeometry("cannot index an empty set of polygons")
         self.polygons = np.asarray(polygons, dtype=object)
-        shapely.prepare(self.polygons)
         self.tree = shapely.STRtree(self.polygons)
         self.rings = _rings(self.polygons)
         xmin, ymin, xmax, ymax = shapely.total_bounds(self.polygons)
@@ -210,7 +244,59 @@ class Locator:
         self.x0, self.y0 = float(xmin) - self.dx, float(ymin) - self.dy
         nx = int(np.ceil((xmax - self.x0) / self.dx)) + 2
         ny = int(np.ceil((ymax - self.y0) / self.dy)) + 2
-        touched = _touched_cells(self.rings, self.x0, self.y0, self.dx, self.dy, (ny, nx))
+        self.shape = (ny, nx)
+        self.bits = tile_bits
+        side = 1 << tile_bits
+        self.tiles_x = -(-nx // side)
+        bands = -(-ny // side)
+        spans = _segment_cells(self.rings, self.x0, self.y0, self.dx, self.dy, self.shape)
+        # Each polygon's window of cells (its box, a cell wider on every side): the candidates
+        # of a boundary cell are the polygons whose window holds it — a superset of those
+        # whose box meets the cell, which the exact test then decides.
+        box = shapely.bounds(self.polygons)
+        self._win_c0 = np.clip(np.floor((box[:, 0] - self.x0) / self.dx).astype(np.int64) - 1, 0, nx - 1)
+        self._win_c1 = np.clip(np.floor((box[:, 2] - self.x0) / self.dx).astype(np.int64) + 1, 0, nx - 1)
+        self._win_r0 = np.clip(np.floor((box[:, 1] - self.y0) / self.dy).astype(np.int64) - 1, 0, ny - 1)
+        self._win_r1 = np.clip(np.floor((box[:, 3] - self.y0) / self.dy).astype(np.int64) + 1, 0, ny - 1)
+        self.tile_value = np.full(bands * self.tiles_x, OUTSIDE, dtype=np.int32)
+        self.tile_offset = np.full(bands * self.tiles_x, -1, dtype=np.int64)
+        # Room for every tile; the pages of tiles never written are never touched, so they cost
+        # no memory, and the pool is a view of what was written.
+        pool = np.empty(len(self.tile_value) * side * side, dtype=np.uint16)
+        palettes: list[npt.NDArray[np.int32]] = []
+        mixed: list[IntArray] = []
+        candidates: list[npt.NDArray[np.int32]] = []
+        starts: list[IntArray] = []
+        used = found = 0
+        for band in range(bands):
+            rows = (band * side, min((band + 1) * side, ny))
+            raster, touched = self._band(rows, spans)
+            cells, polys, start = self._candidates(rows, touched)
+            mixed.append(cells)
+            candidates.append(polys)
+            starts.append(start[:-1] + found)
+            found += len(polys)
+            used, palette = self._tiles(band, raster, pool, used)
+            palettes.append(palette)
+        self.pool = pool[:used]
+        self.palette = np.concatenate(palettes)
+        self.palette_start = np.cumsum([0] + [len(p) for p in palettes[:-1]]).astype(np.int64)
+        flat = np.int32 if nx * ny < np.iinfo(np.int32).max else np.int64
+        self.mixed_cells: npt.NDArray[np.integer[Any]] = np.concatenate(mixed).astype(flat)
+        self.mixed_share = len(self.mixed_cells) / (nx * ny)
+        self.candidates = np.concatenate(candidates)
+        self.candidate_start: npt.NDArray[np.integer[Any]] = np.concatenate([*starts, [found]]).astype(
+            np.int32 if found < np.iinfo(np.int32).max else np.int64
+        )
+        del self._win_c0, self._win_c1, self._win_r0, self._win_r1, self.tree  # the build's alone
+
+    def _band(
+        self, rows: tuple[int, int], spans: tuple[IntArray, IntArray, IntArray, IntArray]
+    ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_]]:
+        """The raster of a band of rows: the owner of each cell no boundary touches, else MIXED."""
+        lo, _ = rows
+        nx = self.shape[1]
+        touched = _touched_cells(self.rings, self.x0, self.y0, self.dx, self.dy, nx, rows, spans)
         labels, count = ndimage.label(~touched)
         # One cell centre per component decides the component (no boundary crosses it).
         # Any cell of it will do: take the start of a run of equal labels (one pass, no sort).
@@ -218,29 +304,79 @@ class Locator:
         starts = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])
         first = np.empty(count + 1, dtype=np.int64)
         first[flat[starts]] = starts
-        rows, cols = np.divmod(first[1:], nx)
-        cx, cy = self.x0 + (cols + 0.5) * self.dx, self.y0 + (rows + 0.5) * self.dy
+        r, c = np.divmod(first[1:], nx)
+        cx, cy = self.x0 + (c + 0.5) * self.dx, self.y0 + (r + lo + 0.5) * self.dy
         owner = self._first_covering(cx, cy, *self.tree.query(shapely.points(cx, cy)))
         table = np.concatenate([[MIXED], owner]).astype(np.int32)
-        self.raster = table[labels]
-        self.mixed_share = float(touched.mean())
-        # Candidates of each boundary cell, as CSR arrays keyed by the cell's flat index.
-        mrow, mcol = np.nonzero(touched)
-        self.mixed_cells = mrow.astype(np.int64) * nx + mcol
-        boxes = shapely.box(
-            self.x0 + mcol * self.dx - _MARGIN,
-            self.y0 + mrow * self.dy - _MARGIN,
-            self.x0 + (mcol + 1) * self.dx + _MARGIN,
-            self.y0 + (mrow + 1) * self.dy + _MARGIN,
-        )
-        # (not `cell`: that is the raster size this constructor was given)
-        box_of, poly_of = self.tree.query(boxes)
-        order = np.lexsort((poly_of, box_of))
-        self.candidates = poly_of[order]
-        self.candidate_start = np.searchsorted(box_of[order], np.arange(len(self.mixed_cells) + 1))
+        # The band at the full size of its tiles, the missing cells copied from the edge (no
+        # lookup reaches them; copied, they keep a uniform tile uniform).
+        side = 1 << self.bits
+        height = len(labels)
+        raster = np.empty((side, self.tiles_x * side), dtype=np.int32)
+        raster[:height, :nx] = table[labels]
+        raster[:height, nx:] = raster[:height, nx - 1 : nx]
+        raster[height:] = raster[height - 1]
+        return raster, touched
+
+    def _candidates(
+        self, rows: tuple[int, int], touched: npt.NDArray[np.bool_]
+    ) -> tuple[IntArray, npt.NDArray[np.int32], IntArray]:
+        """The band's boundary cells (flat raster indices) and their candidates.
+
+        Answers the cells, their candidate polygons (lowest first) and where each cell's start.
+        """
+        lo, hi = rows
+        nx = self.shape[1]
+        local = np.flatnonzero(touched)
+        ids = np.full(touched.shape, -1, dtype=np.int64)
+        ids.ravel()[local] = np.arange(len(local))
+        near = np.flatnonzero((self._win_r0 < hi) & (self._win_r1 >= lo))
+        r0, r1 = np.maximum(self._win_r0[near] - lo, 0), np.minimum(self._win_r1[near] - lo + 1, hi - lo)
+        c0, c1 = self._win_c0[near], self._win_c1[near] + 1
+        hits = [w[w >= 0] for w in (ids[a:b, c:d] for a, b, c, d in zip(r0, r1, c0, c1, strict=True))]
+        cell = np.concatenate(hits) if hits else np.zeros(0, dtype=np.int64)
+        poly = np.repeat(near.astype(np.int32), [len(h) for h in hits])
+        order = np.lexsort((poly, cell))
+        start = np.searchsorted(cell[order], np.arange(len(local) + 1))
+        return local + lo * nx, poly[order], start
+
+    def _tiles(
+        self, band: int, raster: npt.NDArray[np.int32], pool: npt.NDArray[np.uint16], used: int
+    ) -> tuple[int, npt.NDArray[np.int32]]:
+        """Cut a band into tiles: one value for a uniform tile, else 16-bit palette indices.
+
+        The palette is the band's polygons, OUTSIDE and MIXED; indices go to ``pool`` from
+        ``used`` on. Answers how much of the pool is used now and the band's palette.
+        """
+        side = 1 << self.bits
+        tiles = raster.reshape(side, self.tiles_x, side)  # a view: [row in tile, tile, column in tile]
+        low, high = tiles.min(axis=(0, 2)), tiles.max(axis=(0, 2))
+        here = band * self.tiles_x
+        uniform = np.flatnonzero(low == high)
+        self.tile_value[here + uniform] = low[uniform]
+        dense = np.flatnonzero(low != high)
+        counts = np.bincount((raster + 2).ravel(), minlength=len(self.polygons) + 2)
+        palette = (np.flatnonzero(counts) - 2).astype(np.int32)
+        if len(palette) > np.iinfo(np.uint16).max:
+            raise InvalidGeometry(f"{len(palette)} polygons in one band of tiles: use smaller tile_bits")
+        lut = np.zeros(len(self.polygons) + 2, dtype=np.uint16)
+        lut[palette + 2] = np.arange(len(palette))
+        block = side * side
+        for k, t in enumerate(dense):
+            at = used + k * block
+            pool[at : at + block] = lut[tiles[:, t, :] + 2].ravel()
+        self.tile_offset[here + dense] = used + np.arange(len(dense)) * block
+        return used + len(dense) * block, palette
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the index's arrays hold (the raster tiles, palettes, boundary cells, candidates)."""
+        held = (self.tile_value, self.tile_offset, self.pool, self.palette, self.palette_start,
+                self.mixed_cells, self.candidates, self.candidate_start)  # fmt: skip
+        return sum(a.nbytes for a in held)
 
     def _first_covering(
-        self, x: FloatArray, y: FloatArray, pair_point: IntArray, pair_poly: IntArray
+        self, x: FloatArray, y: FloatArray, pair_point: IntArray, pair_poly: npt.NDArray[np.integer[Any]]
     ) -> IntArray:
         """For each point, the first polygon (input order) among its candidate pairs that covers it."""
         out = np.full(len(x), OUTSIDE, dtype=np.int64)
@@ -256,21 +392,37 @@ class Locator:
         out[p[first]] = g[first]
         return out
 
+    def _cells(self, row: IntArray, col: IntArray) -> IntArray:
+        """The raster's value at each cell: its tile's, or the tile's palette entry."""
+        tile = (row >> self.bits) * self.tiles_x + (col >> self.bits)
+        out = self.tile_value[tile].astype(np.int64)
+        offset = self.tile_offset[tile]
+        dense = np.flatnonzero(offset >= 0)
+        if len(dense):
+            mask = (1 << self.bits) - 1
+            r, c = row[dense], col[dense]
+            local = self.pool[offset[dense] + ((r & mask) << self.bits) + (c & mask)]
+            out[dense] = self.palette[self.palette_start[r >> self.bits] + local]
+        return out
+
     def locate(self, lon: FloatArray, lat: FloatArray) -> IntArray:
         """Index of the polygon that covers each point (first in input order), or -1."""
         lon = np.asarray(lon, dtype=np.float64)
         lat = np.asarray(lat, dtype=np.float64)
         col = np.floor((lon - self.x0) / self.dx)
         row = np.floor((lat - self.y0) / self.dy)
-        ny, nx = self.raster.shape
+        ny, nx = self.shape
         inside = (col >= 0) & (col < nx) & (row >= 0) & (row < ny)
         out = np.full(len(lon), OUTSIDE, dtype=np.int64)
-        out[inside] = self.raster[row[inside].astype(np.int64), col[inside].astype(np.int64)]
+        out[inside] = self._cells(row[inside].astype(np.int64), col[inside].astype(np.int64))
         mixed = np.flatnonzero(out == MIXED)
         if len(mixed):
             flat = row[mixed].astype(np.int64) * nx + col[mixed].astype(np.int64)
             k = np.searchsorted(self.mixed_cells, flat)
-            start, stop = self.candidate_start[k], self.candidate_start[k + 1]
+            start, stop = (
+                self.candidate_start[k].astype(np.int64),
+                self.candidate_start[k + 1].astype(np.int64),
+            )
             counts = stop - start
             pair_point = np.repeat(np.arange(len(mixed)), counts)
             pair_poly = self.candidates[

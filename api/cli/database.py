@@ -89,9 +89,18 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Run the migrations up to REVISION (default: head)."""
     from api.db import make_engine, upgrade
 
-    engine = make_engine(load_settings(), pool_size=1)
+    settings = load_settings()
+    engine = make_engine(settings, pool_size=1)
     upgrade(engine, revision)
     typer.echo(f"wangge: database migrated to {revision}")
+    if revision == "head":  # the months of cases ahead exist (the worker keeps them so hourly)
+        from datetime import UTC, datetime
+
+        from layers.cases import partitions
+
+        with engine.begin() as conn:
+            done = partitions.maintain(conn, datetime.now(UTC), settings.case_retention_months)
+        typer.echo(f"wangge: case partitions: {done.summary()}")
 
 
 @group.command("downgrade")

@@ -39,3 +39,15 @@ def test_covers_pairs_matches_shapely_off_the_boundary() -> None:
     poly = rng.integers(0, 3, 5000)
     got = covers_pairs(_rings(ZOO), x, y, poly)
     assert (got == shapely.intersects_xy(np.array(ZOO, dtype=object)[poly], x, y)).all()
+
+
+@pytest.mark.parametrize("bits", [1, 2, 3])
+def test_tiles_of_any_size_answer_as_one_tile(bits: int) -> None:
+    rng = np.random.default_rng(5)
+    gx, gy = np.meshgrid(np.arange(-1, 9, 0.125), np.arange(-1, 5, 0.125))  # on edges and vertices too
+    x, y = np.r_[rng.uniform(-1, 9, 20_000), gx.ravel()], np.r_[rng.uniform(-1, 5, 20_000), gy.ravel()]
+    whole = Locator(ZOO, cell=0.25, tile_bits=12)  # one tile: the raster kept whole
+    tiled = Locator(ZOO, cell=0.25, tile_bits=bits)
+    assert (tiled.locate(x, y) == whole.locate(x, y)).all()
+    assert (tiled.tile_offset < 0).any()  # some tiles are one value and hold no cells ...
+    assert tiled.pool.size < whole.pool.size  # ... so the tiles hold fewer cells than the raster

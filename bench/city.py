@@ -1,0 +1,96 @@
+"""A generated ten-district city (~70,000–100,000 micro-grids): the locator's build time and
+the memory of a worker that holds it, each in a fresh process (``python -m bench.city``).
+
+The city is the reference district's micro-grids laid out ten times side by side (two rows
+of five, each copy shifted by the district's width or height plus a street's gap), so every
+copy is a real tiling of the real boundary's shape. Baseline in the same run: the one
+district, built the same way in its own fresh process.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+ROOT = Path(__file__).resolve().parents[1]
+COPIES = (5, 2)  # columns, rows
+GAP_DEG = 0.002
+
+
+def city(polys: np.ndarray, copies: tuple[int, int] = COPIES) -> np.ndarray:
+    """The micro-grids of ``copies`` districts side by side."""
+    x0, y0, x1, y1 = shapely.total_bounds(polys)
+    out = []
+    for row in range(copies[1]):
+        for col in range(copies[0]):
+            dx, dy = col * (x1 - x0 + GAP_DEG), row * (y1 - y0 + GAP_DEG)
+            out.append(shapely.transform(polys, lambda xy, dx=dx, dy=dy: xy + np.array([dx, dy])))
+    return np.concatenate(out)
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _build(path: str) -> dict[str, float]:
+    """In this (fresh) process: build the index of the polygons in ``path``; time and memory."""
+    from geo.locate import Locator
+    from layers.grid.index import DEGREES_PER_M
+
+    polys = shapely.from_wkb(np.load(path, allow_pickle=True))
+    before = _rss_mb()
+    t = time.perf_counter()
+    locator = Locator(polys, cell=2.5 * DEGREES_PER_M)
+    build_s = time.perf_counter() - t
+    peak = _rss_mb()
+    rng = np.random.default_rng(3)
+    x0, y0, x1, y1 = shapely.total_bounds(polys)
+    lon, lat = rng.uniform(x0, x1, 1_000_000), rng.uniform(y0, y1, 1_000_000)
+    locator.locate(lon, lat)
+    t = time.perf_counter()
+    locator.locate(lon, lat)
+    rate = 1_000_000 / (time.perf_counter() - t)
+    held = locator.nbytes + sum(getattr(locator.rings, f).nbytes for f in locator.rings.__dataclass_fields__)
+    return {"n": len(polys), "build_s": build_s, "peak_mb": peak - before, "held_mb": held / 2**20,
+            "points_per_s": rate}  # fmt: skip
+
+
+def measure(polys: np.ndarray) -> dict[str, float]:
+    """``_build`` in a fresh interpreter, so the peak memory is the build's own."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "polys.npy"
+        np.save(path, np.array(shapely.to_wkb(polys), dtype=object), allow_pickle=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.city", str(path)], capture_output=True, text=True, cwd=ROOT,
+            timeout=900, check=True,
+        )  # fmt: skip
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def bench_city(polys: np.ndarray) -> list[str]:
+    one = measure(polys)
+    ten = measure(city(polys))
+    return [
+        "The locator of a generated ten-district city (the reference district's micro-grids laid out ten times, "
+        "two rows of five) beside the one district, each built in a fresh process; memory is the process's peak "
+        "resident growth during the build and the arrays the index then holds.",
+        "",
+        "| index | micro-grids | build s | peak memory MB | held MB | points/s located |",
+        "|---|---:|---:|---:|---:|---:|",
+        f"| the reference district — baseline | {one['n']:,} | {one['build_s']:.1f} | {one['peak_mb']:,.0f} | "
+        f"{one['held_mb']:,.0f} | {one['points_per_s'] / 1e6:.1f}M |",
+        f"| **ten districts** | {ten['n']:,} | **{ten['build_s']:.1f}** ({ten['build_s'] / one['build_s']:.1f}×) | "
+        f"**{ten['peak_mb']:,.0f}** | {ten['held_mb']:,.0f} | {ten['points_per_s'] / 1e6:.1f}M |",
+    ]
+
+
+if __name__ == "__main__":
+    print(json.dumps(_build(sys.argv[1])))
