@@ -42,15 +42,17 @@ GROUPS = {
 }
 
 _KPI = """
-WITH cases AS (
-  SELECT {key} AS key, i.*,
-         EXISTS (SELECT 1 FROM incident_events e  -- the case's month: one partition of the history
-                  WHERE e.incident_id = i.id AND e.case_received_at = i.received_at
-                    AND (e.to_status = 'rework' OR e.action = 'reopen')) AS reworked,
-         EXISTS (SELECT 1 FROM incident_events e
-                  WHERE e.incident_id = i.id AND e.case_received_at = i.received_at
-                    AND e.to_status = 'verifying') AS handled
-  FROM incidents i
+WITH steps AS (  -- the histories of the months' cases: those months' partitions, read once
+  SELECT e.incident_id,
+         bool_or(e.to_status = 'rework' OR e.action = 'reopen') AS reworked,
+         bool_or(e.to_status = 'verifying') AS handled
+  FROM incident_events e
+  WHERE e.case_received_at >= CAST(:start AS timestamp) AT TIME ZONE 'Asia/Shanghai'
+    AND e.case_received_at < CAST(:end AS timestamp) AT TIME ZONE 'Asia/Shanghai'
+  GROUP BY e.incident_id
+), cases AS (
+  SELECT {key} AS key, i.*, coalesce(s.reworked, false) AS reworked, coalesce(s.handled, false) AS handled
+  FROM incidents i LEFT JOIN steps s ON s.incident_id = i.id
   WHERE i.status <> 'duplicate'
     AND i.received_at >= CAST(:start AS timestamp) AT TIME ZONE 'Asia/Shanghai'
     AND i.received_at < CAST(:end AS timestamp) AT TIME ZONE 'Asia/Shanghai'

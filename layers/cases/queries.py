@@ -114,7 +114,14 @@ def id_of(conn: Connection, number: str) -> int:
 def get(conn: Connection, case_id: int, actor: Actor, snap_m: float = 0.0) -> dict[str, Any]:
     """One case with its reporters (as ``actor`` may see them), its full history and its
     version (the length of the history: pages send it back to act, ``supervision.check_version``)."""
-    row = conn.execute(CASE_ROW.where(INC.c.id == case_id)).mappings().first()
+    received = conn.execute(
+        select(INCIDENT_KEYS.c.received_at).where(INCIDENT_KEYS.c.id == case_id)
+    ).scalar_one_or_none()  # the partition key: each query below reads the case's month alone
+    row = (
+        conn.execute(CASE_ROW.where(INC.c.id == case_id, INC.c.received_at == received)).mappings().first()
+        if received is not None
+        else None
+    )
     if row is None:
         raise NotFound(f"no incident {case_id}", field="id")
     case = _case(dict(row))
@@ -131,7 +138,7 @@ def get(conn: Connection, case_id: int, actor: Actor, snap_m: float = 0.0) -> di
     history = (
         select(events.at, events.actor, events.role, events.action, events.from_status, events.to_status)
         .add_columns(events.unit, events.note, events.photos)
-        .where(events.incident_id == case_id)
+        .where(events.incident_id == case_id, events.case_received_at == received)
         .order_by(events.id)
     )
     case["history"] = [dict(r) for r in conn.execute(history).mappings()]

@@ -107,9 +107,20 @@ def test_kpis_of_a_month_read_that_month_and_its_history(
 ) -> None:
     scans = _scans(_case_plans(client, engine, "/api/stats/kpi?by=street&month=2026-10", accounts["disp1"]))
     assert {r for _, r, _ in scans if r.startswith("incidents_")} == {OCTOBER}
-    history = {(kind, r) for kind, r, _ in scans if r.startswith("incident_events_")}
-    assert {r for _, r in history} == {"incident_events_202610"}  # pruned while running, case by case
-    assert all(kind != "Seq Scan" for kind, _ in history), history
+    history = {r for _, r, _ in scans if r.startswith("incident_events_")}
+    assert history == {"incident_events_202610"}  # the month's history, read once
+
+
+def test_a_case_page_reads_its_month_alone(
+    client: TestClient, engine: Engine, accounts: dict[str, dict[str, str]]
+) -> None:
+    with engine.connect() as conn:
+        case_id = conn.execute(
+            text("SELECT id FROM incident_keys WHERE received_at >= '2026-10-10' ORDER BY id LIMIT 1")
+        ).scalar_one()
+    scans = _scans(_case_plans(client, engine, f"/api/incidents/{case_id}", accounts["disp1"]))
+    assert scans and {r for _, r, _ in scans} <= {OCTOBER, "incident_events_202610"}
+    assert all(kind != "Seq Scan" for kind, _, _ in scans), scans
 
 
 def _received(conn: Connection, month: date) -> int:
