@@ -35,18 +35,19 @@ def incidents_partitions(
     from geo.errors import InvalidInput
     from layers.cases import partitions
 
+    before = None
+    if retire_before:  # the option is checked before anything is done
+        try:
+            before = datetime.strptime(retire_before, "%Y-%m").date()
+        except ValueError:
+            raise InvalidInput(
+                f"--retire-before {retire_before!r} is not YYYY-MM", field="retire_before"
+            ) from None
     with engine().begin() as conn:
-        now = datetime.now(UTC)
         done = partitions.maintain(
-            conn, now, None if retire_before else load_settings().case_retention_months
+            conn, datetime.now(UTC), None if before else load_settings().case_retention_months
         )
-        if retire_before:
-            try:
-                before = datetime.strptime(retire_before, "%Y-%m").date()
-            except ValueError:
-                raise InvalidInput(
-                    f"--retire-before {retire_before!r} is not YYYY-MM", field="retire_before"
-                ) from None
+        if before is not None:
             done = partitions.Maintenance(done.made, partitions.retire(conn, before))
         for name, cases, events in partitions.sizes(conn):
             typer.echo(f"{name:>8}  {cases:>10,} cases  {events:>11,} history rows")
