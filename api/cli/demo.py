@@ -9,13 +9,18 @@ import typer
 from api.cli.common import app, engine, load_settings
 from layers.db.vocabulary import PLURAL
 
-group = typer.Typer(help="The reference district (Shibei, generated grids).", no_args_is_help=True)
+group = typer.Typer(
+    help="The reference districts (Shibei, and 市南区 beside it; generated grids).", no_args_is_help=True
+)
 app.add_typer(group, name="demo")
 
 
 @group.command("load")
 def demo_load(
     seed: int = typer.Option(None, help="Seed of the generated layers (WANGGE_DEMO_SEED)."),
+    district: str = typer.Option(
+        "370203", help="The district to load beside those loaded: 370203 市北区 (Shibei) or 370202 市南区."
+    ),
     force: bool = typer.Option(False, help="Generate and load again even if already loaded."),
     as_of: datetime = typer.Option(
         None,
@@ -23,8 +28,8 @@ def demo_load(
         help="The moment the generated cases end (default now; a date is its Beijing midnight).",
     ),
 ) -> None:
-    """Load Shibei: the real boundary, streets and communities, generated grids and the
-    three years of cases up to now (or ``--as-of``)."""
+    """Load a reference district (Shibei unless ``--district``): the real boundary, streets and
+    communities, generated grids, assets and the three years of cases up to now (or ``--as-of``)."""
     from api.progress import Progress
     from layers.cases.worktime import BEIJING
     from layers.reference.load import load_reference
@@ -37,6 +42,7 @@ def demo_load(
         result = load_reference(
             conn,
             seed,
+            code=district,
             force=force,
             as_of=as_of,
             progress=progress,
@@ -44,10 +50,10 @@ def demo_load(
         )
     counts = " / ".join(f"{n:,} {PLURAL.get(level, level)}" for level, n in result.counts.items())
     if result.skipped:
-        typer.echo(f"wangge: reference district already loaded (generation {result.generation}: {counts})")
+        typer.echo(f"wangge: district {district} already loaded (generation {result.generation}: {counts})")
     else:
         typer.echo(
-            f"wangge: loaded the reference district as generation {result.generation} "
+            f"wangge: loaded district {district} into generation {result.generation} "
             f"in {progress.elapsed:.1f} s: {counts}"
         )
 

@@ -77,6 +77,10 @@ def import_(
     make_valid: bool = typer.Option(False, help="Repair invalid polygons and say what was repaired."),
     id_field: str = typer.Option(None, help="Assets: the field holding the 16-digit component ID."),
     update: bool = typer.Option(False, help="Assets: update existing assets by ID (still all or nothing)."),
+    district: str = typer.Option(
+        None,
+        help="The district the file is for (grids: the other districts keep theirs); needed with several.",
+    ),
     extra: str = typer.Option(
         "keep", help="Assets: columns that are no attribute: keep (exports only) or ignore."
     ),
@@ -101,6 +105,7 @@ def import_(
                 update=update,
                 extra=extra,
                 tolerance_m=load_settings().asset_tolerance_m,
+                district=district,
             )
     except ImportProblems as exc:
         for problem in exc.problems:

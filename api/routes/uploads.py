@@ -43,6 +43,9 @@ async def import_file(
     file: UploadFile = File(..., description="GeoJSON, GeoPackage, zipped Shapefile or CSV"),
     crs: str | None = Form(None, description="CRS of the file when it does not declare one."),
     update: bool = Form(False, description="Assets: update existing assets by ID (all or nothing)."),
+    district: str | None = Form(
+        None, pattern=r"^\d{6}$", description="The district the file is for (needed with several districts)."
+    ),
     extra: str = Form(
         "keep", pattern="^(keep|ignore)$", description="Assets: other columns kept (exports only) or ignored."
     ),
@@ -73,6 +76,7 @@ async def import_file(
                 update=update,
                 extra=extra,
                 tolerance_m=settings.asset_tolerance_m,
+                district=district,
             ).as_dict()
             audit.record(
                 conn, actor, "layer.import", f"collection:{collection}", file=file.filename, **answer

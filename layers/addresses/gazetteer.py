@@ -28,9 +28,9 @@ import shapely
 from sqlalchemy import Connection, Float, Integer, cast, func, literal, select, text
 
 from geo.errors import NotFound
-from layers.addresses.parsing import Parsed, after_place, normalize, parse, search_text
+from layers.addresses.parsing import HOME, Parsed, after_place, normalize, parse, search_text
 from layers.db import sql
-from layers.db.models import ADDRESSES, PLACE_NAMES, PLACES, ROADS
+from layers.db.models import ADDRESSES, AREAS, PLACE_NAMES, PLACES, ROADS
 from layers.db.vocabulary import TRUSTED_MATCHES
 
 # -- writing ----------------------------------------------------------------------------
@@ -46,13 +46,20 @@ class AddressRecord:
 
 
 def write_addresses(
-    conn: Connection, records: Iterable[AddressRecord], source: str, batch: int = 5000
+    conn: Connection,
+    records: Iterable[AddressRecord],
+    source: str,
+    district: tuple[str, str],
+    batch: int = 5000,
 ) -> int:
-    """Insert addresses (their display and search text derived here); returns the count."""
+    """Insert the addresses of ``district`` (code, name), their display and search text derived
+    here; returns the count."""
     sql = text(
-        "INSERT INTO addresses (road, house_number, building, address, search, geom, source) VALUES "
-        "(:road, :num, :building, :address, :search, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :source)"
+        "INSERT INTO addresses (road, house_number, building, address, search, geom, source, district) "
+        "VALUES (:road, :num, :building, :address, :search, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), "
+        ":source, :district)"
     )
+    code, name = district
     rows: list[dict[str, Any]] = []
     count = 0
     for r in records:
@@ -62,7 +69,8 @@ def write_addresses(
                 "num": r.house_number,
                 "building": r.building,
                 "source": source,
-                "address": f"市北区{r.road}{r.house_number}号{r.building}",
+                "district": code,
+                "address": f"{name}{r.road}{r.house_number}号{r.building}",
                 "search": search_text(r.road, r.house_number, r.building),
                 "lon": r.lon,
                 "lat": r.lat,
@@ -98,14 +106,15 @@ class PlaceRecord:
 
 
 def write_places(conn: Connection, records: Iterable[PlaceRecord], source: str) -> int:
-    """Insert places and every one of their names (normalised); returns how many places."""
+    """Insert places and every one of their names (normalised); returns how many places. A place's
+    doorplate is the one of its road and number written from the same ``source``."""
     count = 0
     for r in records:
         place_id = conn.execute(
             text(
                 "INSERT INTO places (name, kind, aliases, address_id, geom, generated, source) VALUES "
                 "(:name, :kind, :aliases, (SELECT id FROM addresses WHERE road = :road "
-                "AND house_number = :num AND building = '' LIMIT 1), "
+                "AND house_number = :num AND building = '' AND source = :source LIMIT 1), "
                 "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :generated, :source) RETURNING id"
             ),
             {
@@ -138,6 +147,7 @@ _COLUMNS = (
     A.road,
     A.house_number,
     A.building,
+    A.district,
     func.ST_X(A.geom).label("lon"),
     func.ST_Y(A.geom).label("lat"),
 )
@@ -185,9 +195,10 @@ def roads_elsewhere() -> dict[str, str]:
 
 
 def _on_road(
-    conn: Connection, road: str, parsed: Parsed, limit: int, certainty: float | None
+    conn: Connection, road: str, parsed: Parsed, limit: int, certainty: float | None, district: str | None
 ) -> list[dict[str, Any]]:
-    """Doorplates on ``road``: the typed one (the typed building first), then its neighbours.
+    """Doorplates on ``road`` (in ``district``, if given): the typed one (the typed building first),
+    then its neighbours.
 
     ``certainty`` None: the road is known as typed; a number is how similar a guessed road is."""
     number = parsed.number or ""
@@ -199,7 +210,7 @@ def _on_road(
         same = A.house_number == number
     rows = conn.execute(
         select(*_COLUMNS, apart.label("apart"))
-        .where(A.road == road)
+        .where(A.road == road, *([A.district == district] if district else []))
         .order_by(same.desc(), (A.building == parsed.building).desc(), apart, (A.building == "").desc())
         .order_by(A.building, A.id)
         .limit(limit)
@@ -243,7 +254,7 @@ def _place_rows(conn: Connection, where: Any, score: Any, limit: int) -> list[di
         .subquery()
     )
     rows = conn.execute(
-        select(*_PLACE_COLUMNS, best.c.score, best.c.length, A.road, A.house_number)
+        select(*_PLACE_COLUMNS, best.c.score, best.c.length, A.road, A.house_number, A.district)
         .join(best, best.c.place_id == PL.id)
         .outerjoin(ADDRESSES, A.id == PL.address_id)
         .order_by(best.c.length.desc(), best.c.score.desc(), PL.name, PL.id)
@@ -256,6 +267,7 @@ def _place_rows(conn: Connection, where: Any, score: Any, limit: int) -> list[di
             "road": r["road"] or "",
             "house_number": r["house_number"] or "",
             "building": "",
+            "district": r["district"],
             "lon": r["lon"],
             "lat": r["lat"],
             "score": round(float(r["score"]), 3),
@@ -295,12 +307,13 @@ def _named_place(conn: Connection, text_: str, limit: int) -> tuple[list[dict[st
     return longest, len(longest) > 1
 
 
-def _fuzzy(conn: Connection, parsed: Parsed, limit: int) -> list[dict[str, Any]]:
-    """Trigram candidates among doorplates and place names (GIN indexes, ``%``), best first."""
+def _fuzzy(conn: Connection, parsed: Parsed, limit: int, district: str | None) -> list[dict[str, Any]]:
+    """Trigram candidates among doorplates (of ``district``, if given) and place names (GIN
+    indexes, ``%``), best first."""
     similarity = func.similarity(A.search, parsed.text)
     doors = conn.execute(
         select(*_COLUMNS, cast(similarity, Float).label("score"))
-        .where(A.search.op("%")(parsed.text))
+        .where(A.search.op("%")(parsed.text), *([A.district == district] if district else []))
         .order_by((A.house_number == (parsed.number or "")).desc(), similarity.desc())
         .order_by((A.building == "").desc(), A.id)
         .limit(limit)
@@ -326,18 +339,25 @@ def geocode(conn: Connection, raw: str, limit: int = 5) -> Geocoding:
     answer = Geocoding(parsed)
     if not parsed.text:
         return answer
-    if parsed.district is not None:
-        answer.outside = f"the address is in {parsed.district}, not in the district's gazetteer"
-        answer.elsewhere = parsed.district
-        return answer
+    district = None
+    if parsed.district is not None:  # a district named: its addresses alone, or none if it is not ours
+        loaded = _districts(conn)
+        district = loaded.get(parsed.district)
+        if district is None and (loaded or parsed.district != HOME):
+            answer.outside = f"the address is in {parsed.district}, not in the district's gazetteer"
+            answer.elsewhere = parsed.district
+            return answer
     answer.results, answer.ambiguous = _named_place(conn, parsed.text, limit)
     if answer.results:
         name = answer.results[0]["place"]["name"]
         answer.parsed = after_place(parsed.text, name, answer.results[0]["length"])
         return answer
     if parsed.road:
-        answer.results = _on_road(conn, parsed.road, parsed, limit, None)  # one round trip for a known road
+        answer.results = _on_road(conn, parsed.road, parsed, limit, None, district)  # one round trip
         if answer.results:
+            best = answer.results[0]["match"]
+            # the same doorplate in two districts (宁夏路 runs through both): none is chosen
+            answer.ambiguous = len({r["district"] for r in answer.results if r["match"] == best}) > 1
             return answer
         elsewhere = roads_elsewhere().get(parsed.road)
         if elsewhere is not None:
@@ -346,10 +366,20 @@ def geocode(conn: Connection, raw: str, limit: int = 5) -> Geocoding:
             return answer
         best = _best_road(conn, parsed.road)
         if best is not None:
-            answer.results = _on_road(conn, best[0], parsed, limit, best[1])
+            answer.results = _on_road(conn, best[0], parsed, limit, best[1], district)
             return answer
-    answer.results = _fuzzy(conn, parsed, limit)
+    answer.results = _fuzzy(conn, parsed, limit, district)
     return answer
+
+
+def _districts(conn: Connection) -> dict[str, str]:
+    """Name → code of the active generation's districts."""
+    rows = conn.execute(
+        select(AREAS.c.name, AREAS.c.code).where(
+            AREAS.c.generation == sql.active_generation(), AREAS.c.level == "district"
+        )
+    )
+    return {name: code for name, code in rows}
 
 
 def reverse(conn: Connection, lon: float, lat: float, limit: int = 5) -> list[dict[str, Any]]:

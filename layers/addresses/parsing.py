@@ -68,7 +68,7 @@ def numeral(text: str) -> int:
     return total + digit
 
 
-def normalize(raw: str) -> str:
+def normalize(raw: str, home: bool = True) -> str:
     """The canonical form for matching: NFKC, no spaces, 號→号, #→号, Arabic numbers,
     no province or city, and no ``市北区``.
 
@@ -83,7 +83,7 @@ def normalize(raw: str) -> str:
     changed = True
     while changed:
         changed = False
-        for prefix in (*REGION, HOME):
+        for prefix in (*REGION, *((HOME,) if home else ())):
             if s.startswith(prefix) and len(s) > len(prefix):
                 s, changed = s[len(prefix) :], True
     return s
@@ -102,7 +102,7 @@ class Parsed:
     unit: str = ""
     room: str = ""
     rest: str = ""  # what follows the door and could not be read as building/unit/room
-    district: str | None = None  # another district named in front (市南区 …)
+    district: str | None = None  # the district named in front (市南区 …), if one is
     place: str = ""  # the place's name, when the text begins with one
 
     @property
@@ -134,11 +134,13 @@ def parse(raw: str) -> Parsed:
     ('501', '恩县略', '恩县路')
     >>> parse("青岛市市南区香港中路10号").district, parse("香港中路10号").road
     ('市南区', '香港中路')
+    >>> parse("市北区恩县路64号").district, parse("恩县路64号").district
+    ('市北区', None)
     >>> parse("幸福花园").road is None
     True
     """
-    s = normalize(raw)
-    district = next((d for d in ELSEWHERE if s.startswith(d)), None)
+    s = normalize(raw, home=False)
+    district = next((d for d in (HOME, *ELSEWHERE) if s.startswith(d)), None)
     if district is not None:
         s = s[len(district) :]
     stripped = _ADMIN.sub("", s, count=1)

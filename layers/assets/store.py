@@ -117,9 +117,9 @@ def attributes_of(conn: Connection, ids: list[str]) -> dict[str, dict[str, Any]]
     return {asset_id: dict(attributes) for asset_id, attributes in conn.execute(query)}
 
 
-def delete_kind(conn: Connection, kind: str) -> None:
-    """Delete every asset of ``kind`` (the reference loader replaces a kind whole)."""
-    conn.execute(delete(ASSETS).where(ASSETS.c.kind == kind))
+def delete_kind(conn: Connection, kind: str, district: str) -> None:
+    """Delete every asset of ``kind`` in ``district`` (the reference loader replaces a kind whole)."""
+    conn.execute(delete(ASSETS).where(ASSETS.c.kind == kind, ASSETS.c.id.like(f"{district}%")))
 
 
 # What the public reads: the attributes without ``extra`` (a file's other columns, which may

@@ -195,18 +195,19 @@ def _number(conn: Connection, at: datetime) -> str:
 
 
 def chain_of(index: AreaIndex, lon: float | None, lat: float | None) -> tuple[routing.Chain, str | None]:
-    """The routing chain of a point (district only when outside or unlocated) and a note."""
-    district = index.district or "370203"
+    """The routing chain of a point and a note: outside every grid, the district of the nearest
+    micro-grid; unlocated, the desk (``AreaIndex.desk``)."""
     if lon is None or lat is None:
-        return routing.Chain(district), None
+        return routing.Chain(index.desk), None
     located = index.locate(np.array([lon]), np.array([lat]))
     i = int(located.index[0])
     if not located.inside[0]:
         metres = float(located.distance_m[0])
-        return routing.Chain(district), f"outside every grid, {metres:.0f} m from {index.codes[i]}"
+        nearest = index.codes[i]
+        return routing.Chain(nearest[:6]), f"outside every grid, {metres:.0f} m from {nearest}"
     code = index.codes[i]
     return (
-        routing.Chain(district, code[:9], code[:12], code[:15], code, code[:15] in index.workers),
+        routing.Chain(code[:6], code[:9], code[:12], code[:15], code, code[:15] in index.workers),
         None,
     )
 

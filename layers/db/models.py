@@ -170,9 +170,16 @@ class Address(Base):
     search: Mapped[str] = mapped_column(Text)  # normalised text the trigram index searches
     geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
     source: Mapped[str] = mapped_column(Text, server_default="")
+    district: Mapped[str] = mapped_column(String(6), server_default="")  # a road may run through two
 
     __table_args__ = (
-        UniqueConstraint("road", "house_number", "building", name="uq_addresses_road_house_number_building"),
+        UniqueConstraint(
+            "district",
+            "road",
+            "house_number",
+            "building",
+            name="uq_addresses_district_road_house_number_building",
+        ),
         Index("ix_addresses_geom", "geom", postgresql_using="gist"),
         Index(
             "ix_addresses_search", "search", postgresql_using="gin", postgresql_ops={"search": "gin_trgm_ops"}

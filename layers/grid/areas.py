@@ -150,13 +150,18 @@ def delete_generation(conn: Connection, generation: int) -> None:
     conn.execute(delete(GENERATIONS).where(G.id == generation))
 
 
-def copy_levels(conn: Connection, source: int, target: int, levels: Sequence[str]) -> int:
-    """Copy the areas of ``levels`` from one generation to another (e.g. streets above new grids)."""
+def copy_levels(
+    conn: Connection, source: int, target: int, levels: Sequence[str], except_under: str | None = None
+) -> int:
+    """Copy the areas of ``levels`` from one generation to another (e.g. streets above new grids),
+    leaving out the district ``except_under`` and everything in it (when it is replaced)."""
     copied = ["code", "level", "name", "parent_code", "geom", "households", "population"]
     copied += ["worker_name", "worker_phone", "party_branch", "properties"]
     rows = select(literal(target), *(AREAS.c[c] for c in copied)).where(
         AREAS.c.generation == source, AREAS.c.level.in_(list(levels))
     )
+    if except_under is not None:
+        rows = rows.where(AREAS.c.code.not_like(f"{except_under}%"))
     result = conn.execute(insert(AREAS).from_select(["generation", *copied], rows))
     return result.rowcount
 
@@ -224,10 +229,13 @@ def write_areas(conn: Connection, generation: int, records: Iterable[AreaRecord]
 # -- reading ----------------------------------------------------------------------------
 
 
-def count_by_level(conn: Connection, generation: int) -> dict[str, int]:
+def count_by_level(conn: Connection, generation: int, under: str | None = None) -> dict[str, int]:
+    """How many areas of each level the generation holds (in the area ``under``, if given)."""
     query = (
         select(AREAS.c.level, func.count()).where(AREAS.c.generation == generation).group_by(AREAS.c.level)
     )
+    if under is not None:
+        query = query.where(AREAS.c.code.like(f"{under}%"))
     counts: dict[str, int] = {level: int(n) for level, n in conn.execute(query)}
     return {level: counts.get(level, 0) for level in LEVELS}
 

@@ -67,8 +67,16 @@ class AreaIndex:
         self.names = {r.code: r.name for r in rows}
         self.workers = {r.code: r.worker_name for r in rows if r.worker_name}
         self.phones = {r.code: r.worker_phone for r in rows if r.worker_phone}  # dispatchers only
-        self.district = next((r.code for r in rows if r.level == "district"), None)
+        self.districts = [r.code for r in rows if r.level == "district"]
         self.assets: AssetIndex | None = None  # set (and renewed) by the worker's holder
+
+    @property
+    def desk(self) -> str:
+        """Where a case nobody can place waits: the district's desk, or with several districts the
+        city's (``370200`` for Qingdao's) — never a district guessed for it."""
+        if len(self.districts) == 1:
+            return self.districts[0]
+        return f"{self.codes[0][:4]}00"
 
     def locate(self, lon: FloatArray, lat: FloatArray) -> Located:
         """Covering micro-grid of each WGS84 point; the nearest one (and metres) when outside."""

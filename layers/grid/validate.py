@@ -50,15 +50,17 @@ WHERE p.generation = :g AND p.level <> 'micro_grid'
 GROUP BY p.code, p.level, p.area_m2
 """
 
-# Siblings that overlap by more than the tolerance (the && pre-filter uses the GiST index).
+# Siblings that overlap by more than the tolerance (the && pre-filter uses the GiST index);
+# districts are siblings too (a city's districts have no parent in the table).
 _OVERLAPS = """
 SELECT a.code, b.code AS other, ST_Area(ST_Intersection(a.geom, b.geom)::geography) AS m2,
        least(a.area_m2, b.area_m2) AS smaller_m2
 FROM areas a JOIN areas b
-  ON b.generation = a.generation AND b.parent_code = a.parent_code AND a.code < b.code
+  ON b.generation = a.generation AND {siblings} AND a.code < b.code
  AND a.geom && b.geom AND ST_Overlaps(a.geom, b.geom)
 WHERE a.generation = :g
 """
+_SIBLINGS = ("b.parent_code = a.parent_code", "a.level = 'district' AND b.level = 'district'")
 
 
 def check_generation(conn: Connection, generation: int, tolerance: float = TOLERANCE) -> list[Problem]:
@@ -85,7 +87,10 @@ def check_generation(conn: Connection, generation: int, tolerance: float = TOLER
             problems.append(
                 Problem(code, f"its {n} children cover {share:.3f}% of it ({gap:+.1f} m² unaccounted)")
             )
-    for code, other, m2, smaller in conn.execute(text(_OVERLAPS), {"g": generation}):
-        if m2 > tolerance * max(smaller, 1.0):
-            problems.append(Problem(code, f"overlaps its sibling {other} by {m2:.1f} m²"))
+    for siblings in _SIBLINGS:
+        for code, other, m2, smaller in conn.execute(
+            text(_OVERLAPS.format(siblings=siblings)), {"g": generation}
+        ):
+            if m2 > tolerance * max(smaller, 1.0):
+                problems.append(Problem(code, f"overlaps its sibling {other} by {m2:.1f} m²"))
     return problems

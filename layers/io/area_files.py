@@ -455,8 +455,11 @@ class ImportResult:
     created: bool
 
 
-def _target_generation(conn: Connection, level: str, generation: int | None, label: str) -> tuple[int, bool]:
-    """The draft generation to import into (a new one, with the levels above copied in)."""
+def _target_generation(
+    conn: Connection, level: str, generation: int | None, label: str, district: str | None
+) -> tuple[int, bool]:
+    """The draft generation to import into (a new one, with the levels above copied in, and with
+    ``district`` every other district's areas of this level and below)."""
     known = {g.id: g for g in areas.list_generations(conn)}
     if generation is not None and generation in known:
         status = known[generation].status
@@ -475,6 +478,8 @@ def _target_generation(conn: Connection, level: str, generation: int | None, lab
     above = LEVELS[: LEVELS.index(level)]
     if active is not None and above:
         areas.copy_levels(conn, active, new, above)
+    if active is not None and district is not None:
+        areas.copy_levels(conn, active, new, LEVELS[LEVELS.index(level) :], except_under=district)
     return new, True
 
 
@@ -489,11 +494,13 @@ def import_layer(
     name_field: str | None = None,
     parent_field: str | None = None,
     make_valid: bool = False,
+    district: str | None = None,
 ) -> ImportResult:
     """Import a layer file into a draft generation, all or nothing (in the caller's transaction).
 
-    Raises ``ImportProblems`` listing every bad row, missing parent, overlap or gap;
-    the caller's rollback then leaves the database as it was.
+    With ``district``, the file is that district's layer: every row must be in it, and the
+    other districts keep theirs. Raises ``ImportProblems`` listing every bad row, missing parent,
+    overlap or gap; the caller's rollback then leaves the database as it was.
     """
     level = areas.collection_level(collection)
     read = read_layer(
@@ -505,7 +512,15 @@ def import_layer(
         parent_field=parent_field,
         make_valid=make_valid,
     )
-    target, created = _target_generation(conn, level, generation, path.name)
+    if district is not None:
+        strays = [
+            Problem(r.code, f"is not in district {district}", row=i)
+            for i, r in enumerate(read.records, start=1)
+            if not r.code.startswith(district)
+        ]
+        if strays:
+            raise ImportProblems(strays, path.name)
+    target, created = _target_generation(conn, level, generation, path.name, district)
     if level != "district":
         parents = set(areas.codes(conn, target, LEVELS[LEVELS.index(level) - 1]))
         missing = [

@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from geo.errors import InvalidInput
+from layers.grid import areas
 from layers.io import area_files, asset_files
 
 
@@ -47,6 +49,7 @@ def import_file(
     update: bool = False,
     extra: str = "keep",
     tolerance_m: float = 30.0,
+    district: str | None = None,
     **layer_options: Any,
 ) -> Imported:
     """Import ``path`` into ``collection`` inside ``conn``'s transaction.
@@ -54,14 +57,36 @@ def import_file(
     ``layer_options`` go to ``area_files.import_layer`` (generation, code/name/parent
     fields, make_valid); for assets, ``id_field`` names the ID column, ``update`` updates
     existing assets by ID, ``extra`` keeps or ignores other columns, and points more than
-    ``tolerance_m`` outside the district are refused."""
+    ``tolerance_m`` outside the district are refused. ``district`` says which district of a city
+    the file is for: a grid layer then replaces that district's layer and keeps the others';
+    assets need it only when several districts are loaded."""
     if collection in asset_files.COLLECTIONS:
         done = asset_files.import_assets(
             conn, collection, path, crs=crs, id_field=id_field, update=update, extra=extra,
-            tolerance_m=tolerance_m,
+            tolerance_m=tolerance_m, district=loaded_district(conn, district),
         )  # fmt: skip
         return Imported(
             collection, done.count, done.crs, notes=done.notes, added=done.added, updated=done.updated
         )
-    result = area_files.import_layer(conn, collection, path, crs=crs, **layer_options)
+    if district is not None:
+        loaded_district(conn, district)
+    result = area_files.import_layer(conn, collection, path, crs=crs, district=district, **layer_options)
     return Imported(collection, result.count, result.crs, result.generation, list(result.notes))
+
+
+def loaded_district(conn: Connection, district: str | None) -> str:
+    """``district`` if the active generation holds it; without one, the only district loaded."""
+    known = areas.codes(conn, areas.require_active(conn), "district")
+    if district is None:
+        if len(known) == 1:
+            return known[0]
+        raise InvalidInput(
+            f"several districts are loaded ({', '.join(sorted(known))}): say which one with --district",
+            field="district",
+        )
+    if district not in known:
+        raise InvalidInput(
+            f"district {district} is not loaded (the active generation holds {', '.join(sorted(known))})",
+            field="district",
+        )
+    return district

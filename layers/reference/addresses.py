@@ -1,7 +1,8 @@
-"""Generated doorplates (门牌) on real Shibei road names.
+"""Generated doorplates (门牌) on a reference district's real road names.
 
-The road names are real: those in the product brief and every community named
-after its road (恩县路社区 → 恩县路). The roads' courses are not: each community's
+The road names are real: the district's named roads (Shibei's from the product brief,
+``layers.reference.district.DISTRICTS``) and every community named after its road
+(恩县路社区 → 恩县路). The roads' courses are not: each community's
 road runs through that community along its long axis and on into its neighbours;
 the other named roads are laid across the district from the seed. Doorplates
 follow each road, odd numbers on one side and even on the other, and some compounds
@@ -22,39 +23,9 @@ from geo.crs import LocalPlane
 from geo.partition import long_axis
 from layers.addresses.gazetteer import AddressRecord
 from layers.grid.areas import AreaRecord
+from layers.reference.district import DISTRICT_CODE, district_of
 from layers.reference.parking import ruidao_layout
 
-NAMED_ROADS = (
-    "辽宁路",
-    "延安三路",
-    "登州路",
-    "宁夏路",
-    "敦化路",
-    "合肥路",
-    "即墨路",
-    "台东一路",
-    "恩县路",
-    "宁化路",
-    "宣化路",
-    "杭州路",
-    "威海路",
-    "大连路",
-    "台柳路",
-    "清江路",
-    "瑞岛路",
-    "瑞湖路",
-    "长沙路",
-    "重庆南路",
-    "人民一路",
-    "开平路",
-    "四流南路",
-    "桑梓路",
-    "莱市二路",
-    "台东三路",
-    "华阳路",
-    "鞍山路",
-    "福州北路",
-)
 TARGET_DOORPLATES = 56_000
 SIDE_OFFSET_M = 9.0
 
@@ -90,7 +61,11 @@ def _road_through(
 
 
 def roads(
-    communities: list[AreaRecord], district: AreaRecord, plane: LocalPlane, rng: np.random.Generator
+    communities: list[AreaRecord],
+    district: AreaRecord,
+    plane: LocalPlane,
+    rng: np.random.Generator,
+    named: tuple[str, ...],
 ) -> dict[str, LineString]:
     """Each road name and its course in the plane (metres), clipped to the district."""
     boundary = plane.to_plane(district.geom)
@@ -101,13 +76,13 @@ def roads(
             courses[name] = _road_through(
                 plane.to_plane(community.geom), rng.uniform(900, 2200), rng, start=0.15
             )
-    for name in NAMED_ROADS:
+    for name in named:
         if name not in courses:
             seed_area = communities[int(rng.integers(len(communities)))]
             courses[name] = _road_through(plane.to_plane(seed_area.geom), rng.uniform(1200, 3000), rng)
-    # 瑞岛路 and 瑞湖路 run where 瑞岛路地下停车场's published description puts them.
-    layout = ruidao_layout(plane, district.geom)
-    courses["瑞岛路"], courses["瑞湖路"] = layout.ruidao_road, layout.ruihu_road
+    if district.code == DISTRICT_CODE:  # 瑞岛路 and 瑞湖路 run where 瑞岛路地下停车场's description puts them
+        layout = ruidao_layout(plane, district.geom)
+        courses["瑞岛路"], courses["瑞湖路"] = layout.ruidao_road, layout.ruihu_road
     clipped: dict[str, LineString] = {}
     for name, line in courses.items():
         inside = shapely.intersection(line, boundary)
@@ -118,15 +93,16 @@ def roads(
 
 
 def doorplates(seed: int, records: list[AreaRecord]) -> Iterator[AddressRecord]:
-    """Every generated address of the reference district, deterministic from ``seed``."""
-    rng = np.random.default_rng(seed + 7)
+    """Every generated address of a reference district (``records``), deterministic from ``seed``."""
     district = next(r for r in records if r.level == "district")
+    spec = district_of(district.code)
+    rng = spec.rng(seed, 7)
     communities = sorted((r for r in records if r.level == "community"), key=lambda r: r.code)
     centre = district.geom.centroid
     plane = LocalPlane(round(centre.x, 3), round(centre.y, 3))
-    courses = roads(communities, district, plane, rng)
+    courses = roads(communities, district, plane, rng, spec.roads)
     boundary = plane.to_plane(district.geom)
-    spacing = 2 * sum(line.length for line in courses.values()) / TARGET_DOORPLATES
+    spacing = 2 * sum(line.length for line in courses.values()) / spec.scaled(TARGET_DOORPLATES)
     for name in sorted(courses):
         line = courses[name]
         n = int(line.length // spacing)

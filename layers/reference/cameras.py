@@ -13,16 +13,22 @@ import shapely
 
 from layers.assets.store import AssetRecord
 from layers.grid.areas import AreaRecord
+from layers.reference.district import district_of
 
 COUNT = 320
 
 
-def cameras(seed: int, records: list[AreaRecord], district_code: str = "370203") -> Iterator[AssetRecord]:
-    """``COUNT`` cameras at distinct grid corners, numbered west to east."""
-    rng = np.random.default_rng(seed + 36)
+def cameras(seed: int, records: list[AreaRecord]) -> Iterator[AssetRecord]:
+    """Shibei's ``COUNT`` cameras (another district's in proportion) at distinct grid corners,
+    numbered west to east."""
+    district_code = next(r.code for r in records if r.level == "district")
+    spec = district_of(district_code)
+    rng = spec.rng(seed, 36)
     grids = [r.geom for r in records if r.level == "grid"]
     corners = np.unique(shapely.get_coordinates(shapely.boundary(grids)), axis=0)
-    chosen = corners[np.sort(rng.choice(len(corners), size=min(COUNT, len(corners)), replace=False))]
+    chosen = corners[
+        np.sort(rng.choice(len(corners), size=min(spec.scaled(COUNT), len(corners)), replace=False))
+    ]
     for serial, (lon, lat) in enumerate(chosen, start=1):
         yield AssetRecord(
             id=f"{district_code}0136{serial:06d}",

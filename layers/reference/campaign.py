@@ -38,10 +38,16 @@ DEFECT_MIX = {
 BEIJING = timezone(timedelta(hours=8))
 
 
-def load_campaign(conn: Connection, seed: int, district_code: str = "370203") -> int:
-    """Write the campaign and its inspections, and bring the covers' state up to date."""
+def load_campaign(conn: Connection, seed: int, district_code: str) -> int:
+    """Write the campaign and its inspections of the district's covers, and bring their state up to date."""
     rng = np.random.default_rng(seed + 23)
-    ids = [r[0] for r in conn.execute(text("SELECT id FROM assets WHERE kind = 'manhole_cover' ORDER BY id"))]
+    ids = [
+        r[0]
+        for r in conn.execute(
+            text("SELECT id FROM assets WHERE kind = 'manhole_cover' AND id LIKE :d ORDER BY id"),
+            {"d": f"{district_code}%"},
+        )
+    ]
     chosen = sorted(rng.choice(ids, size=int(len(ids) * SHARE_INSPECTED), replace=False).tolist())
     defective = set(rng.choice(chosen, size=DEFECTIVE, replace=False).tolist())
     campaign = inspections.create_campaign(

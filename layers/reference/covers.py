@@ -19,6 +19,7 @@ import shapely
 from geo.crs import LocalPlane
 from layers.assets.store import AssetRecord
 from layers.grid.areas import AreaRecord
+from layers.reference.district import district_of
 
 TARGET = 30_000
 # subclass: (share, owner unit, maintainer) — generic unit names, not real companies
@@ -39,10 +40,12 @@ MIX = {
 }
 
 
-def covers(seed: int, records: list[AreaRecord], district_code: str = "370203") -> Iterator[AssetRecord]:
-    """Every generated cover, numbered per subclass in order along the streets."""
-    rng = np.random.default_rng(seed + 11)
+def covers(seed: int, records: list[AreaRecord]) -> Iterator[AssetRecord]:
+    """Every generated cover of a district's ``records``, numbered per subclass along the streets."""
     district = next(r for r in records if r.level == "district")
+    district_code = district.code
+    spec = district_of(district_code)
+    rng = spec.rng(seed, 11)
     centre = district.geom.centroid
     plane = LocalPlane(round(centre.x, 3), round(centre.y, 3))
     grids = [plane.to_plane(r.geom) for r in records if r.level == "grid"]
@@ -51,7 +54,7 @@ def covers(seed: int, records: list[AreaRecord], district_code: str = "370203") 
         shapely.buffer(shapely.boundary(plane.to_plane(district.geom)), 1.0),
     )
     lines = [g for g in shapely.get_parts(shapely.line_merge(streets)) if g.length > 20]
-    spacing = sum(g.length for g in lines) / TARGET
+    spacing = sum(g.length for g in lines) / spec.scaled(TARGET)
     inside = plane.to_plane(district.geom)
     subclasses = list(MIX)
     shares = np.array([MIX[s][0] for s in subclasses])

@@ -1,4 +1,5 @@
-"""Generate Shibei's grid hierarchy: 22 streets / 137 communities / 940 grids / 7,082 micro-grids.
+"""Generate a reference district's grid hierarchy (Shibei: 22 streets / 137 communities / 940 grids /
+7,082 micro-grids; 市南区 beside it: 11 / 50 / 520 / 3,900).
 
 The district boundary and the street and community codes and names are real; the
 polygons below the district are not public, so they are generated: the district is
@@ -7,7 +8,9 @@ into grids and each grid into micro-grids (``geo.partition``), balanced by a
 generated household surface — dense in the old town in the south-west and around
 台东, sparse along the port on Jiaozhou Bay and on the hills — so that every
 micro-grid is a plausible 3-hour door-to-door round. The same seed always gives the
-same layers.
+same layers. Shibei is the reference district; the other districts of :data:`DISTRICTS`
+are added beside it (``wangge demo load --district 370202``) and generated the same way,
+from their own real boundary and divisions, with their own seed stream.
 """
 
 from __future__ import annotations
@@ -25,20 +28,17 @@ from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import LocalPlane, to_wgs84
+from geo.errors import InvalidInput
 from geo.partition import Part, node, partition, reading_order
 from layers.grid.areas import AreaRecord
 
 HERE = Path(__file__).resolve().parent
-BOUNDARY_FILE = HERE / "shibei_boundary_amap_gcj02.geojson"
-DIVISIONS_FILE = HERE / "shibei_divisions.csv"
-DISTRICT_CODE = "370203"
-GRID_COUNT = 940
-MICRO_GRID_COUNT = 7_082
-HOUSEHOLDS = 420_000  # ≈ 1.05 million residents at 2.5 per household
+DISTRICT_CODE = "370203"  # the reference district, Shibei
 LATTICE_M = 15.0  # spacing of the household sample points
 GENERATED_NOTE = "generated (not the official boundary)"
 
 Progress = Callable[[int, int], None]
+Surface = Callable[[npt.NDArray[np.float64], BaseGeometry, np.random.Generator], npt.NDArray[np.float64]]
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,9 @@ class Division:
     parent_code: str | None
 
 
-def read_divisions() -> list[Division]:
-    """The district, its 22 streets and 137 communities, in code order."""
-    with DIVISIONS_FILE.open(encoding="utf-8") as handle:
+def read_divisions(code: str = DISTRICT_CODE) -> list[Division]:
+    """The district, its streets and communities (Shibei: 22 and 137), in code order."""
+    with district_of(code).divisions_file.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     out = [
         Division(r["level"], r["code"], r["name"], None if r["level"] == "district" else r["parent_code"])
@@ -62,24 +62,27 @@ def read_divisions() -> list[Division]:
     return sorted(out, key=lambda d: d.code)
 
 
-def boundary_wgs84() -> MultiPolygon:
+def boundary_wgs84(code: str = DISTRICT_CODE) -> MultiPolygon:
     """The real district boundary, converted from GCJ-02 to WGS84 by iterative inversion."""
-    gcj = shapely.from_geojson(BOUNDARY_FILE.read_text(encoding="utf-8"))
+    gcj = shapely.from_geojson(district_of(code).boundary_file.read_text(encoding="utf-8"))
     coords = shapely.get_coordinates(gcj)
     lon, lat = to_wgs84(coords[:, 0], coords[:, 1], "gcj02")
     geom = shapely.set_coordinates(gcj, np.column_stack([lon, lat]))
     return geom if isinstance(geom, MultiPolygon) else MultiPolygon([geom])
 
 
-def household_surface(
-    xy: npt.NDArray[np.float64],
-    bounds: tuple[float, float, float, float],
-    coast: BaseGeometry,
-    rng: np.random.Generator,
+def _unit_square(xy: npt.NDArray[np.float64], boundary: BaseGeometry) -> tuple[npt.NDArray[np.float64], ...]:
+    x0, y0, x1, y1 = boundary.bounds
+    return (xy[:, 0] - x0) / (x1 - x0), (xy[:, 1] - y0) / (y1 - y0)
+
+
+def shibei_surface(
+    xy: npt.NDArray[np.float64], boundary: BaseGeometry, rng: np.random.Generator
 ) -> npt.NDArray[np.float64]:
-    """Relative household density at metric points ``xy`` (generated, not census data)."""
-    x0, y0, x1, y1 = bounds
-    u, v = (xy[:, 0] - x0) / (x1 - x0), (xy[:, 1] - y0) / (y1 - y0)
+    """Relative household density of Shibei at metric points ``xy`` (generated, not census data)."""
+    minx, miny, maxx, maxy = boundary.bounds
+    coast = shapely.clip_by_rect(boundary.boundary, minx, miny, minx + 0.3 * (maxx - minx), maxy)
+    u, v = _unit_square(xy, boundary)
 
     def bump(cu: float, cv: float, sigma: float) -> npt.NDArray[np.float64]:
         return np.exp(-((u - cu) ** 2 + (v - cv) ** 2) / (2 * sigma**2))
@@ -95,6 +98,105 @@ def household_surface(
     for cu, cv, sigma in ((0.45, 0.56, 0.035), (0.74, 0.63, 0.03), (0.9, 0.8, 0.04)):  # hills
         density *= 1 - 0.88 * bump(cu, cv, sigma)
     return np.clip(density, 0.02, None)
+
+
+def shinan_surface(
+    xy: npt.NDArray[np.float64], boundary: BaseGeometry, rng: np.random.Generator
+) -> npt.NDArray[np.float64]:
+    """Relative household density of 市南区 (generated, not census data): the old town of 中山路
+    in the west, the dense streets between 香港中路 and the railway, sparse along the southern
+    shore (八大关, the bathing beaches) and on the hills of 太平山 and 信号山."""
+    u, v = _unit_square(xy, boundary)
+
+    def bump(cu: float, cv: float, sigma: float) -> npt.NDArray[np.float64]:
+        return np.exp(-((u - cu) ** 2 + (v - cv) ** 2) / (2 * sigma**2))
+
+    density = 0.35 + 2.2 * bump(0.12, 0.55, 0.12) + 1.6 * bump(0.55, 0.7, 0.16) + 1.0 * bump(0.85, 0.75, 0.14)
+    for _ in range(8):
+        density *= 1 + rng.uniform(-0.35, 0.5) * bump(rng.uniform(), rng.uniform(), rng.uniform(0.03, 0.08))
+    minx, miny, maxx, maxy = boundary.bounds
+    shore = shapely.clip_by_rect(boundary.boundary, minx, miny, maxx, miny + 0.45 * (maxy - miny))
+    shore_m = shapely.distance(shore, shapely.points(xy))
+    density *= 1 - 0.85 * np.exp(-((shore_m / 400.0) ** 2))
+    for cu, cv, sigma in ((0.42, 0.45, 0.05), (0.3, 0.5, 0.03)):  # 太平山, 信号山
+        density *= 1 - 0.85 * bump(cu, cv, sigma)
+    return np.clip(density, 0.02, None)
+
+
+@dataclass(frozen=True)
+class District:
+    """A reference district: its real data files and the sizes its generated grids are cut to."""
+
+    code: str
+    key: str  # the files' prefix: shibei_boundary_amap_gcj02.geojson, shibei_divisions.csv
+    households: int
+    grids: int
+    micro_grids: int
+    surface: Surface
+    commercial_street: str  # the street whose communities draw the commercial cases
+    roads: tuple[str, ...]  # real road names the generated doorplates are laid on
+
+    @property
+    def boundary_file(self) -> Path:
+        return HERE / f"{self.key}_boundary_amap_gcj02.geojson"
+
+    @property
+    def divisions_file(self) -> Path:
+        return HERE / f"{self.key}_divisions.csv"
+
+    def rng(self, seed: int, part: int = 0) -> np.random.Generator:
+        """The random stream of one generated ``part`` (an offset of the seed) of the district:
+        Shibei's are the seed's own, every other district's are its own."""
+        return np.random.default_rng(
+            seed + part if self.code == DISTRICT_CODE else [seed + part, int(self.code)]
+        )
+
+    def scaled(self, shibei: int) -> int:
+        """A count given for Shibei, in proportion to this district's households."""
+        return round(shibei * self.households / DISTRICTS[DISTRICT_CODE].households)
+
+
+# Households are the generated districts' sizes (≈ 2.5 residents each); Shibei's grid counts
+# are the published ones, the others' are cut to Shibei's households per grid and micro-grid.
+DISTRICTS = {
+    d.code: d
+    for d in (
+        District(
+            "370203", "shibei", 420_000, 940, 7_082, shibei_surface, "370203021",
+            ("辽宁路", "延安三路", "登州路", "宁夏路", "敦化路", "合肥路", "即墨路", "台东一路", "恩县路",
+             "宁化路", "宣化路", "杭州路", "威海路", "大连路", "台柳路", "清江路", "瑞岛路", "瑞湖路",
+             "长沙路", "重庆南路", "人民一路", "开平路", "四流南路", "桑梓路", "莱市二路", "台东三路",
+             "华阳路", "鞍山路", "福州北路"),
+        ),
+        District(
+            "370202", "shinan", 232_000, 520, 3_900, shinan_surface, "370202005",
+            ("香港中路", "香港西路", "中山路", "湖北路", "太平路", "江苏路", "南京路", "福州南路",
+             "燕儿岛路", "东海西路", "闽江路", "云南路", "宁夏路", "漳州路", "山东路", "延安三路",
+             "湛山二路", "金门路", "珠海路", "徐州路", "广西路", "大学路", "观海一路", "莱阳路"),
+        ),
+    )
+}  # fmt: skip
+
+
+def district_of(code: str) -> District:
+    """The reference district of ``code``; ``InvalidInput`` naming the known ones otherwise.
+
+    >>> district_of("370202").key
+    'shinan'
+    >>> district_of("370299")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    geo.errors.InvalidInput: district 370299 is not in the reference data (known: 370202 市南区, ...)
+    """
+    if code not in DISTRICTS:
+        known = ", ".join(f"{c} {_district_name(c)}" for c in sorted(DISTRICTS))
+        raise InvalidInput(f"district {code} is not in the reference data (known: {known})", field="district")
+    return DISTRICTS[code]
+
+
+def _district_name(code: str) -> str:
+    with (HERE / f"{DISTRICTS[code].key}_divisions.csv").open(encoding="utf-8") as handle:
+        return next(r["name"] for r in csv.DictReader(handle) if r["level"] == "district")
 
 
 def _allocate(total: int, weights: npt.NDArray[np.float64], minimum: int) -> list[int]:
@@ -131,15 +233,17 @@ def _short(community_name: str) -> str:
     return community_name.removesuffix("居委会")
 
 
-def generate(seed: int, progress: Progress | None = None) -> list[AreaRecord]:
-    """The whole hierarchy (1 + 22 + 137 + 940 + 7,082 records), deterministic from ``seed``."""
-    rng = np.random.default_rng(seed)
-    divisions = read_divisions()
+def generate(seed: int, progress: Progress | None = None, code: str = DISTRICT_CODE) -> list[AreaRecord]:
+    """A district's whole hierarchy (Shibei: 1 + 22 + 137 + 940 + 7,082 records), deterministic
+    from ``seed``."""
+    spec = district_of(code)
+    rng = spec.rng(seed)
+    divisions = read_divisions(code)
     district = next(d for d in divisions if d.level == "district")
     streets = [d for d in divisions if d.level == "street"]
     communities = {s.code: [d for d in divisions if d.parent_code == s.code] for s in streets}
 
-    lonlat = boundary_wgs84()
+    lonlat = boundary_wgs84(code)
     centre = lonlat.centroid
     plane = LocalPlane(round(centre.x, 3), round(centre.y, 3))
     boundary = plane.to_plane(lonlat)
@@ -147,14 +251,13 @@ def generate(seed: int, progress: Progress | None = None) -> list[AreaRecord]:
     gx, gy = np.meshgrid(np.arange(minx, maxx, LATTICE_M), np.arange(miny, maxy, LATTICE_M))
     xy = np.column_stack([gx.ravel(), gy.ravel()])
     xy = xy[shapely.contains_xy(boundary, xy[:, 0], xy[:, 1])]
-    west = shapely.clip_by_rect(boundary.boundary, minx, miny, minx + 0.3 * (maxx - minx), maxy)
-    density = household_surface(xy, boundary.bounds, west, rng)
-    households = density / density.sum() * HOUSEHOLDS
+    density = spec.surface(xy, boundary, rng)
+    households = density / density.sum() * spec.households
     # Balance on households plus a little area, so empty land is still cut into rounds.
-    weights = households / HOUSEHOLDS * 0.85 + 0.15 / len(xy)
+    weights = households / spec.households * 0.85 + 0.15 / len(xy)
 
     done = 0
-    total = MICRO_GRID_COUNT
+    total = spec.micro_grids
 
     root = Part(boundary, np.arange(len(xy)))
     street_parts = partition(root, xy, weights, [len(communities[s.code]) for s in streets], rng)
@@ -167,7 +270,7 @@ def generate(seed: int, progress: Progress | None = None) -> list[AreaRecord]:
         community_parts.extend(zip(members, ordered, strict=True))
 
     community_hh = np.array([households[p.points].sum() for _, p in community_parts])
-    grid_counts = _allocate(GRID_COUNT, community_hh * rng.uniform(0.8, 1.2, len(community_hh)), 3)
+    grid_counts = _allocate(spec.grids, community_hh * rng.uniform(0.8, 1.2, len(community_hh)), 3)
     grid_parts: list[tuple[str, str, Part]] = []  # (community code, grid code, part)
     for (community, part), n in zip(community_parts, grid_counts, strict=True):
         parts = partition(part, xy, weights, list(rng.uniform(0.7, 1.3, n)), rng)
@@ -175,7 +278,7 @@ def generate(seed: int, progress: Progress | None = None) -> list[AreaRecord]:
             grid_parts.append((community.code, f"{community.code}{serial:03d}", parts[i]))
 
     grid_hh = np.array([households[p.points].sum() for _, _, p in grid_parts])
-    micro_counts = _allocate(MICRO_GRID_COUNT, grid_hh + grid_hh.mean() * 0.3, 3)
+    micro_counts = _allocate(spec.micro_grids, grid_hh + grid_hh.mean() * 0.3, 3)
     micro: list[tuple[str, str, Part]] = []  # (grid code, micro code, part)
     for (_, grid_code, part), n in zip(grid_parts, micro_counts, strict=True):
         parts = partition(part, xy, weights, [1.0] * n, rng)
@@ -185,10 +288,11 @@ def generate(seed: int, progress: Progress | None = None) -> list[AreaRecord]:
         if progress is not None:
             progress(done, total)
 
-    return _assemble(district, streets, community_parts, grid_parts, micro, households, rng, plane)
+    return _assemble(spec, district, streets, community_parts, grid_parts, micro, households, rng, plane)
 
 
 def _assemble(
+    spec: District,
     district: Division,
     streets: list[Division],
     community_parts: list[tuple[Division, Part]],
@@ -200,7 +304,9 @@ def _assemble(
 ) -> list[AreaRecord]:
     """Node the micro-grids, build every parent as the union of its children, go to WGS84."""
     micro_geoms = node([p.geom for _, _, p in micro])
-    hh_micro = _allocate(HOUSEHOLDS, np.array([households[p.points].sum() for _, _, p in micro]) + 1e-9, 0)
+    hh_micro = _allocate(
+        spec.households, np.array([households[p.points].sum() for _, _, p in micro]) + 1e-9, 0
+    )
     size = rng.uniform(2.2, 2.8, len(micro))
 
     children: dict[str, list[str]] = {}

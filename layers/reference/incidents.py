@@ -1,4 +1,5 @@
-"""66,100 generated cases over three years, shaped like the district's complaint platform.
+"""66,100 generated cases over three years, shaped like the district's complaint platform
+(another reference district gets as many in proportion to its households).
 
 What is real: the total (66,100 cases), the published KPIs it is tuned to (response
 99.03 %, resolution 99.81 %, satisfaction 99.83 %), the categories and the district's
@@ -31,10 +32,10 @@ from layers.cases import categories, numbers, partitions, routing, worktime
 from layers.grid.areas import AreaRecord
 from layers.grid.index import AreaIndex
 from layers.reference import lifecycle
+from layers.reference.district import district_of
 
 TOTAL = 66_100
 YEARS = 3  # the cases end at the moment of loading and begin three years before it
-TAIDONG = "370203021"  # 台东街道: the pedestrian street's communities draw the commercial cluster
 Progress = Callable[[int, int], None]
 
 # category: (share of all cases, monthly profile Jan..Dec)
@@ -137,13 +138,15 @@ class Places:
     spots: npt.NDArray[np.float64]
 
 
-def _places(rng: np.random.Generator, records: list[AreaRecord], days: int) -> Places:
+def _places(rng: np.random.Generator, records: list[AreaRecord], days: int, commercial: str) -> Places:
+    """Where the cases of a district's ``records`` happen; ``commercial`` is the street whose
+    communities draw the commercial cluster (Shibei's 台东街道, the pedestrian street)."""
     micro = [r for r in records if r.level == "micro_grid"]
     geoms = np.array([r.geom for r in micro], dtype=object)
     points = shapely.get_coordinates(shapely.point_on_surface(geoms))
     households = np.array([r.households or 0 for r in micro], dtype=float) + 1.0
     jitter = np.sqrt(shapely.area(geoms)) / 4
-    taidong = np.array([r.code.startswith(TAIDONG) for r in micro])
+    taidong = np.array([r.code.startswith(commercial) for r in micro])
     site_at = rng.choice(len(micro), 14, replace=False)
     starts = rng.integers(0, days - 120, 14)
     sites = np.column_stack([points[site_at], starts, starts + rng.integers(120, 365, 14)])
@@ -238,9 +241,12 @@ def _locate(
     return xy, repeat
 
 
-def _owner_units(conn: Connection, catalogue: categories.Catalogue) -> dict[str, str]:
+def _owner_units(conn: Connection, catalogue: categories.Catalogue, district: str) -> dict[str, str]:
     by_name = {name: code for code, name in catalogue.departments.items()}
-    rows = conn.execute(text("SELECT id, attributes->>'owner' FROM assets WHERE kind = 'manhole_cover'"))
+    rows = conn.execute(
+        text("SELECT id, attributes->>'owner' FROM assets WHERE kind = 'manhole_cover' AND id LIKE :d"),
+        {"d": f"{district}%"},
+    )
     return {i: by_name[o] for i, o in rows if o in by_name}
 
 
@@ -291,37 +297,48 @@ def generate_incidents(
     work_hours: worktime.WorkHours | None = None,
     progress: Progress | None = None,
 ) -> int:
-    """Write the reference cases (into an empty incidents table) of the three years up to
-    ``as_of`` (default now), each as far along as its timeline had got by then; answers how many."""
-    if conn.execute(text("SELECT 1 FROM incidents LIMIT 1")).first():
+    """Write the reference cases of a district's ``records`` (when it has none yet) of the three
+    years up to ``as_of`` (default now), each as far along as its timeline had got by then;
+    answers how many. Numbers continue each day's serial after the cases already stored."""
+    code = next(r.code for r in records if r.level == "district")
+    spec = district_of(code)
+    mine = {"d": f"{code}%"}
+    if conn.execute(text("SELECT 1 FROM incidents WHERE street LIKE :d LIMIT 1"), mine).first():
         return 0
     start, end = span(as_of or datetime.now(worktime.BEIJING))
-    rng = np.random.default_rng(seed + 66)
+    rng = spec.rng(seed, 66)
     hours = work_hours or worktime.WorkHours.parse("08:30-17:30")
     catalogue = categories.load(conn)
-    owners = _owner_units(conn, catalogue)
-    places = _places(rng, records, (end.date() - start).days)
+    owners = _owner_units(conn, catalogue, code)
+    places = _places(rng, records, (end.date() - start).days, spec.commercial_street)
     campaign = conn.execute(
         text(
             "SELECT DISTINCT ON (asset_id) asset_id, inspected_at FROM inspections "
-            "WHERE defect IS NOT NULL AND campaign_id IS NOT NULL ORDER BY asset_id, inspected_at"
-        )
+            "WHERE defect IS NOT NULL AND campaign_id IS NOT NULL AND asset_id LIKE :d "
+            "ORDER BY asset_id, inspected_at"
+        ),
+        mine,
     ).all()
     covers = np.array(sorted(owners), dtype=object)
     cover_xy = dict(
         conn.execute(
-            text("SELECT id, ARRAY[ST_X(point), ST_Y(point)] FROM assets WHERE kind = 'manhole_cover'")
+            text(
+                "SELECT id, ARRAY[ST_X(point), ST_Y(point)] FROM assets "
+                "WHERE kind = 'manhole_cover' AND id LIKE :d"
+            ),
+            mine,
         ).all()
     )
     ai_cameras = conn.execute(
         text(
             "SELECT id, ST_X(point), ST_Y(point) FROM assets "
-            "WHERE kind = 'camera' AND (attributes->>'ai')::bool"
-        )
+            "WHERE kind = 'camera' AND (attributes->>'ai')::bool AND id LIKE :d"
+        ),
+        mine,
     ).all()
 
     campaign = [(a, at) for a, at in campaign if start <= at.astimezone(worktime.BEIJING).date() and at < end]
-    category, received = _schedule(rng, TOTAL - len(campaign), start, end)
+    category, received = _schedule(rng, spec.scaled(TOTAL) - len(campaign), start, end)
     n = len(category)
     xy, repeat = _locate(rng, places, category, received, start)
     source = pick(rng, SOURCES, n)
@@ -349,7 +366,12 @@ def generate_incidents(
     cells = hexes.cells(xy[:, 0], xy[:, 1])
     first_id = int(conn.execute(text("SELECT coalesce(max(id), 0) FROM incidents")).scalar_one()) + 1
     out = _Writer()
-    serials: dict[date, int] = {}
+    serials: dict[date, int] = dict(
+        conn.execute(
+            text("SELECT day, last FROM incident_numbers WHERE day BETWEEN :a AND :b"),
+            {"a": start, "b": end.date()},
+        ).all()
+    )
     last_at_spot: dict[tuple[str, int, int], tuple[int, datetime]] = {}
     total = len(order)
     for k, i in enumerate(order):
@@ -362,11 +384,11 @@ def generate_incidents(
         serials[local_day] = serials.get(local_day, 0) + 1
         m = int(located.index[i])
         inside = bool(located.inside[i])
-        code = index.codes[m] if inside else None
+        micro = index.codes[m] if inside else None
         chain = (
-            routing.Chain("370203", code[:9], code[:12], code[:15], code, code[:15] in index.workers)
-            if code
-            else routing.Chain("370203")
+            routing.Chain(micro[:6], micro[:9], micro[:12], micro[:15], micro, micro[:15] in index.workers)
+            if micro
+            else routing.Chain(index.codes[m][:6])  # the district of the nearest micro-grid
         )
         route = routing.route(catalogue, cat, chain, owners.get(asset[i]) if asset[i] else None)
         clock = worktime.clock(at, cat.deadline_hours, cat.working_time, hours)

@@ -1,4 +1,4 @@
-"""Load the reference district into the database (``wangge demo load`` and ``make run``)."""
+"""Load a reference district into the database (``wangge demo load [--district CODE]`` and ``make run``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from geo.errors import InvalidGeometry
 from layers.addresses import gazetteer
 from layers.assets import store
 from layers.cases import categories, phrases
+from layers.db.vocabulary import LEVELS
 from layers.grid import areas
+from layers.grid.areas import AreaRecord
 from layers.grid.index import AreaIndex
 from layers.grid.validate import check_generation
 from layers.reference import campaign, district
@@ -35,86 +37,128 @@ class LoadResult:
     skipped: bool
 
 
-def source_tag(seed: int) -> str:
-    return f"reference:shibei:seed={seed}"
+def source_tag(seed: int, code: str = district.DISTRICT_CODE) -> str:
+    """The source of a district's generated addresses and places."""
+    return f"reference:{district.district_of(code).key}:seed={seed}"
+
+
+def _generation_source(seed: int, codes: list[str]) -> str:
+    return f"reference:{'+'.join(district.district_of(c).key for c in sorted(codes))}:seed={seed}"
+
+
+def _loaded(conn: Connection, seed: int, code: str) -> int | None:
+    """The active generation if it is the reference one of ``seed`` and holds the district ``code``."""
+    return conn.execute(
+        text(
+            "SELECT g.id FROM generations g JOIN areas a ON a.generation = g.id AND a.code = :c "
+            "WHERE g.status = 'active' AND g.source LIKE 'reference:%' AND g.source LIKE :s"
+        ),
+        {"c": code, "s": f"%:seed={seed}"},
+    ).scalar()
+
+
+def _activate_with(conn: Connection, seed: int, records: list[AreaRecord]) -> int:
+    """A new generation holding ``records`` (one district) and every other district of the active
+    reference generation, checked and made active; a district overlapping another is refused."""
+    code = next(r.code for r in records if r.level == "district")
+    name = next(r.name for r in records if r.level == "district")
+    active = areas.active_generation(conn)
+    source = (
+        active and conn.execute(text("SELECT source FROM generations WHERE id = :g"), {"g": active}).scalar()
+    )
+    keep = active if source and source.startswith("reference:") and source.endswith(f":seed={seed}") else None
+    others = areas.codes(conn, keep, "district") if keep is not None else []
+    others = [c for c in others if c != code]
+    label = ", ".join([*(f"{c}" for c in others), f"{code} {name}"])
+    new = areas.create_generation(
+        conn,
+        f"reference districts {label}, generated grids (seed {seed})",
+        source=_generation_source(seed, [*others, code]),
+    )
+    if keep is not None and others:
+        areas.copy_levels(conn, keep, new, LEVELS, except_under=code)
+    areas.write_areas(conn, new, records)
+    conn.execute(text("ANALYZE areas"))  # fresh statistics, or the planner scans instead of using GiST
+    problems = check_generation(conn, new)
+    if problems:
+        raise InvalidGeometry(
+            f"the generated district {code} does not fit: {problems[0]} (+{len(problems) - 1} more)"
+        )
+    areas.activate(conn, new)
+    return new
 
 
 def load_reference(
     conn: Connection,
     seed: int,
     *,
+    code: str = district.DISTRICT_CODE,
     force: bool = False,
     as_of: datetime | None = None,
     progress: district.Progress | None = None,
     case_progress: district.Progress | None = None,
 ) -> LoadResult:
-    """Generate and write Shibei: areas (as the active generation), addresses and covers.
+    """Generate and write a reference district (Shibei unless ``code`` names another) beside the
+    districts already loaded: its areas (in a new active generation with the others), addresses,
+    assets and cases.
 
     Each part is loaded only if missing (or all of them with ``force``). The cases are
     the three years up to ``as_of`` (default: now). Runs in the caller's transaction: a
     failure leaves the database as it was.
     """
-    tag = source_tag(seed)
-    live = conn.execute(
-        text("SELECT id FROM generations WHERE status = 'active' AND source = :s"), {"s": tag}
-    ).scalar()
+    district.district_of(code)  # an unknown district is refused before anything is generated
+    tag = source_tag(seed, code)
+    mine = {"d": f"{code}%"}
+    live = _loaded(conn, seed, code)
     have_addresses = conn.execute(
         text("SELECT 1 FROM places WHERE source = :s LIMIT 1"), {"s": tag}
     ).first()  # places are written after the doorplates, in the same step
-    have_covers = conn.execute(text("SELECT 1 FROM assets WHERE kind = 'manhole_cover' LIMIT 1")).first()
-    have_parking = conn.execute(text("SELECT 1 FROM assets WHERE kind = 'parking' LIMIT 1")).first()
-    have_cameras = conn.execute(text("SELECT 1 FROM assets WHERE kind = 'camera' LIMIT 1")).first()
+
+    def have(kind: str) -> bool:
+        query = "SELECT 1 FROM assets WHERE kind = :k AND id LIKE :d LIMIT 1"
+        return conn.execute(text(query), {"k": kind, **mine}).first() is not None
+
+    kinds = ("manhole_cover", "camera", *(("parking",) if code == district.DISTRICT_CODE else ()))
+    missing_kinds = [k for k in kinds if force or not have(k)]
     have_routing = conn.execute(text("SELECT 1 FROM categories LIMIT 1")).first()
-    have_incidents = conn.execute(text("SELECT 1 FROM incidents LIMIT 1")).first()
-    complete = (
-        have_addresses and have_covers and have_parking and have_cameras and have_routing and have_incidents
-    )
+    have_incidents = conn.execute(text("SELECT 1 FROM incidents WHERE street LIKE :d LIMIT 1"), mine).first()
+    complete = have_addresses and not missing_kinds and have_routing and have_incidents
     if live is not None and complete and not force:
-        return LoadResult(live, areas.count_by_level(conn, live), skipped=True)
-    records = district.generate(seed, progress)
+        return LoadResult(live, areas.count_by_level(conn, live, under=code), skipped=True)
+    records = district.generate(seed, progress, code)
     counts_note: dict[str, int] = {}
-    if not have_covers or force:  # before activation, which would re-locate covers about to go
-        store.delete_kind(conn, "manhole_cover")
-    if not have_parking or force:
-        store.delete_kind(conn, "parking")
-    if not have_cameras or force:
-        store.delete_kind(conn, "camera")
+    for kind in missing_kinds:  # before activation, which would re-locate assets about to go
+        store.delete_kind(conn, kind, district=code)
     if live is None or force:
-        live = areas.create_generation(
-            conn, f"Shibei reference district, generated grids (seed {seed})", source=tag
-        )
-        areas.write_areas(conn, live, records)
-        conn.execute(text("ANALYZE areas"))  # fresh statistics, or the planner scans instead of using GiST
-        problems = check_generation(conn, live)
-        if problems:
-            raise InvalidGeometry(
-                f"the generated district does not tile: {problems[0]} (+{len(problems) - 1} more)"
-            )
-        areas.activate(conn, live)
+        live = _activate_with(conn, seed, records)
     if not have_addresses or force:
         gazetteer.delete_places(conn, tag)
         gazetteer.delete_source(conn, tag)
         plates = list(doorplates(seed, records))
-        gazetteer.write_addresses(conn, plates, source=tag)
+        top = next(r for r in records if r.level == "district")
+        gazetteer.write_addresses(conn, plates, source=tag, district=(top.code, top.name))
         gazetteer.write_places(conn, places(seed, records, plates), source=tag)
         conn.execute(text("ANALYZE addresses"))
         conn.execute(text("ANALYZE place_names"))
-    if not have_covers or force:
-        store.write_assets(conn, covers(seed, records), district.DISTRICT_CODE)  # located by trigger
-        conn.execute(text("DELETE FROM campaigns WHERE name = :n"), {"n": campaign.NAME})
-        campaign.load_campaign(conn, seed, district.DISTRICT_CODE)
-    if not have_parking or force:
-        store.write_assets(conn, car_parks(seed, records), district.DISTRICT_CODE)
-    if not have_cameras or force:
-        store.write_assets(conn, cameras(seed, records), district.DISTRICT_CODE)
+    if "manhole_cover" in missing_kinds:
+        store.write_assets(conn, covers(seed, records), code)  # located by trigger
+        if code == district.DISTRICT_CODE:  # the real campaign was Shibei's
+            conn.execute(text("DELETE FROM campaigns WHERE name = :n"), {"n": campaign.NAME})
+            campaign.load_campaign(conn, seed, code)
+    if "parking" in missing_kinds:  # 瑞岛路地下停车场 and the car parks beside it are Shibei's
+        store.write_assets(conn, car_parks(seed, records, code), code)
+    if "camera" in missing_kinds:
+        store.write_assets(conn, cameras(seed, records), code)
     categories.load_reference(conn)
     phrases.load_reference(conn)
     for area, category, unit in REFERENCE_RULES:
         categories.set_rule(conn, area, category, unit)
-    if not have_incidents:  # cases are never deleted, not even by --force: only an empty table is filled
+    if (
+        not have_incidents
+    ):  # cases are never deleted, not even by --force: only a district without any is filled
         conn.execute(text("ANALYZE assets"))
         index = AreaIndex(conn, live)
         cases = generate_incidents(conn, seed, records, index, as_of=as_of, progress=case_progress)
         counts_note["incidents"] = cases
     conn.execute(text("ANALYZE assets"))
-    return LoadResult(live, {**areas.count_by_level(conn, live), **counts_note}, skipped=False)
+    return LoadResult(live, {**areas.count_by_level(conn, live, under=code), **counts_note}, skipped=False)

@@ -91,7 +91,7 @@ def ev_spaces(rng: np.random.Generator, spaces: int, start: date, share: float) 
     return max(1, int(spaces * share))
 
 
-def car_parks(seed: int, records: list[AreaRecord], district_code: str = "370203") -> Iterator[AssetRecord]:
+def car_parks(seed: int, records: list[AreaRecord], district_code: str) -> Iterator[AssetRecord]:
     """瑞岛路地下停车场 (serial 000001) and the generated public car parks."""
     rng = np.random.default_rng(seed + 31)
     ev_rng = np.random.default_rng(seed + 37)

@@ -19,6 +19,7 @@ import shapely
 
 from layers.addresses.gazetteer import AddressRecord, PlaceRecord
 from layers.grid.areas import AreaRecord
+from layers.reference.district import district_of
 
 STEMS = (
     "幸福", "和平", "阳光", "康乐", "海景", "青山", "锦绣", "金海", "华城", "丽都", "瑞景", "温馨",
@@ -45,8 +46,8 @@ def _aliases(name: str, suffix: str) -> tuple[str, ...]:
 
 
 def places(seed: int, records: list[AreaRecord], addresses: Iterable[AddressRecord]) -> list[PlaceRecord]:
-    """The reference district's named places, deterministic from ``seed``."""
-    rng = np.random.default_rng(seed + 11)
+    """A reference district's named places, deterministic from ``seed``."""
+    rng = district_of(next(r.code for r in records if r.level == "district")).rng(seed, 11)
     communities = sorted((r for r in records if r.level == "community"), key=lambda r: r.code)
     plates = [a for a in addresses if not a.building]
     compounds: dict[tuple[str, str], list[AddressRecord]] = defaultdict(list)
@@ -96,6 +97,8 @@ def places(seed: int, records: list[AreaRecord], addresses: Iterable[AddressReco
         members = [
             m for k, c in enumerate(communities) if c.parent_code == street for m in by_community.get(k, [])
         ]
+        if not members:  # a street no generated road crosses has no doorplate to stand at
+            continue
         base = names[street].removesuffix("街道")
         for name, kind, aliases in (
             (f"{base}小学", "school", ()),
