@@ -37,7 +37,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
 ]
 AREA_COLLECTIONS = {
-    "streets": ("street", "街道 Streets", "The district's 22 streets (real codes and names)."),
+    "districts": ("district", "区 Districts", "The districts served (real boundaries, codes and names)."),
+    "streets": ("street", "街道 Streets", "Streets (街道办事处; real codes and names)."),
     "communities": ("community", "社区 Communities", "Communities (real codes and names)."),
     "grids": ("grid", "网格 Grids", "Grids with their responsible grid worker (generated in the demo)."),
     "micro_grids": ("micro_grid", "微网格 Micro-grids", "Micro-grids, one door-to-door round each."),
@@ -198,6 +199,9 @@ def items(
     ),
     status: str | None = Query(None, max_length=20, description="Assets: status, e.g. damaged."),
     road: str | None = Query(None, max_length=50, description="Addresses: only this road, e.g. 恩县路."),
+    district: str | None = Query(
+        None, pattern=r"^[0-9]{6}$", description="Only the features of this district, e.g. 370202."
+    ),
 ) -> JSONResponse:
     """Features of a collection, filtered by bbox and properties, paged with limit/offset."""
     cid = _collection_id(collectionId)
@@ -215,7 +219,9 @@ def items(
 
     def fetch(conn: Connection) -> tuple[list[dict[str, Any]], int]:
         if cid == ADDRESSES[0]:
-            return gazetteer.query_features(conn, bbox=bbox, road=road, limit=page.limit, offset=page.offset)
+            return gazetteer.query_features(
+                conn, bbox=bbox, road=road, limit=page.limit, offset=page.offset, district=district
+            )
         if cid in ASSET_COLLECTIONS:
             return store.query_features(
                 conn,
@@ -225,6 +231,7 @@ def items(
                 status=status,
                 limit=page.limit,
                 offset=page.offset,
+                district=district,
             )
         return areas.query_features(
             conn,
@@ -234,6 +241,7 @@ def items(
             parent=parent,
             limit=page.limit,
             offset=page.offset,
+            district=district,
         )
 
     rows, matched = stale(fetch)

@@ -416,9 +416,10 @@ def query_features(
     road: str | None,
     limit: int,
     offset: int,
+    district: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """Standard addresses as feature rows (with ``geojson``) and how many match, by id."""
-    where = []
+    where = [] if district is None else [A.district == district]
     if bbox is not None:
         where.append(sql.bbox_filter(A.geom, bbox))
     if road is not None:

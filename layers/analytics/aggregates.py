@@ -110,11 +110,11 @@ def cell_counts(conn: Connection, window: Window, res: int) -> tuple[np.ndarray,
 
 
 def study_area(conn: Connection, code: str | None = None) -> shapely.Geometry:
-    """The active generation's district (or the area ``code``) as a shapely geometry (WGS84)."""
+    """The active generation's districts, the city (or the area ``code``), as a shapely geometry (WGS84)."""
     generation = areas.require_active(conn)
     which = AREAS.c.code == code if code else AREAS.c.level == "district"
     wkb = conn.execute(
-        select(func.ST_AsBinary(AREAS.c.geom)).where(AREAS.c.generation == generation, which)
+        select(func.ST_AsBinary(func.ST_Union(AREAS.c.geom))).where(AREAS.c.generation == generation, which)
     ).scalar()
     if wkb is None:
         raise NotFound("no active district to analyse")

@@ -31,6 +31,7 @@ from layers.analytics import aggregates, coverage, kpi, months
 from layers.cases import worktime
 from layers.db import sql
 from layers.db.models import AREAS, ASSET_CHANGES, INCIDENTS, INSPECTIONS
+from layers.grid import areas
 
 plt.rcParams.update(
     {"svg.fonttype": "none", "font.family": ["Noto Sans CJK SC", "DejaVu Sans"], "font.size": 9}
@@ -209,9 +210,12 @@ def build(conn: Connection, month: str, area: str | None = None) -> dict[str, An
     repeats_before = _repeat_cases(conn, prev_month, area)
     profile = aggregates.seasonal_profile(conn, (), first)
     top_codes = [r["category"] for r in by_category["results"][:4]]
+    generation = areas.require_active(conn)
+    districts = "、".join(d["name"] for d in areas.names(conn, generation, "district"))
     data = {
         "month": month,
         "area": area,
+        "place": areas.get_area(conn, area, generation, with_geometry=False)["name"] if area else districts,
         "generated_at": datetime.now(worktime.BEIJING).strftime("%Y-%m-%d %H:%M"),
         "partial": by_category["partial"],
         "total": total,

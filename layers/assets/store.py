@@ -193,6 +193,7 @@ def query_features(
     offset: int,
     digits: int = 7,
     extra: bool = False,
+    district: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """Assets of a kind as (feature rows with attributes flattened, number matched), ordered by ID.
 
@@ -201,6 +202,8 @@ def query_features(
     where = [ASSETS.c.kind == kind]
     if bbox is not None:
         where.append(sql.bbox_filter(ASSETS.c.point, bbox))
+    if district is not None:  # an asset's ID begins with its district's code
+        where.append(ASSETS.c.id.like(f"{district}%"))
     if subclass is not None:
         where.append(ASSETS.c.subclass == subclass)
     if status is not None:

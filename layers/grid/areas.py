@@ -257,9 +257,13 @@ def query_features(
     offset: int,
     columns: Sequence[str] = PUBLIC_COLUMNS,
     precision: int = 7,
+    district: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Features of one level as (GeoJSON-ready dicts, number matched), ordered by code."""
+    """Features of one level (in ``district``, if given) as (GeoJSON-ready dicts, number matched),
+    ordered by code."""
     where = [AREAS.c.generation == generation, AREAS.c.level == level]
+    if district is not None:
+        where.append(AREAS.c.code.like(f"{district}%"))
     if bbox is not None:
         where.append(sql.bbox_filter(AREAS.c.geom, bbox))
     if parent is not None:

@@ -4,7 +4,7 @@
 import { checkSession, json, session } from "./api.js";
 import { byId, el, openAsset } from "./dom.js";
 import { currentLang, setLang, t } from "./i18n.js";
-import { createMap, setBaseMap, textNode, vectorLayer } from "./map.js";
+import { createMap, fitDistricts, setBaseMap, textNode, vectorLayer } from "./map.js";
 import { onSessionChange, signInNow, signOut } from "./signin.js";
 import { bindMap, initialView, saveState, state, view } from "./state.js";
 import { dispatchView, showError } from "./views/dispatch.js";
@@ -38,6 +38,26 @@ vectorLayer("manhole_covers", {
   onHover: (p, ll) => showTip(`${p.id} · ${p.status}`, ll),
   onClick: (p) => openAsset(p.id),
 }).addTo(map);
+
+// The district switcher: the districts of the active generation from the OGC API; the first
+// view (nothing in the URL) fits all of them, a choice fits one and narrows the analyses to it.
+const districts = new Map();
+fitDistricts(map, !state.c).then((fc) => {
+  for (const f of fc ? fc.features : []) {
+    districts.set(f.properties.code, L.geoJSON(f).getBounds());
+    const option = el("option", `${f.properties.name} ${f.properties.code}`);
+    option.value = f.properties.code;
+    byId("district").append(option);
+  }
+  byId("district").value = districts.has(state.d) ? state.d : "";
+});
+byId("district").addEventListener("change", (e) => {
+  state.d = e.target.value;
+  const bounds = districts.get(state.d) || [...districts.values()].reduce((a, b) => a.extend(b), L.latLngBounds([]));
+  if (bounds.isValid()) map.fitBounds(bounds);
+  saveState();
+  views[view()].load().catch(showError);
+});
 
 // Street names at low zoom, from the OGC API (the labels carry the map when there is no base map).
 const labels = L.layerGroup().addTo(map);

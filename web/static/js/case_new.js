@@ -6,11 +6,12 @@
 import { api, json, send } from "./api.js";
 import { byId, el } from "./dom.js";
 import { errorText, t } from "./i18n.js";
-import { COORDINATES, createMap, setBaseMap, vectorLayer } from "./map.js";
+import { COORDINATES, createMap, fitDistricts, setBaseMap, vectorLayer } from "./map.js";
 import { config, startPage } from "./page.js";
 
 const form = byId("new-case");
 const map = createMap("map", { center: [36.09, 120.37], zoom: 14 });
+fitDistricts(map);
 setBaseMap(map, config.basemap, { tiandituKey: config.tianditu_key });
 for (const name of ["micro_grids", "grids", "communities", "streets"]) vectorLayer(name).addTo(map);
 const pin = L.circleMarker([0, 0], { radius: 8, color: "#c0392b", weight: 3, fillOpacity: 0.3 });

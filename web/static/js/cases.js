@@ -5,7 +5,7 @@
 import { json, send, session, vocabulary } from "./api.js";
 import { byId, el } from "./dom.js";
 import { currentLang, errorText, setLang, t } from "./i18n.js";
-import { createMap, setBaseMap, textNode, vectorLayer } from "./map.js";
+import { createMap, fitDistricts, setBaseMap, textNode, vectorLayer } from "./map.js";
 import { config, duration, startPage } from "./page.js";
 
 const PAGE = 50;
@@ -152,6 +152,7 @@ function drawTabs(params, tally) {
 
 // --- the map: the same filter, clustered on the server -----------------------------------------
 const map = createMap("map", { center: [36.09, 120.37], zoom: 13 });
+fitDistricts(map);
 setBaseMap(map, config.basemap, { tiandituKey: config.tianditu_key });
 const clusterLayer = L.layerGroup().addTo(map);
 let fitted = false;

@@ -15,7 +15,7 @@ const EN = {
   ev_only: "EV charging only", community: "Community", grid: "Grid", csv: "Download CSV", area: "Area",
   uncovered_downloads: "Uncovered micro-grids",
   micro: "Micro-grids", covered: "Covered", households: "Households covered", user: "User", password: "Password",
-  cancel: "Cancel", located: "Located", district: "District", micro_grid: "Micro-grid", worker: "Grid worker",
+  cancel: "Cancel", located: "Located", district: "District", whole_city: "Whole city", micro_grid: "Micro-grid", worker: "Grid worker",
   nearest_assets: "Nearest assets", nearby_cases: "Open cases nearby", outside: "Outside every grid",
   no_results: "Nothing found", dispatch_action: "Dispatch", hot: "hot", cold: "cold", cells: "cells",
   cases: "cases", generated: "Grids, assets and cases are generated demo data.", legend: "Legend",
@@ -26,7 +26,7 @@ const EN = {
   duplicate: "duplicate", red: "overdue (red)", amber: "due soon (amber)",
 };
 const ZH = {
-  sign_out: "退出", located: "定位结果", district: "区", micro_grid: "微网格", worker: "网格员",
+  sign_out: "退出", located: "定位结果", district: "区", whole_city: "全市", micro_grid: "微网格", worker: "网格员",
   nearest_assets: "附近部件", nearby_cases: "附近未结案件", outside: "不在任何网格内", no_results: "没有找到",
   dispatch_action: "派遣", hot: "热点", cold: "冷点", cells: "个单元", cases: "件",
   generated: "网格、部件与案件为生成的示例数据。", legend: "图例", uncovered: "未覆盖微网格",
@@ -170,7 +170,7 @@ export function errorText(error) {
 Object.assign(EN, {
   offline_banner: "Offline: what you do is kept on the phone and sent when you are back online",
   waiting_to_send: "Waiting to be sent", generated_footer: "Boundaries, streets and communities are real; grids, assets and cases are generated demo data.",
-  not_sent: "not sent", dismiss: "OK", remove_photo: "Remove the photo", report_title: "Report a problem · Shibei",
+  not_sent: "not sent", dismiss: "OK", remove_photo: "Remove the photo", report_title: "Report a problem",
   where: "Where is it?", use_gps: "📍 Use my location", address_hint: "or type an address, e.g. 辽宁路100号", find: "Find",
   spot_hint: "Drag the marker on the map, or add a photo that knows where it was taken", what: "What is the problem?",
   already: "Already reported nearby", photos_title: "Photos (1–3)", take_photo: "📷 Take or choose photos",
@@ -179,7 +179,7 @@ Object.assign(EN, {
   privacy_note: "Your number is only used to tell you about this report; the public never sees it, and places are shown to about 50 m.",
   send: "Send", thanks: "Received, thank you!", your_number: "Number", follow_link: "See how it goes",
   report_again: "Report another", my_reports: "My reports", by_pin: "On the map", by_gps: "My location",
-  by_address: "Address", outside_shibei: "outside Shibei district: another district handles it",
+  by_address: "Address", outside_platform: "outside the districts served here: the district it is in handles it",
   no_gps: "The phone could not say where you are: drag the marker instead", finding_you: "Finding where you are…",
   about: "about", metres: "m", see_it: "See it", me_too: "Me too: follow this one", label_follow: "Follow",
   choose_kind: "Choose what the problem is", need_spot: "Mark the spot on the map, or add a photo taken there",
@@ -207,7 +207,7 @@ Object.assign(EN, {
 });
 Object.assign(ZH, {
   not_sent: "未能发送", dismiss: "知道了", remove_photo: "删除照片", by_pin: "地图选点", by_gps: "我的位置", by_address: "地址",
-  outside_shibei: "不在市北区：由所在区处理", no_gps: "无法获取位置：请拖动地图上的标记", finding_you: "正在获取位置…",
+  outside_platform: "不在本平台所辖区域：由所在区处理", no_gps: "无法获取位置：请拖动地图上的标记", finding_you: "正在获取位置…",
   about: "约", metres: "米", see_it: "查看", me_too: "我也遇到了，关注这件", label_follow: "关注",
   choose_kind: "请选择问题类型", need_spot: "请在地图上标出位置，或上传在现场拍的照片", bad_phone: "手机号码格式不对",
   label_report: "随手拍", when_online: "（发送后生成）", kept_on_phone: "已保存在手机上，联网后自动发送",

@@ -158,3 +158,16 @@ export function vectorLayer(name, { onClick, onHover } = {}) {
   if (onHover) layer.on("mouseover", (e) => onHover(e.layer.properties, e.latlng));
   return layer;
 }
+
+// The districts served (the OGC collection): the map is fitted to them unless it moved meanwhile
+// (a page that placed it, or a user) or `fit` is false; resolves to the features (null offline).
+export function fitDistricts(map, fit = true) {
+  const start = map.getCenter();
+  return fetch("/collections/districts/items?limit=100", { headers: { Accept: "application/geo+json" } })
+    .then((r) => (r.ok ? r.json() : null))
+    .then((fc) => {
+      if (fit && fc && fc.features.length && map.getCenter().equals(start)) map.fitBounds(L.geoJSON(fc).getBounds());
+      return fc;
+    })
+    .catch(() => null);
+}

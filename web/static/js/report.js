@@ -6,7 +6,7 @@
 import { ApiError, json } from "./api.js";
 import { byId, el } from "./dom.js";
 import { currentLang, errorText, t } from "./i18n.js";
-import { createMap, setBaseMap, vectorLayer } from "./map.js";
+import { createMap, fitDistricts, setBaseMap, vectorLayer } from "./map.js";
 import { onSent, submit } from "./offline.js";
 import { beijing, config, deviceId, photoPicker, startPhone, statusName } from "./phone.js";
 
@@ -17,6 +17,7 @@ let spot = null; // { lon, lat } in WGS84: the pin's place
 let kind = null;
 
 const map = createMap("map", { center: [36.0875, 120.365], zoom: 14 });
+fitDistricts(map);
 setBaseMap(map, config.basemap, { tiandituKey: config.tianditu_key });
 for (const name of ["streets", "communities"]) vectorLayer(name).addTo(map);
 const pin = L.marker(map.getCenter(), { draggable: true, icon: L.divIcon({ className: "pin", iconSize: [28, 28], iconAnchor: [14, 28] }) });
@@ -31,7 +32,7 @@ async function place(lon, lat, how) {
     const found = await json(`/api/locate?${new URLSearchParams({ lon: spot.lon, lat: spot.lat })}`);
     byId("spot").textContent = found.inside
       ? `${t(how)} · ${found.street.name} ${found.community.name || ""}`
-      : `${t(how)} · ${t("outside_shibei")}`;
+      : `${t(how)} · ${t("outside_platform")}`;
   } catch { /* offline: the coordinates say enough */ }
   showSimilar();
 }

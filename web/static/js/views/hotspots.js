@@ -25,6 +25,7 @@ export function hotspotView() {
     const day = (d) => d.toISOString().slice(0, 10);
     const params = new URLSearchParams({ res: values.get("res"), since: day(since), until: day(until) });
     if (values.get("category")) params.set("category", values.get("category"));
+    if (state.d) params.set("area", state.d);
     state.hcat = values.get("category") || "";
     state.days = values.get("days");
     state.res = values.get("res");
@@ -65,6 +66,7 @@ export function hotspotView() {
     const trendParams = new URLSearchParams({ by: "street", month: monthForm.month.value });
     const category = new FormData(form).get("category");
     if (category) trendParams.set("category", category);
+    if (state.d) trendParams.set("area", state.d);
     const trend = await json(`/api/analytics/trends?${trendParams}`);
     byId("mom-caption").textContent = `${trend.month} ${t("versus")} ${trend.previous_month}${trend.partial ? ` · ${t("partial")}` : ""}`;
     for (const r of trend.results.filter((r) => r.street)) {

@@ -1,0 +1,268 @@
+"""A city, not a district: 市南区 loaded beside 市北区 in one database (issue 18, part 1).
+
+Its own database in the session's cluster: Shibei as every session has it, then
+``load_reference(code="370202")`` as ``wangge demo load --district 370202`` does; the answers
+per district and for the city, the shared border, and what is refused.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import shapely
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, text
+
+from api.app import create_app
+from api.db import make_engine, upgrade
+from api.settings import Settings
+from geo.errors import InvalidGeometry, InvalidInput
+from layers.cases.intake import chain_of
+from layers.grid import areas
+from layers.grid.areas import AreaRecord
+from layers.grid.index import AreaIndex
+from layers.grid.validate import check_generation
+from layers.io.imports import loaded_district
+from layers.reference.district import boundary_wgs84
+from layers.reference.load import load_reference
+from tests.conftest import AS_OF
+
+SHINAN, SHIBEI = "370202", "370203"
+
+
+@pytest.fixture(scope="module")
+def city(test_settings: Settings) -> Iterator[tuple[Settings, Engine]]:
+    """A database holding both districts (and the settings that reach it)."""
+    name = f"wangge_city_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(test_settings, pool_size=1, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    if test_settings.embedded:
+        settings = test_settings.model_copy(update={"db_name": name})
+    else:
+        settings = test_settings.model_copy(update={"database_url": test_settings.sqlalchemy_url(name)})
+    engine = make_engine(settings)
+    try:
+        upgrade(engine)
+        with engine.begin() as conn:
+            load_reference(conn, settings.demo_seed, as_of=AS_OF)
+        with engine.begin() as conn:
+            load_reference(conn, settings.demo_seed, code=SHINAN, as_of=AS_OF)
+        yield settings, engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def city_conn(city: tuple[Settings, Engine]) -> Iterator[Connection]:
+    with city[1].connect() as connection:
+        transaction = connection.begin()
+        try:
+            yield connection
+        finally:
+            transaction.rollback()
+
+
+@pytest.fixture(scope="module")
+def index(city: tuple[Settings, Engine]) -> AreaIndex:
+    with city[1].connect() as conn:
+        return AreaIndex(conn, areas.require_active(conn))
+
+
+@pytest.fixture(scope="module")
+def http(city: tuple[Settings, Engine]) -> Iterator[TestClient]:
+    with TestClient(create_app(city[0])) as c:
+        yield c
+
+
+def test_both_districts_live_in_one_generation_that_tiles(city_conn: Connection) -> None:
+    generation = areas.require_active(city_conn)
+    assert sorted(areas.codes(city_conn, generation, "district")) == [SHINAN, SHIBEI]
+    assert areas.count_by_level(city_conn, generation, under=SHIBEI) == {
+        "district": 1, "street": 22, "community": 137, "grid": 940, "micro_grid": 7_082,
+    }  # fmt: skip
+    assert areas.count_by_level(city_conn, generation, under=SHINAN) == {
+        "district": 1, "street": 11, "community": 50, "grid": 520, "micro_grid": 3_900,
+    }  # fmt: skip
+    assert check_generation(city_conn, generation) == []
+    names = dict(
+        city_conn.execute(text("SELECT code, name FROM areas WHERE generation = :g"), {"g": generation})
+    )
+    assert names[SHINAN] == "市南区" and names["370202001"] == "香港中路街道"
+    per_district = dict(
+        city_conn.execute(text("SELECT left(street, 6), count(*) FROM incidents GROUP BY 1")).all()
+    )
+    assert per_district[SHIBEI] > 60_000 and 30_000 < per_district[SHINAN] < 40_000
+    assets = dict(city_conn.execute(text("SELECT left(id, 6), count(*) FROM assets GROUP BY 1")).all())
+    assert assets[SHINAN] > 10_000 and assets[SHIBEI] > 25_000
+    # every 市南 asset lies in a 市南 micro-grid (located by the trigger)
+    strays = city_conn.execute(
+        text("SELECT count(*) FROM assets WHERE id LIKE '370202%' AND micro_grid NOT LIKE '370202%'")
+    ).scalar()
+    assert strays == 0
+
+
+def test_loading_again_skips_and_an_unknown_district_is_refused(city_conn: Connection) -> None:
+    again = load_reference(city_conn, 20240601, code=SHINAN, as_of=AS_OF)
+    assert again.skipped and again.counts["micro_grid"] == 3_900
+    with pytest.raises(InvalidInput, match="370299 is not in the reference data"):
+        load_reference(city_conn, 20240601, code="370299")
+
+
+def _shared_vertices() -> np.ndarray:
+    a = shapely.get_coordinates(boundary_wgs84(SHINAN))
+    b = {tuple(p) for p in shapely.get_coordinates(boundary_wgs84(SHIBEI)).tolist()}
+    return np.array([p for p in a.tolist() if tuple(p) in b])
+
+
+def test_points_in_each_district_and_on_their_border(city_conn: Connection, index: AreaIndex) -> None:
+    generation = areas.require_active(city_conn)
+    inner = {
+        code: shapely.get_coordinates(shapely.point_on_surface(boundary_wgs84(code)))[0]
+        for code in (SHINAN, SHIBEI)
+    }
+    for code, (lon, lat) in inner.items():
+        found = index.locate(np.array([lon]), np.array([lat]))
+        assert found.inside[0] and index.codes[int(found.index[0])].startswith(code)
+    shared = _shared_vertices()
+    assert len(shared) > 50  # the Amap boundaries share their common edge vertex for vertex
+    # on the border the index answers exactly one micro-grid: the lowest code covering it,
+    # as PostGIS says (ST_Covers on the stored, snapped geometry)
+    pts = shared[:: max(1, len(shared) // 60)]
+    answer = index.locate(pts[:, 0].copy(), pts[:, 1].copy())
+    sql = city_conn.execute(
+        text(
+            "SELECT (SELECT min(code) FROM areas WHERE generation = :g AND level = 'micro_grid' "
+            "AND ST_Covers(geom, ST_SetSRID(ST_Point(x, y), 4326))) "
+            "FROM unnest(CAST(:xs AS float8[]), CAST(:ys AS float8[])) WITH ORDINALITY AS p(x, y, n) "
+            "ORDER BY n"
+        ),
+        {"g": generation, "xs": pts[:, 0].tolist(), "ys": pts[:, 1].tolist()},
+    ).scalars().all()  # fmt: skip
+    ours = [
+        index.codes[int(i)] if inside else None for i, inside in zip(answer.index, answer.inside, strict=True)
+    ]
+    assert ours == sql
+    assert {c[:6] for c in ours if c} <= {SHINAN, SHIBEI}
+    assert SHINAN in {c[:6] for c in ours if c}  # on the shared edge the lower code, 市南区, wins
+
+
+def test_routing_knows_the_district_of_a_point(index: AreaIndex) -> None:
+    (lon, lat) = shapely.get_coordinates(shapely.point_on_surface(boundary_wgs84(SHINAN)))[0]
+    chain, note = chain_of(index, float(lon), float(lat))
+    assert chain.district == SHINAN and chain.street and chain.street.startswith(SHINAN) and note is None
+    # out at sea south of 市南区: the district of the nearest micro-grid, never Shibei by default
+    chain, note = chain_of(index, 120.36, 36.03)
+    assert chain.district == SHINAN and chain.street is None and note and "outside every grid" in note
+    # nothing to place it by: the city's desk, no district guessed
+    assert chain_of(index, None, None)[0].district == "370200"
+
+
+def test_the_api_answers_per_district_and_for_the_city(http: TestClient) -> None:
+    districts = http.get("/collections/districts/items").json()
+    assert [f["properties"]["code"] for f in districts["features"]] == [SHINAN, SHIBEI]
+    shinan = http.get("/collections/micro_grids/items", params={"district": SHINAN, "limit": 1}).json()
+    city = http.get("/collections/micro_grids/items", params={"limit": 1}).json()
+    assert shinan["numberMatched"] == 3_900 and city["numberMatched"] == 10_982
+    covers = http.get("/collections/manhole_covers/items", params={"district": SHINAN, "limit": 5}).json()
+    assert covers["features"] and all(f["id"].startswith(SHINAN) for f in covers["features"])
+    (lon, lat) = shapely.get_coordinates(shapely.point_on_surface(boundary_wgs84(SHINAN)))[0]
+    located = http.get("/api/locate", params={"lon": lon, "lat": lat}).json()
+    assert located["district"] == {"code": SHINAN, "name": "市南区"}
+    trends = http.get("/api/analytics/trends", params={"by": "street", "month": "2026-10", "area": SHINAN})
+    assert trends.status_code == 200
+    streets = {r["street"] for r in trends.json()["results"]}
+    assert streets and all(s.startswith(SHINAN) for s in streets)
+    whole = http.get("/api/analytics/trends", params={"by": "street", "month": "2026-10"}).json()
+    assert {r["street"][:6] for r in whole["results"] if r["street"]} == {SHINAN, SHIBEI}
+    hot = http.get("/api/analytics/hotspots", params={"area": SHINAN, "res": 9})
+    assert hot.status_code == 200 and hot.json()["features"]
+
+
+def test_geocoding_keeps_the_districts_apart(http: TestClient) -> None:
+    both = http.get("/api/geocode", params={"q": "宁夏路10号"}).json()  # 宁夏路 runs through both
+    assert both["ambiguous"] and not both["trusted"]
+    assert {r["address"] for r in both["results"][:2]} == {"市南区宁夏路10号", "市北区宁夏路10号"}
+    named = http.get("/api/geocode", params={"q": "青岛市市南区宁夏路10号"}).json()
+    assert named["trusted"] and named["results"][0]["address"] == "市南区宁夏路10号"
+    elsewhere = http.get("/api/geocode", params={"q": "崂山区香港东路10号"}).json()
+    assert elsewhere["outside"] and not elsewhere["results"]
+
+
+def test_imports_must_name_their_district_in_a_city(city_conn: Connection) -> None:
+    with pytest.raises(InvalidInput, match=r"several districts are loaded .*--district") as caught:
+        loaded_district(city_conn, None)
+    assert caught.value.field == "district"
+    with pytest.raises(InvalidInput, match="370211 is not loaded"):
+        loaded_district(city_conn, "370211")
+    assert loaded_district(city_conn, SHINAN) == SHINAN
+
+
+def test_districts_that_overlap_are_refused(city_conn: Connection) -> None:
+    square = shapely.MultiPolygon([shapely.box(120.30, 36.05, 120.32, 36.07)])
+    shifted = shapely.MultiPolygon([shapely.box(120.31, 36.05, 120.33, 36.07)])
+    draft = areas.create_generation(city_conn, "overlapping districts", source="test")
+    areas.write_areas(
+        city_conn,
+        draft,
+        [
+            AreaRecord(SHINAN, "district", "市南区", None, square),
+            AreaRecord(SHIBEI, "district", "市北区", None, shifted),
+        ],
+    )
+    problems = check_generation(city_conn, draft)
+    assert any(p.code == SHINAN and f"overlaps its sibling {SHIBEI}" in p.reason for p in problems)
+
+
+def test_a_generated_district_that_overlaps_one_loaded_is_not_activated(
+    city_conn: Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from layers.reference import district, load
+
+    real = district.boundary_wgs84
+
+    def wider(code: str = district.DISTRICT_CODE) -> Any:  # 市南区 grown 300 m into 市北区
+        return shapely.MultiPolygon([real(code).buffer(0.003)]) if code == SHINAN else real(code)
+
+    monkeypatch.setattr(district, "boundary_wgs84", wider)
+    before = areas.require_active(city_conn)
+    with pytest.raises(InvalidGeometry, match=rf"{SHINAN} does not fit: .*overlaps its sibling {SHIBEI}"):
+        load.load_reference(city_conn, 20240601, code=SHINAN, force=True, as_of=AS_OF)
+    assert areas.require_active(city_conn) == before
+
+
+def test_the_map_switches_district(city: tuple[Settings, Engine], browser: Any, artifacts: Path) -> None:
+    from bench.server import uvicorn_server
+
+    settings = city[0]
+    env = {"DATABASE_URL": settings.sqlalchemy_url(), "WANGGE_PHOTO_DIR": str(settings.photo_root)}
+    with uvicorn_server(env) as base:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{base}/")
+        page.wait_for_function("document.querySelectorAll('#district option').length === 3")
+        options = page.eval_on_selector_all("#district option", "os => os.map(o => o.textContent)")
+        assert options == ["全市", "市南区 370202", "市北区 370203"]
+        page.select_option("#district", SHINAN)
+        page.wait_for_function("location.hash.includes('d=370202')")
+        page.wait_for_timeout(1500)
+        lat, lon = (
+            float(v) for v in page.evaluate("new URLSearchParams(location.hash.slice(1)).get('c')").split(",")
+        )
+        x0, y0, x1, y1 = boundary_wgs84(SHINAN).bounds
+        assert x0 < lon < x1 and y0 < lat < y1  # the map went to 市南区
+        page.screenshot(path=str(artifacts / "city_switcher_shinan.png"))
+        page.select_option("#district", "")
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(artifacts / "city_switcher_city.png"))
+        page.close()
+        assert errors == []
