@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import pytest
 import shapely
@@ -19,6 +20,13 @@ COVER = {
     "setting": "carriageway", "owner": "供水单位", "maintainer": "供水单位", "status": "normal",
 }  # fmt: skip
 INSIDE = (120.3725, 36.0935)
+
+
+def import_to_shibei(
+    conn: Connection, collection: str, path: Path, **options: Any
+) -> asset_files.AssetImport:
+    """The assets of a file imported into Shibei, the session's one district."""
+    return asset_files.import_assets(conn, collection, path, district="370203", **options)
 
 
 def _csv(path: Path, rows: list[dict[str, object]], encoding: str = "utf-8") -> Path:
@@ -38,7 +46,7 @@ def test_covers_from_a_gbk_csv_in_gcj02_are_added_and_located(
         for i in range(1, 4)
     ]
     path = _csv(tmp_path / "covers.csv", rows, encoding="gb18030")
-    result = asset_files.import_assets(conn, "manhole_covers", path, crs="gcj02")
+    result = import_to_shibei(conn, "manhole_covers", path, crs="gcj02")
     assert (result.count, result.crs) == (3, "gcj02")
     stored = conn.execute(
         text(
@@ -69,7 +77,7 @@ def test_bad_rows_are_all_listed_and_nothing_is_written(conn: Connection, demo: 
     path = _csv(tmp_path / "bad.csv", rows)
     before = conn.execute(text("SELECT count(*) FROM assets")).scalar_one()
     with pytest.raises(ImportProblems) as caught:
-        asset_files.import_assets(conn, "manhole_covers", path)
+        import_to_shibei(conn, "manhole_covers", path)
     listed = [str(p) for p in caught.value.problems]
     assert len(listed) == 6, listed  # rows 2, 3, 5, 6, 7, 8: read problems come first, all at once
     assert any("row 2" in p and "16 digits" in p for p in listed) and any("duplicate" in p for p in listed)
@@ -78,7 +86,7 @@ def test_bad_rows_are_all_listed_and_nothing_is_written(conn: Connection, demo: 
     assert any("row 7" in p and "km outside the district" in p for p in listed)
     del rows[1:3], rows[2:], rows[0]  # leave the existing ID
     with pytest.raises(ImportProblems, match=r"exists already \(import with --update"), conn.begin_nested():
-        asset_files.import_assets(conn, "manhole_covers", _csv(tmp_path / "b2.csv", rows))
+        import_to_shibei(conn, "manhole_covers", _csv(tmp_path / "b2.csv", rows))
     assert conn.execute(text("SELECT count(*) FROM assets")).scalar_one() == before
 
 
@@ -100,16 +108,14 @@ def test_points_outside_the_district_beyond_the_tolerance_are_refused(
         {"id": "3702030101900012", "lon": far[0], "lat": far[1], **COVER},
     ]
     with pytest.raises(ImportProblems) as caught, conn.begin_nested():
-        asset_files.import_assets(conn, "manhole_covers", _csv(tmp_path / "edge.csv", rows))
+        import_to_shibei(conn, "manhole_covers", _csv(tmp_path / "edge.csv", rows))
     assert [str(p) for p in caught.value.problems] == [
         "row 2: lies 200 m outside the district (tolerance 30 m); check its CRS"
     ]
-    done = asset_files.import_assets(conn, "manhole_covers", _csv(tmp_path / "near.csv", rows[:1]))
+    done = import_to_shibei(conn, "manhole_covers", _csv(tmp_path / "near.csv", rows[:1]))
     assert done.count == 1 and "belong to no micro-grid: 3702030101900011" in done.notes[-1]
     with conn.begin_nested():
-        wide = asset_files.import_assets(
-            conn, "manhole_covers", _csv(tmp_path / "far.csv", rows[1:]), tolerance_m=500
-        )
+        wide = import_to_shibei(conn, "manhole_covers", _csv(tmp_path / "far.csv", rows[1:]), tolerance_m=500)
         assert wide.count == 1
 
 
@@ -126,12 +132,12 @@ def test_a_stewards_sheet_chinese_labels_every_problem_at_once_and_other_columns
     ]  # fmt: skip
     path = _csv(tmp_path / "sheet.csv", sheet)
     with pytest.raises(ImportProblems) as caught, conn.begin_nested():
-        asset_files.import_assets(conn, "manhole_covers", path)
+        import_to_shibei(conn, "manhole_covers", path)
     listed = [str(p) for p in caught.value.problems]
     assert len(listed) == 7 and all(p.startswith("row 2: ") for p in listed), listed
     for field in ("material", "shape", "size_mm", "load_class", "setting", "owner", "maintainer"):
         assert any(f"{field}: missing" in p for p in listed), field
-    done = asset_files.import_assets(conn, "manhole_covers", _csv(tmp_path / "one.csv", sheet[:1]))
+    done = import_to_shibei(conn, "manhole_covers", _csv(tmp_path / "one.csv", sheet[:1]))
     assert done.notes == [
         "columns 备注 are not manhole_cover attributes: kept as extra attributes (exports only)"
     ]
@@ -142,7 +148,7 @@ def test_a_stewards_sheet_chinese_labels_every_problem_at_once_and_other_columns
     assert "extra" not in public  # a sheet's notes may name people: not for the public
     wrong = _csv(tmp_path / "wrong.csv", [{**sheet[0], "部件标识码": "3702030101900023", "材质": "木头"}])
     with pytest.raises(ImportProblems, match=r"material: '木头' is not one of cast_iron \(铸铁\)"):
-        asset_files.import_assets(conn, "manhole_covers", wrong)
+        import_to_shibei(conn, "manhole_covers", wrong)
 
 
 def test_update_upserts_by_id_all_or_nothing(conn: Connection, demo: int, tmp_path: Path) -> None:
@@ -153,13 +159,9 @@ def test_update_upserts_by_id_all_or_nothing(conn: Connection, demo: int, tmp_pa
     new = {"id": "3702030101900031", "lon": lon, "lat": lat, **COVER}
     bad = {"id": "3702030101900032", "lon": lon, "lat": lat, **COVER, "size_mm": 5}
     with pytest.raises(ImportProblems, match="size_mm"), conn.begin_nested():
-        asset_files.import_assets(
-            conn, "manhole_covers", _csv(tmp_path / "u1.csv", [changed, new, bad]), update=True
-        )
+        import_to_shibei(conn, "manhole_covers", _csv(tmp_path / "u1.csv", [changed, new, bad]), update=True)
     assert store.get_asset(conn, cover)["name"] == before["name"]  # nothing written
-    done = asset_files.import_assets(
-        conn, "manhole_covers", _csv(tmp_path / "u2.csv", [changed, new]), update=True
-    )
+    done = import_to_shibei(conn, "manhole_covers", _csv(tmp_path / "u2.csv", [changed, new]), update=True)
     assert (done.count, done.added, done.updated) == (2, 1, 1)
     after = store.get_asset(conn, cover)
     assert after["name"] == "改名井盖" and after["attributes"]["status"] == "damaged"
@@ -180,7 +182,7 @@ def test_car_parks_round_trip(
     path = tmp_path / f"parking{suffix}"
     assert asset_files.export_assets(conn, "parking", path, crs=crs) == len(before) >= 45
     conn.execute(text("DELETE FROM assets WHERE kind = 'parking'"))
-    result = asset_files.import_assets(conn, "parking", path, crs="gcj02" if crs == "gcj02" else None)
+    result = import_to_shibei(conn, "parking", path, crs="gcj02" if crs == "gcj02" else None)
     after = conn.execute(query).all()
     assert result.count == len(before)
     for a, b in zip(before, after, strict=True):
@@ -195,4 +197,4 @@ def test_ev_spaces_over_spaces_is_refused_naming_the_row(conn: Connection, demo:
     _csv(path, [{"id": "3702030201900001", "wkt": square, "name": "测试停车场", "status": "operating",
                  "progress_pct": 100, "structure": "surface", "spaces": 10, "ev_spaces": 20}])  # fmt: skip
     with pytest.raises(ImportProblems, match=r"row 1.*EV spaces \(20\) exceed spaces \(10\)"):
-        asset_files.import_assets(conn, "parking", path)
+        import_to_shibei(conn, "parking", path)

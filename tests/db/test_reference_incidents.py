@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import Connection, text
 
 from layers.analytics import kpi
-from layers.reference.incidents import TAIDONG, TOTAL, span
+from layers.reference.district import DISTRICTS
+from layers.reference.incidents import TOTAL, span
 from tests.conftest import AS_OF
 
 
@@ -59,7 +60,7 @@ def test_commercial_street_and_construction_clusters(conn: Connection, demo: int
             "SELECT avg((street = :s)::int) FILTER (WHERE category = 'E0504'), "
             "avg((street = :s)::int) FILTER (WHERE category = 'E0505') FROM incidents"
         ),
-        {"s": TAIDONG},
+        {"s": DISTRICTS["370203"].commercial_street},
     ).one()
     assert share[0] > 2 * share[1]  # shop spill-over concentrates on the pedestrian street
     top = (
