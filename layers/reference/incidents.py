@@ -300,7 +300,7 @@ def generate_incidents(
     """Write the reference cases of a district's ``records`` (when it has none yet) of the three
     years up to ``as_of`` (default now), each as far along as its timeline had got by then;
     answers how many. Numbers continue each day's serial after the cases already stored."""
-    code = next(r.code for r in records if r.level == "district")
+    code = next(r.code for r in records if r.level == "micro_grid")[:6]
     spec = district_of(code)
     mine = {"d": f"{code}%"}
     if conn.execute(text("SELECT 1 FROM incidents WHERE street LIKE :d LIMIT 1"), mine).first():

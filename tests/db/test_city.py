@@ -94,7 +94,7 @@ def test_both_districts_live_in_one_generation_that_tiles(city_conn: Connection)
     }  # fmt: skip
     assert check_generation(city_conn, generation) == []
     names = dict(
-        city_conn.execute(text("SELECT code, name FROM areas WHERE generation = :g"), {"g": generation})
+        city_conn.execute(text("SELECT code, name FROM areas WHERE generation = :g"), {"g": generation}).all()
     )
     assert names[SHINAN] == "市南区" and names["370202001"] == "香港中路街道"
     per_district = dict(
@@ -249,12 +249,12 @@ def test_the_map_switches_district(city: tuple[Settings, Engine], browser: Any, 
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"{base}/")
-        page.wait_for_function("document.querySelectorAll('#district option').length === 3")
+        page.wait_for_selector("#district option:nth-child(3)", state="attached")
         options = page.eval_on_selector_all("#district option", "os => os.map(o => o.textContent)")
         assert options == ["全市", "市南区 370202", "市北区 370203"]
         page.select_option("#district", SHINAN)
-        page.wait_for_function("location.hash.includes('d=370202')")
-        page.wait_for_timeout(1500)
+        page.wait_for_timeout(1500)  # the fit's animation, then the URL's state
+        assert "d=370202" in page.evaluate("location.hash")
         lat, lon = (
             float(v) for v in page.evaluate("new URLSearchParams(location.hash.slice(1)).get('c')").split(",")
         )
