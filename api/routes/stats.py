@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import Connection
 
 from api.deps import READERS, get_settings, run_stale_read
-from api.params import MONTH, one_of
+from api.params import AREA_CODE, MONTH, one_of
 from api.schemas import analytics as analytics_schema
 from geo.errors import InvalidInput
-from layers.analytics import kpi
+from layers.analytics import aggregates, kpi
 from layers.analytics import months as months_of
 from layers.cases import worktime
 
@@ -28,6 +28,7 @@ async def kpis(
     ),
     months: int = Query(1, ge=1, le=60, description="How many months, ending with `month`."),
     category: str | None = Query(None, max_length=5),
+    area: str | None = Query(None, pattern=AREA_CODE, description="Only the cases located in this area."),
 ) -> dict[str, Any]:
     """Response, resolution, on-time, satisfaction and rework rates and the median time to close."""
     today = datetime.now(worktime.BEIJING).date()
@@ -39,7 +40,8 @@ async def kpis(
     hours = get_settings(request).response_hours
 
     def work(conn: Connection) -> list[dict[str, Any]]:
-        rows = kpi.kpis(conn, by, start, end, category=category, response_hours=hours)
+        where = aggregates.check_area(conn, area)
+        rows = kpi.kpis(conn, by, start, end, category=category, area=where, response_hours=hours)
         names = kpi.names(conn, by, [r[by] for r in rows if r[by]])
         return [{**r, "name": names.get(r[by])} if names else r for r in rows]
 

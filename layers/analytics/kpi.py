@@ -32,6 +32,7 @@ from geo.errors import InvalidInput
 from layers.db.models import AREAS, CATEGORIES, DEPARTMENTS
 
 GROUPS = {
+    "district": "left(i.street, 6)",
     "street": "i.street",
     "community": "i.community",
     "grid": "i.grid",
@@ -57,6 +58,7 @@ WITH steps AS (  -- the histories of the months' cases: those months' partitions
     AND i.received_at >= CAST(:start AS timestamp) AT TIME ZONE 'Asia/Shanghai'
     AND i.received_at < CAST(:end AS timestamp) AT TIME ZONE 'Asia/Shanghai'
     AND (CAST(:category AS text) IS NULL OR i.category = :category)
+    AND (CAST(:area AS text) IS NULL OR starts_with(i.micro_grid, :area))
 )
 SELECT key,
   count(*) AS received,
@@ -86,14 +88,16 @@ def kpis(
     end: date,
     *,
     category: str | None = None,
+    area: str | None = None,
     response_hours: float = 24.0,
 ) -> list[dict[str, Any]]:
-    """KPI rows per group for cases received in [start, end) (Beijing dates)."""
+    """KPI rows per group for cases received in [start, end) (Beijing dates), of the cases
+    located in ``area`` if given (a district, street … code)."""
     if by not in GROUPS:
         raise InvalidInput(f"by {by!r}: one of {', '.join(GROUPS)}", field="by")
     rows = conn.execute(
         text(_KPI.format(key=GROUPS[by])),
-        {"start": start, "end": end, "category": category, "response_hours": response_hours},
+        {"start": start, "end": end, "category": category, "area": area, "response_hours": response_hours},
     ).mappings()
     out = []
     for r in rows:
@@ -134,6 +138,6 @@ def names(conn: Connection, by: str, keys: list[str]) -> dict[str, str]:
         return {code: name for code, name in conn.execute(newest_area)} | {
             code: name for code, name in conn.execute(units)
         }
-    if by in ("street", "community", "grid"):
+    if by in ("district", "street", "community", "grid"):
         return {code: name for code, name in conn.execute(newest_area)}
     return {}

@@ -7,6 +7,7 @@ per district and for the city, the shared border, and what is refused.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -266,3 +267,47 @@ def test_the_map_switches_district(city: tuple[Settings, Engine], browser: Any, 
         page.screenshot(path=str(artifacts / "city_switcher_city.png"))
         page.close()
         assert errors == []
+
+
+def test_kpis_per_district_and_of_one(http: TestClient) -> None:
+    by_district = http.get("/api/stats/kpi", params={"by": "district", "month": "2026-10"}).json()
+    rows = {r["district"]: r for r in by_district["results"] if r["district"]}
+    assert set(rows) == {SHINAN, SHIBEI} and rows[SHINAN]["name"] == "市南区"
+    assert rows[SHINAN]["received"] < rows[SHIBEI]["received"]
+    one = http.get("/api/stats/kpi", params={"by": "street", "month": "2026-10", "area": SHINAN}).json()
+    assert {r["street"][:6] for r in one["results"]} == {SHINAN}
+    assert sum(r["received"] for r in one["results"]) == rows[SHINAN]["received"]
+    assert http.get("/api/stats/kpi", params={"area": "370211"}).status_code == 400
+
+
+def _micro_grids_file(conn: Connection, path: Path, where: str) -> Path:
+    rows = conn.execute(
+        text(
+            "SELECT json_build_object('type', 'FeatureCollection', 'features', json_agg(json_build_object("
+            "'type', 'Feature', 'properties', json_build_object('code', code, 'name', name), "
+            "'geometry', ST_AsGeoJSON(geom, 15)::json) ORDER BY code)) FROM areas "
+            f"WHERE generation = :g AND level = 'micro_grid' AND {where}"
+        ),
+        {"g": areas.require_active(conn)},
+    ).scalar_one()
+    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_a_districts_layer_is_imported_beside_the_others(city_conn: Connection, tmp_path: Path) -> None:
+    from layers.io.area_files import ImportProblems
+    from layers.io.imports import import_file
+
+    mixed = _micro_grids_file(
+        city_conn, tmp_path / "mixed.geojson", "code IN ('370202001001001001', '370203005001001001')"
+    )
+    with pytest.raises(ImportProblems) as caught:
+        import_file(city_conn, "micro_grids", mixed, district=SHINAN)
+    assert [str(p) for p in caught.value.problems] == ["row 2: is not in district 370202"]
+    shinan = _micro_grids_file(city_conn, tmp_path / "shinan.geojson", "code LIKE '370202%'")
+    done = import_file(city_conn, "micro_grids", shinan, district=SHINAN)
+    assert done.count == 3_900 and done.generation is not None
+    assert areas.count_by_level(city_conn, done.generation) == {
+        "district": 2, "street": 33, "community": 187, "grid": 1_460, "micro_grid": 10_982,
+    }  # fmt: skip
+    assert check_generation(city_conn, done.generation) == []
