@@ -69,16 +69,16 @@ def check_generation(conn: Connection, generation: int, tolerance: float = TOLER
     for code, outside, area in conn.execute(text(_OUTSIDE), {"g": generation}):
         if outside > tolerance * max(area, 1.0):
             problems.append(Problem(code, f"lies {outside:.1f} m² outside its parent"))
-    present = {
-        row[0]
+    present = {  # (district, level): a district imported down to its grids alone is complete
+        (row[0], row[1])
         for row in conn.execute(
-            text("SELECT DISTINCT level FROM areas WHERE generation = :g"), {"g": generation}
+            text("SELECT DISTINCT left(code, 6), level FROM areas WHERE generation = :g"), {"g": generation}
         )
     }
     for code, level, area, children_m2, n in conn.execute(text(_COVERAGE), {"g": generation}):
         child_level = _NEXT_LEVEL[level]
         if n == 0:
-            if child_level in present:
+            if (code[:6], child_level) in present:
                 problems.append(Problem(code, f"has no {child_level.replace('_', '-')}s"))
             continue
         gap = area - children_m2

@@ -468,9 +468,11 @@ def _target_generation(
                 f"generation {generation} is {status}; import into a new generation and activate it",
                 field="generation",
             )
-        if areas.count_by_level(conn, generation)[level]:
+        if areas.count_by_level(conn, generation, under=district)[level]:
+            where = f" in district {district}" if district else ""
             raise Conflict(
-                f"generation {generation} already has {level} areas; use a new generation", field="generation"
+                f"generation {generation} already has {level} areas{where}; use a new generation",
+                field="generation",
             )
         return generation, False
     new = areas.create_generation(conn, label, source=f"import:{label}", generation=generation)

@@ -280,15 +280,15 @@ def test_kpis_per_district_and_of_one(http: TestClient) -> None:
     assert http.get("/api/stats/kpi", params={"area": "370211"}).status_code == 400
 
 
-def _micro_grids_file(conn: Connection, path: Path, where: str) -> Path:
+def _areas_file(conn: Connection, path: Path, level: str, where: str) -> Path:
     rows = conn.execute(
         text(
             "SELECT json_build_object('type', 'FeatureCollection', 'features', json_agg(json_build_object("
             "'type', 'Feature', 'properties', json_build_object('code', code, 'name', name), "
             "'geometry', ST_AsGeoJSON(geom, 15)::json) ORDER BY code)) FROM areas "
-            f"WHERE generation = :g AND level = 'micro_grid' AND {where}"
+            f"WHERE generation = :g AND level = :level AND {where}"
         ),
-        {"g": areas.require_active(conn)},
+        {"g": areas.require_active(conn), "level": level},
     ).scalar_one()
     path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
     return path
@@ -298,16 +298,27 @@ def test_a_districts_layer_is_imported_beside_the_others(city_conn: Connection, 
     from layers.io.area_files import ImportProblems
     from layers.io.imports import import_file
 
-    mixed = _micro_grids_file(
-        city_conn, tmp_path / "mixed.geojson", "code IN ('370202001001001001', '370203005001001001')"
+    mixed = _areas_file(
+        city_conn,
+        tmp_path / "mixed.geojson",
+        "micro_grid",
+        "code IN ('370202001001001001', '370203005001001001')",
     )
     with pytest.raises(ImportProblems) as caught:
         import_file(city_conn, "micro_grids", mixed, district=SHINAN)
     assert [str(p) for p in caught.value.problems] == ["row 2: is not in district 370202"]
-    shinan = _micro_grids_file(city_conn, tmp_path / "shinan.geojson", "code LIKE '370202%'")
+    shinan = _areas_file(city_conn, tmp_path / "shinan.geojson", "micro_grid", "code LIKE '370202%'")
     done = import_file(city_conn, "micro_grids", shinan, district=SHINAN)
     assert done.count == 3_900 and done.generation is not None
     assert areas.count_by_level(city_conn, done.generation) == {
         "district": 2, "street": 33, "community": 187, "grid": 1_460, "micro_grid": 10_982,
     }  # fmt: skip
     assert check_generation(city_conn, done.generation) == []
+    # a district's grids, then its micro-grids into the same draft, as a steward does it
+    grids = _areas_file(city_conn, tmp_path / "grids.geojson", "grid", "code LIKE '370202%'")
+    draft = import_file(city_conn, "grids", grids, district=SHINAN).generation
+    assert draft is not None and areas.count_by_level(city_conn, draft, under=SHIBEI)["micro_grid"] == 7_082
+    assert areas.count_by_level(city_conn, draft, under=SHINAN)["micro_grid"] == 0
+    import_file(city_conn, "micro_grids", shinan, district=SHINAN, generation=draft)
+    assert areas.count_by_level(city_conn, draft)["micro_grid"] == 10_982
+    assert check_generation(city_conn, draft) == []
