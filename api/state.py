@@ -54,7 +54,12 @@ class WorkerState:
         return cls(
             settings=settings,
             db=db,
-            index=IndexHolder(engine, check_s=settings.index_check_s, cell_m=settings.locate_cell_m),
+            index=IndexHolder(
+                engine,
+                check_s=settings.index_check_s,
+                cell_m=settings.locate_cell_m,
+                cache=settings.var_dir / "index",
+            ),
             tiles=TileCache(settings.index_check_s, settings.tile_cache_mb),
             work_hours=work_hours,
             secret=secret,

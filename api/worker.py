@@ -68,7 +68,12 @@ class Worker:
             engine,
             Senders(sender_config(settings)),
             ThreadPoolExecutor(settings.outbox_senders),
-            IndexHolder(engine, check_s=settings.index_check_s, cell_m=settings.locate_cell_m),
+            IndexHolder(
+                engine,
+                check_s=settings.index_check_s,
+                cell_m=settings.locate_cell_m,
+                cache=settings.var_dir / "index",
+            ),
             WorkHours.parse(settings.work_hours),
         )
         with engine.begin() as conn:

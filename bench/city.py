@@ -4,7 +4,9 @@ the memory of a worker that holds it, each in a fresh process (``python -m bench
 The city is the reference district's micro-grids laid out ten times side by side (two rows
 of five, each copy shifted by the district's width or height plus a street's gap), so every
 copy is a real tiling of the real boundary's shape. Baseline in the same run: the one
-district, built the same way in its own fresh process.
+district, built the same way in its own fresh process. Then a second fresh process loads the
+saved index as the workers of a machine do (``Locator.load``: arrays mapped read-only from
+``var/index``), timed with its memory growth.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+
+from geo.locate import Locator
 
 ROOT = Path(__file__).resolve().parents[1]
 COPIES = (5, 2)  # columns, rows
@@ -40,9 +44,30 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _build(path: str) -> dict[str, float]:
-    """In this (fresh) process: build the index of the polygons in ``path``; time and memory."""
-    from geo.locate import Locator
+def _rate(locator: Locator, polys: np.ndarray) -> float:
+    rng = np.random.default_rng(3)
+    x0, y0, x1, y1 = shapely.total_bounds(polys)
+    lon, lat = rng.uniform(x0, x1, 1_000_000), rng.uniform(y0, y1, 1_000_000)
+    locator.locate(lon, lat)
+    t = time.perf_counter()
+    locator.locate(lon, lat)
+    return 1_000_000 / (time.perf_counter() - t)
+
+
+def _load(path: str, folder: str) -> dict[str, float]:
+    """In this (fresh) process: map the index saved in ``folder``; time, memory, speed."""
+    polys = shapely.from_wkb(np.load(path, allow_pickle=True))
+    before = _rss_mb()
+    t = time.perf_counter()
+    locator = Locator.load(Path(folder), polys)
+    load_s = time.perf_counter() - t
+    grown = _rss_mb() - before
+    return {"load_s": load_s, "load_mb": grown, "mapped_points_per_s": _rate(locator, polys)}
+
+
+def _build(path: str, folder: str) -> dict[str, float]:
+    """In this (fresh) process: build the index of the polygons in ``path``; time and memory;
+    then save it into ``folder``."""
     from layers.grid.index import DEGREES_PER_M
 
     polys = shapely.from_wkb(np.load(path, allow_pickle=True))
@@ -51,28 +76,26 @@ def _build(path: str) -> dict[str, float]:
     locator = Locator(polys, cell=2.5 * DEGREES_PER_M)
     build_s = time.perf_counter() - t
     peak = _rss_mb()
-    rng = np.random.default_rng(3)
-    x0, y0, x1, y1 = shapely.total_bounds(polys)
-    lon, lat = rng.uniform(x0, x1, 1_000_000), rng.uniform(y0, y1, 1_000_000)
-    locator.locate(lon, lat)
-    t = time.perf_counter()
-    locator.locate(lon, lat)
-    rate = 1_000_000 / (time.perf_counter() - t)
+    rate = _rate(locator, polys)
+    locator.save(Path(folder))
     held = locator.nbytes + sum(getattr(locator.rings, f).nbytes for f in locator.rings.__dataclass_fields__)
     return {"n": len(polys), "build_s": build_s, "peak_mb": peak - before, "held_mb": held / 2**20,
             "points_per_s": rate}  # fmt: skip
 
 
 def measure(polys: np.ndarray) -> dict[str, float]:
-    """``_build`` in a fresh interpreter, so the peak memory is the build's own."""
+    """``_build`` in a fresh interpreter, so the peak memory is the build's own; ``_load`` in another."""
+    answer: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "polys.npy"
         np.save(path, np.array(shapely.to_wkb(polys), dtype=object), allow_pickle=True)
-        out = subprocess.run(
-            [sys.executable, "-m", "bench.city", str(path)], capture_output=True, text=True, cwd=ROOT,
-            timeout=900, check=True,
-        )  # fmt: skip
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+        for step in ("build", "load"):
+            out = subprocess.run(
+                [sys.executable, "-m", "bench.city", step, str(path), str(Path(tmp) / "index")],
+                capture_output=True, text=True, cwd=ROOT, timeout=900, check=True,
+            )  # fmt: skip
+            answer.update(json.loads(out.stdout.strip().splitlines()[-1]))
+    return answer
 
 
 def bench_city(polys: np.ndarray) -> list[str]:
@@ -81,16 +104,21 @@ def bench_city(polys: np.ndarray) -> list[str]:
     return [
         "The locator of a generated ten-district city (the reference district's micro-grids laid out ten times, "
         "two rows of five) beside the one district, each built in a fresh process; memory is the process's peak "
-        "resident growth during the build and the arrays the index then holds.",
+        "resident growth during the build and the arrays the index then holds. A worker that starts after the "
+        "first build maps the saved arrays (`var/index`, shared by the machine's workers through the page cache): "
+        "its load time, its own memory growth, and its speed on the mapped index.",
         "",
-        "| index | micro-grids | build s | peak memory MB | held MB | points/s located |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| index | micro-grids | build s | peak memory MB | held MB | points/s located | worker load s "
+        "(mapped) | worker memory MB | points/s (mapped) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| the reference district — baseline | {one['n']:,} | {one['build_s']:.1f} | {one['peak_mb']:,.0f} | "
-        f"{one['held_mb']:,.0f} | {one['points_per_s'] / 1e6:.1f}M |",
-        f"| **ten districts** | {ten['n']:,} | **{ten['build_s']:.1f}** ({ten['build_s'] / one['build_s']:.1f}×) | "
-        f"**{ten['peak_mb']:,.0f}** | {ten['held_mb']:,.0f} | {ten['points_per_s'] / 1e6:.1f}M |",
+        f"{one['held_mb']:,.0f} | {one['points_per_s'] / 1e6:.1f}M | {one['load_s']:.2f} | {one['load_mb']:,.0f} | "
+        f"{one['mapped_points_per_s'] / 1e6:.1f}M |",
+        f"| **ten districts** | {ten['n']:,} | {ten['build_s']:.1f} ({ten['build_s'] / one['build_s']:.1f}×) | "
+        f"{ten['peak_mb']:,.0f} | {ten['held_mb']:,.0f} | {ten['points_per_s'] / 1e6:.1f}M | "
+        f"**{ten['load_s']:.2f}** | **{ten['load_mb']:,.0f}** | {ten['mapped_points_per_s'] / 1e6:.1f}M |",
     ]
 
 
 if __name__ == "__main__":
-    print(json.dumps(_build(sys.argv[1])))
+    print(json.dumps((_build if sys.argv[1] == "build" else _load)(sys.argv[2], sys.argv[3])))

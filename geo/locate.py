@@ -21,12 +21,18 @@ lowest code when built from codes in order. ``Locator.locate`` therefore equals
 
 Points covered by no polygon are ``-1`` (the nearest polygon, in metres, is the
 caller's business: see ``layers.index``).
+
+A built index is plain arrays: :meth:`Locator.save` writes them as ``.npy`` files and
+:meth:`Locator.load` maps them read-only, so the workers of one machine share one copy in the
+page cache and a worker that starts after the first build loads in well under a second.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,6 +46,7 @@ from geo.errors import InvalidGeometry
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
+Polygons = Sequence[BaseGeometry] | npt.NDArray[np.object_]
 OUTSIDE = -1
 MIXED = -2
 _MARGIN = 1e-9  # degrees (~0.1 mm): cells this close to a segment count as touched
@@ -61,7 +68,7 @@ class _Rings:
     poly_seg_count: IntArray
 
 
-def _rings(polygons: Sequence[BaseGeometry] | npt.NDArray[np.object_]) -> _Rings:
+def _rings(polygons: Polygons) -> _Rings:
     xs1, ys1, xs2, ys2, seg_ring = [], [], [], [], []
     ring_hole, ring_part, poly_start, poly_count = [], [], [], []
     seg = ring = part = 0
@@ -214,6 +221,11 @@ def _touched_cells(
     return touched
 
 
+_HELD = ("tile_value", "tile_offset", "pool", "palette", "palette_start", "mixed_cells", "candidates",
+         "candidate_start")  # fmt: skip
+_SCALARS = ("dx", "dy", "x0", "y0", "bits", "tiles_x", "mixed_share")
+
+
 class Locator:
     """An in-process index answering point → polygon index, equal to PostGIS ``ST_Covers``.
 
@@ -232,7 +244,7 @@ class Locator:
     [0, 0, 1, -1]
     """
 
-    def __init__(self, polygons: Sequence[BaseGeometry], cell: float = 2.5e-5, tile_bits: int = 8):
+    def __init__(self, polygons: Polygons, cell: float = 2.5e-5, tile_bits: int = 8):
         if len(polygons) == 0:
             raise InvalidGeometry("cannot index an empty set of polygons")
         self.polygons = np.asarray(polygons, dtype=object)
@@ -371,9 +383,45 @@ class Locator:
     @property
     def nbytes(self) -> int:
         """Bytes the index's arrays hold (the raster tiles, palettes, boundary cells, candidates)."""
-        held = (self.tile_value, self.tile_offset, self.pool, self.palette, self.palette_start,
-                self.mixed_cells, self.candidates, self.candidate_start)  # fmt: skip
-        return sum(a.nbytes for a in held)
+        return sum(getattr(self, name).nbytes for name in _HELD)
+
+    def save(self, folder: Path) -> None:
+        """Write the built index into the new directory ``folder`` (arrays as ``.npy``).
+
+        >>> import shapely, tempfile
+        >>> loc = Locator([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], cell=0.1)
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     loc.save(Path(tmp) / "index")
+        ...     again = Locator.load(Path(tmp) / "index", loc.polygons)
+        ...     again.locate(np.array([0.5, 1.0, 1.5, 3.0]), np.array([0.5, 0.5, 0.5, 0.5])).tolist()
+        [0, 0, 1, -1]
+        """
+        folder.mkdir()
+        for name in _HELD:
+            np.save(folder / f"{name}.npy", getattr(self, name))
+        for f in fields(_Rings):
+            np.save(folder / f"rings.{f.name}.npy", getattr(self.rings, f.name))
+        scalars = {name: getattr(self, name) for name in _SCALARS}
+        (folder / "locator.json").write_text(json.dumps({**scalars, "shape": list(self.shape)}))
+
+    @classmethod
+    def load(cls, folder: Path, polygons: Polygons) -> Locator:
+        """The index ``save`` wrote into ``folder`` for these ``polygons``, its arrays mapped read-only."""
+        meta = json.loads((folder / "locator.json").read_text())
+        loc = cls.__new__(cls)
+        loc.polygons = np.asarray(polygons, dtype=object)
+        for name in _SCALARS:
+            setattr(loc, name, meta[name])
+        loc.shape = (int(meta["shape"][0]), int(meta["shape"][1]))
+        for name in _HELD:
+            setattr(loc, name, np.load(folder / f"{name}.npy", mmap_mode="r"))
+        rings = {f.name: np.load(folder / f"rings.{f.name}.npy", mmap_mode="r") for f in fields(_Rings)}
+        loc.rings = _Rings(**rings)
+        if int(loc.rings.poly_seg_count.shape[0]) != len(loc.polygons):
+            raise InvalidGeometry(
+                f"{folder} indexes {len(loc.rings.poly_seg_count)} polygons, not {len(polygons)}"
+            )
+        return loc
 
     def _first_covering(
         self, x: FloatArray, y: FloatArray, pair_point: IntArray, pair_poly: npt.NDArray[np.integer[Any]]

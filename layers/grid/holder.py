@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
@@ -25,8 +26,9 @@ log = logging.getLogger("wangge.locate")
 class IndexHolder:
     """Lazily built, self-refreshing ``AreaIndex`` of the active generation."""
 
-    def __init__(self, engine: Engine, *, check_s: float, cell_m: float):
+    def __init__(self, engine: Engine, *, check_s: float, cell_m: float, cache: Path | None = None):
         self.engine = engine
+        self.cache = cache  # where built locators are shared (``AreaIndex``)
         self.check_s = check_s
         self.cell_m = cell_m
         self.index: AreaIndex | None = None
@@ -59,7 +61,7 @@ class IndexHolder:
             with self.engine.connect() as conn:
                 active = areas.require_active(conn)
                 if self.index is None or self.index.generation != active:
-                    self.index = AreaIndex(conn, active, cell_m=self.cell_m)
+                    self.index = AreaIndex(conn, active, cell_m=self.cell_m, cache=self.cache)
                 version = assets_version(conn)
                 if self.index.assets is None or self.index.assets.version != version:
                     self.index.assets = AssetIndex(conn, self.index.plane, version)

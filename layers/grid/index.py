@@ -5,13 +5,23 @@ Built once per worker from PostGIS: the micro-grid polygons go into a
 dictionaries, so locating a point needs no SQL at all. Distances are metres in a
 local plane around the district (``geo.crs.LocalPlane``: centimetres off at 100 m).
 
+With a ``cache`` directory the built locator is kept there as memory-mapped arrays, named by a
+digest of the polygons and the cell size: the workers of a machine map one copy, and a worker
+that starts (or a generation that comes back) after the first build loads it instead of
+building; the newest ``KEEP`` are kept.
+
 SQL: the two bulk loads (every area with its WKB, every asset point) are written out:
 they run once per generation and read as the SQL itself; the version check is Core.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,7 +30,7 @@ import shapely
 from sqlalchemy import Connection, select, text
 
 from geo.crs import LocalPlane
-from geo.errors import NotFound
+from geo.errors import InvalidGeometry, NotFound
 from geo.locate import OUTSIDE, Locator
 from layers.db.models import ASSET_CHANGES
 
@@ -28,6 +38,40 @@ FloatArray = npt.NDArray[np.float64]
 # The locator's raster cell size, given in metres, as degrees: only a resolution (the
 # answers are exact whatever the cell), so one mean figure for both axes will do.
 DEGREES_PER_M = 1 / 111_000
+KEEP = 4  # cached locators kept (other generations, other databases on the machine)
+log = logging.getLogger("wangge.locate")
+
+
+def cached_locator(polygons: npt.NDArray[np.object_], wkbs: list[bytes], cell: float, cache: Path) -> Locator:
+    """The locator of ``polygons`` from ``cache`` if one was saved, else built and saved there.
+
+    A cache that cannot be written (read-only, full) only costs the sharing: the built index
+    is used as it is."""
+    digest = hashlib.sha256(repr(cell).encode())
+    for wkb in wkbs:
+        digest.update(wkb)
+    folder = cache / f"locator-{digest.hexdigest()[:24]}"
+    if folder.is_dir():
+        try:
+            os.utime(folder)  # most recently used
+            return Locator.load(folder, polygons)
+        except (OSError, ValueError, KeyError, InvalidGeometry) as exc:
+            log.warning("cached locator %s unreadable (%s): building it again", folder.name, exc)
+            shutil.rmtree(folder, ignore_errors=True)
+    built = Locator(polygons, cell=cell)
+    partial = cache / f".{folder.name}.{os.getpid()}"
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        built.save(partial)
+        partial.rename(folder)  # atomic; another worker may have won the race, which is as good
+    except OSError as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        if not folder.is_dir():
+            log.warning("locator not cached in %s: %s", cache, exc)
+            return built
+    for old in sorted(cache.glob("locator-*"), key=lambda f: f.stat().st_mtime, reverse=True)[KEEP:]:
+        shutil.rmtree(old, ignore_errors=True)  # a worker still mapping one keeps its pages
+    return Locator.load(folder, polygons)
 
 
 @dataclass(frozen=True)
@@ -42,7 +86,7 @@ class Located:
 class AreaIndex:
     """Point location and the area chain for one generation."""
 
-    def __init__(self, conn: Connection, generation: int, cell_m: float = 2.5):
+    def __init__(self, conn: Connection, generation: int, cell_m: float = 2.5, cache: Path | None = None):
         self.generation = generation
         rows = conn.execute(
             text(
@@ -56,8 +100,12 @@ class AreaIndex:
             raise NotFound(f"generation {generation} has no micro-grids to locate in")
         self.codes = [r.code for r in micro]
         self.position = {code: i for i, code in enumerate(self.codes)}
-        polygons = shapely.from_wkb([bytes(r.wkb) for r in micro])
-        self.locator = Locator(polygons, cell=cell_m * DEGREES_PER_M)
+        wkbs = [bytes(r.wkb) for r in micro]
+        polygons = shapely.from_wkb(wkbs)
+        cell = cell_m * DEGREES_PER_M
+        self.locator = (
+            Locator(polygons, cell=cell) if cache is None else cached_locator(polygons, wkbs, cell, cache)
+        )
         x0, y0, x1, y1 = shapely.total_bounds(polygons)
         self.plane = LocalPlane(round((x0 + x1) / 2, 3), round((y0 + y1) / 2, 3))
         self.planar = self.plane.to_plane(polygons)

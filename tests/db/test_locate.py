@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import shapely
@@ -76,3 +78,25 @@ def test_100k_points_equal_postgis_st_covers(
     assert mismatches == []
     assert sum(e is None for e in expected) > 1000  # the outside points were really outside
     assert all(e is not None for e in expected[25_000:50_000])  # every vertex is covered by someone
+
+
+def test_a_cached_locator_is_mapped_read_only_and_answers_the_same(
+    conn: Connection, demo: int, tmp_path: Path
+) -> None:
+    from layers.grid.index import AreaIndex
+
+    plain = AreaIndex(conn, demo)
+    first = AreaIndex(conn, demo, cache=tmp_path)  # built, saved, then mapped
+    [folder] = tmp_path.glob("locator-*")
+    second = AreaIndex(conn, demo, cache=tmp_path)  # mapped, not built
+    assert isinstance(second.locator.pool, np.memmap) and not second.locator.pool.flags.writeable
+    rng = np.random.default_rng(5)
+    x0, y0, x1, y1 = shapely.total_bounds(plain.locator.polygons)
+    lon, lat = rng.uniform(x0, x1, 300_000), rng.uniform(y0, y1, 300_000)
+    expected = plain.locator.locate(lon, lat)
+    assert (first.locator.locate(lon, lat) == expected).all()
+    assert (second.locator.locate(lon, lat) == expected).all()
+    (folder / "pool.npy").write_bytes(b"not an array")  # a damaged cache is built again
+    third = AreaIndex(conn, demo, cache=tmp_path)
+    assert (third.locator.locate(lon, lat) == expected).all()
+    assert [f.name for f in tmp_path.iterdir()] == [folder.name]
