@@ -1,0 +1,1 @@
+"""The district's enterprises on the grid (issue 19): their register, located addresses, digests."""
