@@ -83,6 +83,27 @@ class Located:
     distance_m: FloatArray  # 0 inside, else to the nearest micro-grid
 
 
+class Nearest:
+    """The micro-grids in a local plane around them: the nearest to points outside them all, and
+    their edges (metres to the boundary). Each worker's own, beside the shared locator."""
+
+    def __init__(self, polygons: npt.NDArray[np.object_]):
+        x0, y0, x1, y1 = shapely.total_bounds(polygons)
+        self.plane = LocalPlane(round((x0 + x1) / 2, 3), round((y0 + y1) / 2, 3))
+        self.planar = self.plane.to_plane(polygons)
+        self.tree = shapely.STRtree(self.planar)
+        self.edges = shapely.boundary(self.planar)
+        shapely.prepare(self.edges)
+
+    def of(
+        self, lon: FloatArray, lat: FloatArray
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], FloatArray]:
+        """(positions of the points that have one, their nearest polygon, metres to it)."""
+        px, py = self.plane.xy(lon, lat)
+        found, nearest = self.tree.query_nearest(shapely.points(px, py), all_matches=False)
+        return found, nearest, shapely.distance(self.planar[nearest], shapely.points(px[found], py[found]))
+
+
 class AreaIndex:
     """Point location and the area chain for one generation."""
 
@@ -106,12 +127,8 @@ class AreaIndex:
         self.locator = (
             Locator(polygons, cell=cell) if cache is None else cached_locator(polygons, wkbs, cell, cache)
         )
-        x0, y0, x1, y1 = shapely.total_bounds(polygons)
-        self.plane = LocalPlane(round((x0 + x1) / 2, 3), round((y0 + y1) / 2, 3))
-        self.planar = self.plane.to_plane(polygons)
-        self.planar_tree = shapely.STRtree(self.planar)
-        self.edges = shapely.boundary(self.planar)
-        shapely.prepare(self.edges)
+        self.nearest = Nearest(polygons)
+        self.plane = self.nearest.plane
         self.names = {r.code: r.name for r in rows}
         self.workers = {r.code: r.worker_name for r in rows if r.worker_name}
         self.phones = {r.code: r.worker_phone for r in rows if r.worker_phone}  # dispatchers only
@@ -133,18 +150,15 @@ class AreaIndex:
         distance = np.zeros(len(index))
         out = np.flatnonzero(~inside)
         if len(out):
-            px, py = self.plane.xy(lon[out], lat[out])
-            found, nearest = self.planar_tree.query_nearest(shapely.points(px, py), all_matches=False)
+            found, nearest, metres = self.nearest.of(lon[out], lat[out])
             index[out[found]] = nearest
-            distance[out[found]] = shapely.distance(
-                self.planar[nearest], shapely.points(px[found], py[found])
-            )
+            distance[out[found]] = metres
         return Located(index, inside, distance)
 
     def boundary_distance_m(self, index: int, lon: float, lat: float) -> float:
         """Metres from the point to the nearest edge of micro-grid ``index``."""
         x, y = self.plane.xy(lon, lat)
-        return float(shapely.distance(self.edges[index], shapely.Point(float(x), float(y))))
+        return float(shapely.distance(self.nearest.edges[index], shapely.Point(float(x), float(y))))
 
     def chain(self, index: int) -> dict[str, Any]:
         """District, street, community, grid (with its worker) and micro-grid of an index."""

@@ -74,6 +74,7 @@ TILESETS: dict[str, Tileset] = {
             geom=PARKING_GEOM,
             minzoom=11,
         ),
+        _area("district", 0),  # the city's districts, drawn above their streets
     )
 }
 

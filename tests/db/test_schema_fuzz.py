@@ -61,7 +61,7 @@ STATED_ELSEWHERE = {
         "idempotency-key": "printable ASCII as it travels in a header",
         "photos": "images Pillow decodes, or photos uploaded before",
     },
-    "GET /api/stats/kpi": {"month": "not in the future"},
+    "GET /api/stats/kpi": {"month": "not in the future", "area": "one that exists"},
     "GET /api/analytics/hotspots": {
         "category": "one that exists",
         "area": "",

@@ -29,7 +29,7 @@ function showTip(text, latlng) {
   hoverTip.setLatLng(latlng).setContent(textNode(text));
   if (!map.hasLayer(hoverTip)) hoverTip.addTo(map);
 }
-for (const name of ["micro_grids", "grids", "communities", "streets"]) vectorLayer(name).addTo(map);
+for (const name of ["micro_grids", "grids", "communities", "streets", "districts"]) vectorLayer(name).addTo(map);
 vectorLayer("parking", {
   onHover: (p, ll) => showTip(`${p.name} · ${p.spaces ?? "?"} / EV ${p.ev_spaces ?? 0}`, ll),
   onClick: (p) => openAsset(p.id),

@@ -123,6 +123,7 @@ export function setBaseMap(map, name, { tiandituKey = "" } = {}) {
 // --- vector tiles ----------------------------------------------------------------------------
 
 const STYLES = {
+  districts: { color: "#0b2545", weight: 4, fill: false },
   streets: { color: "#1f3b63", weight: 2.5, fill: false },
   communities: { color: "#3b6ea8", weight: 1.5, fill: false, dashArray: "4 3" },
   grids: { color: "#5f8fc4", weight: 1, fill: false },
@@ -137,7 +138,7 @@ const STYLES = {
   }),
 };
 export const TILE_ZOOMS = {
-  streets: [0, 22], communities: [13, 22], grids: [14, 22], micro_grids: [15, 22],
+  districts: [0, 22], streets: [0, 22], communities: [13, 22], grids: [14, 22], micro_grids: [15, 22],
   manhole_covers: [16, 22], parking: [12, 22],
 };
 
