@@ -92,6 +92,30 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
+@contextmanager
+def scratch_database(base: Settings, prefix: str) -> Iterator[tuple[Settings, Engine]]:
+    """A new database beside ``base``'s, migrated to head and dropped afterwards (benchmarks, test
+    modules that need a database of their own): its settings and an engine on it."""
+    import uuid
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(base, pool_size=1, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    settings = base.model_copy(
+        update={"db_name": name} if base.embedded else {"database_url": base.sqlalchemy_url(name)}
+    )
+    engine = make_engine(settings)
+    try:
+        upgrade(engine)
+        yield settings, engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def downgrade(engine: Engine, revision: str) -> None:
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ import numpy as np
 import shapely
 from sqlalchemy import Engine, text
 
-from api.db import make_engine, upgrade
+from api.db import scratch_database
 from api.settings import Settings
 from bench.analytics import bench_coverage, bench_hotspots
 from bench.bulk import bench_bulk
@@ -65,27 +64,6 @@ def machine() -> list[str]:
         f"Python {platform.python_version()}, "
         f"shapely {shapely.__version__} (GEOS {shapely.geos_version_string})",
     ]
-
-
-@contextmanager
-def scratch_database() -> Iterator[tuple[Settings, Engine]]:
-    base = Settings()
-    name = f"wangge_bench_{uuid.uuid4().hex[:6]}"
-    admin = make_engine(base, pool_size=1, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    settings = base.model_copy(
-        update={"db_name": name} if base.embedded else {"database_url": base.sqlalchemy_url(name)}
-    )
-    engine = make_engine(settings)
-    try:
-        upgrade(engine)
-        yield settings, engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def load_reference(engine: Engine, seed: int) -> tuple[list[str], np.ndarray, float]:
@@ -442,7 +420,7 @@ def bench_feed(settings: Settings, engine: Engine) -> list[str]:
 def main() -> None:
     started = time.perf_counter()
     sections: list[str] = []
-    with scratch_database() as (settings, engine):
+    with scratch_database(Settings(), "wangge_bench") as (settings, engine):
         print("bench: loading the reference district into a scratch database …", flush=True)
         codes, polys, load_s = load_reference(engine, settings.demo_seed)
         print("bench: import and validation …", flush=True)

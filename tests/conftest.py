@@ -90,15 +90,22 @@ def engine(test_settings: Settings) -> Iterator[Engine]:
     eng.dispose()
 
 
-@pytest.fixture
-def conn(engine: Engine) -> Iterator[Connection]:
-    """A connection in a transaction that is rolled back after the test."""
+@contextmanager
+def rolled_back(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that is rolled back at the end."""
     with engine.connect() as connection:
         transaction = connection.begin()
         try:
             yield connection
         finally:
             transaction.rollback()
+
+
+@pytest.fixture
+def conn(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that is rolled back after the test."""
+    with rolled_back(engine) as connection:
+        yield connection
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ per district and for the city, the shared border, and what is refused.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, text
 
 from api.app import create_app
-from api.db import make_engine, upgrade
+from api.db import scratch_database
 from api.settings import Settings
 from geo.errors import InvalidGeometry, InvalidInput
 from layers.cases.intake import chain_of
@@ -31,7 +30,7 @@ from layers.grid.validate import check_generation
 from layers.io.imports import loaded_district
 from layers.reference.district import boundary_wgs84
 from layers.reference.load import load_reference
-from tests.conftest import AS_OF
+from tests.conftest import AS_OF, rolled_back
 
 SHINAN, SHIBEI = "370202", "370203"
 
@@ -39,37 +38,18 @@ SHINAN, SHIBEI = "370202", "370203"
 @pytest.fixture(scope="module")
 def city(test_settings: Settings) -> Iterator[tuple[Settings, Engine]]:
     """A database holding both districts (and the settings that reach it)."""
-    name = f"wangge_city_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(test_settings, pool_size=1, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    if test_settings.embedded:
-        settings = test_settings.model_copy(update={"db_name": name})
-    else:
-        settings = test_settings.model_copy(update={"database_url": test_settings.sqlalchemy_url(name)})
-    engine = make_engine(settings)
-    try:
-        upgrade(engine)
+    with scratch_database(test_settings, "wangge_city") as (settings, engine):
         with engine.begin() as conn:
             load_reference(conn, settings.demo_seed, as_of=AS_OF)
         with engine.begin() as conn:
             load_reference(conn, settings.demo_seed, code=SHINAN, as_of=AS_OF)
         yield settings, engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture
 def city_conn(city: tuple[Settings, Engine]) -> Iterator[Connection]:
-    with city[1].connect() as connection:
-        transaction = connection.begin()
-        try:
-            yield connection
-        finally:
-            transaction.rollback()
+    with rolled_back(city[1]) as connection:
+        yield connection
 
 
 @pytest.fixture(scope="module")
