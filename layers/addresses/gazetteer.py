@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import shapely
-from sqlalchemy import Connection, Float, Integer, cast, func, literal, select, text
+from sqlalchemy import Connection, Float, Integer, Text, and_, cast, func, literal, or_, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from geo.errors import NotFound
 from layers.addresses.parsing import HOME, Parsed, after_place, normalize, parse, search_text
@@ -138,6 +139,7 @@ def delete_places(conn: Connection, source: str) -> None:
 
 # -- reading ----------------------------------------------------------------------------
 
+A_TABLE = ADDRESSES
 A = ADDRESSES.c
 PL = PLACES.c
 PN = PLACE_NAMES.c
@@ -291,11 +293,14 @@ def _place_names(conn: Connection) -> frozenset[str]:
     return _names[1]
 
 
+def _place_prefixes(text_: str, known: frozenset[str]) -> list[str]:
+    return [p for p in (text_[:k] for k in range(2, len(text_) + 1)) if p in known]
+
+
 def _named_place(conn: Connection, text_: str, limit: int) -> tuple[list[dict[str, Any]], bool]:
     """Places whose name (or alias) begins the query: the longest name wins; two places of
     that name are ambiguous. The prefixes are checked in memory, the hits read by the index."""
-    known = _place_names(conn)
-    prefixes = [p for p in (text_[:k] for k in range(2, len(text_) + 1)) if p in known]
+    prefixes = _place_prefixes(text_, _place_names(conn))
     if not prefixes:
         return [], False
     rows = _place_rows(conn, PN.search.in_(prefixes), literal(1.0), limit)
@@ -324,6 +329,16 @@ def _fuzzy(conn: Connection, parsed: Parsed, limit: int, district: str | None) -
     return [{**r, "match": "fuzzy"} for r in sorted(rows, key=lambda r: -r["score"])[:limit]]
 
 
+def _named_elsewhere(answer: Geocoding, loaded: dict[str, str]) -> bool:
+    """Whether the address names a district the gazetteer does not hold (``answer`` then says so)."""
+    named = answer.parsed.district
+    if named is None or named in loaded or (not loaded and named == HOME):
+        return False
+    answer.outside = f"the address is in {named}, not in the district's gazetteer"
+    answer.elsewhere = named
+    return True
+
+
 def geocode(conn: Connection, raw: str, limit: int = 5) -> Geocoding:
     """Addresses and places best matching ``raw``, best first, each with its ``match`` and ``score``.
 
@@ -343,9 +358,7 @@ def geocode(conn: Connection, raw: str, limit: int = 5) -> Geocoding:
     if parsed.district is not None:  # a district named: its addresses alone, or none if it is not ours
         loaded = _districts(conn)
         district = loaded.get(parsed.district)
-        if district is None and (loaded or parsed.district != HOME):
-            answer.outside = f"the address is in {parsed.district}, not in the district's gazetteer"
-            answer.elsewhere = parsed.district
+        if _named_elsewhere(answer, loaded):
             return answer
     answer.results, answer.ambiguous = _named_place(conn, parsed.text, limit)
     if answer.results:
@@ -370,6 +383,65 @@ def geocode(conn: Connection, raw: str, limit: int = 5) -> Geocoding:
             return answer
     answer.results = _fuzzy(conn, parsed, limit, district)
     return answer
+
+
+def _door_only(parsed: Parsed, place_names: frozenset[str]) -> bool:
+    """Whether ``geocode`` would answer ``parsed`` from its road and doorplate alone: a plain
+    number on a road, and no place name beginning the text (a place is looked up first)."""
+    if not parsed.road or parsed.number is None or parsed.prefix or parsed.sub:
+        return False
+    return not _place_prefixes(parsed.text, place_names)
+
+
+def geocode_many(conn: Connection, texts: list[str]) -> list[Geocoding]:
+    """``geocode`` of each text, for a register's hundreds of thousands of addresses at once.
+
+    Each distinct text is answered once. One that names a district the gazetteer does not
+    hold is ``outside`` as ``geocode`` says; one that names a doorplate found as typed
+    (``geocode``'s exact match) is answered from one joined query for all of them, with the
+    same candidate order, district rule and ambiguity; every other text (a place, a near
+    number, a road, a fuzzy guess) goes through ``geocode`` itself. Only the best candidate
+    is kept."""
+    unique = list(dict.fromkeys(texts))
+    parsed = [parse(t) for t in unique]
+    loaded = _districts(conn)
+    names = _place_names(conn)
+    answers: dict[int, Geocoding] = {}
+    door: dict[int, str] = {}  # position → the district the text restricts to ("" none)
+    for i, p in enumerate(parsed):
+        answer = Geocoding(p)
+        if not p.text or _named_elsewhere(answer, loaded):
+            answers[i] = answer
+        elif _door_only(p, names):
+            door[i] = loaded.get(p.district or "", "")
+    found: dict[int, list[dict[str, Any]]] = {}
+    if door:
+        keys = list(door)
+        q = select(
+            func.unnest(literal(keys, ARRAY(Integer))).label("i"),
+            func.unnest(literal([parsed[i].road for i in keys], ARRAY(Text))).label("road"),
+            func.unnest(literal([parsed[i].number for i in keys], ARRAY(Text))).label("number"),
+            func.unnest(literal([door[i] for i in keys], ARRAY(Text))).label("district"),
+        ).subquery()
+        rows = conn.execute(
+            select(q.c.i, *_COLUMNS)
+            .join(A_TABLE, and_(A.road == q.c.road, A.house_number == q.c.number))
+            .where(or_(q.c.district == "", A.district == q.c.district))
+        ).mappings()
+        for r in rows:
+            found.setdefault(r["i"], []).append({k: v for k, v in r.items() if k != "i"})
+    for i, p in enumerate(parsed):
+        if i in answers:
+            continue
+        hits = found.get(i)
+        if not hits:
+            answers[i] = geocode(conn, unique[i], limit=1)
+            continue
+        hits.sort(key=lambda r: (r["building"] != p.building, r["building"] != "", r["building"], r["id"]))
+        ambiguous = len({r["district"] for r in hits}) > 1  # 宁夏路 64号 in two districts
+        answers[i] = Geocoding(p, [{**hits[0], "match": "exact", "score": 1.0}], ambiguous=ambiguous)
+    position = {t: i for i, t in enumerate(unique)}
+    return [answers[position[t]] for t in texts]
 
 
 def _districts(conn: Connection) -> dict[str, str]:

@@ -41,12 +41,15 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from layers.db.vocabulary import (
+    ADDRESS_OUTCOMES,
     APPEAL_TYPES,
     CATEGORY_KINDS,
     CHANNELS,
     CODE_LENGTH,
     DELIVERY_STATES,
     DEPARTMENT_KINDS,
+    ENTERPRISE_EVENT_KINDS,
+    ENTERPRISE_STATUSES,
     EVENT_KINDS,
     EVENT_STATES,
     FIRST_RESPONDERS,
@@ -55,6 +58,7 @@ from layers.db.vocabulary import (
     LEVELS,
     PHOTO_TYPES,
     PLACE_KINDS,
+    RECIPIENT_KINDS,
     ROLES,
     SOURCES,
     STATUSES,
@@ -791,6 +795,190 @@ class CameraEvent(Base):
     )
 
 
+class Industry(Base):
+    """A GB/T 4754-2017 code: a section (letter), division (2 digits) or class (4 digits)."""
+
+    __tablename__ = "industries"
+
+    code: Mapped[str] = mapped_column(String(4), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    level: Mapped[str] = mapped_column(Text)
+    section: Mapped[str] = mapped_column(String(1))
+
+    __table_args__ = (CheckConstraint("level IN ('section', 'division', 'class')", name="level"),)
+
+
+class EnterpriseDepartment(Base):
+    """An industry department the daily push goes to, and the industries and 2+6 labels it
+    looks after (GB/T 4754 code prefixes: the longest prefix of a firm's code decides)."""
+
+    __tablename__ = "enterprise_departments"
+
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    industries: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    labels: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+
+
+class Enterprise(Base):
+    """A firm of the register: its credit code, industry, capital, status, and its registered
+    (``reg_*``) and operating (``op_*``) addresses as geocoded and located: the doorplate's id
+    and point, the micro-grid it lies in (any loaded district's), the other district named
+    when the address is outside the platform. ``street`` is the one responsible for the firm:
+    of its operating address when that is in the firm's district, else of its registered one.
+    ``legal_rep`` and ``phone`` are personal data (staff only)."""
+
+    __tablename__ = "enterprises"
+
+    credit_code: Mapped[str] = mapped_column(String(18), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    legal_form: Mapped[str] = mapped_column(Text)
+    industry: Mapped[str] = mapped_column(ForeignKey("industries.code"))
+    label: Mapped[str | None] = mapped_column(Text)  # the district's 2+6 chain
+    capital: Mapped[float | None] = mapped_column(Numeric(14, 2))  # 万元
+    founded: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(Text)
+    status_on: Mapped[date | None] = mapped_column(Date)  # since when it is not operating
+    moved_in_on: Mapped[date | None] = mapped_column(Date)
+    district: Mapped[str] = mapped_column(String(6))  # the register's district
+    reg_address: Mapped[str] = mapped_column(Text)
+    reg_match: Mapped[str] = mapped_column(Text)
+    reg_address_id: Mapped[int | None] = mapped_column(BigInteger)
+    reg_geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=True)
+    reg_micro_grid: Mapped[str | None] = mapped_column(String(18))
+    reg_elsewhere: Mapped[str | None] = mapped_column(Text)
+    op_address: Mapped[str] = mapped_column(Text)
+    op_match: Mapped[str] = mapped_column(Text)
+    op_address_id: Mapped[int | None] = mapped_column(BigInteger)
+    op_geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=True)
+    op_micro_grid: Mapped[str | None] = mapped_column(String(18))
+    op_elsewhere: Mapped[str | None] = mapped_column(Text)
+    street: Mapped[str | None] = mapped_column(
+        String(9),
+        Computed(
+            "CASE WHEN op_micro_grid LIKE district || '%' THEN left(op_micro_grid, 9) "
+            "WHEN reg_micro_grid LIKE district || '%' THEN left(reg_micro_grid, 9) END",
+            persisted=True,
+        ),
+    )
+    legal_rep: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    generated: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    source: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("credit_code ~ '^[0-9A-HJ-NP-RT-UW-Y]{18}$'", name="credit_code"),
+        CheckConstraint(sql_in("status", ENTERPRISE_STATUSES), name="status"),
+        CheckConstraint(sql_in("reg_match", ADDRESS_OUTCOMES), name="reg_match"),
+        CheckConstraint(sql_in("op_match", ADDRESS_OUTCOMES), name="op_match"),
+        CheckConstraint("capital IS NULL OR capital >= 0", name="capital"),
+        CheckConstraint("(status = '在营') = (status_on IS NULL)", name="status_on"),
+        Index("ix_enterprises_industry", "industry"),
+        Index("ix_enterprises_label", "label"),
+        Index("ix_enterprises_status_street", "status", "street"),
+        Index("ix_enterprises_founded", "founded"),
+        Index("ix_enterprises_capital", "capital"),
+        Index("ix_enterprises_op_geom", "op_geom", postgresql_using="gist"),
+        Index("ix_enterprises_name", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
+    )
+
+
+class EnterpriseHeadcount(Base):
+    """A firm's monthly social-insurance headcounts: ``counts[k]`` is month ``first_month`` + k
+    (one row a firm: a register's two years of months are one array, not 24 rows)."""
+
+    __tablename__ = "enterprise_headcounts"
+
+    credit_code: Mapped[str] = mapped_column(
+        ForeignKey("enterprises.credit_code", ondelete="CASCADE"), primary_key=True
+    )
+    first_month: Mapped[date] = mapped_column(Date)
+    counts: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+
+    __table_args__ = (
+        CheckConstraint("extract(day FROM first_month) = 1", name="first_month"),
+        CheckConstraint("0 <= ALL(counts) AND cardinality(counts) > 0", name="counts"),
+    )
+
+
+class EnterpriseEvent(Base):
+    """A change of the register the daily push tells of: founded, moved in or out, closed."""
+
+    __tablename__ = "enterprise_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    credit_code: Mapped[str] = mapped_column(ForeignKey("enterprises.credit_code", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(Text)
+    on: Mapped[date] = mapped_column(Date)
+
+    __table_args__ = (
+        UniqueConstraint("credit_code", "kind", "on", name="uq_enterprise_events_credit_code_kind_on"),
+        CheckConstraint(sql_in("kind", ENTERPRISE_EVENT_KINDS), name="kind"),
+        Index("ix_enterprise_events_on", "on"),
+    )
+
+
+class EnterpriseDigest(Base):
+    """One day's push to one recipient (a street office or an industry department)."""
+
+    __tablename__ = "enterprise_digests"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    recipient_kind: Mapped[str] = mapped_column(Text)
+    recipient: Mapped[str] = mapped_column(Text)  # a street code or a department code
+    records: Mapped[int] = mapped_column(Integer)
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        UniqueConstraint(
+            "day", "recipient_kind", "recipient", name="uq_enterprise_digests_day_recipient_kind_recipient"
+        ),
+        CheckConstraint(sql_in("recipient_kind", RECIPIENT_KINDS), name="recipient_kind"),
+    )
+
+
+class EnterpriseDigestItem(Base):
+    """An event in a digest; a recipient is told of an event once, whatever day it is pushed."""
+
+    __tablename__ = "enterprise_digest_items"
+
+    digest_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprise_digests.id", ondelete="CASCADE"), primary_key=True
+    )
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprise_events.id", ondelete="CASCADE"), primary_key=True
+    )
+    recipient_kind: Mapped[str] = mapped_column(Text)
+    recipient: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint(
+            "recipient_kind",
+            "recipient",
+            "event_id",
+            name="uq_enterprise_digest_items_recipient_kind_recipient_event_id",
+        ),
+    )
+
+
+class EnterpriseVisit(Base):
+    """A street's visit (走访) to a firm, with a note."""
+
+    __tablename__ = "enterprise_visits"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    credit_code: Mapped[str] = mapped_column(ForeignKey("enterprises.credit_code", ondelete="CASCADE"))
+    street: Mapped[str] = mapped_column(String(9))
+    note: Mapped[str] = mapped_column(Text, server_default="")
+    actor: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (Index("ix_enterprise_visits_credit_code", "credit_code"),)
+
+
 def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
@@ -827,3 +1015,11 @@ WEBHOOKS = _table(Webhook)
 OUTBOX = _table(OutboxEvent)
 DELIVERIES = _table(Delivery)
 EVENT_INBOX = _table(CameraEvent)
+INDUSTRIES = _table(Industry)
+ENTERPRISE_DEPARTMENTS = _table(EnterpriseDepartment)
+ENTERPRISES = _table(Enterprise)
+ENTERPRISE_HEADCOUNTS = _table(EnterpriseHeadcount)
+ENTERPRISE_EVENTS = _table(EnterpriseEvent)
+ENTERPRISE_DIGESTS = _table(EnterpriseDigest)
+ENTERPRISE_DIGEST_ITEMS = _table(EnterpriseDigestItem)
+ENTERPRISE_VISITS = _table(EnterpriseVisit)

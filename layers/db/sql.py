@@ -7,6 +7,7 @@ distances are metres on the spheroid (``geography``), never degrees.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from geoalchemy2 import Geography
@@ -89,3 +90,13 @@ def extent(conn: Connection, column: Any, *where: ColumnElement[bool]) -> list[f
     corners = (func.ST_XMin(box.c.e), func.ST_YMin(box.c.e), func.ST_XMax(box.c.e), func.ST_YMax(box.c.e))
     row = conn.execute(select(*corners)).first()
     return None if row is None or row[0] is None else [round(float(v), 7) for v in row]
+
+
+def copy_rows(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Write ``rows`` into ``table`` with COPY, in the caller's transaction (bulk loads:
+    the reference data's hundreds of thousands of rows)."""
+    raw: Any = conn.connection.driver_connection  # psycopg's own connection: COPY is not in the DB-API
+    cur = raw.cursor()
+    with cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)

@@ -67,6 +67,7 @@ DELIVERY_STATES: Final = ("pending", "sending", "sent", "held", "failed")
 EVENT_STATES: Final = ("new", "folded", "created", "rejected")
 EVENT_KINDS: Final = (  # what webhooks subscribe to
     "case.created", "case.status_changed", "case.overdue", "asset.status_changed", "inspection.created",
+    "enterprise.digest",
 )  # fmt: skip
 ROLES: Final = ("admin", "dispatcher", "planner", "field", "viewer")
 PRIVILEGED: Final = ("admin", "dispatcher")  # who sees personal data (phones, reporters)
@@ -82,6 +83,21 @@ PLACE_KINDS: Final = ("compound", "building", "school", "market", "park", "landm
 # case by themselves (a road alone or a fuzzy guess needs a dispatcher to place it).
 MATCHES: Final = ("exact", "house_near", "road", "fuzzy")
 TRUSTED_MATCHES: Final = ("exact", "house_near")
+# An enterprise's address as the geocoder left it: a match above, two places of one name
+# (ambiguous), a district not on the platform (outside), or nothing readable (none).
+ADDRESS_OUTCOMES: Final = (*MATCHES, "ambiguous", "outside", "none")
+
+ENTERPRISE_STATUSES: Final = ("在营", "注销", "吊销", "迁出")
+# What the daily push tells of: a firm founded here, one that moved in or out, one that closed.
+ENTERPRISE_EVENT_KINDS: Final = ("registered", "moved_in", "deregistered", "revoked", "moved_out")
+ENTERPRISE_EVENT_NAMES: Final = {
+    "registered": ("新注册", "registered"),
+    "moved_in": ("迁入", "moved in"),
+    "deregistered": ("注销", "deregistered"),
+    "revoked": ("吊销", "revoked"),
+    "moved_out": ("迁出", "moved out"),
+}
+RECIPIENT_KINDS: Final = ("street", "department")
 
 
 def sql_in(column: str, values: tuple[str, ...]) -> str:

@@ -17,6 +17,7 @@ from geo.errors import InvalidInput
 
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
+_VALUE = {c: i for i, c in enumerate(CHARSET)}
 # GB 32100 table 1: the authorities that register (机构编制, 外交, 司法行政, 文化, 民政, 旅游,
 # 宗教, 工会, 工商, 中央军委改革和编制办公室, 农业, 其他).
 AUTHORITIES = frozenset("123456789ANY")
@@ -39,7 +40,7 @@ def check_character(first17: str) -> str:
     >>> check_character("91110108551385082")  # a published code: 91110108551385082Q
     'Q'
     """
-    total = sum(CHARSET.index(c) * w for c, w in zip(first17, WEIGHTS, strict=True))
+    total = sum(_VALUE[c] * w for c, w in zip(first17, WEIGHTS, strict=True))
     return CHARSET[(31 - total % 31) % 31]
 
 

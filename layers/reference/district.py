@@ -219,14 +219,30 @@ _GIVEN = (
 )
 
 
-def _worker(rng: np.random.Generator) -> tuple[str, str]:
-    name = rng.choice(list(_SURNAMES)) + "".join(rng.choice(list(_GIVEN), size=int(rng.integers(1, 3))))
-    phone = (
-        "1"
-        + str(rng.choice(["35", "36", "37", "38", "39", "52", "58", "87", "88"]))
-        + "".join(str(d) for d in rng.integers(0, 10, 8))
-    )
-    return str(name), phone
+_MOBILE = ("35", "36", "37", "38", "39", "52", "58", "87", "88")
+
+
+def persons(rng: np.random.Generator, n: int) -> list[tuple[str, str]]:
+    """``n`` generated names and mobile numbers at once (legal representatives)."""
+    surnames, lengths = rng.integers(0, len(_SURNAMES), n), rng.integers(1, 3, n)
+    given, prefixes = rng.integers(0, len(_GIVEN), (n, 2)), rng.integers(0, len(_MOBILE), n)
+    digits = rng.integers(0, 10, (n, 8))
+    return [
+        (
+            _SURNAMES[surnames[i]] + "".join(_GIVEN[k] for k in given[i, : lengths[i]]),
+            "1" + _MOBILE[prefixes[i]] + "".join(map(str, digits[i])),
+        )
+        for i in range(n)
+    ]
+
+
+def person(rng: np.random.Generator) -> tuple[str, str]:
+    """A generated name and mobile number (a grid worker, a legal representative)."""
+    given = rng.integers(0, len(_GIVEN), size=int(rng.integers(1, 3)))
+    name = _SURNAMES[int(rng.integers(0, len(_SURNAMES)))] + "".join(_GIVEN[i] for i in given)
+    # indices drawn as rng.choice draws them: the same people as before, without its array per call
+    prefix = _MOBILE[int(rng.integers(0, len(_MOBILE)))]
+    return name, "1" + prefix + "".join(str(d) for d in rng.integers(0, 10, 8))
 
 
 def _short(community_name: str) -> str:
@@ -356,7 +372,7 @@ def _assemble(
         add(community.code, "community", community.name, community.parent_code)
     for community_code, grid_code, _ in grid_parts:
         serial = int(grid_code[-3:])
-        worker, phone = _worker(rng)
+        worker, phone = person(rng)
         base = f"{_short(names[community_code])}第{serial}网格"
         add(
             grid_code,

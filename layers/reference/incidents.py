@@ -29,6 +29,7 @@ from sqlalchemy import Connection, text
 
 from geo import hexes
 from layers.cases import categories, numbers, partitions, routing, worktime
+from layers.db import sql
 from layers.grid.areas import AreaRecord
 from layers.grid.index import AreaIndex
 from layers.reference import lifecycle
@@ -275,16 +276,12 @@ class _Writer:
     def copy(self, conn: Connection) -> None:
         received = {case[0]: case[INCIDENT_COLUMNS.index("received_at")] for case in self.cases}
         events = [(*event, received[event[0]]) for event in self.events]  # partitioned by the case's month
-        raw = conn.connection.driver_connection
-        with raw.cursor() as cur:
-            for table, columns, rows in (
-                ("incidents", INCIDENT_COLUMNS, self.cases),
-                ("incident_events", (*EVENT_COLUMNS, "case_received_at"), events),
-                ("incident_reporters", REPORTER_COLUMNS, self.reporters),
-            ):
-                with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
+        for table, columns, rows in (
+            ("incidents", INCIDENT_COLUMNS, self.cases),
+            ("incident_events", (*EVENT_COLUMNS, "case_received_at"), events),
+            ("incident_reporters", REPORTER_COLUMNS, self.reporters),
+        ):
+            sql.copy_rows(conn, table, columns, rows)
 
 
 def generate_incidents(
