@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import typer
+from sqlalchemy import text
 
 from api.cli.common import app, engine, load_settings
 from layers.db.vocabulary import PLURAL
@@ -48,6 +49,9 @@ def demo_load(
             progress=progress,
             case_progress=Progress("generating cases"),
         )
+    if not result.skipped:  # a fresh COPY is not all-visible yet: the searches' index-only scans want it
+        with engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE enterprises"))
     counts = " / ".join(f"{n:,} {PLURAL.get(level, level)}" for level, n in result.counts.items())
     if result.skipped:
         typer.echo(f"wangge: district {district} already loaded (generation {result.generation}: {counts})")

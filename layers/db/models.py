@@ -820,6 +820,20 @@ class EnterpriseDepartment(Base):
     labels: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
 
 
+_INSIDE = {p: f"{p}_micro_grid LIKE district || '%'" for p in ("reg", "op")}
+_RESOLVED = " AND ".join(f"{p}_match IN ('exact', 'house_near', 'outside')" for p in ("reg", "op"))
+# The separation kind from the two located addresses, computed by the database on every write:
+# trusted (or known to be in a district the platform does not hold) and in the firm's district
+# or not; anything else is unresolved.
+SEPARATION_SQL = (
+    f"CASE WHEN NOT ({_RESOLVED}) THEN 'unresolved' "
+    f"WHEN {_INSIDE['reg']} AND {_INSIDE['op']} AND reg_address_id = op_address_id THEN 'same' "
+    f"WHEN {_INSIDE['reg']} AND {_INSIDE['op']} THEN 'inside_elsewhere' "
+    f"WHEN {_INSIDE['reg']} THEN 'operating_outside' "
+    f"WHEN {_INSIDE['op']} THEN 'registered_outside' ELSE 'both_outside' END"
+)
+
+
 class Enterprise(Base):
     """A firm of the register: its credit code, industry, capital, status, and its registered
     (``reg_*``) and operating (``op_*``) addresses as geocoded and located: the doorplate's id
@@ -832,6 +846,7 @@ class Enterprise(Base):
 
     credit_code: Mapped[str] = mapped_column(String(18), primary_key=True)
     name: Mapped[str] = mapped_column(Text)
+    name_pairs: Mapped[list[str]] = mapped_column(ARRAY(Text))  # its character pairs, for search
     legal_form: Mapped[str] = mapped_column(Text)
     industry: Mapped[str] = mapped_column(ForeignKey("industries.code"))
     label: Mapped[str | None] = mapped_column(Text)  # the district's 2+6 chain
@@ -861,6 +876,7 @@ class Enterprise(Base):
             persisted=True,
         ),
     )
+    separation: Mapped[str] = mapped_column(Text, Computed(SEPARATION_SQL, persisted=True))
     legal_rep: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(Text)
     generated: Mapped[bool] = mapped_column(Boolean, server_default=false())
@@ -874,9 +890,10 @@ class Enterprise(Base):
         CheckConstraint(sql_in("op_match", ADDRESS_OUTCOMES), name="op_match"),
         CheckConstraint("capital IS NULL OR capital >= 0", name="capital"),
         CheckConstraint("(status = '在营') = (status_on IS NULL)", name="status_on"),
-        Index("ix_enterprises_industry", "industry"),
         Index("ix_enterprises_label", "label"),
         Index("ix_enterprises_status_street", "status", "street"),
+        Index("ix_enterprises_status_separation", "status", "separation"),
+        Index("ix_enterprises_industry_status", "industry", "status"),
         Index("ix_enterprises_founded", "founded"),
         Index("ix_enterprises_capital", "capital"),
         Index("ix_enterprises_op_geom", "op_geom", postgresql_using="gist"),

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, text
 
 from layers.addresses.gazetteer import Geocoding, geocode_many
 from layers.db import sql
+from layers.enterprises.queries import name_pairs
 from layers.grid.index import AreaIndex
 
 NEAR_GRID_M = 30.0  # a doorplate this close outside every micro-grid takes the nearest one
@@ -97,11 +98,12 @@ def write_firms(
     reg, op = placed[: len(firms)], placed[len(firms) :]
     columns = (
         *FIRM_COLUMNS,
+        "name_pairs",
         *(f"reg_{c}" for c in PLACED_COLUMNS),
         *(f"op_{c}" for c in PLACED_COLUMNS),
     )
     rows = (
-        (*(f[c] for c in FIRM_COLUMNS), *_placed_row(r), *_placed_row(o))
+        (*(f[c] for c in FIRM_COLUMNS), name_pairs(f["name"]), *_placed_row(r), *_placed_row(o))
         for f, r, o in zip(firms, reg, op, strict=True)
     )
     sql.copy_rows(conn, "enterprises", columns, rows)

@@ -27,11 +27,16 @@ from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
+from sqlalchemy import Connection, select
 
 from layers.addresses.gazetteer import roads_elsewhere
-from layers.enterprises import industries
+from layers.db.models import ADDRESSES
+from layers.enterprises import industries, register
 from layers.enterprises.credit_code import CHARSET, check_character
+from layers.grid.index import AreaIndex
 from layers.reference.district import DISTRICT_CODE, DISTRICTS, persons
+
+A = ADDRESSES.c
 
 STATUSES = {"在营": 90_412, "注销": 52_214, "吊销": 12_196, "迁出": 5_178}  # 160,000
 OUTSIDE = 4_392  # registered here, operating outside the district
@@ -99,6 +104,9 @@ class FirmRecord:
     op_address: str
     legal_rep: str
     phone: str
+
+
+FIRM_FIELDS = tuple(c for c in register.FIRM_COLUMNS if c not in ("district", "generated", "source"))
 
 
 @dataclass(frozen=True)
@@ -329,3 +337,31 @@ def far_numbers(addresses: list[tuple[str, str]]) -> list[str]:
         if head.isdigit():
             last[road] = max(last.get(road, 0), int(head))
     return [f"市北区{road}{top + 300}号" for road, top in sorted(last.items())]
+
+
+def load_register(conn: Connection, seed: int, index: AreaIndex, as_of: date, source: str) -> int:
+    """Generate the register as of ``as_of`` on the district's loaded standard addresses and
+    write it (``layers.enterprises.register``); the number of firms."""
+    industries.load_reference(conn)
+    doorplates = conn.execute(
+        select(A.address, A.road, A.house_number)
+        .where(A.district == DISTRICT_CODE, A.source == source)
+        .order_by(A.road, A.house_number, A.building)
+    ).all()
+    made = generate(
+        seed,
+        [r.address for r in doorplates],
+        far_numbers([(r.road, r.house_number) for r in doorplates]),
+        as_of,
+    )
+    firms = [
+        {
+            **{c: getattr(f, c) for c in FIRM_FIELDS},
+            "district": DISTRICT_CODE,
+            "generated": True,
+            "source": source,
+        }
+        for f in made.firms
+    ]
+    register.write_firms(conn, index, firms, made.events, made.headcounts)
+    return len(firms)

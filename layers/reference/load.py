@@ -10,13 +10,13 @@ from sqlalchemy import Connection, text
 from geo.errors import InvalidGeometry
 from layers.addresses import gazetteer
 from layers.assets import store
-from layers.cases import categories, phrases
+from layers.cases import categories, phrases, worktime
 from layers.db.vocabulary import LEVELS
 from layers.grid import areas
 from layers.grid.areas import AreaRecord
 from layers.grid.index import AreaIndex
 from layers.grid.validate import check_generation
-from layers.reference import campaign, district
+from layers.reference import campaign, district, enterprises
 from layers.reference.addresses import doorplates
 from layers.reference.cameras import cameras
 from layers.reference.covers import covers
@@ -122,7 +122,12 @@ def load_reference(
     missing_kinds = [k for k in kinds if force or not have(k)]
     have_routing = conn.execute(text("SELECT 1 FROM categories LIMIT 1")).first()
     have_incidents = conn.execute(text("SELECT 1 FROM incidents WHERE street LIKE :d LIMIT 1"), mine).first()
-    complete = have_addresses and not missing_kinds and have_routing and have_incidents
+    firms_here = code == district.DISTRICT_CODE  # the enterprise register is Shibei's
+    have_firms = (
+        not firms_here
+        or conn.execute(text("SELECT 1 FROM enterprises WHERE source = :s LIMIT 1"), {"s": tag}).first()
+    )
+    complete = have_addresses and not missing_kinds and have_routing and have_incidents and have_firms
     if live is not None and complete and not force:
         return LoadResult(live, areas.count_by_level(conn, live, under=code), skipped=True)
     records = district.generate(seed, progress, code)
@@ -153,6 +158,7 @@ def load_reference(
     phrases.load_reference(conn)
     for area, category, unit in REFERENCE_RULES:
         categories.set_rule(conn, area, category, unit)
+    index: AreaIndex | None = None
     if (
         not have_incidents
     ):  # cases are never deleted, not even by --force: only a district without any is filled
@@ -160,5 +166,10 @@ def load_reference(
         index = AreaIndex(conn, live)
         cases = generate_incidents(conn, seed, records, index, as_of=as_of, progress=case_progress)
         counts_note["incidents"] = cases
+    if firms_here and (not have_firms or force):  # forced: the doorplates are new, and so their ids
+        conn.execute(text("DELETE FROM enterprises WHERE source = :s"), {"s": tag})
+        day = (as_of or datetime.now(worktime.BEIJING)).astimezone(worktime.BEIJING).date()
+        index = index or AreaIndex(conn, live)
+        counts_note["enterprises"] = enterprises.load_register(conn, seed, index, day, tag)
     conn.execute(text("ANALYZE assets"))
     return LoadResult(live, {**areas.count_by_level(conn, live, under=code), **counts_note}, skipped=False)

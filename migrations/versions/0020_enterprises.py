@@ -14,6 +14,16 @@ from alembic import op
 from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
+_INSIDE = {p: f"{p}_micro_grid LIKE district || '%'" for p in ("reg", "op")}
+_RESOLVED = " AND ".join(f"{p}_match IN ('exact', 'house_near', 'outside')" for p in ("reg", "op"))
+SEPARATION_SQL = (  # as layers.db.models has it (a migration never imports the models)
+    f"CASE WHEN NOT ({_RESOLVED}) THEN 'unresolved' "
+    f"WHEN {_INSIDE['reg']} AND {_INSIDE['op']} AND reg_address_id = op_address_id THEN 'same' "
+    f"WHEN {_INSIDE['reg']} AND {_INSIDE['op']} THEN 'inside_elsewhere' "
+    f"WHEN {_INSIDE['reg']} THEN 'operating_outside' "
+    f"WHEN {_INSIDE['op']} THEN 'registered_outside' ELSE 'both_outside' END"
+)
+
 revision: str = "0020"
 down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
@@ -60,6 +70,7 @@ def upgrade() -> None:
         "enterprises",
         sa.Column("credit_code", sa.String(length=18), nullable=False),
         sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("name_pairs", postgresql.ARRAY(sa.Text()), nullable=False),
         sa.Column("legal_form", sa.Text(), nullable=False),
         sa.Column("industry", sa.String(length=4), nullable=False),
         sa.Column("label", sa.Text(), nullable=True),
@@ -113,6 +124,7 @@ def upgrade() -> None:
             ),
             nullable=True,
         ),
+        sa.Column("separation", sa.Text(), sa.Computed(SEPARATION_SQL, persisted=True), nullable=False),
         sa.Column("legal_rep", sa.Text(), nullable=True),
         sa.Column("phone", sa.Text(), nullable=True),
         sa.Column("generated", sa.Boolean(), server_default=sa.text("false"), nullable=False),
@@ -137,7 +149,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_enterprises_capital", "enterprises", ["capital"], unique=False)
     op.create_index("ix_enterprises_founded", "enterprises", ["founded"], unique=False)
-    op.create_index("ix_enterprises_industry", "enterprises", ["industry"], unique=False)
+    op.create_index("ix_enterprises_industry_status", "enterprises", ["industry", "status"], unique=False)
+    op.create_index("ix_enterprises_status_separation", "enterprises", ["status", "separation"], unique=False)
     op.create_index("ix_enterprises_label", "enterprises", ["label"], unique=False)
     op.create_index(
         "ix_enterprises_name",
@@ -146,6 +159,9 @@ def upgrade() -> None:
         unique=False,
         postgresql_using="gin",
         postgresql_ops={"name": "gin_trgm_ops"},
+    )
+    op.create_index(
+        "ix_enterprises_name_pairs", "enterprises", ["name_pairs"], unique=False, postgresql_using="gin"
     )
     op.create_geospatial_index(
         "ix_enterprises_op_geom",
@@ -255,27 +271,10 @@ def _webhook_events(events: str) -> None:
 def downgrade() -> None:
     op.execute("UPDATE webhooks SET events = array_remove(events, 'enterprise.digest')")
     _webhook_events(_EVENTS)
-    op.drop_table("enterprise_digest_items")
-    op.drop_index("ix_enterprise_visits_credit_code", table_name="enterprise_visits")
-    op.drop_table("enterprise_visits")
-    op.drop_table("enterprise_headcounts")
-    op.drop_index("ix_enterprise_events_on", table_name="enterprise_events")
-    op.drop_table("enterprise_events")
-    op.drop_index("ix_enterprises_status_street", table_name="enterprises")
-    op.drop_geospatial_index(
-        "ix_enterprises_op_geom", table_name="enterprises", postgresql_using="gist", column_name="op_geom"
-    )
-    op.drop_index(
-        "ix_enterprises_name",
-        table_name="enterprises",
-        postgresql_using="gin",
-        postgresql_ops={"name": "gin_trgm_ops"},
-    )
-    op.drop_index("ix_enterprises_label", table_name="enterprises")
-    op.drop_index("ix_enterprises_industry", table_name="enterprises")
-    op.drop_index("ix_enterprises_founded", table_name="enterprises")
-    op.drop_index("ix_enterprises_capital", table_name="enterprises")
+    for table in (
+        "enterprise_digest_items", "enterprise_visits", "enterprise_headcounts", "enterprise_events",
+    ):  # fmt: skip
+        op.drop_table(table)  # with their indexes
     op.drop_geospatial_table("enterprises")
-    op.drop_table("enterprise_digests")
-    op.drop_table("industries")
-    op.drop_table("enterprise_departments")
+    for table in ("enterprise_digests", "industries", "enterprise_departments"):
+        op.drop_table(table)
