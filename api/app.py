@@ -28,6 +28,7 @@ from api.routes import (
     audit,
     campaigns,
     case_pages,
+    enterprises,
     events,
     features,
     health,
@@ -180,6 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         analytics,
         photos,
         outbox,
+        enterprises,
     ):
         app.include_router(module.router)
     app.include_router(analytics.reports)

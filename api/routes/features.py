@@ -23,7 +23,8 @@ from api.schemas import features, service
 from geo.errors import InvalidInput, NotFound
 from layers.addresses import gazetteer
 from layers.assets import store
-from layers.db.vocabulary import PLURAL
+from layers.db.vocabulary import ENTERPRISE_STATUSES, PLURAL
+from layers.enterprises import queries as firms
 from layers.grid import areas
 
 router = APIRouter(tags=["OGC API – Features"], dependencies=READERS)
@@ -72,6 +73,13 @@ ADDRESSES = (
     "The standard address table (门牌): road, house number, building and point, the fields the "
     "geocoder matches on (generated in the demo, on the real roads). Filter: road.",
 )
+ENTERPRISES = (
+    "enterprises",
+    "企业 Enterprises",
+    "The register's firms at their operating address's doorplate: credit code, name, industry "
+    "(GB/T 4754), 2+6 chain, status, founding date and responsible street; no people, no rooms "
+    "(generated in the demo). Filter: status (在营, 注销, 吊销, 迁出).",
+)
 
 
 @router.get("/conformance", response_model=service.Conformance)
@@ -91,6 +99,10 @@ def _collection(request: Request, conn: Connection, cid: str, generation: int | 
     if cid == ADDRESSES[0]:
         _, title, description = ADDRESSES
         extent = gazetteer.extent(conn) or [-180.0, -90.0, 180.0, 90.0]
+        return _described(base, cid, title, description, extent, f"{cid} as GeoJSON")
+    if cid == ENTERPRISES[0]:
+        _, title, description = ENTERPRISES
+        extent = firms.extent(conn) or [-180.0, -90.0, 180.0, 90.0]
         return _described(base, cid, title, description, extent, f"{cid} as GeoJSON")
     if cid in ASSET_COLLECTIONS:
         kind, title, description = ASSET_COLLECTIONS[cid]
@@ -121,7 +133,11 @@ def _described(
 
 
 def _collection_id(cid: str) -> str:
-    if cid not in AREA_COLLECTIONS and cid not in ASSET_COLLECTIONS and cid != ADDRESSES[0]:
+    if (
+        cid not in AREA_COLLECTIONS
+        and cid not in ASSET_COLLECTIONS
+        and cid not in (ADDRESSES[0], ENTERPRISES[0])
+    ):
         raise NotFound(f"no collection {cid!r}; see /collections", field="collectionId")
     return cid
 
@@ -132,7 +148,7 @@ def collections(request: Request, stale: StaleDep) -> dict[str, Any]:
 
     def fetch(conn: Connection) -> list[dict[str, Any]]:
         generation = areas.active_generation(conn)
-        ids = [*AREA_COLLECTIONS, *ASSET_COLLECTIONS, ADDRESSES[0]]
+        ids = [*AREA_COLLECTIONS, *ASSET_COLLECTIONS, ADDRESSES[0], ENTERPRISES[0]]
         return [_collection(request, conn, cid, generation) for cid in ids]
 
     base = base_url(request)
@@ -197,7 +213,9 @@ def items(
     subclass: str | None = Query(
         None, pattern=r"^[0-9]{4}$", description="Assets: class + subclass, e.g. 0102."
     ),
-    status: str | None = Query(None, max_length=20, description="Assets: status, e.g. damaged."),
+    status: str | None = Query(
+        None, max_length=20, description="Assets: status, e.g. damaged; enterprises: 在营 …"
+    ),
     road: str | None = Query(None, max_length=50, description="Addresses: only this road, e.g. 恩县路."),
     district: str | None = Query(
         None, pattern=r"^[0-9]{6}$", description="Only the features of this district, e.g. 370202."
@@ -205,7 +223,14 @@ def items(
 ) -> JSONResponse:
     """Features of a collection, filtered by bbox and properties, paged with limit/offset."""
     cid = _collection_id(collectionId)
-    if cid == ADDRESSES[0]:
+    if cid == ENTERPRISES[0]:
+        _refuse_filters(cid, "area and asset", parent=parent, generation=generation, subclass=subclass)
+        _refuse_filters(cid, "address", road=road)
+        if status is not None and status not in ENTERPRISE_STATUSES:
+            raise InvalidInput(
+                f"an enterprise's status is one of {', '.join(ENTERPRISE_STATUSES)}", field="status"
+            )
+    elif cid == ADDRESSES[0]:
         _refuse_filters(cid, "area and asset", parent=parent, generation=generation, subclass=subclass)
         _refuse_filters(cid, "asset", status=status)
     elif cid in ASSET_COLLECTIONS:
@@ -218,6 +243,10 @@ def items(
             areas.level_of(parent, field="parent")
 
     def fetch(conn: Connection) -> tuple[list[dict[str, Any]], int]:
+        if cid == ENTERPRISES[0]:
+            return firms.query_features(
+                conn, bbox=bbox, limit=page.limit, offset=page.offset, district=district, status=status
+            )
         if cid == ADDRESSES[0]:
             return gazetteer.query_features(
                 conn, bbox=bbox, road=road, limit=page.limit, offset=page.offset, district=district
@@ -288,8 +317,9 @@ def item(
     """One feature by its code (areas) or component ID (assets)."""
     cid = _collection_id(collectionId)
     base = base_url(request)
-    if cid == ADDRESSES[0]:
-        body = feature(gazetteer.feature_row(conn, featureId), base, cid)
+    if cid in (ADDRESSES[0], ENTERPRISES[0]):
+        row = (gazetteer if cid == ADDRESSES[0] else firms).feature_row(conn, featureId)
+        body = feature(row, base, cid)
         body["links"].append(link(f"{base}/collections/{cid}", "collection", "application/json"))
         return JSONResponse(body, media_type=GEOJSON)
     if cid in ASSET_COLLECTIONS:

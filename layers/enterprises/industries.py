@@ -129,20 +129,17 @@ def _label_prefixes() -> dict[str, str]:
     return {p: label for label, ps in labels().items() for p in ps}
 
 
-@cache
-def _department_prefixes() -> dict[str, str]:
-    return {p: d.code for d in departments() for p in d.industries}
-
-
 def label_of(code: str) -> str | None:
     """The 2+6 chain of an industry code, if it is in one."""
     return _longest(code, _label_prefixes())
 
 
-def departments_of(code: str, label: str | None) -> list[str]:
-    """The departments a firm of ``code`` (and ``label``) is pushed to, in table order."""
-    by_code = _longest(code, _department_prefixes())
-    return [d.code for d in departments() if d.code == by_code or (label is not None and label in d.labels)]
+def departments_of(code: str, label: str | None, table: list[Department] | None = None) -> list[str]:
+    """The departments a firm of ``code`` (and ``label``) is pushed to, in table order
+    (``table``: the departments as the district keeps them; the defaults if not given)."""
+    table = departments() if table is None else table
+    by_code = _longest(code, {p: d.code for d in table for p in d.industries})
+    return [d.code for d in table if d.code == by_code or (label is not None and label in d.labels)]
 
 
 def load_reference(conn: Connection) -> None:

@@ -300,7 +300,11 @@ def query_features(
         where.append(sql.bbox_filter(E.op_geom, bbox))
     matched = conn.execute(select(func.count()).select_from(ENTERPRISES).where(*where)).scalar_one()
     query = select(*_feature_columns()).where(*where).order_by(E.credit_code).limit(limit).offset(offset)
-    return [_row(r) for r in conn.execute(query).mappings()], int(matched)
+    return [_public(r) for r in conn.execute(query).mappings()], int(matched)
+
+
+def _public(r: Any) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in r.items()}
 
 
 def feature_row(conn: Connection, credit_code: str) -> dict[str, Any]:
@@ -311,7 +315,7 @@ def feature_row(conn: Connection, credit_code: str) -> dict[str, Any]:
     )
     if row is None:
         raise NotFound(f"no enterprise {credit_code}", field="featureId")
-    return _row(row)
+    return _public(row)
 
 
 def extent(conn: Connection) -> list[float] | None:

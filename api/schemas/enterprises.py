@@ -1,0 +1,126 @@
+"""The enterprise register: search results, one firm, the separation check, digests, visits."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import Answer, Timestamp
+
+Separation = Literal[
+    "operating_outside", "inside_elsewhere", "registered_outside", "both_outside", "same", "unresolved"
+]
+
+
+class Firm(Answer):
+    """A firm as the search lists it (``legal_rep``/``phone`` only for dispatchers and admins)."""
+
+    credit_code: str
+    name: str
+    legal_form: str
+    industry: str
+    industry_name: str | None
+    label: str | None
+    capital: float | None  # 万元
+    founded: date
+    status: Literal["在营", "注销", "吊销", "迁出"]
+    status_on: date | None
+    moved_in_on: date | None
+    district: str
+    street: str | None
+    street_name: str | None
+    reg_address: str
+    reg_match: str
+    op_address: str
+    op_match: str
+    separation: Separation
+    lon: float | None
+    lat: float | None
+    generated: bool
+
+
+class FirmList(Answer):
+    total: int
+    limit: int
+    offset: int
+    items: list[Firm]
+
+
+class Change(Answer):
+    kind: str
+    on: date
+
+
+class Headcount(Answer):
+    month: str
+    headcount: int
+
+
+class Visit(Answer):
+    street: str
+    note: str
+    at: Timestamp
+    actor: str | None = None  # staff names for dispatchers and admins only
+
+
+class FirmDetail(Firm):
+    events: list[Change]
+    headcounts: list[Headcount]
+    visits: list[Visit]
+
+
+class SeparationGroup(Answer):
+    code: str | None
+    name: str | None
+    separated: int
+    kinds: dict[str, int]
+
+
+class SeparationCheck(Answer):
+    """Operating firms by the kind of their two addresses: ``separated`` is the published
+    check's two kinds (registered here and operating outside, or inside at another place)."""
+
+    operating: int
+    separated: int
+    kinds: dict[str, int]
+    by: Literal["street", "industry"]
+    groups: list[SeparationGroup]
+
+
+class DigestItem(Answer):
+    kind: str
+    change_name: str
+    credit_code: str
+    name: str
+    industry: str
+    industry_name: str | None
+    label: str | None
+    street: str | None
+    street_name: str | None
+    status: str
+
+
+class Digest(Answer):
+    recipient_kind: Literal["street", "department"]
+    recipient: str
+    name: str | None
+    records: int
+    made_at: Timestamp
+    items: list[DigestItem]
+
+
+class DayDigests(Answer):
+    day: str
+    digests: list[Digest]
+
+
+class VisitIn(BaseModel):
+    note: str = Field("", max_length=2000, description="What the street found (走访记录).")
+
+
+class VisitOut(Answer):
+    id: int
+    credit_code: str
+    street: str
