@@ -11,7 +11,7 @@ import sys
 import typer
 from pydantic import ValidationError
 
-from api.cli import accounts, analysis, cases, database, demo, layers, serve  # noqa: F401 (they register)
+from api.cli import accounts, analysis, cases, database, demo, enterprises, layers, serve  # noqa: F401
 from api.cli.common import app
 from geo.errors import WanggeError
 

@@ -83,15 +83,23 @@ def _placed_row(p: Placed) -> tuple[Any, ...]:
     return (p.match, p.address_id, p.ewkt, p.micro_grid, p.elsewhere)
 
 
+CLOSING = {"注销": "deregistered", "吊销": "revoked", "迁出": "moved_out"}  # status → the change
+
+
 def write_firms(
     conn: Connection,
     index: AreaIndex,
     firms: Sequence[dict[str, Any]],
     events: Iterable[tuple[str, str, date]] = (),
     headcounts: Iterable[tuple[str, date, list[int]]] = (),
-) -> None:
+    *,
+    upsert: bool = False,
+) -> list[Placed]:
     """Insert ``firms`` (dicts of ``FIRM_COLUMNS``) with their addresses placed, then their
-    register changes and headcounts; in the caller's transaction (all or nothing)."""
+    register changes and headcounts; in the caller's transaction (all or nothing). With
+    ``upsert`` a firm already there is updated in place (its visits, changes and headcounts
+    stay) and a change already recorded is skipped. Answers the registered addresses' places
+    and then the operating ones'."""
     placed = place_addresses(
         conn, index, [f["reg_address"] for f in firms] + [f["op_address"] for f in firms]
     )
@@ -106,7 +114,32 @@ def write_firms(
         (*(f[c] for c in FIRM_COLUMNS), name_pairs(f["name"]), *_placed_row(r), *_placed_row(o))
         for f, r, o in zip(firms, reg, op, strict=True)
     )
-    sql.copy_rows(conn, "enterprises", columns, rows)
-    sql.copy_rows(conn, "enterprise_events", ("credit_code", "kind", '"on"'), events)
-    sql.copy_rows(conn, "enterprise_headcounts", ("credit_code", "first_month", "counts"), headcounts)
-    conn.execute(text("ANALYZE enterprises"))
+    if not upsert:
+        sql.copy_rows(conn, "enterprises", columns, rows)
+        sql.copy_rows(conn, "enterprise_events", ("credit_code", "kind", '"on"'), events)
+        sql.copy_rows(conn, "enterprise_headcounts", ("credit_code", "first_month", "counts"), headcounts)
+        return placed
+    # a staging table, then one INSERT … ON CONFLICT: COPY itself cannot update
+    names = ", ".join(columns)  # our own column names
+    conn.execute(
+        text(f"CREATE TEMP TABLE stage_firms ON COMMIT DROP AS SELECT {names} FROM enterprises LIMIT 0")  # noqa: S608
+    )
+    sql.copy_rows(conn, "stage_firms", columns, rows)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "credit_code")
+    conn.execute(
+        text(
+            f"INSERT INTO enterprises ({names}) SELECT {names} FROM stage_firms "  # noqa: S608 (our names)
+            f"ON CONFLICT (credit_code) DO UPDATE SET {updates}, updated_at = now()"
+        )
+    )
+    conn.execute(text("DROP TABLE stage_firms"))
+    changes = [{"c": c, "k": k, "d": d} for c, k, d in events]
+    if changes:
+        conn.execute(
+            text(
+                'INSERT INTO enterprise_events (credit_code, kind, "on") VALUES (:c, :k, :d) '
+                "ON CONFLICT DO NOTHING"
+            ),
+            changes,
+        )
+    return placed

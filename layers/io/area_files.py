@@ -180,7 +180,8 @@ def _open_zip(path: Path) -> tuple[str, str]:
     return f"/vsizip/{path}/{shps[0]}", encoding
 
 
-def _readcell_text(path: Path) -> str:
+def read_text(path: Path) -> str:
+    """A text file as UTF-8 (with or without a BOM) or GBK (GB18030) — what Excel and registers write."""
     raw = path.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -191,7 +192,7 @@ def _readcell_text(path: Path) -> str:
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray, None]:
-    rows = list(csv.DictReader(io.StringIO(_readcell_text(path))))
+    rows = list(csv.DictReader(io.StringIO(read_text(path))))
     if not rows:
         raise InvalidInput(f"{path.name} has no rows", field="file")
     frame = pd.DataFrame(rows)

@@ -27,7 +27,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, text
 
 from layers.addresses.gazetteer import roads_elsewhere
 from layers.db.models import ADDRESSES
@@ -84,7 +84,6 @@ FORMS = (
 )
 ELSEWHERE_DIVISIONS = {"崂山区": "370212", "李沧区": "370213", "黄岛区": "370211", "城阳区": "370214"}
 FINANCE = ("66", "67", "68", "69")
-CLOSING = {"注销": "deregistered", "吊销": "revoked", "迁出": "moved_out"}
 ORIGINS = ("370202", *ELSEWHERE_DIVISIONS.values())
 
 
@@ -284,7 +283,7 @@ def generate(seed: int, addresses: list[str], far_numbers: list[str], as_of: dat
         elif founded >= window:
             events.append((code, "registered", founded))
         if status_on is not None and status_on >= window:
-            events.append((code, CLOSING[row["status"]], status_on))
+            events.append((code, register.CLOSING[row["status"]], status_on))
     events = [(c, k, _workday(d, yesterday, rng)) for c, k, d in events]
     return Register(firms, sorted(events, key=lambda e: (e[2], e[0], e[1])), _headcounts(rng, firms, as_of))
 
@@ -364,4 +363,5 @@ def load_register(conn: Connection, seed: int, index: AreaIndex, as_of: date, so
         for f in made.firms
     ]
     register.write_firms(conn, index, firms, made.events, made.headcounts)
+    conn.execute(text("ANALYZE enterprises"))
     return len(firms)
