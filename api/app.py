@@ -28,6 +28,7 @@ from api.routes import (
     audit,
     campaigns,
     case_pages,
+    enterprise_pages,
     enterprises,
     events,
     features,
@@ -182,6 +183,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         photos,
         outbox,
         enterprises,
+        enterprise_pages,
     ):
         app.include_router(module.router)
     app.include_router(analytics.reports)

@@ -125,6 +125,9 @@ class AccessSettings(BaseSettings):
         default=True, description="Layers, cases and analytics readable without sign-in."
     )
     public_snap_m: float = Field(default=50.0, ge=0, le=1000, description="Public case locations snapped to.")
+    cockpit_public: bool = Field(
+        default=False, description="The enterprise cockpit (/cockpit) readable without sign-in."
+    )
     signin_failures: int = Field(
         default=5,
         ge=1,

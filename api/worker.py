@@ -25,7 +25,8 @@ from api.auth import secret_key
 from api.settings import Settings
 from geo.errors import NotFound
 from layers.cases import camera_events, categories, partitions
-from layers.cases.worktime import WorkHours
+from layers.cases.worktime import BEIJING, WorkHours
+from layers.enterprises import digest as enterprise_digest
 from layers.grid.holder import IndexHolder
 from layers.outbox import delivery, events
 from layers.outbox.delivery import Result
@@ -120,7 +121,20 @@ class Worker:
                 kept = partitions.maintain(conn, datetime.now(UTC), s.case_retention_months)
             if kept.made or (kept.retired and kept.retired.months):
                 log.info("case partitions: %s", kept.summary())
+            self._digest()
         return len(due) + folded
+
+    def _digest(self) -> None:
+        """Each morning (07:00 Beijing) the enterprise register's changes of the day before go
+        to the streets and departments; a day already pushed is not made again."""
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            day = enterprise_digest.due(conn, now)
+            if day is None:
+                return
+            made = enterprise_digest.make(conn, day, now.astimezone(BEIJING).date())
+        log.info("enterprise digest of %s: %d change(s), %d record(s) to %d recipient(s)", day, made.events,
+                 made.records, made.digests)  # fmt: skip
 
     def _fold(self) -> int:
         """Fold a batch of new camera events into cases (their count; 0 when none wait)."""

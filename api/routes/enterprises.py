@@ -57,15 +57,25 @@ def filters(
     founded_to: date | None = Query(None, description="Founded on or before."),
     status: Literal["在营", "注销", "吊销", "迁出"] | None = Query(None),
     street: str | None = Query(None, pattern=r"^[0-9]{9}$", description="The responsible street's code."),
-    separation: schema.Separation | None = Query(None, description="The kind of its two addresses."),
+    separation: schema.SeparationFilter | None = Query(
+        None, description="The kind of its two addresses (separated: the published check's two kinds)."
+    ),
+    change: Literal["registered", "moved_in", "deregistered", "revoked", "moved_out", "closed"]
+    | None = Query(
+        None, description="With a register change of this kind (closed: deregistered or revoked) …"
+    ),
+    changed_from: date | None = Query(None, description="… on or after this day …"),
+    changed_to: date | None = Query(None, description="… and on or before this one."),
+    abnormal: bool = Query(False, description="Last month's headcount fell by more than 30% or to none."),
 ) -> queries.Filters:
     if capital_min is not None and capital_max is not None and capital_min > capital_max:
         raise InvalidInput("capital_min is above capital_max", field="capital_min")
     if founded_from is not None and founded_to is not None and founded_from > founded_to:
         raise InvalidInput("founded_from is after founded_to", field="founded_from")
     return queries.Filters(
-        q, industry, label, capital_min, capital_max, founded_from, founded_to, status, street, separation
-    )
+        q, industry, label, capital_min, capital_max, founded_from, founded_to, status, street, separation,
+        change, changed_from, changed_to, abnormal,
+    )  # fmt: skip
 
 
 FiltersDep = Annotated[queries.Filters, Depends(filters)]

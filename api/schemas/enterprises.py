@@ -12,6 +12,15 @@ from api.schemas.common import Answer, Timestamp
 Separation = Literal[
     "operating_outside", "inside_elsewhere", "registered_outside", "both_outside", "same", "unresolved"
 ]
+SeparationFilter = Literal[
+    "separated",
+    "operating_outside",
+    "inside_elsewhere",
+    "registered_outside",
+    "both_outside",
+    "same",
+    "unresolved",
+]
 
 
 class Firm(Answer):

@@ -39,7 +39,8 @@ plt.rcParams.update(
 REPEAT_RADIUS_M, REPEAT_DAYS = 30.0, 30
 
 
-def _svg(fig: Any) -> str:
+def svg_of(fig: Any) -> str:
+    """A figure as inline SVG (its text kept as text), closed after."""
     out = io.StringIO()
     fig.savefig(out, format="svg", bbox_inches="tight")
     plt.close(fig)
@@ -76,7 +77,7 @@ def _hotspot_map(conn: Connection, hot: dict[str, Any], area: str | None) -> str
         query = query.where(sql.area_prefix(a.code, area))
     streets = [(name, shapely.from_wkb(bytes(wkb))) for name, wkb in conn.execute(query)]
     fig, _ = hotspot_figure(streets, hot["features"])
-    return _svg(fig)
+    return svg_of(fig)
 
 
 def hotspot_figure(streets: list[tuple[str, Any]], cells: list[dict[str, Any]]) -> tuple[Any, list[Any]]:
@@ -138,7 +139,7 @@ def _bars(rows: list[dict[str, Any]]) -> str:
     ax.invert_yaxis()
     ax.legend(frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
-    return _svg(fig)
+    return svg_of(fig)
 
 
 def _seasons(profile: dict[str, list[float]], names: dict[str, str], codes: list[str]) -> str:
@@ -152,7 +153,7 @@ def _seasons(profile: dict[str, list[float]], names: dict[str, str], codes: list
     else:  # the first months of the data: no earlier year to draw a season from
         ax.text(0.5, 0.5, "此前不足一年的数据，无季节曲线", transform=ax.transAxes, ha="center", color="#666")
     ax.spines[["top", "right"]].set_visible(False)
-    return _svg(fig)
+    return svg_of(fig)
 
 
 def _pct(value: float | None) -> str:

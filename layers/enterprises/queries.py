@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, String, and_, cast, func, select
+from sqlalchemy import Connection, String, and_, cast, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from geo.errors import InvalidInput, NotFound
@@ -37,6 +37,7 @@ SEPARATION_KINDS = (
     "operating_outside", "inside_elsewhere", "registered_outside", "both_outside", "same", "unresolved",
 )  # fmt: skip
 SEPARATED = ("operating_outside", "inside_elsewhere")
+CLOSED = ("deregistered", "revoked")  # the change filter's "closed"
 KIND_NAMES = {
     "operating_outside": ("区内注册、区外经营", "registered inside, operating outside"),
     "inside_elsewhere": ("区内注册、区内异址经营", "inside, at another place"),
@@ -64,6 +65,10 @@ class Filters:
     status: str | None = None
     street: str | None = None
     separation: str | None = None
+    change: str | None = None  # a register change (ENTERPRISE_EVENT_KINDS) …
+    changed_from: date | None = None  # … on or after
+    changed_to: date | None = None  # … on or before
+    abnormal: bool = False  # last month's headcount fell by more than ABNORMAL_DROP, or to none
 
     def where(self) -> list[ColumnElement[bool]]:
         out: list[ColumnElement[bool]] = []
@@ -107,9 +112,33 @@ class Filters:
             out.append(E.status == self.status)
         if self.street:
             out.append(E.street == self.street)
-        if self.separation:
+        if self.separation == "separated":  # the published check's two kinds together
+            out.append(E.separation.in_(SEPARATED))
+        elif self.separation:
             out.append(E.separation == self.separation)
+        if self.change or self.changed_from or self.changed_to:
+            ev = ENTERPRISE_EVENTS.c
+            changed = [ev.credit_code == E.credit_code]
+            kinds = CLOSED if self.change == "closed" else (self.change,)
+            changed += [ev.kind.in_(kinds)] if self.change else []
+            changed += [ev.on >= self.changed_from] if self.changed_from else []
+            changed += [ev.on <= self.changed_to] if self.changed_to else []
+            out.append(select(ev.id).where(*changed).exists())
+        if self.abnormal:
+            h = ENTERPRISE_HEADCOUNTS.c
+            out.append(select(h.credit_code).where(h.credit_code == E.credit_code, abnormal()).exists())
         return out
+
+
+ABNORMAL_DROP = 0.3  # a month's headcount down by more than this share is abnormal
+
+
+def abnormal() -> ColumnElement[bool]:
+    """Headcounts whose last month fell by more than ``ABNORMAL_DROP`` or to none."""
+    h = ENTERPRISE_HEADCOUNTS.c
+    last = func.cardinality(h.counts)
+    now, before = h.counts[last], h.counts[last - 1]
+    return and_(last >= 2, before > 0, or_(now == 0, now < before * (1 - ABNORMAL_DROP)))
 
 
 def name_pairs(name: str) -> list[str]:

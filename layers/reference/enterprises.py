@@ -209,6 +209,7 @@ def generate(seed: int, addresses: list[str], far_numbers: list[str], as_of: dat
     tower, floor = rng.random((n, 2)) < 0.3, rng.integers(2, 30, (n, 2))
     door_at, tower_at = rng.integers(0, len(addresses), (n, 2)), rng.integers(0, len(towers), (n, 2))
     capital = np.exp(rng.normal(np.log(100), 1.5, n))
+    lives = rng.exponential(365 * 5.0, n)  # how long a firm that closed lasted
 
     def doorplate(i: int, k: int) -> str:
         if tower[i, k]:
@@ -223,8 +224,9 @@ def generate(seed: int, addresses: list[str], far_numbers: list[str], as_of: dat
         industry = options[int(u[i, 0] * len(options))]
         founded = as_of - timedelta(days=int(ages[i]))
         status_on = None
-        if status != "在营":
-            status_on = founded + timedelta(days=int((0.2 + 0.8 * u[i, 1]) * (as_of - founded).days))
+        if status != "在营":  # closed that long ago, after a life of its own
+            status_on = founded
+            founded = max(PLATFORM, status_on - timedelta(days=int(90 + lives[i])))
         moved = as_of - timedelta(days=int(moved_days[i])) if i in moved_in else None
         if moved is not None and moved < founded:
             founded = moved - timedelta(days=int(moved_back[i]))

@@ -222,3 +222,35 @@ Object.assign(ZH, {
   need_after_photo: "请至少拍一张处置后的照片", need_verify_note: "请填写不通过的原因", err_offline: "离线，且此内容未保存在手机上",
   err_too_large: "文件太大",
 });
+
+// --- the enterprise pages: search (企业猎搜), the cockpit, the daily push ---------------------------
+Object.assign(EN, {
+  cockpit_title: "Enterprise cockpit", cockpit_sign_in: "The enterprise cockpit needs a planner's or an admin's sign-in.",
+  print_pdf: "Print PDF", generated_firms: "The register is generated demo data built to the published figures; street boundaries are real.",
+  panorama: "Panorama", firms_total: "Firms", operating_firms: "Operating", founded_year: "Founded this year",
+  closed_year: "Closed this year", moved_in_year: "Moved in this year", moved_out_year: "Moved out this year",
+  pushes_since: "Pushes since launch", records_since: "Records since launch", per_street: "Operating firms per street",
+  mix_26: "The 2+6 industry mix (operating)", flows_title: "Registrations, closings and moves per month",
+  registered_firms: "Registered", closed_firms: "Deregistered or revoked", moved_in: "Moved in",
+  separation_title: "Registered vs operating address", sep_separated: "Separated",
+  sep_operating_outside: "Registered here, operating outside", sep_inside_elsewhere: "Inside, at another place",
+  sep_registered_outside: "Registered outside, operating here", sep_both_outside: "Both outside",
+  sep_same: "At its registered address", sep_unresolved: "Address to check", abnormal_title: "Abnormal operation (insured staff)",
+  abnormal_count: "Sharp fall last month", abnormal_zero: "Down to none", abnormal_rule: "A fall of more than",
+  firm: "Firm", before: "Month before", now: "Last month", heads_title: "Head firms of the 2+6 chains",
+  chain: "Chain", headcount: "Insured staff", yoy_change: "Year on year", trend: "Last 12 months",
+  firm_search: "Firm search", firm_q: "Name or credit code", industry_hint: "Industry code (I / 65 / 6513)",
+  all_chains: "All chains", all_statuses: "All statuses", any_separation: "Any address relation",
+  capital_range: "Capital (10k yuan)", founded_from: "Founded from", founded_to: "Founded to", clear: "Clear",
+  credit_code: "Credit code", industry: "Industry", capital: "Capital (10k yuan)", founded: "Founded",
+  separation: "Addresses", firms_matched: "firms", digest_title: "New and closed firms: the daily push",
+  day_before: "Day before", day_after: "Day after", digest_empty: "Nothing was pushed that day.",
+  change: "Change", visit: "Visit", mark_visited: "Mark visited", visited: "Visited", visit_note: "Note of the visit",
+  enterprises_nav: "Enterprises",
+});
+Object.assign(ZH, {
+  sep_operating_outside: "区内注册、区外经营", sep_inside_elsewhere: "区内注册、区内异址经营",
+  sep_registered_outside: "区外注册、区内经营", sep_both_outside: "注册、经营均在区外",
+  sep_same: "注册与经营地址一致", sep_unresolved: "地址待核实", sep_separated: "分离企业",
+  firms_matched: "家企业", mark_visited: "标记已走访", visited: "已走访", visit_note: "走访记录", change: "变动",
+});
