@@ -97,13 +97,15 @@ def load_reference(
     as_of: datetime | None = None,
     progress: district.Progress | None = None,
     case_progress: district.Progress | None = None,
+    firms: bool = True,
 ) -> LoadResult:
     """Generate and write a reference district (Shibei unless ``code`` names another) beside the
     districts already loaded: its areas (in a new active generation with the others), addresses,
     assets and cases.
 
     Each part is loaded only if missing (or all of them with ``force``). The cases are
-    the three years up to ``as_of`` (default: now). Runs in the caller's transaction: a
+    the three years up to ``as_of`` (default: now); Shibei's enterprise register (160,000
+    firms, ~60 s) comes with them unless ``firms`` is false. Runs in the caller's transaction: a
     failure leaves the database as it was.
     """
     district.district_of(code)  # an unknown district is refused before anything is generated
@@ -122,7 +124,7 @@ def load_reference(
     missing_kinds = [k for k in kinds if force or not have(k)]
     have_routing = conn.execute(text("SELECT 1 FROM categories LIMIT 1")).first()
     have_incidents = conn.execute(text("SELECT 1 FROM incidents WHERE street LIKE :d LIMIT 1"), mine).first()
-    firms_here = code == district.DISTRICT_CODE  # the enterprise register is Shibei's
+    firms_here = firms and code == district.DISTRICT_CODE  # the enterprise register is Shibei's
     have_firms = (
         not firms_here
         or conn.execute(text("SELECT 1 FROM enterprises WHERE source = :s LIMIT 1"), {"s": tag}).first()

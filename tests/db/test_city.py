@@ -40,7 +40,7 @@ def city(test_settings: Settings) -> Iterator[tuple[Settings, Engine]]:
     """A database holding both districts (and the settings that reach it)."""
     with scratch_database(test_settings, "wangge_city") as (settings, engine):
         with engine.begin() as conn:
-            load_reference(conn, settings.demo_seed, as_of=AS_OF)
+            load_reference(conn, settings.demo_seed, as_of=AS_OF, firms=False)
         with engine.begin() as conn:
             load_reference(conn, settings.demo_seed, code=SHINAN, as_of=AS_OF)
         yield settings, engine

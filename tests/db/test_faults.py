@@ -33,7 +33,7 @@ def test_intake_under_load_survives_a_database_restart(tmp_path: Path) -> None:
         engine = make_engine(settings, pool_size=1)
         upgrade(engine)
         with engine.begin() as conn:
-            load_reference(conn, settings.demo_seed)
+            load_reference(conn, settings.demo_seed, firms=False)
         env = {"WANGGE_HOME": str(tmp_path), "WANGGE_PG_PORT": str(settings.pg_port), "DATABASE_URL": ""}
         with uvicorn_server(env) as base:
             load = subprocess.Popen(
