@@ -78,7 +78,7 @@ function shifted(day, days) {
 function visitButton(item) {
   const s = session();
   const mine = s && (s.role === "admin" || s.unit === item.street);
-  if (!mine) return el("span", "—");
+  if (!mine || !["registered", "moved_in"].includes(item.kind)) return el("span", "—"); // a new arrival is visited
   const button = el("button", t("mark_visited"));
   button.type = "button";
   button.dataset.action = "visit";
