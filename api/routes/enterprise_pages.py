@@ -105,9 +105,7 @@ async def search_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/enterprises/digest/{day}", response_class=HTMLResponse)
-async def digest_page(
-    request: Request, day: Annotated[date, Path(description="YYYY-MM-DD")]
-) -> HTMLResponse:
+async def digest_page(request: Request, day: Annotated[date, Path(description="YYYY-MM-DD")]) -> HTMLResponse:
     """A day's push as each street office and department got it; a street marks visits."""
     digest.check_day(day, _today())
     first = await _first(request)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, String, and_, cast, func, or_, select
+from sqlalchemy import Connection, String, Text, and_, cast, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import ColumnElement
 
 from geo.errors import InvalidInput, NotFound
@@ -76,13 +77,13 @@ class Filters:
             text_ = self.q.strip()
             code = text_.upper()
             if len(code) >= 4 and sum(c.isdigit() for c in code) >= 2 and all(c in CHARSET for c in code):
-                out.append(E.credit_code.startswith(code, autoescape=True))  # a code typed: its beginning
+                out.append(E.credit_code.like(_inline(f"{_escape(code)}%")))  # a code typed: its beginning
             elif text_.isascii() or any(c.isascii() and c.isalpha() for c in text_):
-                out.append(E.name.ilike(f"%{_escape(text_)}%", escape="\\"))
+                out.append(E.name.ilike(_inline(f"%{_escape(text_)}%")))
             else:  # Chinese: its character pairs (a GIN index) narrow it, LIKE keeps them in order
                 pairs = name_pairs(text_)
-                like = E.name.like(f"%{_escape(text_)}%", escape="\\")
-                out.append(and_(E.name_pairs.contains(pairs), like) if pairs else like)
+                like = E.name.like(_inline(f"%{_escape(text_)}%"))
+                out.append(and_(E.name_pairs.contains(_inline(pairs, ARRAY(Text))), like) if pairs else like)
         if self.industry:
             code = industries.check_industry(self.industry)
             if code.isdigit():
@@ -118,12 +119,12 @@ class Filters:
             out.append(E.separation == self.separation)
         if self.change or self.changed_from or self.changed_to:
             ev = ENTERPRISE_EVENTS.c
-            changed = [ev.credit_code == E.credit_code]
+            changed: list[ColumnElement[bool]] = []
             kinds = CLOSED if self.change == "closed" else (self.change,)
             changed += [ev.kind.in_(kinds)] if self.change else []
             changed += [ev.on >= self.changed_from] if self.changed_from else []
             changed += [ev.on <= self.changed_to] if self.changed_to else []
-            out.append(select(ev.id).where(*changed).exists())
+            out.append(E.credit_code.in_(select(ev.credit_code).where(*changed)))
         if self.abnormal:
             h = ENTERPRISE_HEADCOUNTS.c
             out.append(select(h.credit_code).where(h.credit_code == E.credit_code, abnormal()).exists())
@@ -151,6 +152,12 @@ def name_pairs(name: str) -> list[str]:
     return sorted({name[i : i + 2] for i in range(len(name) - 1)})
 
 
+def _inline(value: Any, type_: Any = None) -> Any:
+    """A pattern written into the statement, not bound: a prepared statement's generic plan
+    cannot know that ``LIKE '%慧和%'`` may use the trigram index (a bound one scans the table)."""
+    return literal(value, type_, literal_execute=True)
+
+
 def _escape(text_: str) -> str:
     return text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -176,7 +183,7 @@ PUBLIC_COLUMNS = (
 )  # fmt: skip
 
 
-def _columns(personal: bool) -> tuple[Any, ...]:
+def firm_columns(personal: bool) -> tuple[Any, ...]:
     staff = (E.reg_address, E.reg_match, E.op_address, E.op_match, E.reg_micro_grid, E.op_micro_grid,
              E.reg_elsewhere, E.op_elsewhere, E.generated)  # fmt: skip
     lonlat = (func.ST_X(E.op_geom).label("lon"), func.ST_Y(E.op_geom).label("lat"))
@@ -199,15 +206,38 @@ def search(
 ) -> tuple[int, list[dict[str, Any]]]:
     """The firms matching every filter given, one page of them, and how many match."""
     where = filters.where()
-    total = conn.execute(select(func.count()).select_from(ENTERPRISES).where(*where)).scalar_one()
     column = SORTS[sort]
     order = column.desc() if descending else column.asc()
     if sort == "capital":  # a branch has none: last either way (the others are never null)
         order = order.nulls_last()
-    rows = conn.execute(
-        select(*_columns(personal)).where(*where).order_by(order, E.credit_code).limit(limit).offset(offset)
-    ).mappings()
-    return int(total), [_row(r) for r in rows]
+    if not where:  # the whole register: its count, and the page along the sort's index
+        total = conn.execute(select(func.count()).select_from(ENTERPRISES)).scalar_one()
+        page = select(*firm_columns(personal)).order_by(order, E.credit_code).limit(limit).offset(offset)
+        return int(total), [_row(r) for r in conn.execute(page).mappings()]
+    # The matching firms once (by their indexes, a bitmap), counted and the page sorted from
+    # them, the page's rows read last: walking the sort's index and filtering as it goes reads
+    # half the register when the matches sort late (the MA codes of recent firms).
+    matched = (
+        select(E.credit_code, column.label("key")).where(*where).cte("matched").prefix_with("MATERIALIZED")
+    )
+    key = matched.c.key.desc() if descending else matched.c.key.asc()
+    chosen = (
+        select(matched.c.credit_code, matched.c.key)
+        .order_by(key.nulls_last() if sort == "capital" else key, matched.c.credit_code)
+        .limit(limit)
+        .offset(offset)
+        .subquery("chosen")
+    )
+    total_of = select(func.count()).select_from(matched).scalar_subquery().label("total")
+    rows = list(
+        conn.execute(
+            select(*firm_columns(personal), total_of)
+            .join(chosen, chosen.c.credit_code == E.credit_code)
+            .order_by(order, E.credit_code)
+        ).mappings()
+    )
+    total = rows[0]["total"] if rows else conn.execute(select(func.count()).select_from(matched)).scalar_one()
+    return int(total), [_row({k: v for k, v in r.items() if k != "total"}) for r in rows]
 
 
 def _row(r: Any) -> dict[str, Any]:
@@ -220,7 +250,7 @@ def _row(r: Any) -> dict[str, Any]:
 def firm(conn: Connection, credit_code: str, *, personal: bool) -> dict[str, Any]:
     """One firm with its register changes, monthly headcounts and visits (``NotFound``)."""
     row = (
-        conn.execute(select(*_columns(personal)).where(E.credit_code == credit_code.strip().upper()))
+        conn.execute(select(*firm_columns(personal)).where(E.credit_code == credit_code.strip().upper()))
         .mappings()
         .first()
     )
