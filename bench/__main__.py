@@ -30,6 +30,7 @@ from api.settings import Settings
 from bench.analytics import bench_coverage, bench_hotspots
 from bench.bulk import bench_bulk
 from bench.city import bench_city
+from bench.enterprises import bench_enterprises
 from bench.events import bench_events
 from bench.partitions import bench_partitions, retire_month
 from bench.phone import bench_phone
@@ -469,6 +470,8 @@ def main() -> None:
         print("bench: vector tiles beside tipg, first render …", flush=True)
         sections += ["## Vector tiles", "", *bench_tiles(settings, engine), ""]
         sections += ["## First render of the map", "", *bench_first_render(settings), ""]
+        print("bench: the enterprise register …", flush=True)
+        sections += ["## The enterprise register", "", *bench_enterprises(settings, engine), ""]
         print("bench: the case workbench …", flush=True)
         sections += ["## The case workbench", "", *bench_workbench(settings, engine), ""]
         print("bench: photos, the phone pages, the outbox …", flush=True)
