@@ -21,7 +21,7 @@ from geo.errors import Busy, Unauthorized
 from layers.accounts import sessions
 from layers.cases import worktime
 from layers.db.vocabulary import ENTERPRISE_STATUSES
-from layers.enterprises import cockpit, digest, industries, queries
+from layers.enterprises import cockpit, industries, queries
 from layers.grid import areas
 
 router = APIRouter(tags=["pages"])
@@ -106,8 +106,8 @@ async def search_page(request: Request) -> HTMLResponse:
 
 @router.get("/enterprises/digest/{day}", response_class=HTMLResponse)
 async def digest_page(request: Request, day: Annotated[date, Path(description="YYYY-MM-DD")]) -> HTMLResponse:
-    """A day's push as each street office and department got it; a street marks visits."""
-    digest.check_day(day, _today())
+    """A day's push as each street office and department got it; a street marks visits (a day
+    not pushed yet says so on the page, from the API's answer)."""
     first = await _first(request)
     context = {"config": jsonable_encoder({"session": first["session"]}), "day": day.isoformat()}
     return templates.TemplateResponse(request, "enterprise_digest.html", context, headers=NO_STORE)
