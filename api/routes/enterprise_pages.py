@@ -105,9 +105,11 @@ async def search_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/enterprises/digest/{day}", response_class=HTMLResponse)
-async def digest_page(request: Request, day: Annotated[date, Path(description="YYYY-MM-DD")]) -> HTMLResponse:
+async def digest_page(
+    request: Request, day: Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")]
+) -> HTMLResponse:
     """A day's push as each street office and department got it; a street marks visits (a day
     not pushed yet says so on the page, from the API's answer)."""
     first = await _first(request)
-    context = {"config": jsonable_encoder({"session": first["session"]}), "day": day.isoformat()}
+    context = {"config": jsonable_encoder({"session": first["session"]}), "day": day}
     return templates.TemplateResponse(request, "enterprise_digest.html", context, headers=NO_STORE)

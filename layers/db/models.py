@@ -898,6 +898,7 @@ class Enterprise(Base):
         Index("ix_enterprises_capital", "capital"),
         Index("ix_enterprises_op_geom", "op_geom", postgresql_using="gist"),
         Index("ix_enterprises_name", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
+        Index("ix_enterprises_name_pairs", "name_pairs", postgresql_using="gin"),
     )
 
 
