@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -11,12 +11,6 @@ from api.cli.common import app, engine
 
 group = typer.Typer(help="The enterprise register: imports and the daily push.", no_args_is_help=True)
 app.add_typer(group, name="enterprises")
-
-
-def _today() -> date:
-    from layers.cases.worktime import BEIJING
-
-    return datetime.now(BEIJING).date()
 
 
 @group.command("import")
@@ -31,6 +25,7 @@ def import_register(
 ) -> None:
     """Import a register extract all or nothing: each firm's two addresses geocoded and located,
     every bad row named (credit code, industry code, dates, status, duplicates, empty addresses)."""
+    from layers.cases.worktime import today
     from layers.enterprises.register_files import import_register as run
     from layers.grid.areas import require_active
     from layers.grid.index import AreaIndex
@@ -47,7 +42,7 @@ def import_register(
         with engine().begin() as conn:
             code = loaded_district(conn, district)
             index = AreaIndex(conn, require_active(conn))
-            result = run(conn, index, file, mapping, code, _today())
+            result = run(conn, index, file, mapping, code, today())
     except ImportProblems as exc:
         for problem in exc.problems:
             typer.echo(f"  {problem}", err=True)
@@ -71,12 +66,13 @@ def make_digest(
     only what was not pushed yet)."""
     from datetime import timedelta
 
+    from layers.cases.worktime import today
     from layers.enterprises import digest
 
-    today = _today()
-    chosen = day.date() if day is not None else today - timedelta(days=1)
+    now = today()
+    chosen = day.date() if day is not None else now - timedelta(days=1)
     with engine().begin() as conn:
-        made = digest.make(conn, chosen, today)
+        made = digest.make(conn, chosen, now)
     typer.echo(
         f"wangge: digest of {chosen.isoformat()}: {made.events:,} register changes, "
         f"{made.records:,} records pushed now to {made.digests:,} recipients"

@@ -5,7 +5,6 @@ once per data version) and prints to PDF; the other two fetch their rows with th
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -52,10 +51,6 @@ async def _first(request: Request) -> dict[str, Any]:
     return await run_read(request, _shell, cookie, s.session_hours, s.session_max_hours)
 
 
-def _today() -> date:
-    return datetime.now(worktime.BEIJING).date()
-
-
 @router.get("/cockpit", response_class=HTMLResponse, responses={200: {"content": {"application/pdf": {}}}})
 async def cockpit_page(request: Request, f: str = Query("html", pattern="^(html|pdf)$")) -> Response:
     """One screen of the district's enterprises: the panorama, per street, the 2+6 mix,
@@ -71,10 +66,10 @@ async def cockpit_page(request: Request, f: str = Query("html", pattern="^(html|
             request, "cockpit.html", context, status_code=status, headers=NO_STORE
         )
     state = get_state(request)
-    key = ("cockpit", _today(), await run_stale_read(request, cockpit.data_version))
+    key = ("cockpit", worktime.today(), await run_stale_read(request, cockpit.data_version))
     made = state.reports.get(key)
     if made is None:  # the same register on the same day is the same cockpit: drawn once
-        made = {"c": await run_stale_read(request, cockpit.build, _today())}
+        made = {"c": await run_stale_read(request, cockpit.build, worktime.today())}
         state.reports[key] = made
     if f == "pdf":
         if "pdf" not in made:
@@ -83,7 +78,7 @@ async def cockpit_page(request: Request, f: str = Query("html", pattern="^(html|
             page = templates.get_template("cockpit.html").render(config=config, c=made["c"], request=request)
             async with state.printing:
                 made["pdf"] = await run_in_threadpool(html_to_pdf, page)
-        name = f"wangge-cockpit-{_today().isoformat()}.pdf"
+        name = f"wangge-cockpit-{worktime.today().isoformat()}.pdf"
         return Response(made["pdf"], media_type="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="{name}"'})  # fmt: skip
     context = {"config": config, "c": made["c"]}

@@ -5,7 +5,7 @@ go to dispatchers and admins alone."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -35,10 +35,6 @@ EXPORT_COLUMNS = (
     ("reg_address", "注册地址"), ("reg_match", "注册地址匹配"), ("op_address", "经营地址"),
     ("op_match", "经营地址匹配"), ("separation", "注册经营地关系"),
 )  # fmt: skip
-
-
-def _today() -> date:
-    return datetime.now(worktime.BEIJING).date()
 
 
 def _personal(actor: Actor) -> bool:
@@ -113,7 +109,7 @@ async def search(
         )
     columns = [c for c, _ in EXPORT_COLUMNS]
     headers = [h for _, h in EXPORT_COLUMNS]
-    stamp = _today().isoformat()
+    stamp = worktime.today().isoformat()
     if f == "csv":
         body = csv_bytes(headers, [{h: r.get(c) for c, h in EXPORT_COLUMNS} for r in rows])
         return _download(body, CSV, f"enterprises-{stamp}.csv")
@@ -162,7 +158,7 @@ async def day_digest(
     """The digests of ``date`` (made the morning after): a street's or a department's user sees
     their own, dispatchers, planners and admins every recipient's. ``f=xlsx``: one sheet."""
     only = _recipient_of(actor)
-    body = await run_read(request, digest.of_day, date_, _today(), only)
+    body = await run_read(request, digest.of_day, date_, worktime.today(), only)
     if f == "json":
         return body
     return _download(await run_in_threadpool(digest_xlsx, body), XLSX, f"digest-{date_.isoformat()}.xlsx")

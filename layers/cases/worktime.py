@@ -22,6 +22,11 @@ from geo.errors import InvalidInput
 BEIJING = ZoneInfo("Asia/Shanghai")
 
 
+def today() -> date:
+    """Today's date in Beijing (the register's days, the daily push)."""
+    return datetime.now(BEIJING).date()
+
+
 @lru_cache(maxsize=4096)
 def official(day: date) -> bool:
     """True when the official calendar covers ``day`` (else weekdays stand in for it)."""
