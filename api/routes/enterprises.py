@@ -148,7 +148,12 @@ async def separation(
     return await run_stale_read(request, queries.separation, by, district)
 
 
-@router.get("/digest", response_model=schema.DayDigests, summary="The daily push of a day, per recipient")
+@router.get(
+    "/digest",
+    response_model=schema.DayDigests,
+    responses={200: {"content": {XLSX: {}}}},
+    summary="The daily push of a day, per recipient",
+)
 async def day_digest(
     request: Request,
     actor: StaffDep,
@@ -167,7 +172,7 @@ async def day_digest(
 DIGEST_COLUMNS = (
     ("recipient", "接收单位"), ("change_name", "变动"), ("credit_code", "统一社会信用代码"),
     ("name", "企业名称"), ("industry_name", "行业"), ("label", "2+6产业"), ("street_name", "责任街道"),
-    ("op_address", "经营地址"),
+    ("op_address", "经营地址"), ("visited_on", "走访日期"),
 )  # fmt: skip
 
 

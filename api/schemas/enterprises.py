@@ -109,6 +109,7 @@ class DigestItem(Answer):
     street: str | None
     street_name: str | None
     status: str
+    visited_on: date | None = Field(None, description="The street's latest visit since the change.")
 
 
 class Digest(Answer):

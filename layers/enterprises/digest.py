@@ -29,6 +29,7 @@ from layers.db.models import (
     ENTERPRISE_DIGEST_ITEMS,
     ENTERPRISE_DIGESTS,
     ENTERPRISE_EVENTS,
+    ENTERPRISE_VISITS,
     ENTERPRISES,
     INDUSTRIES,
 )
@@ -159,9 +160,17 @@ def of_day(conn: Connection, day: date, today: date, only: tuple[str, str] | Non
         .where(*where)
         .order_by(D.recipient_kind.desc(), D.recipient)
     ).all()
+    v = ENTERPRISE_VISITS.c
+    visit_day = func.date(func.timezone(worktime.BEIJING.key, v.at))
+    visited = (  # the firm's street's latest visit since the change: a done item on reopening
+        select(func.max(visit_day))
+        .where(v.credit_code == E.credit_code, v.street == E.street, visit_day >= EV.on)
+        .scalar_subquery()
+    )
     items = conn.execute(
         select(DI.digest_id, EV.kind, EV.on, E.credit_code, E.name, E.industry, E.label, E.street, E.status)
         .add_columns(INDUSTRIES.c.name.label("industry_name"), E.op_address, E.reg_address)
+        .add_columns(visited.label("visited_on"))
         .join(ENTERPRISE_EVENTS, EV.id == DI.event_id)
         .join(ENTERPRISES, E.credit_code == EV.credit_code)
         .join(INDUSTRIES, INDUSTRIES.c.code == E.industry)

@@ -6,7 +6,7 @@ of a day with its visit button. Screenshots are test artifacts."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from layers.accounts import users
+from layers.cases import worktime
 from layers.enterprises import digest
 from tests.conftest import PASSWORD
 
@@ -92,11 +93,15 @@ def test_a_street_office_reads_its_push_and_marks_a_visit(
     button = page.locator("#digests [data-action=visit]").first
     page.once("dialog", lambda d: d.accept("次日上门走访"))
     button.click()
-    page.locator("#digests [data-action=visit]", has_text="已走访").first.wait_for()
+    page.locator("#digests [data-action=visit][data-done=true]").wait_for()
     with engine.connect() as conn:
         notes = conn.execute(
             text("SELECT note FROM enterprise_visits WHERE street = :s"), {"s": street}
         ).scalars().all()  # fmt: skip
-    assert "次日上门走访" in notes
+    assert notes == ["次日上门走访"]
+    page.reload()
+    page.locator("body[data-ready='true']").wait_for()
+    today = datetime.now(worktime.BEIJING).date().isoformat()
+    assert f"已走访 {today}" in page.locator("#digests [data-visited]").all_text_contents()
     page.screenshot(path=str(artifacts / "enterprise_digest.png"))
     assert page.errors == []

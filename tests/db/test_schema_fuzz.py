@@ -77,6 +77,14 @@ STATED_ELSEWHERE = {
     "GET /api/analytics/coverage": {"ev": "only with layer=parking"},
     "GET /api/analytics/coverage/uncovered": {"ev": "only with layer=parking"},
     "GET /api/reports/{month}": {"month": "a month from year 1 on, not ahead"},
+    "GET /api/enterprises": {
+        "industry": "a code of GB/T 4754-2017",
+        "label": "one of the 2+6 chains",
+        "capital_min": "not above capital_max",
+        "founded_from": "not after founded_to",
+        "f": "an export of at most 200,000 firms",
+    },
+    "GET /api/enterprises/digest": {"date": "a day that is over (its push is made the morning after)"},
 }
 
 

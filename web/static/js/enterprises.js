@@ -78,7 +78,13 @@ function shifted(day, days) {
 function visitButton(item) {
   const s = session();
   const mine = s && (s.role === "admin" || s.unit === item.street);
-  if (!mine || !["registered", "moved_in"].includes(item.kind)) return el("span", "—"); // a new arrival is visited
+  if (!["registered", "moved_in"].includes(item.kind)) return el("span", "—"); // a new arrival is visited
+  if (item.visited_on) {
+    const done = el("span", `${t("visited")} ${item.visited_on}`);
+    done.dataset.visited = item.visited_on;
+    return done;
+  }
+  if (!mine) return el("span", "—");
   const button = el("button", t("mark_visited"));
   button.type = "button";
   button.dataset.action = "visit";
@@ -89,6 +95,7 @@ function visitButton(item) {
     try {
       await send(`/api/enterprises/${item.credit_code}/visits`, "POST", { note });
       button.textContent = t("visited");
+      button.dataset.done = "true";
     } catch (error) {
       button.disabled = false;
       button.title = error instanceof ApiError ? error.message : "";
