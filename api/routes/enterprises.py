@@ -63,6 +63,9 @@ def filters(
     changed_from: date | None = Query(None, description="… on or after this day …"),
     changed_to: date | None = Query(None, description="… and on or before this one."),
     abnormal: bool = Query(False, description="Last month's headcount fell by more than 30% or to none."),
+    growing: bool = Query(
+        False, description="The headcount is up by more than 30% and 5 people on a year before."
+    ),
 ) -> queries.Filters:
     if capital_min is not None and capital_max is not None and capital_min > capital_max:
         raise InvalidInput("capital_min is above capital_max", field="capital_min")
@@ -70,7 +73,7 @@ def filters(
         raise InvalidInput("founded_from is after founded_to", field="founded_from")
     return queries.Filters(
         q, industry, label, capital_min, capital_max, founded_from, founded_to, status, street, separation,
-        change, changed_from, changed_to, abnormal,
+        change, changed_from, changed_to, abnormal, growing,
     )  # fmt: skip
 
 
@@ -133,19 +136,48 @@ def _download(body: bytes, media_type: str, filename: str) -> Response:
 @router.get(
     "/separation",
     response_model=schema.SeparationCheck,
-    summary="The registered-vs-operating address check, by street or by industry",
+    response_model_exclude_none=True,
+    responses={200: {"content": {XLSX: {}}}},
+    summary="The registered-vs-operating address check, by street or by industry, with its lists",
 )
 async def separation(
     request: Request,
     actor: StaffDep,
     by: Literal["street", "industry"] = Query("street"),
     district: str | None = Query(None, pattern=r"^[0-9]{6}$", description="Only this register's firms."),
-) -> dict[str, Any]:
+    lists: bool = Query(False, description="Each group with its separated and unresolved firms."),
+    f: Literal["json", "xlsx"] = Query("json", description="xlsx: the lists, a row per firm, by group."),
+) -> Any:
     """Operating firms counted by how their two located addresses stand: registered here and
     operating outside, inside at another place, registered outside and operating here, both
-    outside, at one place, or ``unresolved`` (an address the geocoder could not trust). The
-    list behind each figure is ``GET /api/enterprises?separation=KIND&street=CODE``."""
-    return await run_stale_read(request, queries.separation, by, district)
+    outside, at one place, or ``unresolved`` (an address the geocoder could not trust). With
+    ``lists`` each group names the firms to follow up (the two separated kinds, and the
+    unresolved for a steward); ``f=xlsx`` is those lists as one sheet for the streets."""
+    body = await run_stale_read(request, queries.separation, by, district, lists or f == "xlsx")
+    if f == "json":
+        return body
+    xlsx = await run_in_threadpool(separation_xlsx, body)
+    return _download(xlsx, XLSX, f"separation-by-{by}-{worktime.today().isoformat()}.xlsx")
+
+
+SEPARATION_COLUMNS = (
+    ("group_code", "街道代码"), ("group_name", "责任街道"), ("kind_name", "注册经营地关系"),
+    ("credit_code", "统一社会信用代码"), ("name", "企业名称"), ("industry", "行业代码"), ("label", "2+6产业"),
+    ("reg_address", "注册地址"), ("reg_match", "注册地址匹配"), ("op_address", "经营地址"),
+    ("op_match", "经营地址匹配"),
+)  # fmt: skip
+
+
+def separation_xlsx(body: dict[str, Any]) -> bytes:
+    rows = [
+        {**firm, "group_code": g["code"], "group_name": g["name"],
+         "kind_name": queries.KIND_NAMES[firm["separation"]][0]}
+        for g in body["groups"] for firm in g["firms"]
+    ]  # fmt: skip
+    headers = [h for _, h in SEPARATION_COLUMNS]
+    if body["by"] == "industry":
+        headers[:2] = ["行业大类代码", "行业大类"]
+    return xlsx_bytes([c for c, _ in SEPARATION_COLUMNS], rows, sheet="注册经营分离", headers=headers)
 
 
 @router.get(

@@ -80,11 +80,28 @@ class FirmDetail(Firm):
     visits: list[Visit]
 
 
+class SeparatedFirm(Answer):
+    """A firm of the check's lists: its two addresses and how the geocoder matched each."""
+
+    separation: Literal["operating_outside", "inside_elsewhere", "unresolved"]
+    credit_code: str
+    name: str
+    industry: str
+    label: str | None
+    reg_address: str
+    reg_match: str
+    op_address: str
+    op_match: str
+
+
 class SeparationGroup(Answer):
     code: str | None
     name: str | None
     separated: int
     kinds: dict[str, int]
+    firms: list[SeparatedFirm] | None = Field(
+        None, description="With lists=true: the group's separated and unresolved firms."
+    )
 
 
 class SeparationCheck(Answer):

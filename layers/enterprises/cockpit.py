@@ -82,6 +82,22 @@ def _flows(conn: Connection, months: list[date]) -> dict[str, list[int]]:
     return out
 
 
+def _headcount_changes(conn: Connection, op: Any, rule: Any, *, back: int) -> list[dict[str, Any]]:
+    """The operating firms whose headcounts meet ``rule``: last month's figure beside the one
+    ``back`` months before it, the largest changes first."""
+    rows = conn.execute(
+        select(E.credit_code, E.name, E.street, H.counts)
+        .join(ENTERPRISE_HEADCOUNTS, H.credit_code == E.credit_code)
+        .where(op, rule)
+    )
+    out = [
+        {"credit_code": code, "name": name, "street": street, "before": counts[-1 - back], "now": counts[-1]}
+        for code, name, street, counts in rows
+    ]
+    out.sort(key=lambda f: (-abs(f["now"] - f["before"]), f["credit_code"]))
+    return out
+
+
 def _heads(conn: Connection) -> list[dict[str, Any]]:
     """The largest operating firms of each 2+6 chain by last month's headcount, with their trend."""
     last = H.counts[func.cardinality(H.counts)]
@@ -191,26 +207,8 @@ def build(conn: Connection, today: date) -> dict[str, Any]:
     months = _months(today)
     flows = _flows(conn, months)
     separation = queries.separation(conn, "street")
-    abnormal_rows = conn.execute(
-        select(E.credit_code, E.name, E.street, H.counts)
-        .join(ENTERPRISE_HEADCOUNTS, H.credit_code == E.credit_code)
-        .where(op, queries.abnormal())
-        .order_by(E.credit_code)
-    ).all()
-    falls = []
-    for code, name, street, counts in abnormal_rows:
-        before, now = counts[-2], counts[-1]
-        falls.append(
-            {
-                "credit_code": code,
-                "name": name,
-                "street": street,
-                "before": before,
-                "now": now,
-                "share": (before - now) / before,
-            }
-        )
-    falls.sort(key=lambda f: (-(f["before"] - f["now"]), f["credit_code"]))
+    falls = _headcount_changes(conn, op, queries.abnormal(), back=1)
+    growers = _headcount_changes(conn, op, queries.growing(), back=12)
     heads = _heads(conn)
     names = {c: n for c, n, _ in streets}
     return {
@@ -233,6 +231,7 @@ def build(conn: Connection, today: date) -> dict[str, Any]:
             "moved_in_this_year": link(change="moved_in", changed_from=year.isoformat()),
             "moved_out_this_year": link(change="moved_out", changed_from=year.isoformat()),
             "abnormal": link(status=queries.OPERATING, abnormal="true"),
+            "growing": link(status=queries.OPERATING, growing="true"),
         },
         "streets": [
             {
@@ -282,6 +281,12 @@ def build(conn: Connection, today: date) -> dict[str, Any]:
             "zero": sum(1 for f in falls if f["now"] == 0),
             "top": falls[:10],
             "drop": queries.ABNORMAL_DROP,
+        },
+        "growing": {
+            "count": len(growers),
+            "top": growers[:10],
+            "rise": queries.GROWTH_RISE,
+            "min": queries.GROWTH_MIN,
         },
         "street_names": names,
         "heads": heads,

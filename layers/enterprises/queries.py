@@ -70,6 +70,7 @@ class Filters:
     changed_from: date | None = None  # … on or after
     changed_to: date | None = None  # … on or before
     abnormal: bool = False  # last month's headcount fell by more than ABNORMAL_DROP, or to none
+    growing: bool = False  # the headcount grew by GROWTH_RISE and GROWTH_MIN people in a year
 
     def where(self) -> list[ColumnElement[bool]]:
         out: list[ColumnElement[bool]] = []
@@ -125,13 +126,16 @@ class Filters:
             changed += [ev.on >= self.changed_from] if self.changed_from else []
             changed += [ev.on <= self.changed_to] if self.changed_to else []
             out.append(E.credit_code.in_(select(ev.credit_code).where(*changed)))
-        if self.abnormal:
-            h = ENTERPRISE_HEADCOUNTS.c
-            out.append(select(h.credit_code).where(h.credit_code == E.credit_code, abnormal()).exists())
+        h = ENTERPRISE_HEADCOUNTS.c
+        for wanted, rule in ((self.abnormal, abnormal), (self.growing, growing)):
+            if wanted:
+                out.append(select(h.credit_code).where(h.credit_code == E.credit_code, rule()).exists())
         return out
 
 
-ABNORMAL_DROP = 0.3  # a month's headcount down by more than this share is abnormal
+ABNORMAL_DROP = 0.3  # a month's headcount down by more than this share is abnormal (to help)
+GROWTH_RISE = 0.3  # up by more than this share on the same month a year before …
+GROWTH_MIN = 5  # … and by this many people at least, and not down last month: to support
 
 
 def abnormal() -> ColumnElement[bool]:
@@ -140,6 +144,22 @@ def abnormal() -> ColumnElement[bool]:
     last = func.cardinality(h.counts)
     now, before = h.counts[last], h.counts[last - 1]
     return and_(last >= 2, before > 0, or_(now == 0, now < before * (1 - ABNORMAL_DROP)))
+
+
+def growing() -> ColumnElement[bool]:
+    """Headcounts whose last month is up by more than ``GROWTH_RISE`` and ``GROWTH_MIN``
+    people on the same month a year before, and not below the month before it (a firm
+    that keeps growing, not one month's noise)."""
+    h = ENTERPRISE_HEADCOUNTS.c
+    last = func.cardinality(h.counts)
+    now, before, year_ago = h.counts[last], h.counts[last - 1], h.counts[last - 12]
+    return and_(
+        last >= 13,
+        year_ago > 0,
+        now >= before,
+        now >= year_ago + GROWTH_MIN,
+        now > year_ago * (1 + GROWTH_RISE),
+    )
 
 
 def name_pairs(name: str) -> list[str]:
@@ -287,28 +307,42 @@ def months_of(first: date, counts: list[int]) -> list[dict[str, Any]]:
     return out
 
 
-def separation(conn: Connection, by: str, district: str | None = None) -> dict[str, Any]:
+LISTED = (*SEPARATED, "unresolved")  # the kinds a street follows up, firm by firm
+LIST_COLUMNS = (
+    E.credit_code, E.name, E.industry, E.label, E.reg_address, E.reg_match, E.op_address, E.op_match,
+)  # fmt: skip
+
+
+def separation(conn: Connection, by: str, district: str | None = None, lists: bool = False) -> dict[str, Any]:
     """The separation check over operating firms: the count of each kind, and the same per
-    street (the responsible one) or per industry division."""
+    street (the responsible one) or per industry division; with ``lists`` each group names its
+    firms of the kinds to follow up (``LISTED``), by kind and credit code."""
     if by not in ("street", "industry"):
         raise InvalidInput("by is street or industry", field="by")
     where = [E.status == OPERATING, *([E.district == district] if district else [])]
     counted = conn.execute(select(SEPARATION, func.count()).where(*where).group_by(SEPARATION))
     kinds: dict[str, int] = {str(k): int(n) for k, n in counted}
-    key: Any = E.street if by == "street" else func.left(E.industry, 2)
+    key: Any = cast(E.street if by == "street" else func.left(E.industry, 2), String).label("code")
     rows = conn.execute(
-        select(cast(key, String).label("code"), SEPARATION, func.count().label("n"))
-        .where(*where)
-        .group_by(key, SEPARATION)
-    ).all()
+        select(key, SEPARATION, func.count().label("n")).where(*where).group_by(key, SEPARATION)
+    )
     names = _group_names(conn, by)
     groups: dict[str | None, dict[str, Any]] = {}
+
+    def group(code: str | None) -> dict[str, Any]:
+        return groups.setdefault(code, {"code": code, "name": names.get(code) if code else None, "kinds": {}})
+
     for code, kind, n in rows:
-        g = groups.setdefault(code, {"code": code, "name": names.get(code) if code else None, "kinds": {}})
-        g["kinds"][kind] = int(n)
+        group(code)["kinds"][kind] = int(n)
     for g in groups.values():
         g["separated"] = sum(g["kinds"].get(k, 0) for k in SEPARATED)
         g["kinds"] = {k: g["kinds"].get(k, 0) for k in SEPARATION_KINDS}
+    if lists:
+        for g in groups.values():
+            g["firms"] = []
+        listed = select(key, SEPARATION, *LIST_COLUMNS).where(*where, SEPARATION.in_(LISTED))
+        for r in conn.execute(listed.order_by(key, SEPARATION, E.credit_code)).mappings():
+            group(r["code"])["firms"].append({k: v for k, v in r.items() if k != "code"})
     ordered = sorted(groups.values(), key=lambda g: (-g["separated"], g["code"] or "~"))
     return {
         "operating": int(sum(kinds.values())),

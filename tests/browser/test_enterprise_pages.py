@@ -48,6 +48,10 @@ def _open(page: Any, url: str, user: str) -> None:
     page.wait_for_selector("body[data-ready='true']", timeout=30_000)
 
 
+def _matched(page: Any) -> int:
+    return int(page.locator("#matched").text_content().split()[0].replace(",", ""))
+
+
 def test_the_cockpit_shows_the_register_and_opens_the_list_behind_a_street(
     page: Any, live_server: str, engine: Engine, artifacts: Path
 ) -> None:
@@ -70,10 +74,29 @@ def test_the_cockpit_shows_the_register_and_opens_the_list_behind_a_street(
     page.wait_for_selector("body[data-ready='true']", timeout=30_000)
     code = href.split("street=")[1].split("&")[0]
     assert page.locator("select[name=street]").input_value() == code
-    shown = int(page.locator("#matched").text_content().split()[0].replace(",", ""))
+    shown = _matched(page)
     assert shown == counted > 0
     assert page.locator("#firm-table tbody tr").count() == min(shown, 50)
     page.screenshot(path=str(artifacts / "enterprises_search.png"))
+    page.go_back()
+    page.wait_for_selector("body[data-ready='true']", timeout=30_000)
+    growing = page.locator("#s-growing + .figures a")
+    counted = int(growing.locator("b").text_content().replace(",", ""))
+    assert counted > 0 and page.locator("#s-growing ~ table").first.locator("tbody tr").count() > 0
+    growing.click()
+    page.wait_for_url("**/enterprises?**growing=true**")
+    page.wait_for_selector("body[data-ready='true']", timeout=30_000)
+    assert page.locator("input[name=growing]").is_checked()
+    assert not page.locator("input[name=abnormal]").is_checked()
+    assert _matched(page) == counted
+    page.screenshot(path=str(artifacts / "enterprises_growing.png"))
+    page.click("button[type=reset]")
+    for _ in range(150):  # the reset reloads the list: wait for its new count
+        if _matched(page) != counted:
+            break
+        page.wait_for_timeout(100)
+    assert not page.locator("input[name=growing]").is_checked()
+    assert _matched(page) > counted
     assert page.errors == []
 
 

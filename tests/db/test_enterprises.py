@@ -91,6 +91,37 @@ def test_the_published_separation_is_found_in_the_located_addresses(
     assert untrusted == 0
 
 
+def test_the_check_lists_each_groups_firms_to_follow_up(client: TestClient, people: dict[str, Any]) -> None:
+    h = people["ent_planner"]
+    body = client.get("/api/enterprises/separation", params={"lists": "true"}, headers=h).json()
+    listed: dict[str, int] = {}
+    for g in body["groups"]:
+        for firm in g["firms"]:
+            listed[firm["separation"]] = listed.get(firm["separation"], 0) + 1
+        assert len([f for f in g["firms"] if f["separation"] != "unresolved"]) == g["separated"]
+    assert listed == {k: body["kinds"][k] for k in ("operating_outside", "inside_elsewhere", "unresolved")}
+    kaiping = next(g for g in body["groups"] if g["code"] == KAIPING)
+    behind = client.get(
+        "/api/enterprises",
+        params={"separation": "separated", "street": KAIPING, "status": "在营", "limit": 500},
+        headers=h,
+    ).json()
+    assert behind["total"] == kaiping["separated"] <= 500  # the list is the search behind the figure
+    assert {f["credit_code"] for f in kaiping["firms"] if f["separation"] != "unresolved"} == {
+        f["credit_code"] for f in behind["items"]
+    }
+    plain = client.get("/api/enterprises/separation", headers=h).json()
+    assert "firms" not in plain["groups"][0]  # the counts alone unless asked
+    xlsx = client.get("/api/enterprises/separation", params={"by": "industry", "f": "xlsx"}, headers=h)
+    assert xlsx.status_code == 200 and "separation-by-industry" in xlsx.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("行业大类代码", "行业大类", "注册经营地关系")
+    assert len(rows) - 1 == sum(listed.values())
+    assert {r[2] for r in rows[1:]} == {"区内注册、区外经营", "区内注册、区内异址经营", "地址待核实"}
+
+
 def test_the_register_has_the_published_size_and_valid_codes(conn: Connection) -> None:
     query = text("SELECT status, count(*) FROM enterprises GROUP BY 1")
     counts = {str(status): int(n) for status, n in conn.execute(query)}
@@ -142,6 +173,34 @@ def test_search_combines_every_filter(client: TestClient, people: dict[str, Any]
         wrong = client.get("/api/enterprises", params=dict(bad), headers=h)
         assert wrong.status_code == 400 and wrong.json()["error"]["field"] == field
     assert client.get("/api/enterprises").status_code == 401
+
+
+def test_headcounts_flag_firms_to_help_and_to_support(client: TestClient, people: dict[str, Any]) -> None:
+    h = people["ent_planner"]
+
+    def flagged(flag: str) -> tuple[int, list[list[int]]]:
+        got = client.get("/api/enterprises", params={flag: "true", "status": "在营", "limit": 30}, headers=h)
+        assert got.status_code == 200, got.text
+        body = got.json()
+        counts = [
+            [
+                m["headcount"]
+                for m in client.get(f"/api/enterprises/{f['credit_code']}", headers=h).json()["headcounts"]
+            ]
+            for f in body["items"]
+        ]
+        return body["total"], counts
+
+    falling, falls = flagged("abnormal")
+    assert 100 < falling < 5_000
+    for c in falls:  # last month fell by more than 30%, or to none
+        assert c[-2] > 0 and (c[-1] == 0 or c[-1] < 0.7 * c[-2])
+    growing, rises = flagged("growing")
+    assert 20 < growing < 5_000
+    for c in rises:  # up by more than 30% and five people on a year before, and not down last month
+        assert len(c) >= 13 and c[-13] > 0 and c[-1] > 1.3 * c[-13] and c[-1] >= c[-13] + 5 and c[-1] >= c[-2]
+    both = client.get("/api/enterprises", params={"abnormal": "true", "growing": "true"}, headers=h).json()
+    assert both["total"] == 0  # a firm that fell last month is not one that keeps growing
 
 
 def test_people_only_for_dispatchers_and_the_public_sees_doorplates_only(

@@ -7,12 +7,13 @@ import { startPage } from "./page.js";
 
 const PAGE = 50;
 const FIELDS = ["q", "industry", "label", "status", "street", "separation", "capital_min", "capital_max",
-  "founded_from", "founded_to", "change", "changed_from", "changed_to", "abnormal"];
+  "founded_from", "founded_to", "change", "changed_from", "changed_to", "abnormal", "growing"];
 
 function query(form, extra = {}) {
   const params = new URLSearchParams();
   for (const name of FIELDS) {
-    const value = form.elements[name] && form.elements[name].value.trim();
+    const field = form.elements[name];
+    const value = field && (field.type === "checkbox" ? (field.checked ? field.value : "") : field.value.trim());
     if (value) params.set(name, value);
   }
   for (const [k, v] of Object.entries(extra)) params.set(k, v);
@@ -28,7 +29,12 @@ function showError(node, error) {
 function firmsPage() {
   const form = byId("filters");
   const from = new URLSearchParams(location.search);
-  for (const name of FIELDS) if (from.has(name) && form.elements[name]) form.elements[name].value = from.get(name);
+  for (const name of FIELDS) {
+    const field = form.elements[name];
+    if (!from.has(name) || !field) continue;
+    if (field.type === "checkbox") field.checked = from.get(name) === field.value;
+    else field.value = from.get(name);
+  }
   let offset = Number(from.get("offset") || 0);
   const body = byId("firm-table").tBodies[0];
 
@@ -63,7 +69,11 @@ function firmsPage() {
     document.body.dataset.ready = "true";
   }
   form.addEventListener("submit", (e) => { e.preventDefault(); offset = 0; load(); });
-  form.addEventListener("reset", () => { setTimeout(() => { offset = 0; load(); }, 0); });
+  form.addEventListener("reset", () => {
+    // a hidden field's value is its default: a reset keeps the change a cockpit figure opened with
+    for (const field of form.querySelectorAll("input[type=hidden]")) field.value = "";
+    setTimeout(() => { offset = 0; load(); }, 0);
+  });
   byId("prev").addEventListener("click", () => { offset = Math.max(0, offset - PAGE); load(); });
   byId("next").addEventListener("click", () => { offset += PAGE; load(); });
   return startPage(load);
