@@ -31,7 +31,8 @@ EXPORT_LIMIT = 200_000  # every firm of the register fits; XLSX of them takes ~2
 EXPORT_COLUMNS = (
     ("credit_code", "统一社会信用代码"), ("name", "企业名称"), ("legal_form", "企业类型"),
     ("industry", "行业代码"), ("industry_name", "行业"), ("label", "2+6产业"), ("capital", "注册资本(万元)"),
-    ("founded", "成立日期"), ("status", "登记状态"), ("status_on", "状态日期"), ("street_name", "责任街道"),
+    ("founded", "成立日期"), ("status", "登记状态"), ("status_on", "状态日期"),
+    ("registrar_name", "登记机关"), ("street_name", "责任街道"),
     ("reg_address", "注册地址"), ("reg_match", "注册地址匹配"), ("op_address", "经营地址"),
     ("op_match", "经营地址匹配"), ("separation", "注册经营地关系"),
 )  # fmt: skip
@@ -66,6 +67,9 @@ def filters(
     growing: bool = Query(
         False, description="The headcount is up by more than 30% and 5 people on a year before."
     ),
+    registrar: Literal["city", "district", "other"] | None = Query(
+        None, description="Registered by the city's authority, the district's or another district's."
+    ),
 ) -> queries.Filters:
     if capital_min is not None and capital_max is not None and capital_min > capital_max:
         raise InvalidInput("capital_min is above capital_max", field="capital_min")
@@ -73,7 +77,7 @@ def filters(
         raise InvalidInput("founded_from is after founded_to", field="founded_from")
     return queries.Filters(
         q, industry, label, capital_min, capital_max, founded_from, founded_to, status, street, separation,
-        change, changed_from, changed_to, abnormal, growing,
+        change, changed_from, changed_to, abnormal, growing, registrar,
     )  # fmt: skip
 
 
@@ -203,8 +207,8 @@ async def day_digest(
 
 DIGEST_COLUMNS = (
     ("recipient", "接收单位"), ("change_name", "变动"), ("credit_code", "统一社会信用代码"),
-    ("name", "企业名称"), ("industry_name", "行业"), ("label", "2+6产业"), ("street_name", "责任街道"),
-    ("op_address", "经营地址"), ("visited_on", "走访日期"),
+    ("name", "企业名称"), ("industry_name", "行业"), ("label", "2+6产业"), ("registrar_name", "登记机关"),
+    ("street_name", "责任街道"), ("op_address", "经营地址"), ("visited_on", "走访日期"),
 )  # fmt: skip
 
 

@@ -38,6 +38,9 @@ class Firm(Answer):
     status_on: date | None
     moved_in_on: date | None
     district: str
+    registrar: str = Field(description="Its registration authority's division (登记机关).")
+    registrar_level: Literal["city", "district", "other"]
+    registrar_name: str = Field(description="市级, 区级, or 外区 and the division.")
     street: str | None
     street_name: str | None
     reg_address: str
@@ -126,6 +129,10 @@ class DigestItem(Answer):
     street: str | None
     street_name: str | None
     status: str
+    registrar_level: Literal["city", "district", "other"] = Field(
+        description="Whose change: 市级, 区级, 外区."
+    )
+    registrar_name: str
     visited_on: date | None = Field(None, description="The street's latest visit since the change.")
 
 
@@ -134,6 +141,7 @@ class Digest(Answer):
     recipient: str
     name: str | None
     records: int
+    levels: dict[str, int] = Field(description="Its items by registrar level (city, district, other).")
     made_at: Timestamp
     items: list[DigestItem]
 

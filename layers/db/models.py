@@ -833,6 +833,11 @@ SEPARATION_SQL = (
     f"WHEN {_INSIDE['op']} THEN 'registered_outside' ELSE 'both_outside' END"
 )
 
+REGISTRAR_LEVEL_SQL = (  # layers.enterprises.registrars.level, in the database
+    "CASE WHEN registrar = district THEN 'district' "
+    "WHEN registrar = left(district, 4) || '00' THEN 'city' ELSE 'other' END"
+)
+
 
 class Enterprise(Base):
     """A firm of the register: its credit code, industry, capital, status, and its registered
@@ -856,6 +861,8 @@ class Enterprise(Base):
     status_on: Mapped[date | None] = mapped_column(Date)  # since when it is not operating
     moved_in_on: Mapped[date | None] = mapped_column(Date)
     district: Mapped[str] = mapped_column(String(6))  # the register's district
+    registrar: Mapped[str] = mapped_column(String(6))  # 登记机关: its division (city or a district)
+    registrar_level: Mapped[str] = mapped_column(Text, Computed(REGISTRAR_LEVEL_SQL, persisted=True))
     reg_address: Mapped[str] = mapped_column(Text)
     reg_match: Mapped[str] = mapped_column(Text)
     reg_address_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -889,6 +896,7 @@ class Enterprise(Base):
         CheckConstraint(sql_in("reg_match", ADDRESS_OUTCOMES), name="reg_match"),
         CheckConstraint(sql_in("op_match", ADDRESS_OUTCOMES), name="op_match"),
         CheckConstraint("capital IS NULL OR capital >= 0", name="capital"),
+        CheckConstraint("registrar ~ '^[0-9]{6}$'", name="registrar"),
         CheckConstraint("(status = '在营') = (status_on IS NULL)", name="status_on"),
         Index("ix_enterprises_label", "label"),
         Index("ix_enterprises_status_street", "status", "street"),

@@ -13,6 +13,7 @@ event)``), so a rerun or a late import never pushes a firm twice.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -34,7 +35,7 @@ from layers.db.models import (
     INDUSTRIES,
 )
 from layers.db.vocabulary import ENTERPRISE_EVENT_NAMES, RECIPIENT_KINDS
-from layers.enterprises import industries
+from layers.enterprises import industries, registrars
 from layers.outbox import events as outbox
 
 E, EV, D, DI = ENTERPRISES.c, ENTERPRISE_EVENTS.c, ENTERPRISE_DIGESTS.c, ENTERPRISE_DIGEST_ITEMS.c
@@ -72,7 +73,7 @@ def make(conn: Connection, day: date, today: date) -> Made:
     """Make (or complete) the digests of ``day``; in the caller's transaction."""
     check_day(day, today)
     changes = conn.execute(
-        select(EV.id, EV.kind, E.credit_code, E.name, E.industry, E.label, E.street)
+        select(EV.id, EV.kind, E.credit_code, E.name, E.industry, E.label, E.street, E.registrar_level)
         .join(ENTERPRISES, E.credit_code == EV.credit_code)
         .where(EV.on == day)
         .order_by(EV.id)
@@ -110,7 +111,8 @@ def make(conn: Connection, day: date, today: date) -> Made:
         payload = {
             "day": day.isoformat(), "recipient_kind": kind, "recipient": recipient, "records": len(told),
             "items": [
-                {"credit_code": c.credit_code, "name": c.name, "change": c.kind, "street": c.street}
+                {"credit_code": c.credit_code, "name": c.name, "change": c.kind, "street": c.street,
+                 "registrar_level": c.registrar_level}
                 for c in items if c.id in told
             ],
         }  # fmt: skip
@@ -170,6 +172,7 @@ def of_day(conn: Connection, day: date, today: date, only: tuple[str, str] | Non
     items = conn.execute(
         select(DI.digest_id, EV.kind, EV.on, E.credit_code, E.name, E.industry, E.label, E.street, E.status)
         .add_columns(INDUSTRIES.c.name.label("industry_name"), E.op_address, E.reg_address)
+        .add_columns(E.registrar, E.registrar_level)
         .add_columns(visited.label("visited_on"))
         .join(ENTERPRISE_EVENTS, EV.id == DI.event_id)
         .join(ENTERPRISES, E.credit_code == EV.credit_code)
@@ -182,6 +185,7 @@ def of_day(conn: Connection, day: date, today: date, only: tuple[str, str] | Non
         row = {k: v for k, v in r.items() if k != "digest_id"}
         row["change_name"] = ENTERPRISE_EVENT_NAMES[row["kind"]][0]
         row["street_name"] = names.get(("street", row["street"] or ""))
+        row["registrar_name"] = registrars.name_of(row["registrar"], row["registrar_level"])
         by_digest.setdefault(r["digest_id"], []).append(row)
     return {
         "day": day.isoformat(),
@@ -189,6 +193,7 @@ def of_day(conn: Connection, day: date, today: date, only: tuple[str, str] | Non
             {
                 "recipient_kind": d.recipient_kind, "recipient": d.recipient,
                 "name": names.get((d.recipient_kind, d.recipient)), "records": d.records,
+                "levels": dict(Counter(i["registrar_level"] for i in by_digest.get(d.id, []))),
                 "made_at": d.created_at, "items": by_digest.get(d.id, []),
             }
             for d in digests

@@ -28,7 +28,7 @@ from layers.db.models import (
     ENTERPRISES,
     INDUSTRIES,
 )
-from layers.enterprises import industries
+from layers.enterprises import industries, registrars
 from layers.enterprises.credit_code import CHARSET
 
 E = ENTERPRISES.c
@@ -71,6 +71,7 @@ class Filters:
     changed_to: date | None = None  # … on or before
     abnormal: bool = False  # last month's headcount fell by more than ABNORMAL_DROP, or to none
     growing: bool = False  # the headcount grew by GROWTH_RISE and GROWTH_MIN people in a year
+    registrar: str | None = None  # registrars.LEVELS: the city's authority, the district's, another's
 
     def where(self) -> list[ColumnElement[bool]]:
         out: list[ColumnElement[bool]] = []
@@ -118,6 +119,13 @@ class Filters:
             out.append(E.separation.in_(SEPARATED))
         elif self.separation:
             out.append(E.separation == self.separation)
+        if self.registrar:
+            if self.registrar not in registrars.LEVELS:
+                raise InvalidInput(
+                    f"registrar {self.registrar!r} is not one of {', '.join(registrars.LEVELS)}",
+                    field="registrar",
+                )
+            out.append(E.registrar_level == self.registrar)
         if self.change or self.changed_from or self.changed_to:
             ev = ENTERPRISE_EVENTS.c
             changed: list[ColumnElement[bool]] = []
@@ -199,7 +207,7 @@ def _industry_name() -> Any:
 
 PUBLIC_COLUMNS = (
     E.credit_code, E.name, E.legal_form, E.industry, E.label, E.capital, E.founded, E.status, E.status_on,
-    E.moved_in_on, E.district, E.street,
+    E.moved_in_on, E.district, E.registrar, E.registrar_level, E.street,
 )  # fmt: skip
 
 
@@ -262,6 +270,7 @@ def search(
 
 def _row(r: Any) -> dict[str, Any]:
     out = dict(r)
+    out["registrar_name"] = registrars.name_of(out["registrar"], out["registrar_level"])
     if out.get("capital") is not None:
         out["capital"] = float(out["capital"])
     return out

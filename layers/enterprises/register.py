@@ -74,7 +74,8 @@ def place_addresses(conn: Connection, index: AreaIndex, texts: Sequence[str]) ->
 
 FIRM_COLUMNS = (
     "credit_code", "name", "legal_form", "industry", "label", "capital", "founded", "status", "status_on",
-    "moved_in_on", "district", "reg_address", "op_address", "legal_rep", "phone", "generated", "source",
+    "moved_in_on", "district", "registrar", "reg_address", "op_address", "legal_rep", "phone", "generated",
+    "source",
 )  # fmt: skip
 PLACED_COLUMNS = ("match", "address_id", "geom", "micro_grid", "elsewhere")
 

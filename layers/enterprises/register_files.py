@@ -3,11 +3,11 @@ XLSX; the columns found by their usual Chinese headers or mapped by the caller; 
 checked before anything is written, every bad row named, all or nothing.
 
 A row is refused for a credit code with a wrong check character, an industry code GB/T 4754
-does not have, a date or capital that is not one, an unknown status, a credit code twice in
-the file, or an address with nothing in it to read. An address the geocoder cannot place is
-no error: the firm is stored ``unresolved`` for a steward. A firm already in the register is
-updated (its visits kept); a new firm's founding, and a firm's closing, become register
-changes for the daily push.
+does not have, a 登记机关 code that is no division code, a date or capital that is not one, an
+unknown status, a credit code twice in the file, or an address with nothing in it to read. An
+address the geocoder cannot place is no error: the firm is stored ``unresolved`` for a
+steward. A firm already in the register is updated (its visits kept); a new firm's founding,
+and a firm's closing, become register changes for the daily push.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from sqlalchemy import Connection, select, text
 from geo.errors import InvalidInput
 from layers.db.models import ENTERPRISES
 from layers.db.vocabulary import ENTERPRISE_STATUSES
-from layers.enterprises import industries, register
+from layers.enterprises import industries, register, registrars
 from layers.enterprises.credit_code import parse_credit_code
 from layers.grid.index import AreaIndex
 from layers.grid.validate import Problem
@@ -46,6 +46,7 @@ HEADERS = {
     "op_address": ("经营地址", "生产经营地址", "实际经营地址", "op_address"),
     "legal_rep": ("法定代表人", "legal_rep"),
     "phone": ("联系电话", "phone"),
+    "registrar": ("登记机关", "registrar"),
 }
 REQUIRED = ("credit_code", "name", "industry", "founded", "status", "reg_address")
 STATUS_WORDS = {
@@ -179,6 +180,10 @@ def read_register(path: Path, mapping: dict[str, str], district: str) -> list[di
                 bad.append(f"{label} {value!r} has no address in it to read")
         if not text_["name"]:
             bad.append("name is empty")
+        try:
+            registrar = registrars.registrar_of(text_.get("registrar", ""), code)
+        except InvalidInput as e:
+            bad.append(str(e))
         if bad:
             problems.extend(Problem(code, b, number) for b in bad)
             continue
@@ -187,7 +192,7 @@ def read_register(path: Path, mapping: dict[str, str], district: str) -> list[di
                 "credit_code": code, "name": text_["name"], "legal_form": text_.get("legal_form") or "",
                 "industry": industry, "label": industries.label_of(industry), "capital": capital,
                 "founded": founded, "status": status, "status_on": status_on, "moved_in_on": None,
-                "district": district, "reg_address": reg, "op_address": op,
+                "district": district, "registrar": registrar, "reg_address": reg, "op_address": op,
                 "legal_rep": text_.get("legal_rep") or None, "phone": text_.get("phone") or None,
                 "generated": False, "source": f"import:{path.name}",
             }

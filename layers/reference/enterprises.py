@@ -31,7 +31,7 @@ from sqlalchemy import Connection, select, text
 
 from layers.addresses.gazetteer import roads_elsewhere
 from layers.db.models import ADDRESSES
-from layers.enterprises import industries, register
+from layers.enterprises import industries, register, registrars
 from layers.enterprises.credit_code import CHARSET, check_character
 from layers.grid.index import AreaIndex
 from layers.reference.district import DISTRICT_CODE, DISTRICTS, persons
@@ -82,9 +82,11 @@ FORMS = (
     ("个人独资企业", "经营部", 0.05),
     ("有限合伙企业", "企业（有限合伙）", 0.04),
 )
-ELSEWHERE_DIVISIONS = {"崂山区": "370212", "李沧区": "370213", "黄岛区": "370211", "城阳区": "370214"}
-FINANCE = ("66", "67", "68", "69")
+_CODES = {n: c for c, n in registrars.QINGDAO.items()}
+ELSEWHERE_DIVISIONS = {n: _CODES[n] for n in ("崂山区", "李沧区", "黄岛区", "城阳区")}  # no reference data
 ORIGINS = ("370202", *ELSEWHERE_DIVISIONS.values())
+CITY_CAPITAL = 5_000  # 万元: a firm this large registers with the city (the project's rule)
+FINANCE = ("66", "67", "68", "69")
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ class FirmRecord:
     op_address: str
     legal_rep: str
     phone: str
+    registrar: str  # the division of its 登记机关
 
 
 FIRM_FIELDS = tuple(c for c in register.FIRM_COLUMNS if c not in ("district", "generated", "source"))
@@ -256,11 +259,19 @@ def generate(seed: int, addresses: list[str], far_numbers: list[str], as_of: dat
         if moved is not None:
             division_code = ORIGINS[int(rng.integers(len(ORIGINS)))]  # the code keeps where it was given
         branch = form == "有限责任公司分公司"  # a branch has no capital of its own
+        money = None if branch else _nice(capital[i] * (4 if division in FINANCE else 1))
+        registrar = (
+            division_code if kind == "inbound" else DISTRICT_CODE
+        )  # a firm moved in: its file came here
+        if registrar == DISTRICT_CODE and (
+            form.startswith("股份有限公司") or division in FINANCE or (money or 0) >= CITY_CAPITAL
+        ):
+            registrar = registrars.CITY  # joint-stock, financial and the largest firms: the city's
         rows.append(
             {
                 "name": name, "form": form, "industry": industry, "founded": founded, "status": status,
                 "status_on": status_on, "moved": moved, "reg": reg, "op": op, "division": division_code,
-                "capital": None if branch else _nice(capital[i] * (4 if division in FINANCE else 1)),
+                "capital": money, "registrar": registrar,
             }
         )  # fmt: skip
     bodies = _bodies(rng, [r["founded"] for r in rows])
@@ -271,13 +282,17 @@ def generate(seed: int, addresses: list[str], far_numbers: list[str], as_of: dat
     for row, body, (rep, phone) in zip(rows, bodies, people, strict=True):
         code = credit_code(row["division"], body)
         while code in taken:
-            code = credit_code(row["division"], "".join(map(str, rng.integers(0, 10, 8))))
-        taken.add(code)
+            body = "".join(map(str, rng.integers(0, 10, 8)))
+            code = credit_code(row["division"], body)
+        taken.add(code)  # unique among its division's: so too under the city's code
+        if row["registrar"] == registrars.CITY and row["moved"] is None:
+            code = credit_code(registrars.CITY, body)  # the city issued it
         founded, status_on, moved = row["founded"], row["status_on"], row["moved"]
         firms.append(
             FirmRecord(
                 code, row["name"], row["form"], row["industry"], industries.label_of(row["industry"]),
                 row["capital"], founded, row["status"], status_on, moved, row["reg"], row["op"], rep, phone,
+                row["registrar"],
             )
         )  # fmt: skip
         if moved is not None:

@@ -113,6 +113,9 @@ def test_a_street_office_reads_its_push_and_marks_a_visit(
     _open(page, f"{live_server}/enterprises/digest/{DAY.isoformat()}", "digest_street")
     cards = page.locator("#digests section")
     assert cards.count() == 1 and cards.first.get_attribute("data-recipient") == street
+    shown = page.locator("#digests tbody tr td:nth-child(4)").all_text_contents()  # 登记机关
+    assert shown and set(shown) <= {"市级", "区级", "外区"}
+    assert page.locator("#digests .count").text_content().startswith(f"{len(shown)} · ")
     button = page.locator("#digests [data-action=visit]").first
     page.once("dialog", lambda d: d.accept("次日上门走访"))
     button.click()

@@ -138,6 +138,30 @@ def test_the_register_has_the_published_size_and_valid_codes(conn: Connection) -
     assert 100 < weekly < 600  # a few hundred register changes a week
 
 
+def test_firms_are_registered_with_the_city_or_the_district(
+    conn: Connection, client: TestClient, people: dict[str, Any]
+) -> None:
+    query = text("SELECT registrar_level, count(*) FROM enterprises GROUP BY 1")
+    levels = {str(k): int(n) for k, n in conn.execute(query)}
+    assert sum(levels.values()) == 160_000
+    assert 0.03 < levels["city"] / 160_000 < 0.15 and levels["district"] > 0.8 * 160_000
+    # a code the city issued says so in characters 3–8; a firm that moved in keeps its own
+    wrong = conn.execute(
+        text("SELECT count(*) FROM enterprises WHERE (substr(credit_code, 3, 6) = '370200') "
+             "<> (registrar = '370200' AND moved_in_on IS NULL)")
+    ).scalar_one()  # fmt: skip
+    assert wrong == 0
+    headers = people["ent_planner"]
+    city = client.get("/api/enterprises", params={"registrar": "city", "limit": 500}, headers=headers).json()
+    assert city["total"] == levels["city"]
+    assert {f["registrar_level"] for f in city["items"]} == {"city"}
+    assert {f["registrar_name"] for f in city["items"]} == {"市级"}
+    other = client.get("/api/enterprises", params={"registrar": "other", "limit": 5}, headers=headers).json()
+    assert other["total"] == levels["other"] and other["items"][0]["registrar_name"].startswith("外区 ")
+    bad = client.get("/api/enterprises", params={"registrar": "province"}, headers=headers)
+    assert bad.status_code == 422 and "registrar" in bad.text
+
+
 def test_search_combines_every_filter(client: TestClient, people: dict[str, Any]) -> None:
     h = people["ent_planner"]
     every = client.get("/api/enterprises", params={"limit": 1}, headers=h).json()
@@ -254,7 +278,9 @@ def test_the_digest_of_a_day_goes_by_street_and_department_once(
     )
     for d in day["digests"]:
         codes = [i["credit_code"] + i["kind"] for i in d["items"]]
-        assert len(codes) == len(set(codes)) == d["records"]
+        assert len(codes) == len(set(codes)) == d["records"] == sum(d["levels"].values())
+        named = {i["registrar_level"]: i["registrar_name"] for i in d["items"]}
+        assert named.items() <= {"city": "市级", "district": "区级"}.items() | {("other", named.get("other"))}
         if d["recipient_kind"] == "street":
             assert {i["street"] for i in d["items"]} == {d["recipient"]}
     # every change went to its street (when it has one) and to at least one department
@@ -329,6 +355,7 @@ HEADER = [
     "状态日期",
     "住所",
     "经营地址",
+    "登记机关",
 ]
 
 
@@ -345,13 +372,14 @@ def _code(body: str) -> str:
 
 def test_an_extract_with_bad_rows_is_refused_whole(conn: Connection, tmp_path: Path, demo: int) -> None:
     good = [_code("MA0TEMP01"), "青岛导入样例科技有限公司", "有限责任公司", "6513", "100万元", "2026/10/20",
-            "存续", "", "青岛市市北区辽宁路1号", ""]  # fmt: skip
+            "存续", "", "青岛市市北区辽宁路1号", "", ""]  # fmt: skip
     rows = [
         good,
         [good[0][:-1] + ("A" if good[0][-1] != "A" else "B"), *good[1:]],  # a wrong check character
-        [_code("MA0TEMP02"), "行业不存在", "", "6598", "1", "2020-01-01", "存续", "", "辽宁路1号", ""],
-        [_code("MA0TEMP03"), "无地址", "", "7212", "1", "2020-01-01", "存续", "", "???", ""],
+        [_code("MA0TEMP02"), "行业不存在", "", "6598", "1", "2020-01-01", "存续", "", "辽宁路1号", "", ""],
+        [_code("MA0TEMP03"), "无地址", "", "7212", "1", "2020-01-01", "存续", "", "???", "", ""],
         [good[0], *good[1:]],  # the same credit code twice
+        [_code("MA0TEMP06"), "机关", "", "7212", "1", "2020-01-01", "存续", "", "辽宁路1号", "", "37020"],
     ]
     path = _write(tmp_path / "bad.csv", rows, "utf-8")
     index = AreaIndex(conn, demo)
@@ -363,6 +391,7 @@ def test_an_extract_with_bad_rows_is_refused_whole(conn: Connection, tmp_path: P
     assert "row 4" in text_ and "6598" in text_
     assert "row 5" in text_ and "reg_address" in text_
     assert "row 6" in text_ and "also on row 2" in text_
+    assert "row 7" in text_ and "registrar '37020'" in text_
     assert conn.execute(text("SELECT count(*) FROM enterprises")).scalar_one() == before
 
 
@@ -371,9 +400,9 @@ def test_a_gbk_extract_is_imported_with_unplaceable_addresses_kept(
 ) -> None:
     rows = [
         [_code("MA0TEMP04"), "青岛导入慧谷科技有限公司", "有限责任公司", "I6513", "100", "2026-10-20", "存续",
-         "", "青岛市市北区辽宁路1号", "青岛市市北区辽宁路1号"],
+         "", "青岛市市北区辽宁路1号", "青岛市市北区辽宁路1号", "青岛市行政审批服务局"],
         [_code("MA0TEMP05"), "青岛导入远方贸易有限公司", "有限责任公司", "5199", "50", "2019-03-01", "注销",
-         "2026-10-29", "青岛市市北区辽宁路3号", "市北区辽宁路99999号"],
+         "2026-10-29", "青岛市市北区辽宁路3号", "市北区辽宁路99999号", ""],
     ]  # fmt: skip
     path = _write(tmp_path / "gbk.csv", rows, "gbk")
     result = register_files.import_register(conn, AreaIndex(conn, demo), path, {}, "370203", TODAY)
@@ -381,6 +410,10 @@ def test_a_gbk_extract_is_imported_with_unplaceable_addresses_kept(
     query = text("SELECT name, separation FROM enterprises WHERE source = 'import:gbk.csv'")
     stored = {str(name): str(kind) for name, kind in conn.execute(query)}
     assert stored == {"青岛导入慧谷科技有限公司": "same", "青岛导入远方贸易有限公司": "unresolved"}
+    query = text("SELECT name, registrar_level FROM enterprises WHERE source = 'import:gbk.csv'")
+    levels = {str(name): str(level) for name, level in conn.execute(query)}
+    # the one named by its authority, the other's from its code
+    assert levels == {"青岛导入慧谷科技有限公司": "city", "青岛导入远方贸易有限公司": "district"}
     kinds = (
         conn.execute(text("SELECT kind FROM enterprise_events WHERE credit_code = :c"), {"c": rows[1][0]})
         .scalars()

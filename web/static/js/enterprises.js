@@ -7,7 +7,7 @@ import { startPage } from "./page.js";
 
 const PAGE = 50;
 const FIELDS = ["q", "industry", "label", "status", "street", "separation", "capital_min", "capital_max",
-  "founded_from", "founded_to", "change", "changed_from", "changed_to", "abnormal", "growing"];
+  "founded_from", "founded_to", "change", "changed_from", "changed_to", "abnormal", "growing", "registrar"];
 
 function query(form, extra = {}) {
   const params = new URLSearchParams();
@@ -134,13 +134,14 @@ function digestPage() {
       const card = byId("digest-card").content.firstElementChild.cloneNode(true);
       card.dataset.recipient = d.recipient;
       card.querySelector(".who").textContent = d.name || d.recipient;
-      card.querySelector(".count").textContent = `${d.records}`;
+      const levels = ["city", "district", "other"].filter((k) => d.levels[k]).map((k) => `${t(`reg_${k}`)} ${d.levels[k]}`);
+      card.querySelector(".count").textContent = [`${d.records}`, ...levels].join(" · ");
       card.querySelector("tbody").append(...d.items.map((item) => {
         const row = document.createElement("tr");
         const visit = el("td");
         visit.append(visitButton(item));
         row.append(el("td", item.change_name), el("td", item.name), el("td", item.industry_name || item.industry),
-          el("td", item.street_name || "—"), visit);
+          el("td", t(`reg_${item.registrar_level}`)), el("td", item.street_name || "—"), visit);
         return row;
       }));
       return card;

@@ -240,6 +240,8 @@ Object.assign(EN, {
   growing_title: "Growing firms (to support)", growing_count: "Grown in a year", growing_rule: "Up on a year before by more than",
   year_ago: "A year before", people: "people", headcount_falling: "Insured staff falling sharply",
   headcount_growing: "Insured staff growing",
+  registrar: "Registrar", any_registrar: "Any registrar", reg_city: "City", reg_district: "District",
+  reg_other: "Another district",
   firm: "Firm", before: "Month before", now: "Last month", heads_title: "Head firms of the 2+6 chains",
   chain: "Chain", headcount: "Insured staff", yoy_change: "Year on year", trend: "Last 12 months",
   firm_search: "Firm search", firm_q: "Name or credit code", industry_hint: "Industry code (I / 65 / 6513)",
@@ -255,5 +257,6 @@ Object.assign(ZH, {
   sep_operating_outside: "区内注册、区外经营", sep_inside_elsewhere: "区内注册、区内异址经营",
   sep_registered_outside: "区外注册、区内经营", sep_both_outside: "注册、经营均在区外",
   sep_same: "注册与经营地址一致", sep_unresolved: "地址待核实", sep_separated: "分离企业",
+  reg_city: "市级", reg_district: "区级", reg_other: "外区",
   firms_matched: "家企业", mark_visited: "标记已走访", visited: "已走访", visit_note: "走访记录", change: "变动",
 });
