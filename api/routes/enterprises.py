@@ -140,7 +140,6 @@ def _download(body: bytes, media_type: str, filename: str) -> Response:
 @router.get(
     "/separation",
     response_model=schema.SeparationCheck,
-    response_model_exclude_none=True,
     responses={200: {"content": {XLSX: {}}}},
     summary="The registered-vs-operating address check, by street or by industry, with its lists",
 )
