@@ -833,7 +833,7 @@ SEPARATION_SQL = (
     f"WHEN {_INSIDE['op']} THEN 'registered_outside' ELSE 'both_outside' END"
 )
 
-REGISTRAR_LEVEL_SQL = (  # layers.enterprises.registrars.level, in the database
+REGISTRAR_LEVEL_SQL = (  # layers.enterprises.registrars.LEVELS: the firm's district's, the city's, another's
     "CASE WHEN registrar = district THEN 'district' "
     "WHEN registrar = left(district, 4) || '00' THEN 'city' ELSE 'other' END"
 )

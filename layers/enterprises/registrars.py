@@ -21,27 +21,8 @@ QINGDAO = {
 }  # fmt: skip
 CITY = "370200"
 LEVELS = ("city", "district", "other")  # the city's authority, the firm's district's, another's
+# (the database computes a firm's level: layers.db.models.REGISTRAR_LEVEL_SQL)
 LEVEL_NAMES = {"city": "市级", "district": "区级", "other": "外区"}
-
-
-def city_of(district: str) -> str:
-    """The city-level division above a district.
-
-    >>> city_of("370203")
-    '370200'
-    """
-    return district[:4] + "00"
-
-
-def level(registrar: str, district: str) -> str:
-    """Which authority registered a firm of ``district``: the city's, its district's or another.
-
-    >>> level("370200", "370203"), level("370203", "370203"), level("370212", "370203")
-    ('city', 'district', 'other')
-    """
-    if registrar == district:
-        return "district"
-    return "city" if registrar == city_of(district) else "other"
 
 
 def registrar_of(named: str, credit_code: str) -> str:

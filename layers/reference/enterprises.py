@@ -260,9 +260,8 @@ def generate(seed: int, addresses: list[str], far_numbers: list[str], as_of: dat
             division_code = ORIGINS[int(rng.integers(len(ORIGINS)))]  # the code keeps where it was given
         branch = form == "有限责任公司分公司"  # a branch has no capital of its own
         money = None if branch else _nice(capital[i] * (4 if division in FINANCE else 1))
-        registrar = (
-            division_code if kind == "inbound" else DISTRICT_CODE
-        )  # a firm moved in: its file came here
+        # registered elsewhere: that district's authority; a firm that moved in: its file came here
+        registrar = division_code if kind == "inbound" else DISTRICT_CODE
         if registrar == DISTRICT_CODE and (
             form.startswith("股份有限公司") or division in FINANCE or (money or 0) >= CITY_CAPITAL
         ):
