@@ -19,11 +19,11 @@ from urllib.parse import urlencode
 
 import numpy as np
 import shapely
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, case, func, select, text
 
 from layers.db import sql
 from layers.db.models import AREAS, ENTERPRISE_EVENTS, ENTERPRISE_HEADCOUNTS, ENTERPRISES
-from layers.enterprises import digest, industries, queries
+from layers.enterprises import digest, industries, queries, registrars
 
 E, EV, H = ENTERPRISES.c, ENTERPRISE_EVENTS.c, ENTERPRISE_HEADCOUNTS.c
 HEADS = 3  # head firms shown per chain
@@ -80,6 +80,43 @@ def _flows(conn: Connection, months: list[date]) -> dict[str, list[int]]:
         if m in at:
             out[kind][at[m]] = int(n)
     return out
+
+
+def _by_level(conn: Connection, year: date) -> list[dict[str, Any]]:
+    """This year's registrations, closures and moves split by the registering authority's level
+    (市级/区级/外区: the push's "city and district level"), each count a link to its list."""
+    level = E.registrar_level
+    founded: dict[str, int] = {
+        str(lv): int(n)
+        for lv, n in conn.execute(select(level, func.count()).where(E.founded >= year).group_by(level))
+    }
+    change = case((EV.kind.in_(queries.CLOSED), "closed"), else_=EV.kind)
+    changed: dict[tuple[str, str], int] = {
+        (str(k), str(lv)): int(n)
+        for k, lv, n in conn.execute(
+            select(change, level, func.count(func.distinct(EV.credit_code)))
+            .join_from(ENTERPRISE_EVENTS, ENTERPRISES, EV.credit_code == E.credit_code)
+            .where(EV.on >= year, EV.kind != "registered")
+            .group_by(change, level)
+        )
+    }
+    since = year.isoformat()
+    rows = [
+        {
+            "key": "founded",
+            "counts": {lv: int(founded.get(lv, 0)) for lv in registrars.LEVELS},
+            "href": {lv: link(founded_from=since, registrar=lv) for lv in registrars.LEVELS},
+        }
+    ]
+    for kind in ("closed", "moved_in", "moved_out"):
+        rows.append(
+            {
+                "key": kind,
+                "counts": {lv: changed.get((kind, lv), 0) for lv in registrars.LEVELS},
+                "href": {lv: link(change=kind, changed_from=since, registrar=lv) for lv in registrars.LEVELS},
+            }
+        )
+    return rows
 
 
 def _headcount_changes(conn: Connection, op: Any, rule: Any, *, back: int) -> list[dict[str, Any]]:
@@ -223,6 +260,8 @@ def build(conn: Connection, today: date) -> dict[str, Any]:
             "moved_out_this_year": changed.get("moved_out", 0),
             **digest.totals(conn),
         },
+        "levels": _by_level(conn, year),
+        "level_names": registrars.LEVEL_NAMES,
         "links": {
             "firms": link(),
             "operating": link(status=queries.OPERATING),

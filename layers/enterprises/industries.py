@@ -1,12 +1,10 @@
 """GB/T 4754-2017 (国民经济行业分类): the codes a register's industry may carry, the district's
 "2+6" industry chains, and the industry departments the daily push goes to.
 
-``gbt4754_2017.csv`` holds all 20 sections (门类) and 97 divisions (大类) and the classes (小类)
-of the divisions an old-town service district's firms are mostly in, typed from the standard's
-published text (no PyPI or npm package carries the table). A division marked ``all`` lists
-every class of it, so a class code of that division that is not listed does not exist; one
-marked ``some`` lists part (a class code of it is checked to its division); an unmarked one
-lists none (likewise). ``labels.csv`` (the 2+6 chains) and ``departments.csv`` (the 11
+``gbt4754_2017.csv`` holds the whole table: its 20 sections (门类), 97 divisions (大类) and
+1,381 classes (小类), typed from the standard's published text (no PyPI or npm package carries
+it; every code was checked against a second public transcription), so a four-digit code that
+is not in it does not exist. ``labels.csv`` (the 2+6 chains) and ``departments.csv`` (the 11
 departments) are the platform's defaults, a district edits them: a firm takes the label and
 the department of the longest code prefix that names one, and a department that looks after
 a label gets that label's firms too.
@@ -17,6 +15,12 @@ a label gets that label's firms too.
 Traceback (most recent call last):
 ...
 geo.errors.InvalidInput: industry code 6598 is not in GB/T 4754-2017 (division 65 has no such class)
+>>> check_industry("C1811"), check_industry("4050")  # manufacturing is checked to the class too
+('1811', '4050')
+>>> check_industry("1810")  # GB/T 4754-2011's; 2017 split it into 1811 and 1819
+Traceback (most recent call last):
+...
+geo.errors.InvalidInput: industry code 1810 is not in GB/T 4754-2017 (division 18 has no such class)
 >>> departments_of("5522", "航运贸易"), departments_of("6513", "数字经济")
 (['ED06'], ['ED11'])
 """
@@ -43,7 +47,6 @@ class IndustryCode:
     name: str
     level: str  # section, division, class
     section: str
-    classes: str  # of a division: "all", "some" or ""
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ def check_industry(value: str, field: str = "industry") -> str:
             f"not {found['section']}",
             field=field,
         )
-    if len(code) == 4 and code not in table and division is not None and division.classes == "all":
+    if len(code) == 4 and code not in table:
         raise InvalidInput(
             f"industry code {code} is not in GB/T 4754-2017 (division {code[:2]} has no such class)",
             field=field,
@@ -111,7 +114,7 @@ def check_industry(value: str, field: str = "industry") -> str:
 
 
 def industry_name(code: str) -> str:
-    """The class's name, else its division's (a class of a division listed in part)."""
+    """The class's or the division's name (a register may hold either)."""
     table = industry_table()
     row = table.get(code) or table.get(code[:2])
     return row.name if row else code

@@ -62,6 +62,14 @@ def test_the_cockpit_shows_the_register_and_opens_the_list_behind_a_street(
     figures = page.locator("#s-separation ~ .figures b").all_text_contents()
     assert figures[:3] == ["8,576", "4,392", "4,184"]
     assert page.locator("svg.map path.street").count() == 22
+    cells = "#levels tr[data-key={}] a"  # this year's changes, split 市级 / 区级 / 外区
+    by_level = {
+        key: [int(t.replace(",", "")) for t in page.locator(cells.format(key)).all_text_contents()]
+        for key in ("founded", "closed", "moved_in", "moved_out")
+    }
+    panorama = [int(t.replace(",", "")) for t in page.locator("#s-panorama + .figures b").all_text_contents()]
+    assert sum(by_level["founded"]) == panorama[2] and sum(by_level["moved_in"]) == panorama[4]
+    assert by_level["founded"][0] > 0 and by_level["founded"][1] > by_level["founded"][0]
     page.screenshot(path=str(artifacts / "cockpit.png"), full_page=True)
     page.click("#lang")
     assert page.locator("h1 [data-i18n=cockpit_title]").text_content() == "Enterprise cockpit"
@@ -97,6 +105,13 @@ def test_the_cockpit_shows_the_register_and_opens_the_list_behind_a_street(
         page.wait_for_timeout(100)
     assert not page.locator("input[name=growing]").is_checked()
     assert _matched(page) > counted
+    page.goto(f"{live_server}/cockpit")
+    page.wait_for_selector("body[data-ready='true']", timeout=30_000)
+    page.click("#levels tr[data-key=founded] a[data-level=city]")
+    page.wait_for_url("**/enterprises?**registrar=city**")
+    page.wait_for_selector("body[data-ready='true']", timeout=30_000)
+    assert page.locator("select[name=registrar]").input_value() == "city"
+    assert _matched(page) == by_level["founded"][0]
     assert page.errors == []
 
 

@@ -241,7 +241,7 @@ Object.assign(EN, {
   year_ago: "A year before", people: "people", headcount_falling: "Insured staff falling sharply",
   headcount_growing: "Insured staff growing",
   registrar: "Registrar", any_registrar: "Any registrar", reg_city: "City", reg_district: "District",
-  reg_other: "Another district",
+  reg_other: "Another district", by_registrar: "This year's changes by registration authority (city / district)",
   firm: "Firm", before: "Month before", now: "Last month", heads_title: "Head firms of the 2+6 chains",
   chain: "Chain", headcount: "Insured staff", yoy_change: "Year on year", trend: "Last 12 months",
   firm_search: "Firm search", firm_q: "Name or credit code", industry_hint: "Industry code (I / 65 / 6513)",
