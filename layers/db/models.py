@@ -650,20 +650,24 @@ class AuditEntry(Base):
 
 
 class AssetChanges(Base):
-    """One row: a counter bumped by a trigger whenever assets are added, removed or moved."""
+    """One row: a counter bumped by a trigger whenever assets are added, removed or moved (once a
+    transaction: ``bumped_in`` is the transaction that last bumped it)."""
 
     __tablename__ = "asset_changes"
 
     version: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    bumped_in: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class LayerVersions(Base):
-    """One counter per layer (``areas``, ``assets``), bumped by triggers on any change (tile caches)."""
+    """One counter per layer (``areas``, ``assets``), bumped by triggers on any change (tile caches),
+    once a transaction (``bumped_in``)."""
 
     __tablename__ = "layer_versions"
 
     layer: Mapped[str] = mapped_column(Text, primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)
+    bumped_in: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Photo(Base):

@@ -20,7 +20,10 @@ from sqlalchemy import Engine
 from layers.accounts import users
 from tests.conftest import PASSWORD
 
-EXAMPLES = 10
+EXAMPLES = 3  # per operation and mode in `make test`; `make test-slow` runs DEEP
+DEEP = 10
+# Every operation is fuzzed either way; the deep run tries more inputs of each.
+DEPTHS = [EXAMPLES, pytest.param(DEEP, marks=pytest.mark.slow, id="deep")]
 load_all_checks()  # registers the OpenAPI checks, so that the list is all of them
 ALL_CHECKS = CHECKS.get_all()
 
@@ -118,7 +121,9 @@ def accepted_unless_stated_elsewhere(ctx: Any, response: Any, case: Any) -> bool
 CHECKS_RUN = [c for c in ALL_CHECKS if c is not positive_data_acceptance] + [accepted_unless_stated_elsewhere]
 
 
-def _fuzz(client: TestClient, mode: GenerationMode, headers: dict[str, str], reads_only: bool) -> list[str]:
+def _fuzz(
+    client: TestClient, mode: GenerationMode, headers: dict[str, str], reads_only: bool, examples: int
+) -> list[str]:
     schema = schemathesis.openapi.from_asgi("/openapi.json", client.app)
     failures: list[str] = []
     operations = 0
@@ -130,7 +135,7 @@ def _fuzz(client: TestClient, mode: GenerationMode, headers: dict[str, str], rea
 
         @given(case=operation.as_strategy(mode))
         @settings(
-            max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+            max_examples=examples, deadline=None, derandomize=True, database=None,
             suppress_health_check=list(HealthCheck),
         )  # fmt: skip
         def run(case: Any) -> None:
@@ -146,22 +151,26 @@ def _fuzz(client: TestClient, mode: GenerationMode, headers: dict[str, str], rea
     return failures
 
 
+@pytest.mark.parametrize("examples", DEPTHS)
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
-def test_every_check_holds_for_anonymous_callers(client: TestClient, mode: GenerationMode) -> None:
+def test_every_check_holds_for_anonymous_callers(
+    client: TestClient, mode: GenerationMode, examples: int
+) -> None:
     assert len(ALL_CHECKS) >= 14
-    failures = _fuzz(client, mode, {}, reads_only=False)
+    failures = _fuzz(client, mode, {}, reads_only=False, examples=examples)
     assert failures == [], "\n\n".join(failures)
 
 
+@pytest.mark.parametrize("examples", DEPTHS)
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
 def test_every_check_holds_for_an_admins_reads(
-    client: TestClient, engine: Engine, mode: GenerationMode
+    client: TestClient, engine: Engine, mode: GenerationMode, examples: int
 ) -> None:
     """Signed in, the reads run their handlers for real (writes are fuzzed anonymously only: they
     would change the session's database under the other tests)."""
-    name = f"fuzz-admin-{mode.value}"
+    name = f"fuzz-admin-{mode.value}-{examples}"
     with engine.begin() as conn:
         users.add(conn, name, "admin", PASSWORD)
     token = client.post("/api/token", data={"username": name, "password": PASSWORD}).json()["access_token"]
-    failures = _fuzz(client, mode, {"Authorization": f"Bearer {token}"}, reads_only=True)
+    failures = _fuzz(client, mode, {"Authorization": f"Bearer {token}"}, reads_only=True, examples=examples)
     assert failures == [], "\n\n".join(failures)
