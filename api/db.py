@@ -93,15 +93,19 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 @contextmanager
-def scratch_database(base: Settings, prefix: str) -> Iterator[tuple[Settings, Engine]]:
+def scratch_database(
+    base: Settings, prefix: str, template: str | None = None
+) -> Iterator[tuple[Settings, Engine]]:
     """A new database beside ``base``'s, migrated to head and dropped afterwards (benchmarks, test
-    modules that need a database of their own): its settings and an engine on it."""
+    modules that need a database of their own): its settings and an engine on it. With
+    ``template``, a copy of that database (which nobody may be connected to)."""
     import uuid
 
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = make_engine(base, pool_size=1, isolation_level="AUTOCOMMIT")
+    copy = f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     settings = base.model_copy(
         update={"db_name": name} if base.embedded else {"database_url": base.sqlalchemy_url(name)}
     )

@@ -120,12 +120,31 @@ AS_OF = datetime(2026, 11, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 @pytest.fixture(scope="session")
-def demo(engine: Engine, test_settings: Settings) -> int:
-    """The reference district loaded once into the session database; its generation."""
+def demo(engine: Engine, test_settings: Settings) -> Iterator[int]:
+    """The reference district loaded once into the session database; its generation. A copy of
+    the database as loaded is kept as ``demo_template`` (modules that need the district in a
+    database of their own start from it instead of loading it again)."""
     from layers.reference.load import load_reference
 
     with engine.begin() as connection:
-        return load_reference(connection, test_settings.demo_seed, as_of=AS_OF).generation
+        generation = load_reference(connection, test_settings.demo_seed, as_of=AS_OF).generation
+    engine.dispose()  # a template may have no one connected to it
+    name = engine.url.database
+    admin = make_engine(_base_settings(), pool_size=1, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}_demo" TEMPLATE "{name}" STRATEGY FILE_COPY'))
+    try:
+        yield generation
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}_demo" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_template(demo: int, engine: Engine) -> str:
+    """The name of the copy of the session database as the reference district left it."""
+    return f"{engine.url.database}_demo"
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,8 @@
 """A city, not a district: 市南区 loaded beside 市北区 in one database (issue 18, part 1).
 
-Its own database in the session's cluster: Shibei as every session has it, then
-``load_reference(code="370202")`` as ``wangge demo load --district 370202`` does; the answers
-per district and for the city, the shared border, and what is refused.
+Its own database in the session's cluster: a copy of the session's (Shibei as every session
+has it), then ``load_reference(code="370202")`` as ``wangge demo load --district 370202``
+does; the answers per district and for the city, the shared border, and what is refused.
 """
 
 from __future__ import annotations
@@ -36,11 +36,10 @@ SHINAN, SHIBEI = "370202", "370203"
 
 
 @pytest.fixture(scope="module")
-def city(test_settings: Settings) -> Iterator[tuple[Settings, Engine]]:
-    """A database holding both districts (and the settings that reach it)."""
-    with scratch_database(test_settings, "wangge_city") as (settings, engine):
-        with engine.begin() as conn:
-            load_reference(conn, settings.demo_seed, as_of=AS_OF, firms=False)
+def city(test_settings: Settings, demo_template: str) -> Iterator[tuple[Settings, Engine]]:
+    """A database holding both districts (and the settings that reach it): a copy of the
+    session's, Shibei as every session has it, then 市南区 loaded beside it."""
+    with scratch_database(test_settings, "wangge_city", template=demo_template) as (settings, engine):
         with engine.begin() as conn:
             load_reference(conn, settings.demo_seed, code=SHINAN, as_of=AS_OF)
         yield settings, engine
