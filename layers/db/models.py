@@ -858,6 +858,7 @@ class Enterprise(Base):
     name_pairs: Mapped[list[str]] = mapped_column(ARRAY(Text))  # its character pairs, for search
     legal_form: Mapped[str] = mapped_column(Text)
     industry: Mapped[str] = mapped_column(ForeignKey("industries.code"))
+    division: Mapped[str] = mapped_column(String(2), Computed("left(industry, 2)", persisted=True))  # 大类
     label: Mapped[str | None] = mapped_column(Text)  # the district's 2+6 chain
     capital: Mapped[float | None] = mapped_column(Numeric(14, 2))  # 万元
     founded: Mapped[date] = mapped_column(Date)
@@ -906,6 +907,8 @@ class Enterprise(Base):
         Index("ix_enterprises_status_street", "status", "street"),
         Index("ix_enterprises_status_separation", "status", "separation"),
         Index("ix_enterprises_industry_status", "industry", "status"),
+        Index("ix_enterprises_division_status", "division", "status"),
+        Index("ix_enterprises_separation", "separation"),
         Index("ix_enterprises_founded", "founded"),
         Index("ix_enterprises_capital", "capital"),
         Index("ix_enterprises_op_geom", "op_geom", postgresql_using="gist"),

@@ -104,19 +104,18 @@ def _by_level(conn: Connection, year: date) -> list[dict[str, Any]]:
     rows = [
         {
             "key": "founded",
-            "counts": {lv: int(founded.get(lv, 0)) for lv in registrars.LEVELS},
+            "counts": {lv: founded.get(lv, 0) for lv in registrars.LEVELS},
             "href": {lv: link(founded_from=since, registrar=lv) for lv in registrars.LEVELS},
         }
     ]
-    for kind in ("closed", "moved_in", "moved_out"):
-        rows.append(
-            {
-                "key": kind,
-                "counts": {lv: changed.get((kind, lv), 0) for lv in registrars.LEVELS},
-                "href": {lv: link(change=kind, changed_from=since, registrar=lv) for lv in registrars.LEVELS},
-            }
-        )
-    return rows
+    return rows + [
+        {
+            "key": kind,
+            "counts": {lv: changed.get((kind, lv), 0) for lv in registrars.LEVELS},
+            "href": {lv: link(change=kind, changed_from=since, registrar=lv) for lv in registrars.LEVELS},
+        }
+        for kind in ("closed", "moved_in", "moved_out")
+    ]
 
 
 def _headcount_changes(conn: Connection, op: Any, rule: Any, *, back: int) -> list[dict[str, Any]]:

@@ -87,16 +87,18 @@ class Filters:
                 like = E.name.like(_inline(f"%{_escape(text_)}%"))
                 out.append(and_(E.name_pairs.contains(_inline(pairs, ARRAY(Text))), like) if pairs else like)
         if self.industry:
-            code = industries.check_industry(self.industry)
-            if code.isdigit():
-                out.append(E.industry.startswith(code))
+            code = industries.check_industry(self.industry)  # by indexed columns, never LIKE
+            if len(code) == 4:
+                out.append(E.industry == code)
+            elif code.isdigit():
+                out.append(E.division == code)
             else:  # a section: its divisions
                 divisions = [
                     c
                     for c, r in industries.industry_table().items()
                     if r.level == "division" and r.section == code
                 ]
-                out.append(func.left(E.industry, 2).in_(divisions))
+                out.append(E.division.in_(divisions))
         if self.label:
             if self.label not in industries.labels():
                 raise InvalidInput(
@@ -331,7 +333,7 @@ def separation(conn: Connection, by: str, district: str | None = None, lists: bo
     where = [E.status == OPERATING, *([E.district == district] if district else [])]
     counted = conn.execute(select(SEPARATION, func.count()).where(*where).group_by(SEPARATION))
     kinds: dict[str, int] = {str(k): int(n) for k, n in counted}
-    key: Any = cast(E.street if by == "street" else func.left(E.industry, 2), String).label("code")
+    key: Any = cast(E.street if by == "street" else E.division, String).label("code")
     rows = conn.execute(
         select(key, SEPARATION, func.count().label("n")).where(*where).group_by(key, SEPARATION)
     )
