@@ -56,14 +56,27 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"PostgreSQL {server}, PostGIS {postgis or 'not installed'}, {geos}"]
 
 
+@contextmanager
+def _throwaway(name: str, template: str | None = None) -> Iterator[None]:
+    """A database created for the session (a copy of ``template``, which nobody may be connected
+    to, if given) and dropped at its end."""
+    admin = make_engine(_base_settings(), pool_size=1, isolation_level="AUTOCOMMIT")
+    copy = f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
+    try:
+        yield
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def test_settings() -> Iterator[Settings]:
     """Settings of a throwaway database created for this test session."""
     base = _base_settings()
     name = f"wangge_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = make_engine(base, pool_size=1, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
     photos = Path(tempfile.mkdtemp(prefix="wangge-test-photos-"))  # never the served store
     quiet = {"rate_limit_per_min": 0, "report_per_hour": 0, "photo_dir": photos}
     if base.embedded:
@@ -71,11 +84,9 @@ def test_settings() -> Iterator[Settings]:
     else:
         settings = base.model_copy(update={"database_url": base.sqlalchemy_url(name), **quiet})
     try:
-        yield settings
+        with _throwaway(name):
+            yield settings
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
         shutil.rmtree(photos, ignore_errors=True)
 
 
@@ -129,22 +140,18 @@ def demo(engine: Engine, test_settings: Settings) -> Iterator[int]:
     with engine.begin() as connection:
         generation = load_reference(connection, test_settings.demo_seed, as_of=AS_OF).generation
     engine.dispose()  # a template may have no one connected to it
-    name = engine.url.database
-    admin = make_engine(_base_settings(), pool_size=1, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}_demo" TEMPLATE "{name}" STRATEGY FILE_COPY'))
-    try:
+    with _throwaway(_template_of(engine), template=engine.url.database):
         yield generation
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}_demo" WITH (FORCE)'))
-        admin.dispose()
+
+
+def _template_of(engine: Engine) -> str:
+    return f"{engine.url.database}_demo"
 
 
 @pytest.fixture(scope="session")
 def demo_template(demo: int, engine: Engine) -> str:
     """The name of the copy of the session database as the reference district left it."""
-    return f"{engine.url.database}_demo"
+    return _template_of(engine)
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, String, Text, and_, cast, func, literal, or_, select
@@ -105,10 +106,12 @@ class Filters:
                     f"no 2+6 label {self.label!r}; labels: {', '.join(industries.labels())}", field="label"
                 )
             out.append(E.label == self.label)
+        # as numeric, like the column: a float parameter is float8, and numeric >= float8
+        # compares every row cast to float8 instead of using the capital's index
         if self.capital_min is not None:
-            out.append(E.capital >= self.capital_min)
+            out.append(E.capital >= Decimal(str(self.capital_min)))
         if self.capital_max is not None:
-            out.append(E.capital <= self.capital_max)
+            out.append(E.capital <= Decimal(str(self.capital_max)))
         if self.founded_from is not None:
             out.append(E.founded >= self.founded_from)
         if self.founded_to is not None:

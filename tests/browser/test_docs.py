@@ -22,8 +22,10 @@ def test_api_docs_render_offline(
         "request",
         lambda r: outside.append(r.url) if not r.url.startswith((live_server, "data:", "blob:")) else None,
     )
-    page.goto(f"{live_server}{path}", wait_until="networkidle")
-    page.wait_for_selector(ready, timeout=30_000)
+    # Swagger UI lays out the whole API (a 340 KB document) before the first operation shows:
+    # 5-6 s on an idle two-core machine, over 30 s while the session's server is busy.
+    page.goto(f"{live_server}{path}", wait_until="networkidle", timeout=120_000)
+    page.wait_for_selector(ready, timeout=120_000)
     assert page.locator(ready).count() > 20  # the operations of the whole API are there
     page.screenshot(path=str(artifacts / f"api{path.replace('/', '_')}.png"))
     context.close()
