@@ -209,18 +209,9 @@ def build(conn: Connection, today: date) -> dict[str, Any]:
     """Every figure of the cockpit as of ``today`` (Beijing), with its charts and links."""
     year = date(today.year, 1, 1)
     op = E.status == queries.OPERATING
-    totals = conn.execute(
-        select(func.count(), func.count().filter(op), func.count().filter(E.founded >= year))
-    ).one()
-    changed: dict[str, int] = {
-        str(k): int(n)
-        for k, n in conn.execute(
-            select(EV.kind, func.count(func.distinct(EV.credit_code))).where(EV.on >= year).group_by(EV.kind)
-        )
-    }
-    closed = conn.execute(  # a firm deregistered after it was revoked is one firm
-        select(func.count(func.distinct(EV.credit_code))).where(EV.on >= year, EV.kind.in_(queries.CLOSED))
-    ).scalar_one()
+    totals = conn.execute(select(func.count(), func.count().filter(op))).one()
+    levels = _by_level(conn, year)  # this year's changes by level: their sums are the totals
+    this_year = {r["key"]: sum(r["counts"].values()) for r in levels}
     streets = _streets(conn)
     per_street: dict[str, int] = {
         c: int(n)
@@ -253,13 +244,13 @@ def build(conn: Connection, today: date) -> dict[str, Any]:
         "panorama": {
             "firms": totals[0],
             "operating": totals[1],
-            "founded_this_year": totals[2],
-            "closed_this_year": closed,
-            "moved_in_this_year": changed.get("moved_in", 0),
-            "moved_out_this_year": changed.get("moved_out", 0),
+            "founded_this_year": this_year["founded"],
+            "closed_this_year": this_year["closed"],
+            "moved_in_this_year": this_year["moved_in"],
+            "moved_out_this_year": this_year["moved_out"],
             **digest.totals(conn),
         },
-        "levels": _by_level(conn, year),
+        "levels": levels,
         "level_names": registrars.LEVEL_NAMES,
         "links": {
             "firms": link(),
