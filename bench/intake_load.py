@@ -1,5 +1,7 @@
 """Concurrent case intake from a second process, the way a well-behaved client retries.
 
+Reports come from points spread over the district (``spread``).
+
 ``python -m bench.intake_load BASE_URL SECONDS [WORKERS] [PREFIX]`` — WORKERS clients
 file reports for SECONDS, each with its own ``Idempotency-Key``; a 503 (honouring
 ``Retry-After``, capped at 2 s) or a dropped connection is retried with the same key
@@ -20,6 +22,20 @@ import httpx
 import numpy as np
 
 GIVE_UP_S = 90.0
+BOX = (120.33, 36.06, 120.42, 36.13)  # around 市北区: reports come from all over the district
+
+
+def spread(n: int) -> dict[str, float]:
+    """The ``n``-th report's point: the R2 low-discrepancy sequence over ``BOX`` (deterministic,
+    evenly spread, as a district's reports are; not one street, where every report would be
+    the previous ones' duplicate).
+
+    >>> spread(0), spread(1)["lon"] != spread(2)["lon"]
+    ({'lon': 120.375, 'lat': 36.095}, True)
+    """
+    x0, y0, x1, y1 = BOX
+    u, v = (0.5 + n * 0.7548776662466927) % 1, (0.5 + n * 0.5698402909980532) % 1
+    return {"lon": round(x0 + u * (x1 - x0), 6), "lat": round(y0 + v * (y1 - y0), 6)}
 
 
 async def _report(
@@ -30,8 +46,7 @@ async def _report(
     latencies: list[float],
     retry_after: list[bool],
 ) -> int:
-    body = {"source": "hotline", "category": "E0505", "lon": 120.355 + (n % 200) * 1e-4, "lat": 36.09,
-            "description": f"load {key}"}  # fmt: skip
+    body = {"source": "hotline", "category": "E0505", **spread(n), "description": f"load {key}"}
     deadline = time.monotonic() + GIVE_UP_S
     while True:
         start = time.monotonic()

@@ -15,9 +15,11 @@ from layers.db.models import AUDIT
 def record(conn: Connection, actor: Actor, action: str, target: str, **detail: Any) -> None:
     """Append one entry, in the caller's transaction (so it stands or falls with the act)."""
     detail = json.loads(json.dumps(detail, ensure_ascii=False, default=str))  # dates etc. as text
-    conn.execute(
-        insert(AUDIT).values(actor=actor.name, role=actor.role, action=action, target=target, detail=detail)
-    )
+    conn.execute(_ENTRY, {"actor": actor.name, "role": actor.role, "action": action, "target": target,
+                          "detail": detail})  # fmt: skip
+
+
+_ENTRY = insert(AUDIT)  # built once: every act writes one
 
 
 def entries(

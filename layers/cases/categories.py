@@ -14,15 +14,17 @@ lookup that falls back from departments to the newest area name.
 from __future__ import annotations
 
 import csv
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
 
+from cachetools import LRUCache
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection, func, select, text, update
 
 from geo.errors import InvalidInput, NotFound
-from layers.db.models import CATEGORIES, DEPARTMENTS, RESPONSIBILITIES
+from layers.db.models import CATEGORIES, DEPARTMENTS, LAYER_VERSIONS, RESPONSIBILITIES
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,8 @@ class Category:
 
 @dataclass(frozen=True)
 class Catalogue:
-    """A snapshot of the routing data, read once per request (small tables)."""
+    """A snapshot of the routing data (small tables), shared by the requests that read it: not
+    to be changed."""
 
     categories: dict[str, Category]
     departments: dict[str, str]  # code → name
@@ -68,7 +71,34 @@ class Catalogue:
 
 
 def load(conn: Connection) -> Catalogue:
-    """The categories, departments and matrix as they are now."""
+    """The categories, departments and matrix as they are now (as this transaction sees them).
+
+    Kept in memory per database and change counter: one small read a request. The counter is
+    bumped once a transaction by triggers on the three tables (migration 0024), with that
+    transaction's id; a transaction's own uncommitted edits are read afresh and not kept (its
+    counter would not move again for a second edit), and a rolled-back bump is never seen again.
+    """
+    seen = conn.execute(_COUNTER).first()
+    if seen is None or (seen.bumped_in is not None and seen.bumped_in == seen.me):
+        return _read(conn)
+    key = (str(conn.engine.url), seen.version, seen.bumped_in)
+    with _KEPT_LOCK:
+        found = _KEPT.get(key)
+    if found is None:
+        found = _read(conn)
+        with _KEPT_LOCK:
+            _KEPT[key] = found
+    return found
+
+
+_COUNTER = select(
+    LAYER_VERSIONS.c.version, LAYER_VERSIONS.c.bumped_in, func.txid_current_if_assigned().label("me")
+).where(LAYER_VERSIONS.c.layer == "catalogue")
+_KEPT: LRUCache[tuple[str, int, int | None], Catalogue] = LRUCache(maxsize=16)
+_KEPT_LOCK = threading.Lock()
+
+
+def _read(conn: Connection) -> Catalogue:
     categories = {}
     for r in conn.execute(select(CATEGORIES).order_by(CATEGORIES.c.code)).mappings():
         extension = r["max_extension_hours"]

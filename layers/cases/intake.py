@@ -19,7 +19,19 @@ from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import ColumnElement, Connection, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Date,
+    Select,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from geo import hexes
@@ -30,7 +42,7 @@ from layers.accounts.actors import Actor
 from layers.addresses import gazetteer
 from layers.assets import store
 from layers.assets.kinds import parse_asset_id
-from layers.cases import numbers, privacy, routing, worktime
+from layers.cases import numbers, partitions, privacy, routing, worktime
 from layers.cases.categories import Catalogue, Category
 from layers.db import sql
 from layers.db.models import (
@@ -181,17 +193,71 @@ def request_hash(report: IncidentIn) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _number(conn: Connection, at: datetime) -> str:
-    """The next case number of the Beijing day: the day's counter row stays locked until the commit."""
-    day = at.astimezone(worktime.BEIJING).date()
+# The statements of every intake, built once with bound parameters: building a statement and
+# its cache key again for each case cost more than running it (~0.3 ms each, 12 a case).
+KEYS = INCIDENT_KEYS.c
+_LOCK_KEY = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("key"), 0)))
+_KEY_SEEN = select(KEYS.id, KEYS.received_at).where(KEYS.idempotency_key == bindparam("key"))
+_HASH_OF = select(CASES.request_hash).where(CASES.id == bindparam("id"), CASES.received_at == bindparam("at"))
+_NOW = select(func.now())
+_NOW_AND_ID = select(func.now(), func.nextval(func.pg_get_serial_sequence("incidents", "id")))
+_RECEIVED = select(KEYS.received_at).where(KEYS.id == bindparam("case_id")).scalar_subquery()
+_NEW_EVENT = insert(INCIDENT_EVENTS)
+
+# What intake writes of a case, bound by these names (the reporter's and the first event's too).
+_FILED = ("id", "idempotency_key", "request_hash", "source", "category", "appeal_type", "description",
+          "photos", "point", "h3", "located_by", "location_input", "inside", "generation", "street",
+          "community", "grid", "micro_grid", "asset_id", "unit", "second_unit", "routed_by",
+          "location_note", "camera_id", "machine_confidence", "received_at", "warn_at", "deadline",
+          "escalate_at")  # fmt: skip
+_REPORTER = ("name", "phone", "email", "consent", "notify")
+_EVENT = ("actor", "role", "note")
+
+
+def _filing() -> Select[tuple[int, str]]:
+    """One statement that numbers a case and writes it, its reporter and its first event.
+
+    The day's counter row is locked from this statement to the commit (numbers are gapless and
+    in the order of the commits), so everything else of an intake happens before it: one
+    statement and the commit are all that concurrent intakes wait for. The number is
+    ``numbers.case_number`` of the day and the serial: ``day`` is the day's ``YYYYMMDD``.
+    """
     counter = INCIDENT_NUMBERS.c
-    serial = conn.execute(
+    serial = (
         pg_insert(INCIDENT_NUMBERS)
-        .values(day=day, last=1)
+        .values(day=bindparam("day", type_=Date), last=1)
         .on_conflict_do_update(index_elements=[counter.day], set_={"last": counter.last + 1})
         .returning(counter.last)
-    ).scalar_one()
-    return numbers.case_number(day, serial)
+        .cte("serial")
+    )
+    digits = cast(serial.c.last, Text)
+    number = bindparam("prefix", type_=Text) + func.lpad(
+        digits, func.greatest(numbers.SERIAL_DIGITS, func.length(digits)), "0"
+    )
+    bound = {name: bindparam(name, type_=CASES[name].type) for name in _FILED}
+    case = (
+        insert(INCIDENTS)
+        .from_select(["number", *_FILED], select(number, *bound.values()).select_from(serial))
+        .returning(CASES.id, CASES.number)
+        .cte("filed")
+    )
+    people = INCIDENT_REPORTERS.c
+    reporter = insert(INCIDENT_REPORTERS).from_select(
+        ["incident_id", "source", "received_at", *_REPORTER],
+        select(case.c.id, bound["source"], bound["received_at"],
+               *(bindparam(f"reporter_{n}", type_=people[n].type) for n in _REPORTER)),
+    ).cte("reporter")  # fmt: skip
+    events = INCIDENT_EVENTS.c
+    told = (bindparam(f"event_{n}", type_=events[n].type) for n in _EVENT)
+    event = insert(INCIDENT_EVENTS).from_select(
+        ["incident_id", "case_received_at", "action", "to_status", "unit", "photos", *_EVENT],
+        select(case.c.id, bound["received_at"], literal("create"), literal("received"), bound["unit"],
+               literal([], events.photos.type), *told),
+    ).cte("event")  # fmt: skip
+    return select(case.c.id, case.c.number).add_cte(reporter, event)
+
+
+_FILE = _filing()
 
 
 def chain_of(index: AreaIndex, lon: float | None, lat: float | None) -> tuple[routing.Chain, str | None]:
@@ -228,15 +294,11 @@ def create(
     A photo whose EXIF position is more than ``far_m`` from the case's point is noted."""
     fingerprint = request_hash(report)
     if key is not None:
-        conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
-        keys = INCIDENT_KEYS.c  # unique there; joined on the partition key, one partition is read
-        seen = conn.execute(
-            select(CASES.id, CASES.request_hash)
-            .join(INCIDENT_KEYS, (keys.id == CASES.id) & (keys.received_at == CASES.received_at))
-            .where(keys.idempotency_key == key)
-        ).first()
+        conn.execute(_LOCK_KEY, {"key": key})
+        seen = conn.execute(_KEY_SEEN, {"key": key}).first()  # unique there; then the case's month alone
         if seen is not None:
-            if seen.request_hash != fingerprint:
+            then = conn.execute(_HASH_OF, {"id": seen.id, "at": seen.received_at}).scalar_one()
+            if then != fingerprint:
                 raise Conflict(
                     "this Idempotency-Key was used for a different request", field="Idempotency-Key"
                 )
@@ -246,41 +308,37 @@ def create(
         raise InvalidInput(f"cameras do not report {category.code} ({category.name})", field="category")
     placed, notes = placement(conn, index, catalogue, category, report, far_m)
     photo_records.attach(conn, report.photos, public=True)  # the reporter's own: shown to the public
-    received = now or conn.execute(select(func.now())).scalar_one()
+    received, case_id = conn.execute(_NOW_AND_ID).one()
+    received = now or received
     limits = worktime.clock(received, category.deadline_hours, category.working_time, work_hours)
     if not limits.official:
         notes.append("deadline counted on weekdays: the official calendar of that year is not published yet")
-    row = conn.execute(
-        insert(INCIDENTS).returning(CASES.id).values(**{
-            "number": _number(conn, received),
-            "idempotency_key": key,
-            "request_hash": fingerprint,
-            "source": report.source,
-            "category": category.code,
-            "appeal_type": report.appeal_type,
-            "description": report.description,
-            "photos": [str(p) for p in report.photos],
-            **placed,
-            "location_note": "; ".join(notes) or None,
-            "camera_id": report.camera_id,
-            "machine_confidence": report.machine_confidence,
-            "received_at": received,
-            "warn_at": limits.warn_at,
-            "deadline": limits.deadline,
-            "escalate_at": limits.escalate_at,
-        })
-    )  # fmt: skip
-    case_id = row.scalar_one()
-    reporter = report.reporter
-    conn.execute(
-        insert(INCIDENT_REPORTERS).values(
-            incident_id=case_id, source=report.source, received_at=received, **reporter_row(reporter),
-        )
-    )  # fmt: skip
-    log_event(
-        conn, case_id, actor, "create", None, "received", unit=placed["unit"],
-        note=f"routed by {placed['routed_by']}",
-    )  # fmt: skip
+    unit, note = placed["unit"], f"routed by {placed['routed_by']}"
+    audit.record(conn, actor, "incident.create", f"incident:{case_id}", to="received", unit=unit)
+    day = received.astimezone(worktime.BEIJING).date()
+    conn.execute(_FILE, {
+        "day": day,
+        "prefix": f"{day:%Y%m%d}",
+        "id": case_id,
+        "idempotency_key": key,
+        "request_hash": fingerprint,
+        "source": report.source,
+        "category": category.code,
+        "appeal_type": report.appeal_type,
+        "description": report.description,
+        "photos": [str(p) for p in report.photos],
+        **placed,
+        "location_note": "; ".join(notes) or None,
+        "camera_id": report.camera_id,
+        "machine_confidence": report.machine_confidence,
+        "received_at": received,
+        "warn_at": limits.warn_at,
+        "deadline": limits.deadline,
+        "escalate_at": limits.escalate_at,
+        **{f"reporter_{k}": v for k, v in reporter_row(report.reporter).items()},
+        "event_actor": actor.name, "event_role": actor.role, "event_note": note,
+    })  # fmt: skip
+    outbox.case_changed(conn, case_id, "create", None, "received", note)  # log_event's parts, around the lock
     return int(case_id), True
 
 
@@ -317,7 +375,7 @@ def placement(
     )
     spot = (where.lon, where.lat) if where.lon is not None and where.lat is not None else None
     placed = {
-        "point": sql.point(*spot) if spot else None,
+        "point": f"SRID=4326;POINT({spot[0]!r} {spot[1]!r})" if spot else None,  # bound, all digits kept
         "h3": int(hexes.cells([spot[0]], [spot[1]])[0]) if spot else None,
         "located_by": where.located_by,
         "location_input": location_input,
@@ -347,19 +405,20 @@ def log_event(
     unit: str | None = None,
     note: str = "",
     photos: list[str] | None = None,
+    received_at: datetime | None = None,
 ) -> None:
     """Append one entry to a case's history (the table refuses edits and deletions) and to the
-    audit log; its photos are marked used, and the outbox tells whom it concerns."""
+    audit log; its photos are marked used, and the outbox tells whom it concerns. The case's
+    ``received_at`` (its partition key) is looked up unless the caller knows it."""
     audit.record(conn, actor, f"incident.{action}", f"incident:{case_id}", to=to_status, unit=unit)
     photo_records.attach(conn, photos or [])
-    conn.execute(
-        insert(INCIDENT_EVENTS).values(
-            incident_id=case_id, actor=actor.name, role=actor.role, action=action, from_status=from_status,
-            to_status=to_status, unit=unit, note=note, photos=photos or [],
-            case_received_at=select(INCIDENT_KEYS.c.received_at).where(INCIDENT_KEYS.c.id == case_id)
-            .scalar_subquery(),
-        )
-    )  # fmt: skip
+    event = {"incident_id": case_id, "actor": actor.name, "role": actor.role, "action": action,
+             "from_status": from_status, "to_status": to_status, "unit": unit, "note": note,
+             "photos": photos or []}  # fmt: skip
+    if received_at is not None:
+        conn.execute(_NEW_EVENT, {**event, "case_received_at": received_at})
+    else:
+        conn.execute(_NEW_EVENT.values(case_received_at=_RECEIVED), {**event, "case_id": case_id})
     outbox.case_changed(conn, case_id, action, from_status, to_status, note)
 
 
@@ -373,17 +432,31 @@ def _near(lon: float, lat: float, radius_m: float) -> tuple[ColumnElement[float]
     ]
 
 
+_KINDS = CATEGORIES.c
+_DUPLICATE_OF = (
+    select(CASES.category, func.ST_X(CASES.point).label("lon"), func.ST_Y(CASES.point).label("lat"))
+    .add_columns(CASES.received_at, _KINDS.duplicate_m, _KINDS.duplicate_hours)
+    .join(CATEGORIES, _KINDS.code == CASES.category)
+    .where(CASES.id == bindparam("id"), CASES.received_at == bindparam("at"))
+)
+_DISTANCE = sql.distance_m(CASES.point, bindparam("lon"), bindparam("lat")).label("distance_m")
+_SIMILAR = (  # built once: run for every new case (``sql.near_params`` and the window bound)
+    select(CASES.id, CASES.number, CASES.status, CASES.received_at, CASES.closed_at, _DISTANCE, *_LONLAT)
+    .where(sql.within_bound(CASES.point), CASES.category == bindparam("category"))
+    .where(CASES.status.in_(OPEN) | ((CASES.status == "closed") & (CASES.closed_at >= bindparam("since"))))
+    .where(CASES.received_at.between(bindparam("since"), bindparam("until")))
+    .where(CASES.id != bindparam("besides"))
+    .order_by(_DISTANCE, CASES.id)
+    .limit(20)
+)
+
+
 def likely_duplicates(conn: Connection, case_id: int, snap_m: float = 0.0) -> list[dict[str, Any]]:
     """Cases of the same category as close and as recent as that category says (``duplicate_m``,
     ``duplicate_hours``): open ones, and ones closed within the window ("reported and closed
     yesterday"); distances as ``privacy.shown_distances`` lets the caller see them."""
-    kinds = CATEGORIES.c
-    case = conn.execute(
-        select(CASES.category, func.ST_X(CASES.point).label("lon"), func.ST_Y(CASES.point).label("lat"))
-        .add_columns(CASES.received_at, kinds.duplicate_m, kinds.duplicate_hours)
-        .join(CATEGORIES, kinds.code == CASES.category)
-        .where(CASES.id == case_id)
-    ).first()
+    received = partitions.received_at(conn, case_id)
+    case = conn.execute(_DUPLICATE_OF, {"id": case_id, "at": received}).first() if received else None
     if case is None:
         raise NotFound(f"no incident {case_id}", field="id")
     if case.lon is None:
@@ -408,20 +481,12 @@ def similar_near(
 ) -> list[dict[str, Any]]:
     """Cases of ``category`` within ``radius_m`` of a WGS84 point, received within ``window_h``
     hours of ``at`` (default now): open, or closed within the window; nearest first."""
-    distance, near = _near(lon, lat, radius_m)
     window = timedelta(hours=window_h)
-    moment = at if at is not None else conn.execute(select(func.now())).scalar_one()
-    recent_close = (CASES.status == "closed") & (CASES.closed_at >= moment - window)
-    query = (
-        select(CASES.id, CASES.number, CASES.status, CASES.received_at, CASES.closed_at, distance, *_LONLAT)
-        .where(*near, CASES.category == category, CASES.status.in_(OPEN) | recent_close)
-        .where(CASES.received_at.between(moment - window, moment + window))
-        .order_by(distance, CASES.id)
-        .limit(20)
-    )
-    if besides is not None:
-        query = query.where(CASES.id != besides)
-    rows = [{**r, "distance_m": round(float(r["distance_m"]), 2)} for r in conn.execute(query).mappings()]
+    moment = at if at is not None else conn.execute(_NOW).scalar_one()
+    values = {**sql.near_params(lon, lat, radius_m), "category": category, "since": moment - window,
+              "until": moment + window, "besides": 0 if besides is None else besides}  # fmt: skip
+    found = conn.execute(_SIMILAR, values).mappings()  # besides 0: case ids start at 1
+    rows = [{**r, "distance_m": round(float(r["distance_m"]), 2)} for r in found]
     return privacy.shown_distances(rows, lon, lat, snap_m)
 
 

@@ -24,12 +24,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, select, text
 
 from geo.errors import InvalidInput
 from layers.accounts import audit
 from layers.accounts.actors import Actor
 from layers.cases.worktime import BEIJING
+from layers.db.models import INCIDENT_KEYS
 
 TABLES = {"incidents": "received_at", "incident_events": "case_received_at"}  # table: partition key
 SCHEMA = "partitions"
@@ -46,6 +47,15 @@ def month_of(at: datetime) -> date:
     datetime.date(2026, 12, 1)
     """
     return at.astimezone(BEIJING).date().replace(day=1)
+
+
+def received_at(conn: Connection, case_id: int) -> datetime | None:
+    """A case's partition key, from the small key table: a query that then names it reads one
+    month's partition and is planned for that one alone (a query by id alone plans them all)."""
+    return conn.execute(_RECEIVED, {"id": case_id}).scalar_one_or_none()
+
+
+_RECEIVED = select(INCIDENT_KEYS.c.received_at).where(INCIDENT_KEYS.c.id == bindparam("id"))
 
 
 def bounds(month: date) -> tuple[datetime, datetime]:

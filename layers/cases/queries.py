@@ -16,12 +16,24 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, func, literal, not_, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
 
 from geo.errors import InvalidInput, NotFound
 from layers.accounts import audit
 from layers.accounts.actors import PUBLIC, Actor
-from layers.cases import privacy
+from layers.cases import partitions, privacy
 from layers.db import sql
 from layers.db.models import (
     AREAS,
@@ -111,37 +123,38 @@ def id_of(conn: Connection, number: str) -> int:
     return int(found)
 
 
+# One case's reads, built once (the case row's select is large: building it and its cache key
+# again for every read cost more than the query).
+_ONE_CASE = CASE_ROW.where(INC.c.id == bindparam("id"), INC.c.received_at == bindparam("at"))
+_ITS_REPORTERS = (
+    select(INCIDENT_REPORTERS)
+    .where(INCIDENT_REPORTERS.c.incident_id == bindparam("id"))
+    .order_by(INCIDENT_REPORTERS.c.id)
+)
+_EVENTS = INCIDENT_EVENTS.c
+_ITS_HISTORY = (
+    select(_EVENTS.at, _EVENTS.actor, _EVENTS.role, _EVENTS.action, _EVENTS.from_status, _EVENTS.to_status)
+    .add_columns(_EVENTS.unit, _EVENTS.note, _EVENTS.photos)
+    .where(_EVENTS.incident_id == bindparam("id"), _EVENTS.case_received_at == bindparam("at"))
+    .order_by(_EVENTS.id)
+)
+
+
 def get(conn: Connection, case_id: int, actor: Actor, snap_m: float = 0.0) -> dict[str, Any]:
     """One case with its reporters (as ``actor`` may see them), its full history and its
     version (the length of the history: pages send it back to act, ``supervision.check_version``)."""
-    received = conn.execute(
-        select(INCIDENT_KEYS.c.received_at).where(INCIDENT_KEYS.c.id == case_id)
-    ).scalar_one_or_none()  # the partition key: each query below reads the case's month alone
-    row = (
-        conn.execute(CASE_ROW.where(INC.c.id == case_id, INC.c.received_at == received)).mappings().first()
-        if received is not None
-        else None
-    )
+    received = partitions.received_at(conn, case_id)  # each query below reads the case's month alone
+    which = {"id": case_id, "at": received}
+    row = conn.execute(_ONE_CASE, which).mappings().first() if received is not None else None
     if row is None:
         raise NotFound(f"no incident {case_id}", field="id")
     case = _case(dict(row))
-    reporters = conn.execute(
-        select(INCIDENT_REPORTERS)
-        .where(INCIDENT_REPORTERS.c.incident_id == case_id)
-        .order_by(INCIDENT_REPORTERS.c.id)
-    ).mappings()
+    reporters = conn.execute(_ITS_REPORTERS, which).mappings()
     views = [v for v in (privacy.reporter_view(dict(r), actor, case["unit"]) for r in reporters) if v]
     case["reporters"] = views
     if privacy.revealed(views):
         audit.record(conn, actor, "personal.read", f"incident:{case_id}", reporters=len(views))
-    events = INCIDENT_EVENTS.c
-    history = (
-        select(events.at, events.actor, events.role, events.action, events.from_status, events.to_status)
-        .add_columns(events.unit, events.note, events.photos)
-        .where(events.incident_id == case_id, events.case_received_at == received)
-        .order_by(events.id)
-    )
-    case["history"] = [dict(r) for r in conn.execute(history).mappings()]
+    case["history"] = [dict(r) for r in conn.execute(_ITS_HISTORY, which).mappings()]
     case["version"] = len(case["history"])
     return privacy.public_case(case, snap_m) if actor is PUBLIC else case
 

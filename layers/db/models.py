@@ -660,7 +660,8 @@ class AssetChanges(Base):
 
 
 class LayerVersions(Base):
-    """One counter per layer (``areas``, ``assets``), bumped by triggers on any change (tile caches),
+    """One counter per layer (``areas``, ``assets``; ``catalogue``: the routing tables), bumped by
+    triggers on any change (tile caches, the catalogue kept in memory),
     once a transaction (``bumped_in``)."""
 
     __tablename__ = "layer_versions"
@@ -1042,6 +1043,7 @@ PHRASES = _table(Phrase)
 EXPORT_JOBS = _table(ExportJob)
 AUDIT = _table(AuditEntry)
 ASSET_CHANGES = _table(AssetChanges)
+LAYER_VERSIONS = _table(LayerVersions)
 PHOTOS = _table(Photo)
 ACTION_KEYS = _table(ActionKey)
 WEBHOOKS = _table(Webhook)

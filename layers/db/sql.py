@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from geoalchemy2 import Geography
-from sqlalchemy import ColumnElement, Connection, and_, cast, func, literal, select
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, cast, func, literal, select
 
 from geo.crs import reach_deg
 from layers.db.models import GENERATIONS
@@ -19,14 +19,21 @@ from layers.db.models import GENERATIONS
 BBox = tuple[float, float, float, float]
 
 
-def point(lon: float, lat: float) -> ColumnElement[Any]:
+Value = float | ColumnElement[Any]  # a number, or a bound parameter of a statement built once
+
+
+def _bound(value: Value) -> ColumnElement[Any]:
+    return value if isinstance(value, ColumnElement) else literal(value)
+
+
+def point(lon: Value, lat: Value) -> ColumnElement[Any]:
     """A WGS84 point (bound values)."""
-    return func.ST_SetSRID(func.ST_MakePoint(literal(lon), literal(lat)), 4326)
+    return func.ST_SetSRID(func.ST_MakePoint(_bound(lon), _bound(lat)), 4326)
 
 
-def envelope(x0: float, y0: float, x1: float, y1: float) -> ColumnElement[Any]:
+def envelope(x0: Value, y0: Value, x1: Value, y1: Value) -> ColumnElement[Any]:
     """A WGS84 box (bound values)."""
-    return func.ST_MakeEnvelope(literal(x0), literal(y0), literal(x1), literal(y1), 4326)
+    return func.ST_MakeEnvelope(_bound(x0), _bound(y0), _bound(x1), _bound(y1), 4326)
 
 
 def bbox_filter(column: Any, bbox: BBox) -> ColumnElement[bool]:
@@ -36,7 +43,7 @@ def bbox_filter(column: Any, bbox: BBox) -> ColumnElement[bool]:
     return and_(column.op("&&")(box), func.ST_Intersects(column, box))
 
 
-def distance_m(column: Any, lon: float, lat: float) -> ColumnElement[float]:
+def distance_m(column: Any, lon: Value, lat: Value) -> ColumnElement[float]:
     """Metres on the spheroid from ``column`` to a WGS84 point."""
     return func.ST_Distance(cast(column, Geography), cast(point(lon, lat), Geography))
 
@@ -44,12 +51,29 @@ def distance_m(column: Any, lon: float, lat: float) -> ColumnElement[float]:
 def within_m(column: Any, lon: float, lat: float, metres: float) -> ColumnElement[bool]:
     """Geometries within ``metres`` of a WGS84 point: an envelope that surely holds the
     radius (``&&``, by the index), then ``ST_DWithin`` on geography decides exactly."""
+    return _within(column, near_params(lon, lat, metres))
+
+
+NEAR = ("lon", "lat", "metres", "x0", "y0", "x1", "y1")  # the parameters of ``within_bound``
+
+
+def within_bound(column: Any) -> ColumnElement[bool]:
+    """``within_m`` with the bound parameters ``NEAR``, for a statement built once and run with
+    ``near_params``."""
+    return _within(column, {name: bindparam(name) for name in NEAR})
+
+
+def near_params(lon: float, lat: float, metres: float) -> dict[str, float]:
+    """The values of ``NEAR``: the point, the radius and an envelope that surely holds it."""
     dlon, dlat = reach_deg(lat, metres)
-    box = envelope(lon - dlon, lat - dlat, lon + dlon, lat + dlat)
-    return and_(
-        column.op("&&")(box),
-        func.ST_DWithin(cast(column, Geography), cast(point(lon, lat), Geography), literal(metres)),
-    )
+    return {"lon": lon, "lat": lat, "metres": metres,
+            "x0": lon - dlon, "y0": lat - dlat, "x1": lon + dlon, "y1": lat + dlat}  # fmt: skip
+
+
+def _within(column: Any, v: dict[str, Any]) -> ColumnElement[bool]:
+    box = envelope(v["x0"], v["y0"], v["x1"], v["y1"])
+    centre = cast(point(v["lon"], v["lat"]), Geography)
+    return and_(column.op("&&")(box), func.ST_DWithin(cast(column, Geography), centre, _bound(v["metres"])))
 
 
 def snapped(column: Any, metres: float) -> tuple[ColumnElement[float], ColumnElement[float]]:

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, literal, select, update
+from sqlalchemy import Connection, Text, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from layers.cases import partitions
 from layers.db.models import DELIVERIES, INCIDENT_REPORTERS, INCIDENTS, OUTBOX, WEBHOOKS
 from layers.db.vocabulary import OPEN, STATUS_NAMES
 
@@ -29,25 +30,29 @@ TOLD = ("registered", "dispatched", "closed", "rejected")  # the steps a reporte
 CASES = INCIDENTS.c
 
 
+_SUBSCRIBED = (
+    select(WEBHOOKS.c.id)
+    .where(WEBHOOKS.c.active, bindparam("kind", type_=Text) == func.any(WEBHOOKS.c.events))
+    .order_by(WEBHOOKS.c.id)
+)
+
+
 def emit(
     conn: Connection,
     kind: str,
-    payload: dict[str, Any],
+    payload: dict[str, Any] | Callable[[], dict[str, Any]],
     *,
     incident_id: int | None = None,
     recipients: Sequence[tuple[str, str]] = (),
 ) -> int | None:
     """Write one event and its deliveries (webhooks of ``kind``, and ``recipients`` as
-    (channel, address)); answers the event's row id, or None when nobody receives it."""
-    hooks = WEBHOOKS.c
-    subscribed = conn.execute(
-        select(hooks.id).where(hooks.active, literal(kind) == func.any(hooks.events)).order_by(hooks.id)
-    ).scalars().all()  # fmt: skip
+    (channel, address)); answers the event's row id, or None when nobody receives it (a
+    ``payload`` given as a function is then not even built)."""
+    subscribed = conn.execute(_SUBSCRIBED, {"kind": kind}).scalars().all()
     if not subscribed and not recipients:
         return None
-    event = conn.execute(
-        insert(OUTBOX).values(kind=kind, payload=payload).returning(OUTBOX.c.id)
-    ).scalar_one()
+    said = payload() if callable(payload) else payload
+    event = conn.execute(insert(OUTBOX).values(kind=kind, payload=said).returning(OUTBOX.c.id)).scalar_one()
     rows = [{"channel": "webhook", "target": f"webhook:{h}", "webhook_id": h} for h in subscribed]
     rows += [{"channel": c, "target": a, "webhook_id": None} for c, a in dict.fromkeys(recipients)]
     conn.execute(
@@ -73,7 +78,7 @@ def public_case(conn: Connection, case_id: int) -> dict[str, Any]:
         select(CASES.id, CASES.number, CASES.category, CASES.status, CASES.source, CASES.street)
         .add_columns(CASES.community, CASES.grid, CASES.unit, CASES.received_at, CASES.deadline)
         .add_columns(CASES.closed_at)
-        .where(CASES.id == case_id)
+        .where(CASES.id == case_id, CASES.received_at == partitions.received_at(conn, case_id))
     ).mappings().one()  # fmt: skip
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
 
@@ -99,7 +104,7 @@ def case_changed(
 ) -> None:
     """The outbox's part of a case event (``layers.cases.intake.log_event`` calls it)."""
     if action == "create":
-        emit(conn, "case.created", {"case": public_case(conn, case_id)}, incident_id=case_id)
+        emit(conn, "case.created", lambda: {"case": public_case(conn, case_id)}, incident_id=case_id)
         return
     if to_status is None or from_status == to_status:
         return

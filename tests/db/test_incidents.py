@@ -16,9 +16,9 @@ from sqlalchemy.exc import DBAPIError
 from api.app import create_app
 from api.settings import Settings
 from layers.accounts import users
-from layers.cases import privacy, routing, worktime
+from layers.cases import categories, privacy, routing, worktime
 from layers.cases.categories import Catalogue, Category
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, rolled_back
 
 NEAR_ENXIAN = (120.3725, 36.0935)  # WGS84, inside the district
 COVER = "3702030102000123"  # a sewage cover of the reference data (API.md's example)
@@ -483,6 +483,32 @@ def test_overdue_turns_amber_then_red_and_escalates(client: TestClient, engine: 
         "/api/incidents", params={"overdue": "true", "category": "E0102", "limit": 1000}
     ).json()
     assert case["id"] in {i["id"] for i in overdue["incidents"]}
+
+
+def test_the_catalogue_is_kept_until_its_tables_change(engine: Engine, demo: int) -> None:
+    rename = text("UPDATE categories SET name = :name WHERE code = 'E0401'")
+    with rolled_back(engine) as conn:
+        kept = categories.load(conn)
+        assert categories.load(conn) is kept  # one counter read, no rebuild
+        conn.execute(rename, {"name": "改名一"})
+        assert categories.load(conn).categories["E0401"].name == "改名一"  # its own edit, at once
+        conn.execute(rename, {"name": "改名二"})  # the counter moved once this transaction
+        assert categories.load(conn).categories["E0401"].name == "改名二"  # still read afresh
+        conn.execute(text("UPDATE departments SET name = name || '·' WHERE code = 'D01'"))
+        assert categories.load(conn).departments["D01"].endswith("·")
+    with rolled_back(engine) as conn:  # the edits rolled back: the catalogue kept before is right again
+        assert categories.load(conn) is kept and kept.categories["E0401"].name != "改名二"
+    with engine.begin() as conn:
+        before = conn.execute(text("SELECT name FROM categories WHERE code = 'E0401'")).scalar_one()
+        conn.execute(rename, {"name": "改名三"})
+    try:
+        with rolled_back(engine) as conn:  # another transaction, after the commit: the new catalogue
+            assert categories.load(conn).categories["E0401"].name == "改名三"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(rename, {"name": before})
+    with rolled_back(engine) as conn:
+        assert categories.load(conn).categories["E0401"].name == before
 
 
 def test_categories_are_data_an_admin_edits(client: TestClient, accounts: dict[str, Any]) -> None:
