@@ -2,8 +2,8 @@
 
 Intake locates the case (coordinates in any CRS, an address, an asset or a camera),
 stores its area chain and generation, routes it (``layers.routing``), numbers it
-(date + 5-digit serial of that day, Beijing time) and starts its clock
-(``layers.worktime``), all in the caller's transaction. An ``Idempotency-Key`` is
+(the Beijing day and that day's serial, ``layers.cases.numbers``; gapless, as the commits
+come) and starts its clock (``layers.worktime``), all in the caller's transaction. An ``Idempotency-Key`` is
 taken under a transaction-scoped advisory lock, so concurrent retries of one request
 wait for the first and get its case; a key reused for a different request is a
 conflict. The location input is kept verbatim with the case.
@@ -219,8 +219,9 @@ def _filing() -> Select[tuple[int, str]]:
 
     The day's counter row is locked from this statement to the commit (numbers are gapless and
     in the order of the commits), so everything else of an intake happens before it: one
-    statement and the commit are all that concurrent intakes wait for. The number is
-    ``numbers.case_number`` of the day and the serial: ``day`` is the day's ``YYYYMMDD``.
+    statement and the commit are all that concurrent intakes wait for. The number is built as
+    ``numbers.case_number`` builds it, from ``prefix`` (``day`` as ``YYYYMMDD``) and the serial
+    (``tests/db/test_partitions.py`` holds the two to each other, past seven digits too).
     """
     counter = INCIDENT_NUMBERS.c
     serial = (

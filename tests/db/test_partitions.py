@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from geo.errors import InvalidInput
 from layers.accounts.actors import Actor
-from layers.cases import categories, intake, partitions, worktime
+from layers.cases import categories, intake, numbers, partitions, worktime
 from layers.cases.intake import IncidentIn
 from layers.grid.index import AreaIndex
 
@@ -202,3 +202,26 @@ def test_numbers_and_keys_stay_unique_across_months(conn: Connection, demo: int)
     conn.execute(text("ROLLBACK TO SAVEPOINT s"))
     with pytest.raises(ProgrammingError, match="never change"):
         conn.execute(text("UPDATE incidents SET received_at = now() WHERE number = :n"), {"n": old.number})
+
+
+def test_numbers_are_the_days_serials_past_seven_digits_too(conn: Connection, demo: int) -> None:
+    day = datetime(2031, 6, 2, 9, tzinfo=worktime.BEIJING)
+    index, catalogue = AreaIndex(conn, demo), categories.load(conn)
+
+    def file() -> tuple[str, str, int]:
+        case_id, _ = intake.create(
+            conn, index, catalogue,
+            IncidentIn(source="hotline", category="E0101", lon=120.36, lat=36.09, description="n"),
+            actor=Actor("d", "dispatcher"), work_hours=worktime.WorkHours.parse("08:30-17:30"), now=day,
+        )  # fmt: skip
+        found = text(
+            "SELECT number, (SELECT count(*) FROM incident_events WHERE incident_id = :i), "
+            "(SELECT source FROM incident_reporters WHERE incident_id = :i) FROM incidents WHERE id = :i"
+        )
+        row = conn.execute(found, {"i": case_id}).one()
+        return row[0], row[2], row[1]
+
+    assert file() == (numbers.case_number(day.date(), 1), "hotline", 1)
+    assert file()[0] == numbers.case_number(day.date(), 2) == "203106020000002"
+    conn.execute(text("UPDATE incident_numbers SET last = 9999999 WHERE day = '2031-06-02'"))
+    assert file()[0] == numbers.case_number(day.date(), 10_000_000) == "2031060210000000"
