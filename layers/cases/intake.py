@@ -3,10 +3,10 @@
 Intake locates the case (coordinates in any CRS, an address, an asset or a camera),
 stores its area chain and generation, routes it (``layers.routing``), numbers it
 (the Beijing day and that day's serial, ``layers.cases.numbers``; gapless, as the commits
-come) and starts its clock (``layers.worktime``), all in the caller's transaction. An ``Idempotency-Key`` is
-taken under a transaction-scoped advisory lock, so concurrent retries of one request
-wait for the first and get its case; a key reused for a different request is a
-conflict. The location input is kept verbatim with the case.
+come) and starts its clock (``layers.worktime``), all in the caller's transaction. An
+``Idempotency-Key`` is taken under a transaction-scoped advisory lock, so concurrent retries
+of one request wait for the first and get its case; a key reused for a different request is
+a conflict. The location input is kept verbatim with the case.
 """
 
 from __future__ import annotations
@@ -195,14 +195,14 @@ def request_hash(report: IncidentIn) -> str:
 
 # The statements of every intake, built once with bound parameters: building a statement and
 # its cache key again for each case cost more than running it (~0.3 ms each, 12 a case).
-KEYS = INCIDENT_KEYS.c
+_KEYS = INCIDENT_KEYS.c
 _LOCK_KEY = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("key"), 0)))
-_KEY_SEEN = select(KEYS.id, KEYS.received_at).where(KEYS.idempotency_key == bindparam("key"))
+_KEY_SEEN = select(_KEYS.id, _KEYS.received_at).where(_KEYS.idempotency_key == bindparam("key"))
 _HASH_OF = select(CASES.request_hash).where(CASES.id == bindparam("id"), CASES.received_at == bindparam("at"))
 _NOW = select(func.now())
 _NOW_AND_ID = select(func.now(), func.nextval(func.pg_get_serial_sequence("incidents", "id")))
-_RECEIVED = select(KEYS.received_at).where(KEYS.id == bindparam("case_id")).scalar_subquery()
-_NEW_EVENT = insert(INCIDENT_EVENTS)
+_CASE_RECEIVED = select(_KEYS.received_at).where(_KEYS.id == bindparam("case_id")).scalar_subquery()
+_NEW_EVENT = insert(INCIDENT_EVENTS).values(case_received_at=_CASE_RECEIVED)
 
 # What intake writes of a case, bound by these names (the reporter's and the first event's too).
 _FILED = ("id", "idempotency_key", "request_hash", "source", "category", "appeal_type", "description",
@@ -214,7 +214,7 @@ _REPORTER = ("name", "phone", "email", "consent", "notify")
 _EVENT = ("actor", "role", "note")
 
 
-def _filing() -> Select[tuple[int, str]]:
+def _filing() -> Select[tuple[int]]:
     """One statement that numbers a case and writes it, its reporter and its first event.
 
     The day's counter row is locked from this statement to the commit (numbers are gapless and
@@ -239,7 +239,7 @@ def _filing() -> Select[tuple[int, str]]:
     case = (
         insert(INCIDENTS)
         .from_select(["number", *_FILED], select(number, *bound.values()).select_from(serial))
-        .returning(CASES.id, CASES.number)
+        .returning(CASES.id)
         .cte("filed")
     )
     people = INCIDENT_REPORTERS.c
@@ -255,7 +255,7 @@ def _filing() -> Select[tuple[int, str]]:
         select(case.c.id, bound["received_at"], literal("create"), literal("received"), bound["unit"],
                literal([], events.photos.type), *told),
     ).cte("event")  # fmt: skip
-    return select(case.c.id, case.c.number).add_cte(reporter, event)
+    return select(case.c.id).add_cte(reporter, event)
 
 
 _FILE = _filing()
@@ -406,20 +406,17 @@ def log_event(
     unit: str | None = None,
     note: str = "",
     photos: list[str] | None = None,
-    received_at: datetime | None = None,
 ) -> None:
     """Append one entry to a case's history (the table refuses edits and deletions) and to the
-    audit log; its photos are marked used, and the outbox tells whom it concerns. The case's
-    ``received_at`` (its partition key) is looked up unless the caller knows it."""
+    audit log; its photos are marked used, and the outbox tells whom it concerns (a new case's
+    first entry is written with the case: ``create``)."""
     audit.record(conn, actor, f"incident.{action}", f"incident:{case_id}", to=to_status, unit=unit)
     photo_records.attach(conn, photos or [])
-    event = {"incident_id": case_id, "actor": actor.name, "role": actor.role, "action": action,
-             "from_status": from_status, "to_status": to_status, "unit": unit, "note": note,
-             "photos": photos or []}  # fmt: skip
-    if received_at is not None:
-        conn.execute(_NEW_EVENT, {**event, "case_received_at": received_at})
-    else:
-        conn.execute(_NEW_EVENT.values(case_received_at=_RECEIVED), {**event, "case_id": case_id})
+    conn.execute(_NEW_EVENT, {
+        "incident_id": case_id, "case_id": case_id, "actor": actor.name, "role": actor.role,
+        "action": action, "from_status": from_status, "to_status": to_status, "unit": unit,
+        "note": note, "photos": photos or [],
+    })  # fmt: skip
     outbox.case_changed(conn, case_id, action, from_status, to_status, note)
 
 
