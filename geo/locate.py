@@ -30,10 +30,13 @@ page cache and a worker that starts after the first build loads in well under a 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -47,6 +50,8 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 Polygons = Sequence[BaseGeometry] | npt.NDArray[np.object_]
+T = TypeVar("T")
+R = TypeVar("R")
 OUTSIDE = -1
 MIXED = -2
 _MARGIN = 1e-9  # degrees (~0.1 mm): cells this close to a segment count as touched
@@ -69,40 +74,30 @@ class _Rings:
 
 
 def _rings(polygons: Polygons) -> _Rings:
-    xs1, ys1, xs2, ys2, seg_ring = [], [], [], [], []
-    ring_hole, ring_part, poly_start, poly_count = [], [], [], []
-    seg = ring = part = 0
-    for poly in polygons:
-        poly_start.append(seg)
-        first = seg
-        for piece in shapely.get_parts(poly):
-            rings = [piece.exterior, *piece.interiors]
-            for k, r in enumerate(rings):
-                c = shapely.get_coordinates(r)
-                n = len(c) - 1
-                xs1.append(c[:-1, 0])
-                ys1.append(c[:-1, 1])
-                xs2.append(c[1:, 0])
-                ys2.append(c[1:, 1])
-                seg_ring.append(np.full(n, ring))
-                ring_hole.append(k > 0)
-                ring_part.append(part)
-                seg += n
-                ring += 1
-            part += 1
-        poly_count.append(seg - first)
-    x1, y1, x2, y2 = (np.concatenate(v) for v in (xs1, ys1, xs2, ys2))
+    """The segments of every ring, in input order.
+
+    Polygons, their parts, each part's shell then its holes (shapely's order), each ring's
+    coordinates: all of them in three vectorised calls.
+    """
+    parts, part_poly = shapely.get_parts(polygons, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
+    within = np.flatnonzero(coord_ring[:-1] == coord_ring[1:])  # a segment: two coordinates of one ring
+    x1, y1 = coords[within, 0], coords[within, 1]
+    x2, y2 = coords[within + 1, 0], coords[within + 1, 1]
+    seg_ring = coord_ring[within].astype(np.int64)
+    poly_count = np.bincount(part_poly[ring_part[seg_ring]], minlength=len(polygons)).astype(np.int64)
     return _Rings(
         x1=x1,
         y1=y1,
         x2=x2,
         y2=y2,
         live=~((x1 == x2) & (y1 == y2)),
-        seg_ring=np.concatenate(seg_ring),
-        ring_hole=np.array(ring_hole),
-        ring_part=np.array(ring_part),
-        poly_seg_start=np.array(poly_start),
-        poly_seg_count=np.array(poly_count),
+        seg_ring=seg_ring,
+        ring_hole=np.r_[False, ring_part[1:] == ring_part[:-1]] if len(ring_part) else np.zeros(0, bool),
+        ring_part=ring_part.astype(np.int64),
+        poly_seg_start=np.cumsum(poly_count) - poly_count,
+        poly_seg_count=poly_count,
     )
 
 
@@ -187,38 +182,65 @@ def _touched_cells(
     rows: tuple[int, int],
     spans: tuple[IntArray, IntArray, IntArray, IntArray],
 ) -> npt.NDArray[np.bool_]:
-    """The cells of raster rows ``rows`` that any segment passes through, found exactly.
+    """The cells of raster rows ``rows`` that any segment passes through or comes within a margin of.
 
-    Cells are closed and widened by a margin.
+    Column by column of each segment's span, the rows its stretch in the column reaches. Cells
+    are closed and widened by the margin; the rows by twice it, so that rounding (~1e-16 of a
+    degree) can only add a cell, never miss one.
     """
     lo, hi = rows
     c0, c1, r0, r1 = spans
     touched = np.zeros((hi - lo, nx), dtype=bool)
     here = np.flatnonzero((r0 < hi) & (r1 >= lo))
-    s_c0, s_r0 = c0[here], np.maximum(r0[here], lo)
-    w, h = c1[here] - s_c0 + 1, np.minimum(r1[here], hi - 1) - s_r0 + 1
-    n = w * h
-    x1, y1, x2, y2 = rings.x1, rings.y1, rings.x2, rings.y2
-    for at in range(0, len(here), 20_000):  # bounded memory: candidate cells of 20k segments at a time
+    first, last = np.maximum(r0[here], lo), np.minimum(r1[here], hi - 1)
+    width = c1[here] - c0[here] + 1
+    for at in range(0, len(here), 20_000):  # bounded memory: 20k segments at a time
         s = slice(at, at + 20_000)
-        cnt = n[s]
-        pick = np.repeat(np.arange(at, at + len(cnt)), cnt)
-        k = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        col = s_c0[pick] + k % w[pick]
-        row = s_r0[pick] + k // w[pick]
+        cnt = width[s]
+        pick = np.repeat(np.arange(at, at + len(cnt)), cnt)  # one row per (segment, column)
+        col = c0[here[pick]] + np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
         seg = here[pick]
-        # The segment's line separates the cell's corners unless all four lie strictly on one side.
-        cx0, cy0 = x0 + col * dx - _MARGIN, y0 + row * dy - _MARGIN
-        cx1, cy1 = cx0 + dx + 2 * _MARGIN, cy0 + dy + 2 * _MARGIN
-        ax, ay, bx, by = x1[seg], y1[seg], x2[seg], y2[seg]
+        ax, ay, bx, by = rings.x1[seg], rings.y1[seg], rings.x2[seg], rings.y2[seg]
         ex, ey = bx - ax, by - ay
-        sides = [
-            ex * (cy - ay) - (cx - ax) * ey for cx, cy in ((cx0, cy0), (cx1, cy0), (cx0, cy1), (cx1, cy1))
-        ]
-        stacked = np.stack(sides)
-        crosses = ~((stacked > 0).all(axis=0) | (stacked < 0).all(axis=0))
-        touched[row[crosses] - lo, col[crosses]] = True
+        xa = np.maximum(np.minimum(ax, bx), x0 + col * dx - _MARGIN)
+        xb = np.minimum(np.maximum(ax, bx), x0 + (col + 1) * dx + _MARGIN)
+        slope = np.divide(ey, ex, out=np.zeros_like(ey), where=ex != 0)
+        ya, yb = ay + (xa - ax) * slope, ay + (xb - ax) * slope
+        upright = ex == 0  # a vertical segment's stretch is all of it
+        ya[upright], yb[upright] = ay[upright], by[upright]
+        ylo = np.maximum(np.minimum(ya, yb), np.minimum(ay, by))
+        yhi = np.minimum(np.maximum(ya, yb), np.maximum(ay, by))
+        top = np.minimum(np.floor((yhi + 2 * _MARGIN - y0) / dy).astype(np.int64), last[pick])
+        bottom = np.maximum(np.floor((ylo - 2 * _MARGIN - y0) / dy).astype(np.int64), first[pick])
+        rows_n = np.maximum(top - bottom + 1, 0)
+        k = np.arange(rows_n.sum()) - np.repeat(np.cumsum(rows_n) - rows_n, rows_n)
+        touched[np.repeat(bottom - lo, rows_n) + k, np.repeat(col, rows_n)] = True
     return touched
+
+
+@dataclass(frozen=True)
+class _Band:
+    """One band of tiles as built on its own, before it is placed in the index."""
+
+    uniform: IntArray  # the tiles one value fills
+    value: npt.NDArray[np.int32]  # ... that value
+    dense: IntArray  # the other tiles
+    cells: npt.NDArray[np.uint16]  # their cells, tile after tile: indices into the palette
+    palette: npt.NDArray[np.int32]  # the band's polygons, OUTSIDE and MIXED
+    mixed: npt.NDArray[np.integer[Any]]  # the band's boundary cells (flat raster indices)
+    candidates: npt.NDArray[np.int32]  # their candidate polygons, cell after cell, lowest first
+    counts: npt.NDArray[np.int32]  # how many each cell has
+
+
+def _in_order(workers: Executor, work: Callable[[T], R], items: Iterable[T], ahead: int) -> Iterator[R]:
+    """``work`` of each item, in order, at most ``ahead`` of them running or waiting."""
+    pending: deque[Future[R]] = deque()
+    for item in items:
+        pending.append(workers.submit(work, item))
+        if len(pending) > ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 _HELD = ("tile_value", "tile_offset", "pool", "palette", "palette_start", "mixed_cells", "candidates",
@@ -244,7 +266,9 @@ class Locator:
     [0, 0, 1, -1]
     """
 
-    def __init__(self, polygons: Polygons, cell: float = 2.5e-5, tile_bits: int = 8):
+    def __init__(
+        self, polygons: Polygons, cell: float = 2.5e-5, tile_bits: int = 8, threads: int | None = None
+    ):
         if len(polygons) == 0:
             raise InvalidGeometry("cannot index an empty set of polygons")
         self.polygons = np.asarray(polygons, dtype=object)
@@ -261,7 +285,8 @@ class Locator:
         side = 1 << tile_bits
         self.tiles_x = -(-nx // side)
         bands = -(-ny // side)
-        spans = _segment_cells(self.rings, self.x0, self.y0, self.dx, self.dy, self.shape)
+        self._spans = _segment_cells(self.rings, self.x0, self.y0, self.dx, self.dy, self.shape)
+        self._flat = np.int32 if nx * ny < np.iinfo(np.int32).max else np.int64
         # Each polygon's window of cells (its box, a cell wider on every side): the candidates
         # of a boundary cell are the polygons whose window holds it — a superset of those
         # whose box meets the cell, which the exact test then decides.
@@ -276,39 +301,50 @@ class Locator:
         # no memory, and the pool is a view of what was written.
         pool = np.empty(len(self.tile_value) * side * side, dtype=np.uint16)
         palettes: list[npt.NDArray[np.int32]] = []
-        mixed: list[IntArray] = []
+        mixed: list[npt.NDArray[np.integer[Any]]] = []
         candidates: list[npt.NDArray[np.int32]] = []
-        starts: list[IntArray] = []
-        used = found = 0
-        for band in range(bands):
-            rows = (band * side, min((band + 1) * side, ny))
-            raster, touched = self._band(rows, spans)
-            cells, polys, start = self._candidates(rows, touched)
-            mixed.append(cells)
-            candidates.append(polys)
-            starts.append(start[:-1] + found)
-            found += len(polys)
-            used, palette = self._tiles(band, raster, pool, used)
-            palettes.append(palette)
+        counts: list[npt.NDArray[np.int32]] = []
+        used = 0
+        threads = threads or len(os.sched_getaffinity(0))
+        with ThreadPoolExecutor(threads) as workers:  # numpy, GEOS and ndimage let go of the GIL
+            for band, part in enumerate(_in_order(workers, self._band, range(bands), ahead=threads + 1)):
+                here = band * self.tiles_x
+                self.tile_value[here + part.uniform] = part.value
+                self.tile_offset[here + part.dense] = used + np.arange(len(part.dense)) * side * side
+                pool[used : used + part.cells.size] = part.cells.ravel()
+                used += part.cells.size
+                palettes.append(part.palette)
+                mixed.append(part.mixed)
+                candidates.append(part.candidates)
+                counts.append(part.counts)
         self.pool = pool[:used]
         self.palette = np.concatenate(palettes)
         self.palette_start = np.cumsum([0] + [len(p) for p in palettes[:-1]]).astype(np.int64)
-        flat = np.int32 if nx * ny < np.iinfo(np.int32).max else np.int64
-        self.mixed_cells: npt.NDArray[np.integer[Any]] = np.concatenate(mixed).astype(flat)
+        self.mixed_cells: npt.NDArray[np.integer[Any]] = np.concatenate(mixed)
+        del mixed
         self.mixed_share = len(self.mixed_cells) / (nx * ny)
         self.candidates = np.concatenate(candidates)
-        self.candidate_start: npt.NDArray[np.integer[Any]] = np.concatenate([*starts, [found]]).astype(
-            np.int32 if found < np.iinfo(np.int32).max else np.int64
-        )
-        del self._win_c0, self._win_c1, self._win_r0, self._win_r1, self.tree  # the build's alone
+        del candidates
+        found = np.int32 if len(self.candidates) < np.iinfo(np.int32).max else np.int64
+        self.candidate_start: npt.NDArray[np.integer[Any]] = np.zeros(len(self.mixed_cells) + 1, dtype=found)
+        np.cumsum(np.concatenate(counts), out=self.candidate_start[1:])
+        del self._win_c0, self._win_c1, self._win_r0, self._win_r1, self.tree, self._spans  # the build's
 
-    def _band(
-        self, rows: tuple[int, int], spans: tuple[IntArray, IntArray, IntArray, IntArray]
-    ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_]]:
+    def _band(self, band: int) -> _Band:
+        """One band of tiles on its own (the bands are built side by side, then placed in order)."""
+        side = 1 << self.bits
+        rows = (band * side, min((band + 1) * side, self.shape[0]))
+        raster, touched = self._raster(rows)
+        mixed, candidates, counts = self._candidates(rows, touched)
+        del touched
+        uniform, value, dense, cells, palette = self._tiles(raster)
+        return _Band(uniform, value, dense, cells, palette, mixed, candidates, counts)
+
+    def _raster(self, rows: tuple[int, int]) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_]]:
         """The raster of a band of rows: the owner of each cell no boundary touches, else MIXED."""
         lo, _ = rows
         nx = self.shape[1]
-        touched = _touched_cells(self.rings, self.x0, self.y0, self.dx, self.dy, nx, rows, spans)
+        touched = _touched_cells(self.rings, self.x0, self.y0, self.dx, self.dy, nx, rows, self._spans)
         labels, count = ndimage.label(~touched)
         # One cell centre per component decides the component (no boundary crosses it).
         # Any cell of it will do: take the start of a run of equal labels (one pass, no sort).
@@ -332,40 +368,40 @@ class Locator:
 
     def _candidates(
         self, rows: tuple[int, int], touched: npt.NDArray[np.bool_]
-    ) -> tuple[IntArray, npt.NDArray[np.int32], IntArray]:
+    ) -> tuple[npt.NDArray[np.integer[Any]], npt.NDArray[np.int32], npt.NDArray[np.int32]]:
         """The band's boundary cells (flat raster indices) and their candidates.
 
-        Answers the cells, their candidate polygons (lowest first) and where each cell's start.
+        Answers the cells, their candidate polygons (cell after cell, lowest first) and how many
+        each cell has.
         """
         lo, hi = rows
         nx = self.shape[1]
         local = np.flatnonzero(touched)
-        ids = np.full(touched.shape, -1, dtype=np.int64)
-        ids.ravel()[local] = np.arange(len(local))
+        ids = np.full(touched.shape, -1, dtype=np.int32)  # a band holds far fewer than 2**31 cells
+        ids.ravel()[local] = np.arange(len(local), dtype=np.int32)
         near = np.flatnonzero((self._win_r0 < hi) & (self._win_r1 >= lo))
         r0, r1 = np.maximum(self._win_r0[near] - lo, 0), np.minimum(self._win_r1[near] - lo + 1, hi - lo)
         c0, c1 = self._win_c0[near], self._win_c1[near] + 1
         hits = [w[w >= 0] for w in (ids[a:b, c:d] for a, b, c, d in zip(r0, r1, c0, c1, strict=True))]
-        cell = np.concatenate(hits) if hits else np.zeros(0, dtype=np.int64)
+        del ids
+        cell = np.concatenate(hits) if hits else np.zeros(0, dtype=np.int32)
         poly = np.repeat(near.astype(np.int32), [len(h) for h in hits])
-        order = np.lexsort((poly, cell))
-        start = np.searchsorted(cell[order], np.arange(len(local) + 1))
-        return local + lo * nx, poly[order], start
+        order = np.argsort(cell, kind="stable")  # the polygons of a cell stay lowest first
+        counts = np.bincount(cell, minlength=len(local)).astype(np.int32)
+        return (local + lo * nx).astype(self._flat), poly[order], counts
 
     def _tiles(
-        self, band: int, raster: npt.NDArray[np.int32], pool: npt.NDArray[np.uint16], used: int
-    ) -> tuple[int, npt.NDArray[np.int32]]:
+        self, raster: npt.NDArray[np.int32]
+    ) -> tuple[IntArray, npt.NDArray[np.int32], IntArray, npt.NDArray[np.uint16], npt.NDArray[np.int32]]:
         """Cut a band into tiles: one value for a uniform tile, else 16-bit palette indices.
 
-        The palette is the band's polygons, OUTSIDE and MIXED; indices go to ``pool`` from
-        ``used`` on. Answers how much of the pool is used now and the band's palette.
+        The palette is the band's polygons, OUTSIDE and MIXED. Answers the uniform tiles and
+        their values, the other tiles and their cells (tile after tile), and the palette.
         """
         side = 1 << self.bits
         tiles = raster.reshape(side, self.tiles_x, side)  # a view: [row in tile, tile, column in tile]
         low, high = tiles.min(axis=(0, 2)), tiles.max(axis=(0, 2))
-        here = band * self.tiles_x
         uniform = np.flatnonzero(low == high)
-        self.tile_value[here + uniform] = low[uniform]
         dense = np.flatnonzero(low != high)
         counts = np.bincount((raster + 2).ravel(), minlength=len(self.polygons) + 2)
         palette = (np.flatnonzero(counts) - 2).astype(np.int32)
@@ -373,12 +409,8 @@ class Locator:
             raise InvalidGeometry(f"{len(palette)} polygons in one band of tiles: use smaller tile_bits")
         lut = np.zeros(len(self.polygons) + 2, dtype=np.uint16)
         lut[palette + 2] = np.arange(len(palette))
-        block = side * side
-        for k, t in enumerate(dense):
-            at = used + k * block
-            pool[at : at + block] = lut[tiles[:, t, :] + 2].ravel()
-        self.tile_offset[here + dense] = used + np.arange(len(dense)) * block
-        return used + len(dense) * block, palette
+        cells = np.take(lut, tiles[:, dense, :].transpose(1, 0, 2) + 2)
+        return uniform, low[uniform], dense, cells, palette
 
     @property
     def nbytes(self) -> int:
