@@ -50,27 +50,37 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 Polygons = Sequence[BaseGeometry] | npt.NDArray[np.object_]
+Spans = tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32]]
 T = TypeVar("T")
 R = TypeVar("R")
+A = TypeVar("A", bound=np.generic)
 OUTSIDE = -1
 MIXED = -2
 _MARGIN = 1e-9  # degrees (~0.1 mm): cells this close to a segment count as touched
+FORMAT = 2  # of a saved index: 2 = 8-bit cells and candidates in each tile's own list of values
 
 
 @dataclass(frozen=True)
 class _Rings:
-    """Every ring of every polygon as flat segment arrays (the numpy point-in-ring input)."""
+    """Every ring of every polygon as flat arrays (the numpy point-in-ring input).
 
-    x1: FloatArray
-    y1: FloatArray
-    x2: FloatArray
-    y2: FloatArray
-    seg_ring: IntArray  # ring of each segment
+    The coordinates ring after ring, and each segment as where it starts in them.
+    """
+
+    x: FloatArray
+    y: FloatArray
+    seg_at: npt.NDArray[np.int32]  # each segment's first coordinate (the next is its end)
+    seg_ring: npt.NDArray[np.int32]  # ring of each segment
     ring_hole: npt.NDArray[np.bool_]
     ring_part: IntArray  # polygon part of each ring (global)
     live: npt.NDArray[np.bool_]  # False for zero-length segments, which PostGIS ignores
     poly_seg_start: IntArray  # first segment of each polygon
     poly_seg_count: IntArray
+
+    def ends(self, seg: npt.NDArray[np.integer[Any]] | None = None) -> tuple[FloatArray, ...]:
+        """(x1, y1, x2, y2) of the segments ``seg`` (all of them if None)."""
+        at = self.seg_at if seg is None else self.seg_at[seg]
+        return self.x[at], self.y[at], self.x[at + 1], self.y[at + 1]
 
 
 def _rings(polygons: Polygons) -> _Rings:
@@ -82,18 +92,20 @@ def _rings(polygons: Polygons) -> _Rings:
     parts, part_poly = shapely.get_parts(polygons, return_index=True)
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
+    del parts, rings  # freed before the arrays are made, so that these can take their memory
+    if len(coords) >= np.iinfo(np.int32).max:
+        raise InvalidGeometry(f"{len(coords)} coordinates: more than one index holds")
     within = np.flatnonzero(coord_ring[:-1] == coord_ring[1:])  # a segment: two coordinates of one ring
-    x1, y1 = coords[within, 0], coords[within, 1]
-    x2, y2 = coords[within + 1, 0], coords[within + 1, 1]
-    seg_ring = coord_ring[within].astype(np.int64)
+    x, y = coords[:, 0].copy(), coords[:, 1].copy()
+    del coords
+    seg_ring = coord_ring[within].astype(np.int32)
     poly_count = np.bincount(part_poly[ring_part[seg_ring]], minlength=len(polygons)).astype(np.int64)
     return _Rings(
-        x1=x1,
-        y1=y1,
-        x2=x2,
-        y2=y2,
-        live=~((x1 == x2) & (y1 == y2)),
+        x=x,
+        y=y,
+        seg_at=within.astype(np.int32),
         seg_ring=seg_ring,
+        live=~((x[within] == x[within + 1]) & (y[within] == y[within + 1])),
         ring_hole=np.r_[False, ring_part[1:] == ring_part[:-1]] if len(ring_part) else np.zeros(0, bool),
         ring_part=ring_part.astype(np.int64),
         poly_seg_start=np.cumsum(poly_count) - poly_count,
@@ -116,7 +128,7 @@ def covers_pairs(
     pair = np.repeat(np.arange(len(poly)), counts)
     offsets = np.cumsum(counts) - counts
     seg = np.arange(len(pair)) - np.repeat(offsets, counts) + np.repeat(rings.poly_seg_start[poly], counts)
-    x1, y1, x2, y2 = rings.x1[seg], rings.y1[seg], rings.x2[seg], rings.y2[seg]
+    x1, y1, x2, y2 = rings.ends(seg)
     x, y = px[pair], py[pair]
     side = (x2 - x1) * (y - y1) - (x - x1) * (y2 - y1)
     live = rings.live[seg]
@@ -161,15 +173,20 @@ def covers_pairs(
 
 def _segment_cells(
     rings: _Rings, x0: float, y0: float, dx: float, dy: float, shape: tuple[int, int]
-) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+) -> Spans:
     """Each segment's range of columns and rows (its box widened by the margin, clipped)."""
     ny, nx = shape
-    x1, y1, x2, y2 = rings.x1, rings.y1, rings.x2, rings.y2
-    c0 = np.clip(np.floor((np.minimum(x1, x2) - _MARGIN - x0) / dx).astype(np.int64), 0, nx - 1)
-    c1 = np.clip(np.floor((np.maximum(x1, x2) + _MARGIN - x0) / dx).astype(np.int64), 0, nx - 1)
-    r0 = np.clip(np.floor((np.minimum(y1, y2) - _MARGIN - y0) / dy).astype(np.int64), 0, ny - 1)
-    r1 = np.clip(np.floor((np.maximum(y1, y2) + _MARGIN - y0) / dy).astype(np.int64), 0, ny - 1)
-    return c0, c1, r0, r1
+    x1, y1, x2, y2 = rings.ends()
+
+    def cells(at: FloatArray, origin: float, size: float, count: int) -> npt.NDArray[np.int32]:
+        return np.clip(np.floor((at - origin) / size), 0, count - 1).astype(np.int32)
+
+    return (
+        cells(np.minimum(x1, x2) - _MARGIN, x0, dx, nx),
+        cells(np.maximum(x1, x2) + _MARGIN, x0, dx, nx),
+        cells(np.minimum(y1, y2) - _MARGIN, y0, dy, ny),
+        cells(np.maximum(y1, y2) + _MARGIN, y0, dy, ny),
+    )
 
 
 def _touched_cells(
@@ -180,7 +197,7 @@ def _touched_cells(
     dy: float,
     nx: int,
     rows: tuple[int, int],
-    spans: tuple[IntArray, IntArray, IntArray, IntArray],
+    spans: Spans,
 ) -> npt.NDArray[np.bool_]:
     """The cells of raster rows ``rows`` that any segment passes through or comes within a margin of.
 
@@ -200,7 +217,7 @@ def _touched_cells(
         pick = np.repeat(np.arange(at, at + len(cnt)), cnt)  # one row per (segment, column)
         col = c0[here[pick]] + np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
         seg = here[pick]
-        ax, ay, bx, by = rings.x1[seg], rings.y1[seg], rings.x2[seg], rings.y2[seg]
+        ax, ay, bx, by = rings.ends(seg)
         ex, ey = bx - ax, by - ay
         xa = np.maximum(np.minimum(ax, bx), x0 + col * dx - _MARGIN)
         xb = np.minimum(np.maximum(ax, bx), x0 + (col + 1) * dx + _MARGIN)
@@ -225,11 +242,36 @@ class _Band:
     uniform: IntArray  # the tiles one value fills
     value: npt.NDArray[np.int32]  # ... that value
     dense: IntArray  # the other tiles
-    cells: npt.NDArray[np.uint16]  # their cells, tile after tile: indices into the palette
-    palette: npt.NDArray[np.int32]  # the band's polygons, OUTSIDE and MIXED
+    cells: npt.NDArray[np.uint8]  # their cells, tile after tile: indices into the tile's values
+    palette: npt.NDArray[np.int32]  # the values of each tile (polygons, OUTSIDE, MIXED), tile after tile
+    listed: IntArray  # how many values each tile has
     mixed: npt.NDArray[np.integer[Any]]  # the band's boundary cells (flat raster indices)
-    candidates: npt.NDArray[np.int32]  # their candidate polygons, cell after cell, lowest first
+    candidates: npt.NDArray[np.uint8]  # their candidate polygons (in the tile's values), lowest first
     counts: npt.NDArray[np.int32]  # how many each cell has
+
+
+def _joined(pieces: list[npt.NDArray[A]]) -> npt.NDArray[A]:
+    """The pieces end to end, ``pieces`` left empty.
+
+    Each piece is let go of once copied, so that the pieces are not held twice.
+    """
+    out = np.empty(sum(len(p) for p in pieces), dtype=pieces[0].dtype)  # pages taken as written
+    at = 0
+    pieces.reverse()
+    while pieces:
+        piece = pieces.pop()
+        out[at : at + len(piece)] = piece
+        at += len(piece)
+    return out
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class _Crowded(Exception):
+    """A tile holds more values than an 8-bit index tells apart."""
 
 
 def _in_order(workers: Executor, work: Callable[[T], R], items: Iterable[T], ahead: int) -> Iterator[R]:
@@ -251,11 +293,13 @@ _SCALARS = ("dx", "dy", "x0", "y0", "bits", "tiles_x", "mixed_share")
 class Locator:
     """An in-process index answering point → polygon index, equal to PostGIS ``ST_Covers``.
 
-    The raster is built and kept in tiles of ``2**tile_bits`` cells a side, one band of tiles
-    at a time, so that neither the build nor the index grows with the empty land in the
-    polygons' box: a tile that one value fills (outside, or inside one polygon) is that value;
-    the others keep, per cell, a 16-bit index into their band's list of polygons. A whole
-    city's micro-grids fit (``bench/city.py``).
+    The raster is built and kept in tiles of ``2**tile_bits`` cells a side, in bands of tiles
+    (``threads`` of them at a time, by default one per core), so that neither the build nor
+    the index grows with the empty land in the polygons' box: a tile that one value fills
+    (outside, or inside one polygon) is that value; the others keep, per cell and per
+    candidate of a boundary cell, an 8-bit index into the tile's own list of values. A tile
+    with more than 256 (some hundred micro-grids in 500 m) makes the build start again with
+    tiles half as wide. A whole city's micro-grids fit (``bench/city.py``).
 
     >>> import shapely
     >>> loc = Locator([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], cell=0.1)
@@ -281,10 +325,6 @@ class Locator:
         nx = int(np.ceil((xmax - self.x0) / self.dx)) + 2
         ny = int(np.ceil((ymax - self.y0) / self.dy)) + 2
         self.shape = (ny, nx)
-        self.bits = tile_bits
-        side = 1 << tile_bits
-        self.tiles_x = -(-nx // side)
-        bands = -(-ny // side)
         self._spans = _segment_cells(self.rings, self.x0, self.y0, self.dx, self.dy, self.shape)
         self._flat = np.int32 if nx * ny < np.iinfo(np.int32).max else np.int64
         # Each polygon's window of cells (its box, a cell wider on every side): the candidates
@@ -295,59 +335,79 @@ class Locator:
         self._win_c1 = np.clip(np.floor((box[:, 2] - self.x0) / self.dx).astype(np.int64) + 1, 0, nx - 1)
         self._win_r0 = np.clip(np.floor((box[:, 1] - self.y0) / self.dy).astype(np.int64) - 1, 0, ny - 1)
         self._win_r1 = np.clip(np.floor((box[:, 3] - self.y0) / self.dy).astype(np.int64) + 1, 0, ny - 1)
+        threads = threads or _cores()
+        while True:
+            try:
+                self._build(tile_bits, threads)
+                break
+            except _Crowded:  # a tile of more than 256 cells holds more than 256 values: smaller tiles
+                tile_bits -= 1
+        del self._win_c0, self._win_c1, self._win_r0, self._win_r1, self.tree, self._spans  # the build's
+
+    def _build(self, bits: int, threads: int) -> None:
+        """The tiles of ``2**bits`` cells a side, their bands built side by side, placed in order."""
+        ny, nx = self.shape
+        self.bits = bits
+        side = 1 << bits
+        self.tiles_x = -(-nx // side)
+        bands = -(-ny // side)
         self.tile_value = np.full(bands * self.tiles_x, OUTSIDE, dtype=np.int32)
         self.tile_offset = np.full(bands * self.tiles_x, -1, dtype=np.int64)
+        self.palette_start = np.zeros(bands * self.tiles_x, dtype=np.int64)
         # Room for every tile; the pages of tiles never written are never touched, so they cost
         # no memory, and the pool is a view of what was written.
-        pool = np.empty(len(self.tile_value) * side * side, dtype=np.uint16)
+        pool = np.empty(len(self.tile_value) * side * side, dtype=np.uint8)
         palettes: list[npt.NDArray[np.int32]] = []
         mixed: list[npt.NDArray[np.integer[Any]]] = []
-        candidates: list[npt.NDArray[np.int32]] = []
+        candidates: list[npt.NDArray[np.uint8]] = []
         counts: list[npt.NDArray[np.int32]] = []
-        used = 0
-        threads = threads or len(os.sched_getaffinity(0))
+        used = listed = 0
         with ThreadPoolExecutor(threads) as workers:  # numpy, GEOS and ndimage let go of the GIL
             for band, part in enumerate(_in_order(workers, self._band, range(bands), ahead=threads + 1)):
                 here = band * self.tiles_x
                 self.tile_value[here + part.uniform] = part.value
                 self.tile_offset[here + part.dense] = used + np.arange(len(part.dense)) * side * side
+                self.palette_start[here + part.dense] = listed + np.cumsum(part.listed) - part.listed
                 pool[used : used + part.cells.size] = part.cells.ravel()
                 used += part.cells.size
+                listed += len(part.palette)
                 palettes.append(part.palette)
                 mixed.append(part.mixed)
                 candidates.append(part.candidates)
                 counts.append(part.counts)
         self.pool = pool[:used]
-        self.palette = np.concatenate(palettes)
-        self.palette_start = np.cumsum([0] + [len(p) for p in palettes[:-1]]).astype(np.int64)
-        self.mixed_cells: npt.NDArray[np.integer[Any]] = np.concatenate(mixed)
-        del mixed
+        self.palette = _joined(palettes)
+        self.mixed_cells: npt.NDArray[np.integer[Any]] = _joined(mixed)
         self.mixed_share = len(self.mixed_cells) / (nx * ny)
-        self.candidates = np.concatenate(candidates)
-        del candidates
+        self.candidates = _joined(candidates)
         found = np.int32 if len(self.candidates) < np.iinfo(np.int32).max else np.int64
         self.candidate_start: npt.NDArray[np.integer[Any]] = np.zeros(len(self.mixed_cells) + 1, dtype=found)
-        np.cumsum(np.concatenate(counts), out=self.candidate_start[1:])
-        del self._win_c0, self._win_c1, self._win_r0, self._win_r1, self.tree, self._spans  # the build's
+        np.cumsum(_joined(counts), out=self.candidate_start[1:])
 
     def _band(self, band: int) -> _Band:
         """One band of tiles on its own (the bands are built side by side, then placed in order)."""
         side = 1 << self.bits
         rows = (band * side, min((band + 1) * side, self.shape[0]))
-        raster, touched = self._raster(rows)
+        touched = _touched_cells(
+            self.rings, self.x0, self.y0, self.dx, self.dy, self.shape[1], rows, self._spans
+        )
+        labels, owners = self._components(rows[0], touched)
         mixed, candidates, counts = self._candidates(rows, touched)
         del touched
-        uniform, value, dense, cells, palette = self._tiles(raster)
-        return _Band(uniform, value, dense, cells, palette, mixed, candidates, counts)
+        return self._tiles(labels, owners, mixed, candidates, counts)
 
-    def _raster(self, rows: tuple[int, int]) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_]]:
-        """The raster of a band of rows: the owner of each cell no boundary touches, else MIXED."""
-        lo, _ = rows
+    def _components(
+        self, lo: int, touched: npt.NDArray[np.bool_]
+    ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+        """The band's cells that no boundary touches, in connected pieces, and whose each piece is.
+
+        Answers each cell's piece (0 for the touched cells) and each piece's owner (the polygon
+        that covers it, or OUTSIDE; MIXED for piece 0).
+        """
         nx = self.shape[1]
-        touched = _touched_cells(self.rings, self.x0, self.y0, self.dx, self.dy, nx, rows, self._spans)
         labels, count = ndimage.label(~touched)
-        # One cell centre per component decides the component (no boundary crosses it).
-        # Any cell of it will do: take the start of a run of equal labels (one pass, no sort).
+        # One cell centre per piece decides the piece (no boundary crosses it). Any cell of it
+        # will do: take the start of a run of equal labels (one pass, no sort).
         flat = labels.ravel()
         starts = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])
         first = np.empty(count + 1, dtype=np.int64)
@@ -355,16 +415,7 @@ class Locator:
         r, c = np.divmod(first[1:], nx)
         cx, cy = self.x0 + (c + 0.5) * self.dx, self.y0 + (r + lo + 0.5) * self.dy
         owner = self._first_covering(cx, cy, *self.tree.query(shapely.points(cx, cy)))
-        table = np.concatenate([[MIXED], owner]).astype(np.int32)
-        # The band at the full size of its tiles, the missing cells copied from the edge (no
-        # lookup reaches them; copied, they keep a uniform tile uniform).
-        side = 1 << self.bits
-        height = len(labels)
-        raster = np.empty((side, self.tiles_x * side), dtype=np.int32)
-        raster[:height, :nx] = table[labels]
-        raster[:height, nx:] = raster[:height, nx - 1 : nx]
-        raster[height:] = raster[height - 1]
-        return raster, touched
+        return labels, np.concatenate([[MIXED], owner]).astype(np.int32)
 
     def _candidates(
         self, rows: tuple[int, int], touched: npt.NDArray[np.bool_]
@@ -391,26 +442,52 @@ class Locator:
         return (local + lo * nx).astype(self._flat), poly[order], counts
 
     def _tiles(
-        self, raster: npt.NDArray[np.int32]
-    ) -> tuple[IntArray, npt.NDArray[np.int32], IntArray, npt.NDArray[np.uint16], npt.NDArray[np.int32]]:
-        """Cut a band into tiles: one value for a uniform tile, else 16-bit palette indices.
+        self,
+        labels: npt.NDArray[np.int32],
+        owners: npt.NDArray[np.int32],
+        mixed: npt.NDArray[np.integer[Any]],
+        candidates: npt.NDArray[np.int32],
+        counts: npt.NDArray[np.int32],
+    ) -> _Band:
+        """Cut a band into tiles: one value for a uniform tile, else 8-bit indices.
 
-        The palette is the band's polygons, OUTSIDE and MIXED. Answers the uniform tiles and
-        their values, the other tiles and their cells (tile after tile), and the palette.
+        Each cell of a tile that is not uniform, and each candidate of its boundary cells, is an
+        index into the tile's own list of values (its polygons, OUTSIDE, MIXED): at most 256, or
+        ``_Crowded``.
         """
         side = 1 << self.bits
-        tiles = raster.reshape(side, self.tiles_x, side)  # a view: [row in tile, tile, column in tile]
-        low, high = tiles.min(axis=(0, 2)), tiles.max(axis=(0, 2))
-        uniform = np.flatnonzero(low == high)
-        dense = np.flatnonzero(low != high)
-        counts = np.bincount((raster + 2).ravel(), minlength=len(self.polygons) + 2)
-        palette = (np.flatnonzero(counts) - 2).astype(np.int32)
-        if len(palette) > np.iinfo(np.uint16).max:
-            raise InvalidGeometry(f"{len(palette)} polygons in one band of tiles: use smaller tile_bits")
-        lut = np.zeros(len(self.polygons) + 2, dtype=np.uint16)
-        lut[palette + 2] = np.arange(len(palette))
-        cells = np.take(lut, tiles[:, dense, :].transpose(1, 0, 2) + 2)
-        return uniform, low[uniform], dense, cells, palette
+        height, nx = labels.shape
+        values = np.union1d(owners, candidates)  # the band's, sorted
+        if len(values) * self.tiles_x >= np.iinfo(np.int32).max:
+            raise InvalidGeometry(f"{len(values)} polygons in one band of tiles: use smaller tile_bits")
+        # Each cell as (its tile's column, its value among the band's) in one number.
+        key = np.searchsorted(values, owners).astype(np.int32)[labels]
+        key += (np.arange(nx, dtype=np.int32) >> self.bits) * len(values)
+        # A boundary cell's candidates are listed with its tile's values.
+        listing = np.repeat(((mixed % nx) >> self.bits).astype(np.int32) * len(values), counts)
+        listing += np.searchsorted(values, candidates).astype(np.int32)
+        slots = self.tiles_x * len(values)
+        seen = (np.bincount(key.ravel(), minlength=slots) + np.bincount(listing, minlength=slots)) > 0
+        seen = seen.reshape(self.tiles_x, -1)
+        distinct = seen.sum(axis=1)
+        if distinct.max() > 256:
+            raise _Crowded
+        uniform, dense = np.flatnonzero(distinct == 1), np.flatnonzero(distinct > 1)
+        rank = (np.cumsum(seen, axis=1) - 1).astype(np.uint8)  # a value's place in its tile's list
+        # The band at the full size of its tiles: no lookup reaches the cells past its edges.
+        cells = np.zeros((side, self.tiles_x, side), dtype=np.uint8)
+        cells.reshape(side, -1)[:height, :nx] = np.take(rank.ravel(), key)
+        return _Band(
+            uniform=uniform,
+            value=values[seen[uniform].argmax(axis=1)],
+            dense=dense,
+            cells=cells[:, dense, :].transpose(1, 0, 2),  # [tile, row in tile, column in tile]
+            palette=values[np.nonzero(seen[dense])[1]],
+            listed=distinct[dense],
+            mixed=mixed,
+            candidates=np.take(rank.ravel(), listing),
+            counts=counts,
+        )
 
     @property
     def nbytes(self) -> int:
@@ -434,12 +511,15 @@ class Locator:
         for f in fields(_Rings):
             np.save(folder / f"rings.{f.name}.npy", getattr(self.rings, f.name))
         scalars = {name: getattr(self, name) for name in _SCALARS}
-        (folder / "locator.json").write_text(json.dumps({**scalars, "shape": list(self.shape)}))
+        meta = {**scalars, "shape": list(self.shape), "format": FORMAT}
+        (folder / "locator.json").write_text(json.dumps(meta))
 
     @classmethod
     def load(cls, folder: Path, polygons: Polygons) -> Locator:
         """The index ``save`` wrote into ``folder`` for these ``polygons``, its arrays mapped read-only."""
         meta = json.loads((folder / "locator.json").read_text())
+        if meta.get("format") != FORMAT:
+            raise InvalidGeometry(f"{folder} holds an index of format {meta.get('format')}, not {FORMAT}")
         loc = cls.__new__(cls)
         loc.polygons = np.asarray(polygons, dtype=object)
         for name in _SCALARS:
@@ -473,7 +553,7 @@ class Locator:
         return out
 
     def _cells(self, row: IntArray, col: IntArray) -> IntArray:
-        """The raster's value at each cell: its tile's, or the tile's palette entry."""
+        """The raster's value at each cell: its tile's, or the entry of the tile's own list."""
         tile = (row >> self.bits) * self.tiles_x + (col >> self.bits)
         out = self.tile_value[tile].astype(np.int64)
         offset = self.tile_offset[tile]
@@ -482,7 +562,7 @@ class Locator:
             mask = (1 << self.bits) - 1
             r, c = row[dense], col[dense]
             local = self.pool[offset[dense] + ((r & mask) << self.bits) + (c & mask)]
-            out[dense] = self.palette[self.palette_start[r >> self.bits] + local]
+            out[dense] = self.palette[self.palette_start[tile[dense]] + local]
         return out
 
     def locate(self, lon: FloatArray, lat: FloatArray) -> IntArray:
@@ -505,10 +585,13 @@ class Locator:
             )
             counts = stop - start
             pair_point = np.repeat(np.arange(len(mixed)), counts)
-            pair_poly = self.candidates[
+            listed = self.candidates[
                 np.arange(counts.sum())
                 - np.repeat(np.cumsum(counts) - counts, counts)
                 + np.repeat(start, counts)
             ]
+            r, c = row[mixed].astype(np.int64), col[mixed].astype(np.int64)
+            tile = (r >> self.bits) * self.tiles_x + (c >> self.bits)
+            pair_poly = self.palette[self.palette_start[tile][pair_point] + listed]
             out[mixed] = self._first_covering(lon[mixed], lat[mixed], pair_point, pair_poly)
         return out

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import shapely
 
-from geo.locate import OUTSIDE, Locator, _rings, covers_pairs
+from geo.errors import InvalidGeometry
+from geo.locate import OUTSIDE, Locator, _rings, _segment_cells, _touched_cells, covers_pairs
 from tests.zoo import ZOO
 
 
@@ -51,3 +55,70 @@ def test_tiles_of_any_size_answer_as_one_tile(bits: int) -> None:
     assert (tiled.locate(x, y) == whole.locate(x, y)).all()
     assert (tiled.tile_offset < 0).any()  # some tiles are one value and hold no cells ...
     assert tiled.pool.size < whole.pool.size  # ... so the tiles hold fewer cells than the raster
+
+
+def _first_covering(polygons: list[shapely.Geometry], x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """What the locator must answer, by shapely: the first polygon that covers each point, or -1."""
+    point, poly = shapely.STRtree(polygons).query(shapely.points(x, y), predicate="intersects")
+    out = np.full(len(x), OUTSIDE)
+    for p, g in sorted(zip(point.tolist(), poly.tolist(), strict=True), reverse=True):
+        out[p] = g
+    return out
+
+
+def _cells(polygons: list[shapely.Geometry]) -> tuple[Locator, np.ndarray, np.ndarray]:
+    """A locator of ``polygons`` and points all over them: random ones, their vertices, their
+    segments' midpoints."""
+    loc = Locator(polygons, cell=0.25)
+    rng = np.random.default_rng(9)
+    x0, y0, x1, y1 = shapely.total_bounds(polygons)
+    xy = shapely.get_coordinates(polygons)
+    x = np.r_[rng.uniform(x0 - 1, x1 + 1, 20_000), xy[:, 0], (xy[1:, 0] + xy[:-1, 0]) / 2]
+    y = np.r_[rng.uniform(y0 - 1, y1 + 1, 20_000), xy[:, 1], (xy[1:, 1] + xy[:-1, 1]) / 2]
+    return loc, x, y
+
+
+def test_no_cell_a_boundary_passes_through_is_taken_for_one_polygon() -> None:
+    # Irregular cells with edges at every angle: a Voronoi tiling of random points.
+    rng = np.random.default_rng(4)
+    sites = shapely.multipoints(rng.uniform(0, 20, (60, 2)))
+    tiles = [t & shapely.box(0, 0, 20, 20) for t in shapely.get_parts(shapely.voronoi_polygons(sites))]
+    loc, x, y = _cells(tiles)
+    ny, nx = loc.shape
+    touched = _touched_cells(
+        loc.rings,
+        loc.x0,
+        loc.y0,
+        loc.dx,
+        loc.dy,
+        nx,
+        (0, ny),
+        _segment_cells(loc.rings, loc.x0, loc.y0, loc.dx, loc.dy, loc.shape),
+    )
+    r, c = np.divmod(np.arange(nx * ny), nx)
+    boxes = shapely.box(
+        loc.x0 + c * loc.dx, loc.y0 + r * loc.dy, loc.x0 + (c + 1) * loc.dx, loc.y0 + (r + 1) * loc.dy
+    )
+    edges = shapely.union_all(shapely.boundary(tiles))
+    crossed = shapely.intersects(boxes, edges).reshape(ny, nx)
+    near = shapely.dwithin(boxes, edges, 1e-8).reshape(ny, nx)  # the margin is 1e-9 (2e-9 for rows)
+    assert (touched | ~crossed).all()  # every cell a boundary meets is left to the exact test ...
+    assert (near | ~touched).all()  # ... and none that no boundary comes near
+    assert crossed.sum() > 1000
+    assert (loc.locate(x, y) == _first_covering(tiles, x, y)).all()
+
+
+def test_a_tile_of_more_than_256_values_is_cut_smaller() -> None:
+    squares = [shapely.box(i, j, i + 0.75, j + 0.75) for i in range(20) for j in range(20)]  # 400 in one tile
+    loc, x, y = _cells(squares)
+    assert loc.bits == 6  # 256 and 128 cells a side held all 400; 64 (16 × 13 squares) fewer than 256
+    assert (loc.locate(x, y) == _first_covering(squares, x, y)).all()
+
+
+def test_an_index_saved_in_another_format_is_not_read(tmp_path: Path) -> None:
+    loc = Locator(ZOO, cell=0.25)
+    loc.save(tmp_path / "index")
+    meta = tmp_path / "index" / "locator.json"
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "format": 1}))
+    with pytest.raises(InvalidGeometry, match="format 1"):
+        Locator.load(tmp_path / "index", ZOO)
