@@ -60,6 +60,17 @@ _MARGIN = 1e-9  # degrees (~0.1 mm): cells this close to a segment count as touc
 FORMAT = 2  # of a saved index: 2 = 8-bit cells and candidates in each tile's own list of values
 
 
+def _ranges(start: npt.NDArray[np.integer[Any]], count: npt.NDArray[np.integer[Any]]) -> IntArray:
+    """The ranges ``start[i] .. start[i] + count[i] - 1`` end to end.
+
+    >>> _ranges(np.array([5, 0, 9]), np.array([2, 0, 3])).tolist()
+    [5, 6, 9, 10, 11]
+    """
+    firsts = np.cumsum(count) - count
+    out: IntArray = np.arange(int(count.sum())) - np.repeat(firsts - start, count)
+    return out
+
+
 @dataclass(frozen=True)
 class _Rings:
     """Every ring of every polygon as flat arrays (the numpy point-in-ring input).
@@ -126,8 +137,7 @@ def covers_pairs(
         return np.zeros(0, dtype=bool)
     counts = rings.poly_seg_count[poly]
     pair = np.repeat(np.arange(len(poly)), counts)
-    offsets = np.cumsum(counts) - counts
-    seg = np.arange(len(pair)) - np.repeat(offsets, counts) + np.repeat(rings.poly_seg_start[poly], counts)
+    seg = _ranges(rings.poly_seg_start[poly], counts)
     x1, y1, x2, y2 = rings.ends(seg)
     x, y = px[pair], py[pair]
     side = (x2 - x1) * (y - y1) - (x - x1) * (y2 - y1)
@@ -215,7 +225,7 @@ def _touched_cells(
         s = slice(at, at + 20_000)
         cnt = width[s]
         pick = np.repeat(np.arange(at, at + len(cnt)), cnt)  # one row per (segment, column)
-        col = c0[here[pick]] + np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        col = _ranges(c0[here[s]], cnt)
         seg = here[pick]
         ax, ay, bx, by = rings.ends(seg)
         ex, ey = bx - ax, by - ay
@@ -230,8 +240,7 @@ def _touched_cells(
         top = np.minimum(np.floor((yhi + 2 * _MARGIN - y0) / dy).astype(np.int64), last[pick])
         bottom = np.maximum(np.floor((ylo - 2 * _MARGIN - y0) / dy).astype(np.int64), first[pick])
         rows_n = np.maximum(top - bottom + 1, 0)
-        k = np.arange(rows_n.sum()) - np.repeat(np.cumsum(rows_n) - rows_n, rows_n)
-        touched[np.repeat(bottom - lo, rows_n) + k, np.repeat(col, rows_n)] = True
+        touched[_ranges(bottom - lo, rows_n), np.repeat(col, rows_n)] = True
     return touched
 
 
@@ -342,7 +351,6 @@ class Locator:
                 break
             except _Crowded:  # a tile of more than 256 cells holds more than 256 values: smaller tiles
                 tile_bits -= 1
-        del self._win_c0, self._win_c1, self._win_r0, self._win_r1, self.tree, self._spans  # the build's
 
     def _build(self, bits: int, threads: int) -> None:
         """The tiles of ``2**bits`` cells a side, their bands built side by side, placed in order."""
@@ -360,8 +368,8 @@ class Locator:
         palettes: list[npt.NDArray[np.int32]] = []
         mixed: list[npt.NDArray[np.integer[Any]]] = []
         candidates: list[npt.NDArray[np.uint8]] = []
-        counts: list[npt.NDArray[np.int32]] = []
-        used = listed = 0
+        starts: list[npt.NDArray[np.int32]] = [np.zeros(1, dtype=np.int32)]
+        used = listed = found = 0
         with ThreadPoolExecutor(threads) as workers:  # numpy, GEOS and ndimage let go of the GIL
             for band, part in enumerate(_in_order(workers, self._band, range(bands), ahead=threads + 1)):
                 here = band * self.tiles_x
@@ -374,15 +382,18 @@ class Locator:
                 palettes.append(part.palette)
                 mixed.append(part.mixed)
                 candidates.append(part.candidates)
-                counts.append(part.counts)
+                if found + len(part.candidates) >= np.iinfo(np.int32).max:
+                    raise InvalidGeometry("more than 2**31 candidates of boundary cells: use a larger cell")
+                starts.append((found + np.cumsum(part.counts)).astype(np.int32))
+                found += len(part.candidates)
+        # What only the build needs goes before the pieces are joined (a retry needs it still).
+        del self._win_c0, self._win_c1, self._win_r0, self._win_r1, self.tree, self._spans
         self.pool = pool[:used]
         self.palette = _joined(palettes)
         self.mixed_cells: npt.NDArray[np.integer[Any]] = _joined(mixed)
         self.mixed_share = len(self.mixed_cells) / (nx * ny)
         self.candidates = _joined(candidates)
-        found = np.int32 if len(self.candidates) < np.iinfo(np.int32).max else np.int64
-        self.candidate_start: npt.NDArray[np.integer[Any]] = np.zeros(len(self.mixed_cells) + 1, dtype=found)
-        np.cumsum(_joined(counts), out=self.candidate_start[1:])
+        self.candidate_start = _joined(starts)
 
     def _band(self, band: int) -> _Band:
         """One band of tiles on its own (the bands are built side by side, then placed in order)."""
@@ -427,16 +438,17 @@ class Locator:
         """
         lo, hi = rows
         nx = self.shape[1]
-        local = np.flatnonzero(touched)
-        ids = np.full(touched.shape, -1, dtype=np.int32)  # a band holds far fewer than 2**31 cells
-        ids.ravel()[local] = np.arange(len(local), dtype=np.int32)
+        local = np.flatnonzero(touched)  # in order: row by row
         near = np.flatnonzero((self._win_r0 < hi) & (self._win_r1 >= lo))
         r0, r1 = np.maximum(self._win_r0[near] - lo, 0), np.minimum(self._win_r1[near] - lo + 1, hi - lo)
-        c0, c1 = self._win_c0[near], self._win_c1[near] + 1
-        hits = [w[w >= 0] for w in (ids[a:b, c:d] for a, b, c, d in zip(r0, r1, c0, c1, strict=True))]
-        del ids
-        cell = np.concatenate(hits) if hits else np.zeros(0, dtype=np.int32)
-        poly = np.repeat(near.astype(np.int32), [len(h) for h in hits])
+        # Per row of a polygon's window, its boundary cells are a run of ``local``.
+        height = np.maximum(r1 - r0, 0)
+        which = np.repeat(np.arange(len(near)), height)
+        row = _ranges(r0, height) * nx
+        start = np.searchsorted(local, row + self._win_c0[near][which])
+        n = np.searchsorted(local, row + self._win_c1[near][which] + 1) - start
+        cell = _ranges(start, n).astype(np.int32)  # a band holds far fewer than 2**31 cells
+        poly = np.repeat(near[which].astype(np.int32), n)
         order = np.argsort(cell, kind="stable")  # the polygons of a cell stay lowest first
         counts = np.bincount(cell, minlength=len(local)).astype(np.int32)
         return (local + lo * nx).astype(self._flat), poly[order], counts
@@ -467,8 +479,11 @@ class Locator:
         listing = np.repeat(((mixed % nx) >> self.bits).astype(np.int32) * len(values), counts)
         listing += np.searchsorted(values, candidates).astype(np.int32)
         slots = self.tiles_x * len(values)
-        seen = (np.bincount(key.ravel(), minlength=slots) + np.bincount(listing, minlength=slots)) > 0
-        seen = seen.reshape(self.tiles_x, -1)
+        present = np.zeros(slots, dtype=bool)
+        flat = key.ravel()
+        present[flat[np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])]] = True  # each run's value will do
+        present[listing] = True
+        seen = present.reshape(self.tiles_x, -1)
         distinct = seen.sum(axis=1)
         if distinct.max() > 256:
             raise _Crowded
@@ -585,11 +600,7 @@ class Locator:
             )
             counts = stop - start
             pair_point = np.repeat(np.arange(len(mixed)), counts)
-            listed = self.candidates[
-                np.arange(counts.sum())
-                - np.repeat(np.cumsum(counts) - counts, counts)
-                + np.repeat(start, counts)
-            ]
+            listed = self.candidates[_ranges(start, counts)]
             r, c = row[mixed].astype(np.int64), col[mixed].astype(np.int64)
             tile = (r >> self.bits) * self.tiles_x + (c >> self.bits)
             pair_poly = self.palette[self.palette_start[tile][pair_point] + listed]
