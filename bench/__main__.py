@@ -446,7 +446,7 @@ def main() -> None:
         ]
         print("bench: bulk locate …", flush=True)
         sections += ["## Point → micro-grid, in bulk", "", *bench_locate_bulk(engine, codes, polys), ""]
-        print("bench: the index of a ten-district city …", flush=True)
+        print("bench: the index of a city of ~100,000 micro-grids …", flush=True)
         sections += ["## A city's index", "", *bench_city(polys), ""]
         print("bench: point files end to end (HTTP, the CLI, Dask) …", flush=True)
         sections += ["## Point files end to end: HTTP, the CLI, Dask", "", *bench_bulk(settings, engine), ""]
