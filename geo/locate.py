@@ -105,7 +105,7 @@ def _rings(polygons: Polygons) -> _Rings:
     coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
     del parts, rings  # freed before the arrays are made, so that these can take their memory
     if len(coords) >= np.iinfo(np.int32).max:
-        raise InvalidGeometry(f"{len(coords)} coordinates: more than one index holds")
+        raise InvalidGeometry(f"{len(coords):,} coordinates: more than a 32-bit index holds")
     within = np.flatnonzero(coord_ring[:-1] == coord_ring[1:])  # a segment: two coordinates of one ring
     x, y = coords[:, 0].copy(), coords[:, 1].copy()
     del coords
@@ -387,7 +387,7 @@ class Locator:
                 starts.append((found + np.cumsum(part.counts)).astype(np.int32))
                 found += len(part.candidates)
         # What only the build needs goes before the pieces are joined (a retry needs it still).
-        del self._win_c0, self._win_c1, self._win_r0, self._win_r1, self.tree, self._spans
+        del self._win_c0, self._win_c1, self._win_r0, self._win_r1, self.tree, self._spans, self._flat
         self.pool = pool[:used]
         self.palette = _joined(palettes)
         self.mixed_cells: npt.NDArray[np.integer[Any]] = _joined(mixed)

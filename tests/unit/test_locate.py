@@ -122,3 +122,14 @@ def test_an_index_saved_in_another_format_is_not_read(tmp_path: Path) -> None:
     meta.write_text(json.dumps({**json.loads(meta.read_text()), "format": 1}))
     with pytest.raises(InvalidGeometry, match="format 1"):
         Locator.load(tmp_path / "index", ZOO)
+
+
+def test_bands_built_side_by_side_make_the_index_one_thread_makes() -> None:
+    rng = np.random.default_rng(6)
+    sites = shapely.multipoints(rng.uniform(0, 20, (80, 2)))
+    tiles = [t & shapely.box(0, 0, 20, 20) for t in shapely.get_parts(shapely.voronoi_polygons(sites))]
+    one = Locator(tiles, cell=0.1, tile_bits=4, threads=1)  # 16 bands of tiles
+    many = Locator(tiles, cell=0.1, tile_bits=4, threads=4)
+    for name in ("tile_value", "tile_offset", "pool", "palette", "palette_start", "mixed_cells", "candidates",
+                 "candidate_start"):  # fmt: skip
+        assert np.array_equal(getattr(one, name), getattr(many, name)), name
