@@ -4,8 +4,8 @@ bench.city``).
 
 The city is the reference district's micro-grids laid out fifteen times side by side (three
 rows of five, each copy shifted by the district's width or height plus a street's gap), so
-every copy is a real tiling of the real boundary's shape: 106,230 micro-grids. Baseline in the same run: the one
-district, built the same way in its own fresh process. Then a second fresh process loads the
+every copy is a real tiling of the real boundary's shape: 106,230 micro-grids. Baseline in
+the same run: the one district, built the same way in its own fresh process. Then a second fresh process loads the
 saved index as the workers of a machine do (``Locator.load``: arrays mapped read-only from
 ``var/index``), timed with its memory growth.
 """

@@ -372,16 +372,21 @@ def test_healthz_stays_fast_while_a_million_point_batch_runs(live_server: str) -
     ).is_success
     worker = threading.Thread(target=batch)
     worker.start()
-    slowest = 0.0
+    took: list[float] = []
     with httpx.Client(base_url=live_server, timeout=10) as http:
         while worker.is_alive():
             start = time.perf_counter()
             assert http.get("/healthz").status_code == 200
-            slowest = max(slowest, time.perf_counter() - start)
-            time.sleep(0.05)
+            took.append(time.perf_counter() - start)
+            time.sleep(0.01)
     worker.join()
     assert done == [200]
-    assert slowest < 0.1, f"/healthz took {slowest * 1000:.0f} ms while the batch ran"
+    # The issue's measure: p99 ≤ 100 ms while the batch runs (a batch on the event loop would
+    # hold every call for seconds); one hiccup of the shared VM is not the batch's.
+    assert len(took) >= 50, f"the batch took only {len(took)} calls' time"
+    p99, slowest = float(np.percentile(took, 99)), max(took)
+    assert p99 < 0.1, f"/healthz p99 {p99 * 1000:.0f} ms over {len(took)} calls while the batch ran"
+    assert slowest < 1.0, f"/healthz took {slowest * 1000:.0f} ms while the batch ran"
 
 
 # -- 8: monthly report PDFs are cached per month and data, and printed one at a time ---------------
