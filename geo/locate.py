@@ -592,8 +592,8 @@ class Locator:
         out[inside] = self._cells(row[inside].astype(np.int64), col[inside].astype(np.int64))
         mixed = np.flatnonzero(out == MIXED)
         if len(mixed):
-            flat = row[mixed].astype(np.int64) * nx + col[mixed].astype(np.int64)
-            k = np.searchsorted(self.mixed_cells, flat)
+            r, c = row[mixed].astype(np.int64), col[mixed].astype(np.int64)
+            k = np.searchsorted(self.mixed_cells, r * nx + c)
             start, stop = (
                 self.candidate_start[k].astype(np.int64),
                 self.candidate_start[k + 1].astype(np.int64),
@@ -601,7 +601,6 @@ class Locator:
             counts = stop - start
             pair_point = np.repeat(np.arange(len(mixed)), counts)
             listed = self.candidates[_ranges(start, counts)]
-            r, c = row[mixed].astype(np.int64), col[mixed].astype(np.int64)
             tile = (r >> self.bits) * self.tiles_x + (c >> self.bits)
             pair_poly = self.palette[self.palette_start[tile][pair_point] + listed]
             out[mixed] = self._first_covering(lon[mixed], lat[mixed], pair_point, pair_poly)
