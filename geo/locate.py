@@ -71,6 +71,15 @@ def _ranges(start: npt.NDArray[np.integer[Any]], count: npt.NDArray[np.integer[A
     return out
 
 
+def _run_starts(flat: npt.NDArray[Any]) -> IntArray:
+    """Where each run of equal values in ``flat`` starts.
+
+    >>> _run_starts(np.array([7, 7, 3, 3, 3, 7])).tolist()
+    [0, 2, 5]
+    """
+    return np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])
+
+
 @dataclass(frozen=True)
 class _Rings:
     """Every ring of every polygon as flat arrays (the numpy point-in-ring input).
@@ -420,7 +429,7 @@ class Locator:
         # One cell centre per piece decides the piece (no boundary crosses it). Any cell of it
         # will do: take the start of a run of equal labels (one pass, no sort).
         flat = labels.ravel()
-        starts = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])
+        starts = _run_starts(flat)
         first = np.empty(count + 1, dtype=np.int64)
         first[flat[starts]] = starts
         r, c = np.divmod(first[1:], nx)
@@ -481,7 +490,7 @@ class Locator:
         slots = self.tiles_x * len(values)
         present = np.zeros(slots, dtype=bool)
         flat = key.ravel()
-        present[flat[np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])]] = True  # each run's value will do
+        present[flat[_run_starts(flat)]] = True  # each run's first value will do
         present[listing] = True
         seen = present.reshape(self.tiles_x, -1)
         distinct = seen.sum(axis=1)
