@@ -13,7 +13,6 @@ saved index as the workers of a machine do (``Locator.load``: arrays mapped read
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from geo import parallel
 from geo.locate import Locator
 from layers.grid.index import Nearest
 
@@ -133,7 +133,7 @@ def measure(polys: np.ndarray) -> dict[str, float]:
 def bench_city(polys: np.ndarray) -> list[str]:
     one = measure(polys)
     whole = measure(city(polys))
-    cores = len(os.sched_getaffinity(0))
+    cores = parallel.cores()
     return [
         "The locator of a generated city of ~100,000 micro-grids, as many as a ten-district city holds (the "
         "reference district's micro-grids laid out fifteen times, three rows of five) beside the one district, "

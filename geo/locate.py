@@ -30,10 +30,8 @@ page cache and a worker that starts after the first build loads in well under a 
 from __future__ import annotations
 
 import json
-import os
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,6 +42,7 @@ import shapely
 from scipy import ndimage
 from shapely.geometry.base import BaseGeometry
 
+from geo import parallel
 from geo.errors import InvalidGeometry
 
 FloatArray = npt.NDArray[np.float64]
@@ -51,8 +50,6 @@ IntArray = npt.NDArray[np.int64]
 
 Polygons = Sequence[BaseGeometry] | npt.NDArray[np.object_]
 Spans = tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32]]
-T = TypeVar("T")
-R = TypeVar("R")
 A = TypeVar("A", bound=np.generic)
 OUTSIDE = -1
 MIXED = -2
@@ -283,24 +280,8 @@ def _joined(pieces: list[npt.NDArray[A]]) -> npt.NDArray[A]:
     return out
 
 
-def _cores() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 class _Crowded(Exception):
     """A tile holds more values than an 8-bit index tells apart."""
-
-
-def _in_order(workers: Executor, work: Callable[[T], R], items: Iterable[T], ahead: int) -> Iterator[R]:
-    """``work`` of each item, in order, at most ``ahead`` of them running or waiting."""
-    pending: deque[Future[R]] = deque()
-    for item in items:
-        pending.append(workers.submit(work, item))
-        if len(pending) > ahead:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
 
 
 _HELD = ("tile_value", "tile_offset", "pool", "palette", "palette_start", "mixed_cells", "candidates",
@@ -353,7 +334,7 @@ class Locator:
         self._win_c1 = np.clip(np.floor((box[:, 2] - self.x0) / self.dx).astype(np.int64) + 1, 0, nx - 1)
         self._win_r0 = np.clip(np.floor((box[:, 1] - self.y0) / self.dy).astype(np.int64) - 1, 0, ny - 1)
         self._win_r1 = np.clip(np.floor((box[:, 3] - self.y0) / self.dy).astype(np.int64) + 1, 0, ny - 1)
-        threads = threads or _cores()
+        threads = threads or parallel.cores()
         while True:
             try:
                 self._build(tile_bits, threads)
@@ -380,7 +361,8 @@ class Locator:
         starts: list[npt.NDArray[np.int32]] = [np.zeros(1, dtype=np.int32)]
         used = listed = found = 0
         with ThreadPoolExecutor(threads) as workers:  # numpy, GEOS and ndimage let go of the GIL
-            for band, part in enumerate(_in_order(workers, self._band, range(bands), ahead=threads + 1)):
+            parts = parallel.in_order(workers, self._band, range(bands), ahead=threads + 1)
+            for band, part in enumerate(parts):
                 here = band * self.tiles_x
                 self.tile_value[here + part.uniform] = part.value
                 self.tile_offset[here + part.dense] = used + np.arange(len(part.dense)) * side * side

@@ -113,6 +113,7 @@ def _stream_file(
 ) -> tuple[int, int]:
     """Read ``file`` in blocks, locate each, write it: bounded memory at any size. (rows, bad rows)"""
     from api.progress import Progress
+    from geo import parallel
     from geo.crs import parse_crs
     from layers.io import pointfiles
 
@@ -133,7 +134,7 @@ def _stream_file(
         parse_crs(used)
 
         def tables() -> Any:
-            for table in pointfiles.located(index, batches, used):
+            for table in pointfiles.located(index, batches, used, threads=parallel.cores()):
                 counted["rows"] += table.num_rows
                 counted["bad"] += table.num_rows - table.column("error").null_count
                 done = handle.tell() if kind == "csv" else counted["rows"]

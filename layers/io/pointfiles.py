@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar, cast
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -39,7 +39,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import shapely
 
-from geo import points
+from geo import parallel, points
 from geo.errors import InvalidInput
 from layers.grid.index import AreaIndex
 from layers.io.streams import spreadsheet_safe
@@ -48,7 +48,6 @@ ANSWER_COLUMNS = ("inside", "distance_m", "street", "community", "grid", "micro_
 BLOCK_BYTES = 8 << 20  # a CSV block: ~400,000 rows of lon,lat (memory stays bounded)
 SNIFF_BYTES = 4 << 20  # how much of a file decides its encoding
 _NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
-T = TypeVar("T")
 _GEOPARQUET_WGS84 = {"EPSG:4326", "OGC:CRS84", "4326"}
 
 
@@ -511,36 +510,30 @@ def csv_stream(tables: Iterator[pa.Table]) -> Iterator[bytes]:
 
 
 def located(
-    index: AreaIndex, batches: Iterator[points.PointBatch], crs: str, rows: int = 100_000
+    index: AreaIndex,
+    batches: Iterator[points.PointBatch],
+    crs: str,
+    rows: int = 100_000,
+    threads: int = 1,
 ) -> Iterator[pa.Table]:
-    """Answers of ``batches`` in ``rows``-row slices (short GIL holds: light requests stay quick),
-    the next slice read and located on a thread of its own while the caller writes this one."""
+    """Answers of ``batches`` in ``rows``-row slices, in order: the slices read on a thread of
+    their own, answered on ``threads`` more, while the caller writes the one before.
 
-    def tables() -> Iterator[pa.Table]:
+    Slices keep each hold of the GIL short, so light requests stay quick. One answering
+    thread suits a server (its workers are its parallelism); ``wangge locate --file`` uses
+    every core, since ``AreaIndex.locate`` and pyarrow let go of the GIL in their loops.
+    """
+
+    def slices() -> Iterator[points.PointBatch]:
         for batch in batches:
             for start in range(0, len(batch), rows):
-                yield answer_table(index, batch.slice(start, start + rows), crs)
+                yield batch.slice(start, start + rows)
 
-    return ahead(tables())
+    def answer(piece: points.PointBatch) -> pa.Table:
+        return answer_table(index, piece, crs)
 
-
-_END = object()
-
-
-def ahead(items: Iterator[T]) -> Iterator[T]:
-    """``items`` in order, the next one made on a thread while the consumer works on this one.
-
-    >>> list(ahead(iter(range(5))))
-    [0, 1, 2, 3, 4]
-    """
-    with ThreadPoolExecutor(1, thread_name_prefix="ahead") as pool:
-        future = pool.submit(next, items, _END)
-        while True:
-            item = future.result()
-            if item is _END:
-                return
-            future = pool.submit(next, items, _END)
-            yield cast(T, item)
+    with ThreadPoolExecutor(threads, thread_name_prefix="answer") as workers:
+        yield from parallel.in_order(workers, answer, parallel.ahead(slices()), ahead=threads)
 
 
 def parquet_write(tables: Iterator[pa.Table], path: Path) -> int:

@@ -121,6 +121,25 @@ def test_csv_parquet_geojson_cli_and_http_agree_with_each_other_and_postgis(
         assert list(pg) == [codes[i] for i in inside]
 
 
+def test_slices_answered_side_by_side_come_back_in_order(
+    test_settings: Settings, engine: Engine, demo: int, sample
+) -> None:
+    """``wangge locate --file`` answers slices on every core: the answer is the one thread's,
+    row for row, over batches that do not divide into slices evenly."""
+    lon, lat = sample
+    index = IndexHolder(engine, check_s=60, cell_m=test_settings.locate_cell_m).get()
+    batches = [
+        pointfiles.frame_batch(pa.table({"lon": lon[i : i + 700], "lat": lat[i : i + 700]}), i)
+        for i in range(0, len(lon), 700)
+    ]
+    one = pa.concat_tables(pointfiles.located(index, iter(batches), "wgs84", rows=250))
+    many = pa.concat_tables(pointfiles.located(index, iter(batches), "wgs84", rows=250, threads=4))
+    assert many.num_rows == len(lon) and many.equals(one)
+    assert many.column("row").to_pylist() == list(range(1, len(lon) + 1))
+    codes = [index.codes[i] for i in index.locate(lon, lat).index]
+    assert many.column("micro_grid").to_pylist() == codes
+
+
 def test_json_answer_of_the_cli_is_the_api_shape(test_settings: Settings, demo: int, tmp_path: Path) -> None:
     (tmp_path / "in.csv").write_text('id,lon,lat\n"a,1",120.36,36.10\nb,x,36\nc,999,36\n')
     run = _cli(test_settings, "--file", str(tmp_path / "in.csv"), "--out", str(tmp_path / "out.json"))
