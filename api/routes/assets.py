@@ -122,9 +122,9 @@ def record_inspection(
             description=f"巡查发现：{body.defect}. {body.note}".strip(),
             photos=[body.photo_url] if body.photo_url else [],
         )  # fmt: skip
-        case_id, _ = intake.create(
+        case_id = intake.create(
             conn, index, catalogue, report, actor=actor, work_hours=get_state(request).work_hours
-        )
+        ).id
         recorded["incident_id"] = case_id
     answer = jsonable_encoder(recorded)
     if key is not None:

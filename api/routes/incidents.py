@@ -63,17 +63,17 @@ async def create_incident(
             refs, warnings = store_inline(conn, request, report.photos, actor)
             catalogue = categories.load(conn)
             hours = get_state(request).work_hours
-            case_id, created = intake.create(
+            filed = intake.create(
                 conn, index, catalogue, report.model_copy(update={"photos": refs}), actor=actor,
                 work_hours=hours, key=idempotency_key, far_m=settings.photo_far_m,
             )  # fmt: skip
         with db.transaction() as conn:  # the answer is read after the case is safely stored
-            case = queries.get(conn, case_id, actor, settings.public_snap_m)
+            case = queries.get(conn, filed.id, actor, settings.public_snap_m, filed.received_at)
             snap_m = settings.public_snap_m if actor is PUBLIC else 0.0  # the public's distances are coarse
-            case["likely_duplicates"] = intake.likely_duplicates(conn, case_id, snap_m)
+            case["likely_duplicates"] = intake.likely_duplicates(conn, filed.id, snap_m, filed.received_at)
         if warnings:
             case["warnings"] = warnings
-        return case, created
+        return case, filed.created
 
     case, created = await run_in_threadpool(work)
     headers = {"Location": f"/api/incidents/{case['id']}"}

@@ -231,11 +231,11 @@ async def create_request(
             raise InvalidInput(f"{where}: {first['msg']}", field=where) from None
         if report.lon is None and report.address is None:
             raise InvalidInput("give lat and long, or address_string", field="lat")
-        case_id, _ = intake.create(
+        filed = intake.create(
             conn, index, categories.load(conn), report, actor=Actor(user.name, user.role, user.unit),
             work_hours=get_state(request).work_hours, key=idempotency_key,
         )  # fmt: skip
-        return queries.number_of(conn, case_id)
+        return queries.number_of(conn, filed.id)
 
     number = await run_tx(request, work)
     rows = [{"service_request_id": number, "service_notice": "", "account_id": None}]

@@ -12,11 +12,16 @@ from layers.accounts.actors import Actor
 from layers.db.models import AUDIT
 
 
+def entry(actor: Actor, action: str, target: str, **detail: Any) -> dict[str, Any]:
+    """One entry's columns (``actor``, ``role``, ``action``, ``target``, ``detail``), for
+    ``record`` or for a statement that writes it beside the act (a case's filing)."""
+    detail = json.loads(json.dumps(detail, ensure_ascii=False, default=str))  # dates etc. as text
+    return {"actor": actor.name, "role": actor.role, "action": action, "target": target, "detail": detail}
+
+
 def record(conn: Connection, actor: Actor, action: str, target: str, **detail: Any) -> None:
     """Append one entry, in the caller's transaction (so it stands or falls with the act)."""
-    detail = json.loads(json.dumps(detail, ensure_ascii=False, default=str))  # dates etc. as text
-    conn.execute(_ENTRY, {"actor": actor.name, "role": actor.role, "action": action, "target": target,
-                          "detail": detail})  # fmt: skip
+    conn.execute(_ENTRY, entry(actor, action, target, **detail))
 
 
 _ENTRY = insert(AUDIT)  # built once: every act writes one

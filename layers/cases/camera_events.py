@@ -277,14 +277,14 @@ def fold(
             )
             try:
                 with conn.begin_nested():  # a case that cannot be filed now refuses its event, not the round
-                    case_id, _ = intake.create(
+                    case_id = intake.create(
                         conn,
                         index,
                         catalogue,
                         report,
                         actor=Actor(row.source, "viewer"),
                         work_hours=work_hours,
-                    )
+                    ).id
             except WanggeError as exc:
                 states.append((row.id, "rejected", None, exc.message))
                 result.rejected += 1

@@ -15,7 +15,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -46,6 +46,7 @@ from layers.cases import numbers, partitions, privacy, routing, worktime
 from layers.cases.categories import Catalogue, Category
 from layers.db import sql
 from layers.db.models import (
+    AUDIT,
     CATEGORIES,
     INCIDENT_EVENTS,
     INCIDENT_KEYS,
@@ -118,6 +119,15 @@ class IncidentIn(BaseModel):
         if self.source == "camera" and self.camera_id is None:
             raise ValueError("a camera report names its camera_id")
         return self
+
+
+class Filed(NamedTuple):
+    """A stored report: its case, whether this call made it (False: a replayed key's case)
+    and when it was received (its partition key, for reading it back)."""
+
+    id: int
+    created: bool
+    received_at: datetime
 
 
 @dataclass(frozen=True)
@@ -212,10 +222,12 @@ _FILED = ("id", "idempotency_key", "request_hash", "source", "category", "appeal
           "escalate_at")  # fmt: skip
 _REPORTER = ("name", "phone", "email", "consent", "notify")
 _EVENT = ("actor", "role", "note")
+_AUDIT = ("actor", "role", "action", "target", "detail")  # ``audit.entry``'s columns
 
 
 def _filing() -> Select[tuple[int]]:
-    """One statement that numbers a case and writes it, its reporter and its first event.
+    """One statement that numbers a case and writes it, its reporter, its first event and its
+    audit entry.
 
     The day's counter row is locked from this statement to the commit (numbers are gapless and
     in the order of the commits), so everything else of an intake happens before it: one
@@ -255,7 +267,11 @@ def _filing() -> Select[tuple[int]]:
         select(case.c.id, bound["received_at"], literal("create"), literal("received"), bound["unit"],
                literal([], events.photos.type), *told),
     ).cte("event")  # fmt: skip
-    return select(case.c.id).add_cte(reporter, event)
+    log = AUDIT.c
+    audited = insert(AUDIT).from_select(
+        list(_AUDIT), select(*(bindparam(f"audit_{n}", type_=log[n].type) for n in _AUDIT))
+    ).cte("audited")
+    return select(case.c.id).add_cte(reporter, event, audited)
 
 
 _FILE = _filing()
@@ -290,8 +306,9 @@ def create(
     key: str | None = None,
     now: datetime | None = None,
     far_m: float = 300.0,
-) -> tuple[int, bool]:
-    """Store a report as a case; answers (id, created) — created is False for a replayed key.
+) -> Filed:
+    """Store a report as a case; answers its id, whether this call created it (not for a
+    replayed key) and when it was received.
     A photo whose EXIF position is more than ``far_m`` from the case's point is noted."""
     fingerprint = request_hash(report)
     if key is not None:
@@ -303,7 +320,7 @@ def create(
                 raise Conflict(
                     "this Idempotency-Key was used for a different request", field="Idempotency-Key"
                 )
-            return int(seen.id), False
+            return Filed(int(seen.id), False, seen.received_at)
     category = catalogue.category(report.category)
     if report.source == "camera" and not category.machine:
         raise InvalidInput(f"cameras do not report {category.code} ({category.name})", field="category")
@@ -315,7 +332,7 @@ def create(
     if not limits.official:
         notes.append("deadline counted on weekdays: the official calendar of that year is not published yet")
     unit, note = placed["unit"], f"routed by {placed['routed_by']}"
-    audit.record(conn, actor, "incident.create", f"incident:{case_id}", to="received", unit=unit)
+    entry = audit.entry(actor, "incident.create", f"incident:{case_id}", to="received", unit=unit)
     day = received.astimezone(worktime.BEIJING).date()
     conn.execute(_FILE, {
         "day": day,
@@ -338,9 +355,10 @@ def create(
         "escalate_at": limits.escalate_at,
         **{f"reporter_{k}": v for k, v in reporter_row(report.reporter).items()},
         "event_actor": actor.name, "event_role": actor.role, "event_note": note,
+        **{f"audit_{k}": v for k, v in entry.items()},
     })  # fmt: skip
     outbox.case_changed(conn, case_id, "create", None, "received", note)  # log_event's parts, around the lock
-    return int(case_id), True
+    return Filed(int(case_id), True, received)
 
 
 def reporter_row(reporter: Reporter) -> dict[str, Any]:
@@ -449,11 +467,14 @@ _SIMILAR = (  # built once: run for every new case (``sql.near_params`` and the 
 )
 
 
-def likely_duplicates(conn: Connection, case_id: int, snap_m: float = 0.0) -> list[dict[str, Any]]:
+def likely_duplicates(
+    conn: Connection, case_id: int, snap_m: float = 0.0, received_at: datetime | None = None
+) -> list[dict[str, Any]]:
     """Cases of the same category as close and as recent as that category says (``duplicate_m``,
     ``duplicate_hours``): open ones, and ones closed within the window ("reported and closed
-    yesterday"); distances as ``privacy.shown_distances`` lets the caller see them."""
-    received = partitions.received_at(conn, case_id)
+    yesterday"); distances as ``privacy.shown_distances`` lets the caller see them. Its
+    ``received_at``, when the caller knows it (intake), spares looking it up."""
+    received = received_at or partitions.received_at(conn, case_id)
     case = conn.execute(_DUPLICATE_OF, {"id": case_id, "at": received}).first() if received else None
     if case is None:
         raise NotFound(f"no incident {case_id}", field="id")

@@ -140,10 +140,13 @@ _ITS_HISTORY = (
 )
 
 
-def get(conn: Connection, case_id: int, actor: Actor, snap_m: float = 0.0) -> dict[str, Any]:
+def get(
+    conn: Connection, case_id: int, actor: Actor, snap_m: float = 0.0, received_at: datetime | None = None
+) -> dict[str, Any]:
     """One case with its reporters (as ``actor`` may see them), its full history and its
-    version (the length of the history: pages send it back to act, ``supervision.check_version``)."""
-    received = partitions.received_at(conn, case_id)  # each query below reads the case's month alone
+    version (the length of the history: pages send it back to act, ``supervision.check_version``).
+    Its ``received_at``, when the caller knows it (intake), spares looking it up."""
+    received = received_at or partitions.received_at(conn, case_id)  # the queries read its month alone
     which = {"id": case_id, "at": received}
     row = conn.execute(_ONE_CASE, which).mappings().first() if received is not None else None
     if row is None:

@@ -135,11 +135,10 @@ class Feed:
         while day <= now.astimezone(worktime.BEIJING).date():
             for p in plan(self.seed, day, self.per_day, self.where):
                 if self.cursor < p.at <= now:
-                    _, created = intake.create(
+                    filed += intake.create(
                         conn, self.index, self.catalogue, p.report, actor=FILER, work_hours=self.hours,
                         key=p.key, now=p.at,
-                    )  # fmt: skip
-                    filed += int(created)
+                    ).created  # fmt: skip
             day += timedelta(days=1)
         return filed
 

@@ -169,11 +169,11 @@ def test_retention_never_reaches_this_month(conn: Connection) -> None:
 
 def test_a_case_past_the_made_months_waits_in_the_default_and_moves_in(conn: Connection, demo: int) -> None:
     later = datetime(2031, 5, 20, 10, tzinfo=worktime.BEIJING)
-    case_id, _ = intake.create(
+    case_id = intake.create(
         conn, AreaIndex(conn, demo), categories.load(conn),
         IncidentIn(source="hotline", category="E0101", lon=120.36, lat=36.09, crs="wgs84", description="x"),
         actor=Actor("d", "dispatcher"), work_hours=worktime.WorkHours.parse("08:30-17:30"), now=later,
-    )  # fmt: skip
+    ).id  # fmt: skip
     where = "SELECT tableoid::regclass::text FROM {} WHERE {} = :i"
     assert conn.execute(text(where.format("incidents", "id")), {"i": case_id}).scalar_one() == (
         "partitions.incidents_default"
@@ -209,11 +209,11 @@ def test_numbers_are_the_days_serials_past_seven_digits_too(conn: Connection, de
     index, catalogue = AreaIndex(conn, demo), categories.load(conn)
 
     def file() -> tuple[str, str, int]:
-        case_id, _ = intake.create(
+        case_id = intake.create(
             conn, index, catalogue,
             IncidentIn(source="hotline", category="E0101", lon=120.36, lat=36.09, description="n"),
             actor=Actor("d", "dispatcher"), work_hours=worktime.WorkHours.parse("08:30-17:30"), now=day,
-        )  # fmt: skip
+        ).id  # fmt: skip
         found = text(
             "SELECT number, (SELECT count(*) FROM incident_events WHERE incident_id = :i), "
             "(SELECT source FROM incident_reporters WHERE incident_id = :i) FROM incidents WHERE id = :i"
