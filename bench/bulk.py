@@ -223,7 +223,7 @@ def bench_bulk(settings: Settings, engine: Engine) -> list[str]:
         "",
         "| how | points/s | vs one process |",
         "|---|---:|---:|",
-        f"| one process (reads, locates and writes on two threads) — baseline | {rate(DASK_POINTS, single_s)} | 1.0× |",
+        f"| one process (reads on a thread, answers on one a core, writes on a third) — baseline | {rate(DASK_POINTS, single_s)} | 1.0× |",
         f"| one process pinned to one core (`taskset -c 0`) | {rate(DASK_POINTS, core_s)} | {single_s / core_s:.2f}× |",
         f"| **`--dask local:2`** (`LocalCluster(n_workers=2)`, `read_parquet(...).map_partitions(...)`) | "
         f"**{rate(DASK_POINTS, dask_s)}** | **{single_s / dask_s:.2f}×** |",
