@@ -243,7 +243,7 @@ def open_replica(settings: Settings) -> Replica | None:
     return replica
 
 
-def _lost_connection(exc: DBAPIError) -> bool:
+def lost_connection(exc: DBAPIError) -> bool:
     """A failure of the server or the link (retry elsewhere), not of the SQL (a real error)."""
     return bool(exc.connection_invalidated) or isinstance(exc, OperationalError)
 
@@ -272,7 +272,7 @@ class Database:
                 with replica.engine.connect() as conn:
                     return fn(conn.execution_options(isolation_level="AUTOCOMMIT"), *args)
             except DBAPIError as exc:
-                if not _lost_connection(exc):
+                if not lost_connection(exc):
                     raise
                 replica.lost()
         with self.read() as conn:

@@ -16,6 +16,7 @@ import anyio
 from cachetools import LRUCache
 
 from api.db import Database
+from api.filing import Filer
 from api.ratelimit import SharedBuckets
 from api.settings import Settings
 from layers.analytics.aggregates import WEIGHTS_KEPT
@@ -45,6 +46,10 @@ class WorkerState:
     public_reports: tuple[SharedBuckets, SharedBuckets] | None = None  # the public's: per device, per address
     reports: LRUCache[Any, Any] = field(default_factory=lambda: LRUCache(maxsize=32))  # per data version
     hex_weights: LRUCache[Any, Any] = field(default_factory=lambda: LRUCache(maxsize=WEIGHTS_KEPT))
+    filer: Filer = field(init=False)  # intake's group commit, on whatever ``db`` is at the time
+
+    def __post_init__(self) -> None:
+        self.filer = Filer(self)
 
     @classmethod
     def open(

@@ -29,12 +29,12 @@ from api.deps import (
     get_state,
     run_tx,
 )
+from api.filing import Report
 from api.params import CaseFiltersDep, CaseIdPath, one_of
-from api.photo_uploads import store_inline
+from api.photo_uploads import DATA_URL, store_inline
 from api.schemas import cases
 from layers.accounts import audit
-from layers.accounts.actors import PUBLIC
-from layers.cases import categories, intake, queries, workflow
+from layers.cases import categories, queries, workflow
 from layers.cases.intake import IncidentIn
 from layers.photos.records import PhotoRef
 
@@ -54,28 +54,20 @@ async def create_incident(
     Photos come as URLs of ``POST /api/photos``, inline as ``data:`` URLs, or as files of a
     ``multipart/form-data`` request (the JSON in its part ``data``, the files in ``photos``);
     a photo's EXIF position locates a report that gives no location (``photo_exif``)."""
-    settings = get_settings(request)
     charge_public_report(request, actor)
-    db = get_state(request).db
+    state = get_state(request)
+    refs, warnings = list(report.photos), list[str]()
+    if any(DATA_URL.match(ref) for ref in refs):
 
-    def work() -> tuple[dict[str, Any], bool]:
-        with db.transaction() as conn:  # short: the day's number counter is locked until the commit
-            refs, warnings = store_inline(conn, request, report.photos, actor)
-            catalogue = categories.load(conn)
-            hours = get_state(request).work_hours
-            filed = intake.create(
-                conn, index, catalogue, report.model_copy(update={"photos": refs}), actor=actor,
-                work_hours=hours, key=idempotency_key, far_m=settings.photo_far_m,
-            )  # fmt: skip
-        with db.transaction() as conn:  # the answer is read after the case is safely stored
-            case = queries.get(conn, filed.id, actor, settings.public_snap_m, filed.received_at)
-            snap_m = settings.public_snap_m if actor is PUBLIC else 0.0  # the public's distances are coarse
-            case["likely_duplicates"] = intake.likely_duplicates(conn, filed.id, snap_m, filed.received_at)
-        if warnings:
-            case["warnings"] = warnings
-        return case, filed.created
+        def store() -> tuple[list[str], list[str]]:
+            with state.db.transaction() as conn:  # photos sent inline are stored before the case
+                return store_inline(conn, request, report.photos, actor)
 
-    case, created = await run_in_threadpool(work)
+        refs, warnings = await run_in_threadpool(store)
+    given = report.model_copy(update={"photos": refs}) if refs != report.photos else report
+    case, created = await state.filer.file(Report(given, actor, idempotency_key, index))  # with others
+    if warnings:
+        case["warnings"] = warnings
     headers = {"Location": f"/api/incidents/{case['id']}"}
     if not created:
         headers["Idempotent-Replayed"] = "true"

@@ -24,6 +24,12 @@ def record(conn: Connection, actor: Actor, action: str, target: str, **detail: A
     conn.execute(_ENTRY, entry(actor, action, target, **detail))
 
 
+def record_many(conn: Connection, entries: list[dict[str, Any]]) -> None:
+    """Append ``entry`` rows in one statement (the cases of one intake batch)."""
+    if entries:
+        conn.execute(_ENTRY, entries)
+
+
 _ENTRY = insert(AUDIT)  # built once: every act writes one
 
 

@@ -3,8 +3,10 @@
 Intake locates the case (coordinates in any CRS, an address, an asset or a camera),
 stores its area chain and generation, routes it (``layers.routing``), numbers it
 (the Beijing day and that day's serial, ``layers.cases.numbers``; gapless, as the commits
-come) and starts its clock (``layers.worktime``), all in the caller's transaction. An
-``Idempotency-Key`` is taken under a transaction-scoped advisory lock, so concurrent retries
+come) and starts its clock (``layers.worktime``), all in the caller's transaction: first
+``prepare`` (checked, located, routed), then ``file_many`` for as many reports as there are
+(one statement of each kind for them all: ``api.filing`` files concurrent requests together).
+An ``Idempotency-Key`` is taken under a transaction-scoped advisory lock, so concurrent retries
 of one request wait for the first and get its case; a key reused for a different request is
 a conflict. The location input is kept verbatim with the case.
 """
@@ -13,9 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, cast
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -23,20 +27,19 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Date,
-    Select,
     Text,
     bindparam,
-    cast,
+    column,
     func,
     insert,
-    literal,
     select,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from geo import hexes
 from geo.crs import to_wgs84
-from geo.errors import Conflict, InvalidInput, NotFound
+from geo.errors import Conflict, InvalidInput, NotFound, WanggeError
 from layers.accounts import audit
 from layers.accounts.actors import Actor
 from layers.addresses import gazetteer
@@ -46,7 +49,6 @@ from layers.cases import numbers, partitions, privacy, routing, worktime
 from layers.cases.categories import Catalogue, Category
 from layers.db import sql
 from layers.db.models import (
-    AUDIT,
     CATEGORIES,
     INCIDENT_EVENTS,
     INCIDENT_KEYS,
@@ -204,77 +206,48 @@ def request_hash(report: IncidentIn) -> str:
 
 
 # The statements of every intake, built once with bound parameters: building a statement and
-# its cache key again for each case cost more than running it (~0.3 ms each, 12 a case).
+# its cache key again for each case cost more than running it (~0.3 ms each).
 _KEYS = INCIDENT_KEYS.c
-_LOCK_KEY = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("key"), 0)))
-_KEY_SEEN = select(_KEYS.id, _KEYS.received_at).where(_KEYS.idempotency_key == bindparam("key"))
+_LOCK_KEYS = select(func.pg_advisory_xact_lock(func.hashtextextended(column("k"), 0))).select_from(
+    func.unnest(bindparam("keys", type_=ARRAY(Text))).table_valued("k").render_derived("keys")
+)  # the keys come sorted, so that two batches sharing keys cannot wait on each other
+_KEYS_SEEN = select(_KEYS.idempotency_key, _KEYS.id, _KEYS.received_at).where(
+    _KEYS.idempotency_key == func.any(bindparam("keys", type_=ARRAY(Text)))
+)
 _HASH_OF = select(CASES.request_hash).where(CASES.id == bindparam("id"), CASES.received_at == bindparam("at"))
 _NOW = select(func.now())
-_NOW_AND_ID = select(func.now(), func.nextval(func.pg_get_serial_sequence("incidents", "id")))
+_NOW_AND_IDS = select(func.now(), func.nextval(func.pg_get_serial_sequence("incidents", "id"))).select_from(
+    func.generate_series(1, bindparam("k"))
+)
+_COUNTER = INCIDENT_NUMBERS.c
+_SERIALS = (  # the day's counter row stays locked to the commit: numbers are gapless, in commit order
+    pg_insert(INCIDENT_NUMBERS)
+    .values(day=bindparam("day", type_=Date), last=bindparam("k"))
+    .on_conflict_do_update(index_elements=[_COUNTER.day], set_={"last": _COUNTER.last + bindparam("k")})
+    .returning(_COUNTER.last)
+)
+_NEW_CASES = insert(INCIDENTS)
+_NEW_REPORTERS = insert(INCIDENT_REPORTERS)
+_NEW_EVENTS = insert(INCIDENT_EVENTS)
 _CASE_RECEIVED = select(_KEYS.received_at).where(_KEYS.id == bindparam("case_id")).scalar_subquery()
 _NEW_EVENT = insert(INCIDENT_EVENTS).values(case_received_at=_CASE_RECEIVED)
 
-# What intake writes of a case, bound by these names (the reporter's and the first event's too).
-_FILED = ("id", "idempotency_key", "request_hash", "source", "category", "appeal_type", "description",
-          "photos", "point", "h3", "located_by", "location_input", "inside", "generation", "street",
-          "community", "grid", "micro_grid", "asset_id", "unit", "second_unit", "routed_by",
-          "location_note", "camera_id", "machine_confidence", "received_at", "warn_at", "deadline",
-          "escalate_at")  # fmt: skip
-_REPORTER = ("name", "phone", "email", "consent", "notify")
-_EVENT = ("actor", "role", "note")
-_AUDIT = ("actor", "role", "action", "target", "detail")  # ``audit.entry``'s columns
 
+@dataclass(frozen=True)
+class Prepared:
+    """A report checked, located and routed, ready to be filed (``file_many``): what intake
+    does before it takes the key's lock and the day's number."""
 
-def _filing() -> Select[tuple[int]]:
-    """One statement that numbers a case and writes it, its reporter, its first event and its
-    audit entry.
-
-    The day's counter row is locked from this statement to the commit (numbers are gapless and
-    in the order of the commits), so everything else of an intake happens before it: one
-    statement and the commit are all that concurrent intakes wait for. The number is built as
-    ``numbers.case_number`` builds it, from ``prefix`` (``day`` as ``YYYYMMDD``) and the serial
-    (``tests/db/test_partitions.py`` holds the two to each other, past seven digits too).
-    """
-    counter = INCIDENT_NUMBERS.c
-    serial = (
-        pg_insert(INCIDENT_NUMBERS)
-        .values(day=bindparam("day", type_=Date), last=1)
-        .on_conflict_do_update(index_elements=[counter.day], set_={"last": counter.last + 1})
-        .returning(counter.last)
-        .cte("serial")
-    )
-    digits = cast(serial.c.last, Text)
-    number = bindparam("prefix", type_=Text) + func.lpad(
-        digits, func.greatest(numbers.SERIAL_DIGITS, func.length(digits)), "0"
-    )
-    bound = {name: bindparam(name, type_=CASES[name].type) for name in _FILED}
-    case = (
-        insert(INCIDENTS)
-        .from_select(["number", *_FILED], select(number, *bound.values()).select_from(serial))
-        .returning(CASES.id)
-        .cte("filed")
-    )
-    people = INCIDENT_REPORTERS.c
-    reporter = insert(INCIDENT_REPORTERS).from_select(
-        ["incident_id", "source", "received_at", *_REPORTER],
-        select(case.c.id, bound["source"], bound["received_at"],
-               *(bindparam(f"reporter_{n}", type_=people[n].type) for n in _REPORTER)),
-    ).cte("reporter")  # fmt: skip
-    events = INCIDENT_EVENTS.c
-    told = (bindparam(f"event_{n}", type_=events[n].type) for n in _EVENT)
-    event = insert(INCIDENT_EVENTS).from_select(
-        ["incident_id", "case_received_at", "action", "to_status", "unit", "photos", *_EVENT],
-        select(case.c.id, bound["received_at"], literal("create"), literal("received"), bound["unit"],
-               literal([], events.photos.type), *told),
-    ).cte("event")  # fmt: skip
-    log = AUDIT.c
-    audited = insert(AUDIT).from_select(
-        list(_AUDIT), select(*(bindparam(f"audit_{n}", type_=log[n].type) for n in _AUDIT))
-    ).cte("audited")
-    return select(case.c.id).add_cte(reporter, event, audited)
-
-
-_FILE = _filing()
+    report: IncidentIn
+    actor: Actor
+    key: str | None
+    fingerprint: str
+    category: Category
+    placed: dict[str, Any]
+    notes: list[str]
+    spot: tuple[float, float] | None  # its WGS84 point, if it has one
+    work_hours: worktime.WorkHours
+    now: datetime | None = None
 
 
 def chain_of(index: AreaIndex, lon: float | None, lat: float | None) -> tuple[routing.Chain, str | None]:
@@ -295,6 +268,167 @@ def chain_of(index: AreaIndex, lon: float | None, lat: float | None) -> tuple[ro
     )
 
 
+def prepare(
+    conn: Connection,
+    index: AreaIndex,
+    catalogue: Catalogue,
+    report: IncidentIn,
+    *,
+    actor: Actor,
+    work_hours: worktime.WorkHours,
+    key: str | None = None,
+    now: datetime | None = None,
+    far_m: float = 300.0,
+) -> Prepared | Filed:
+    """Check, locate and route a report, outside any lock; a report that fails its checks
+    under an ``Idempotency-Key`` already used answers that key's case (a retry is never
+    refused for what changed since it was first filed). A photo whose EXIF position is more
+    than ``far_m`` from the case's point is noted."""
+    try:
+        category = catalogue.category(report.category)
+        if report.source == "camera" and not category.machine:
+            raise InvalidInput(f"cameras do not report {category.code} ({category.name})", field="category")
+        placed, notes, spot = placement(conn, index, catalogue, category, report, far_m)
+    except InvalidInput:
+        seen = conn.execute(_KEYS_SEEN, {"keys": [key]}).first() if key is not None else None
+        if seen is None:
+            raise
+        return _replayed(conn, seen, request_hash(report))
+    return Prepared(report, actor, key, request_hash(report), category, placed, notes, spot, work_hours, now)
+
+
+def _replayed(conn: Connection, seen: Any, fingerprint: str) -> Filed:
+    """The case a key filed, for a retry of the same request; a different request is a conflict."""
+    then = conn.execute(_HASH_OF, {"id": seen.id, "at": seen.received_at}).scalar_one()
+    if then != fingerprint:
+        raise _conflict()
+    return Filed(int(seen.id), False, seen.received_at)
+
+
+def file_many(conn: Connection, batch: Sequence[Prepared | Filed]) -> list[Filed | WanggeError]:
+    """File prepared reports in the caller's transaction: numbered (the Beijing day and that
+    day's serial, in the order given), stored with their reporters, first history entries and
+    audit entries, their clocks started, the outbox told. One statement of each kind for the
+    whole batch, so that many concurrent intakes share one commit (``api.filing``).
+
+    Each report answers its case or its own error (a key used for a different request): one
+    report's error does not stop the others. Keys are locked for the transaction, so a retry
+    racing its first attempt, in this batch or another, gets the same case.
+    """
+    results: list[Filed | WanggeError | None] = [p if isinstance(p, Filed) else None for p in batch]
+    todo = [(i, p) for i, p in enumerate(batch) if isinstance(p, Prepared)]
+    first: dict[str, int] = {}  # a key's first report in the batch; later ones are its retries
+    repeats: list[tuple[int, int]] = []
+    keys = sorted({p.key for _, p in todo if p.key is not None})
+    if keys:
+        conn.execute(_LOCK_KEYS, {"keys": keys})
+        seen = {r.idempotency_key: r for r in conn.execute(_KEYS_SEEN, {"keys": keys})}
+        fresh = []
+        for i, p in todo:
+            if p.key is not None and p.key in seen:
+                results[i] = _attempt(conn, seen[p.key], p.fingerprint)
+            elif p.key is not None and p.key in first:
+                repeats.append((i, first[p.key]))
+            else:
+                if p.key is not None:
+                    first[p.key] = i
+                fresh.append((i, p))
+        todo = fresh
+    todo = [(i, p) for i, p in todo if not p.report.photos or _attached(conn, p, results, i)]
+    if todo:
+        stamps = conn.execute(_NOW_AND_IDS, {"k": len(todo)}).all()
+        cases, days = [], defaultdict(list)
+        for (_, p), (now, case_id) in zip(todo, stamps, strict=True):
+            row = _case_row(p, int(case_id), p.now or now)
+            cases.append(row)
+            days[row["received_at"].astimezone(worktime.BEIJING).date()].append(row)
+        for day, rows in days.items():  # the counters last, briefly: they are what concurrent intakes wait on
+            last = conn.execute(_SERIALS, {"day": day, "k": len(rows)}).scalar_one()
+            for k, row in enumerate(rows):
+                row["number"] = numbers.case_number(day, last - len(rows) + k + 1)
+        conn.execute(_NEW_CASES, [{n: r[n] for n in ("number", *_FILED)} for r in cases])
+        conn.execute(_NEW_REPORTERS, [r["reporter"] for r in cases])
+        conn.execute(_NEW_EVENTS, [r["event"] for r in cases])
+        audit.record_many(conn, [r["audit"] for r in cases])
+        outbox.cases_created(conn, [r["id"] for r in cases])
+        for (i, _), row in zip(todo, cases, strict=True):
+            results[i] = Filed(row["id"], True, row["received_at"])
+    for i, j in repeats:
+        done = results[j]
+        if not isinstance(done, Filed):  # the first under this key failed: this one is filed on its own
+            (results[i],) = file_many(conn, [batch[i]])
+            continue
+        same = cast(Prepared, batch[i]).fingerprint == cast(Prepared, batch[j]).fingerprint
+        results[i] = Filed(done.id, False, done.received_at) if same else _conflict()
+    assert None not in results, "every report of the batch is answered"
+    return cast(list[Filed | WanggeError], results)
+
+
+def _attached(conn: Connection, p: Prepared, results: list[Filed | WanggeError | None], i: int) -> bool:
+    """Mark a report's photos used (the reporter's own: shown to the public), on a savepoint:
+    a photo gone meanwhile (never uploaded, or swept) is that report's error, not the batch's."""
+    try:
+        with conn.begin_nested():
+            photo_records.attach(conn, p.report.photos, public=True)
+    except WanggeError as exc:
+        results[i] = exc
+        return False
+    return True
+
+
+def _attempt(conn: Connection, seen: Any, fingerprint: str) -> Filed | WanggeError:
+    """``_replayed``, its conflict answered rather than raised."""
+    try:
+        return _replayed(conn, seen, fingerprint)
+    except WanggeError as exc:
+        return exc
+
+
+def _conflict() -> Conflict:
+    return Conflict("this Idempotency-Key was used for a different request", field="Idempotency-Key")
+
+
+_FILED = ("id", "idempotency_key", "request_hash", "source", "category", "appeal_type", "description",
+          "photos", "point", "h3", "located_by", "location_input", "inside", "generation", "street",
+          "community", "grid", "micro_grid", "asset_id", "unit", "second_unit", "routed_by",
+          "location_note", "camera_id", "machine_confidence", "received_at", "warn_at", "deadline",
+          "escalate_at")  # fmt: skip
+
+
+def _case_row(p: Prepared, case_id: int, received: datetime) -> dict[str, Any]:
+    """What filing writes of one case: its columns, and its reporter's, first event's and audit
+    entry's rows."""
+    report, placed, notes = p.report, p.placed, list(p.notes)
+    limits = worktime.clock(received, p.category.deadline_hours, p.category.working_time, p.work_hours)
+    if not limits.official:
+        notes.append("deadline counted on weekdays: the official calendar of that year is not published yet")
+    unit, note = placed["unit"], f"routed by {placed['routed_by']}"
+    return {
+        "id": case_id,
+        "idempotency_key": p.key,
+        "request_hash": p.fingerprint,
+        "source": report.source,
+        "category": p.category.code,
+        "appeal_type": report.appeal_type,
+        "description": report.description,
+        "photos": [str(ref) for ref in report.photos],
+        **placed,
+        "location_note": "; ".join(notes) or None,
+        "camera_id": report.camera_id,
+        "machine_confidence": report.machine_confidence,
+        "received_at": received,
+        "warn_at": limits.warn_at,
+        "deadline": limits.deadline,
+        "escalate_at": limits.escalate_at,
+        "reporter": {"incident_id": case_id, "source": report.source, "received_at": received,
+                     **reporter_row(report.reporter)},
+        "event": {"incident_id": case_id, "case_received_at": received, "action": "create",
+                  "from_status": None, "to_status": "received", "unit": unit, "photos": [],
+                  "actor": p.actor.name, "role": p.actor.role, "note": note},
+        "audit": audit.entry(p.actor, "incident.create", f"incident:{case_id}", to="received", unit=unit),
+    }  # fmt: skip
+
+
 def create(
     conn: Connection,
     index: AreaIndex,
@@ -307,58 +441,14 @@ def create(
     now: datetime | None = None,
     far_m: float = 300.0,
 ) -> Filed:
-    """Store a report as a case; answers its id, whether this call created it (not for a
-    replayed key) and when it was received.
-    A photo whose EXIF position is more than ``far_m`` from the case's point is noted."""
-    fingerprint = request_hash(report)
-    if key is not None:
-        conn.execute(_LOCK_KEY, {"key": key})
-        seen = conn.execute(_KEY_SEEN, {"key": key}).first()  # unique there; then the case's month alone
-        if seen is not None:
-            then = conn.execute(_HASH_OF, {"id": seen.id, "at": seen.received_at}).scalar_one()
-            if then != fingerprint:
-                raise Conflict(
-                    "this Idempotency-Key was used for a different request", field="Idempotency-Key"
-                )
-            return Filed(int(seen.id), False, seen.received_at)
-    category = catalogue.category(report.category)
-    if report.source == "camera" and not category.machine:
-        raise InvalidInput(f"cameras do not report {category.code} ({category.name})", field="category")
-    placed, notes = placement(conn, index, catalogue, category, report, far_m)
-    photo_records.attach(conn, report.photos, public=True)  # the reporter's own: shown to the public
-    received, case_id = conn.execute(_NOW_AND_ID).one()
-    received = now or received
-    limits = worktime.clock(received, category.deadline_hours, category.working_time, work_hours)
-    if not limits.official:
-        notes.append("deadline counted on weekdays: the official calendar of that year is not published yet")
-    unit, note = placed["unit"], f"routed by {placed['routed_by']}"
-    entry = audit.entry(actor, "incident.create", f"incident:{case_id}", to="received", unit=unit)
-    day = received.astimezone(worktime.BEIJING).date()
-    conn.execute(_FILE, {
-        "day": day,
-        "prefix": f"{day:%Y%m%d}",
-        "id": case_id,
-        "idempotency_key": key,
-        "request_hash": fingerprint,
-        "source": report.source,
-        "category": category.code,
-        "appeal_type": report.appeal_type,
-        "description": report.description,
-        "photos": [str(p) for p in report.photos],
-        **placed,
-        "location_note": "; ".join(notes) or None,
-        "camera_id": report.camera_id,
-        "machine_confidence": report.machine_confidence,
-        "received_at": received,
-        "warn_at": limits.warn_at,
-        "deadline": limits.deadline,
-        "escalate_at": limits.escalate_at,
-        **{f"reporter_{k}": v for k, v in reporter_row(report.reporter).items()},
-        "event_actor": actor.name, "event_role": actor.role, "event_note": note,
-        **{f"audit_{k}": v for k, v in entry.items()},
-    })  # fmt: skip
-    outbox.case_changed(conn, case_id, "create", None, "received", note)  # log_event's parts, around the lock
-    return Filed(int(case_id), True, received)
+    """Store one report as a case (``prepare``, then ``file_many`` of one): its id, whether
+    this call created it (not for a replayed key) and when it was received."""
+    ready = prepare(conn, index, catalogue, report, actor=actor, work_hours=work_hours, key=key, now=now,
+                    far_m=far_m)  # fmt: skip
+    (result,) = file_many(conn, [ready])
+    if isinstance(result, WanggeError):
+        raise result
+    return result
 
 
 def reporter_row(reporter: Reporter) -> dict[str, Any]:
@@ -375,9 +465,10 @@ def placement(
     category: Category,
     report: IncidentIn,
     far_m: float = 300.0,
-) -> tuple[dict[str, Any], list[str]]:
-    """Where a report is and who handles it: the case's location and routing columns, and the
-    notes on how it was located (intake, and re-routing when a dispatcher corrects a case);
+) -> tuple[dict[str, Any], list[str], tuple[float, float] | None]:
+    """Where a report is and who handles it: the case's location and routing columns, the
+    notes on how it was located and its WGS84 point (intake, and re-routing when a dispatcher
+    corrects a case);
     a photo whose EXIF position is more than ``far_m`` from the point is noted."""
     where = resolve(conn, report)
     chain, outside_note = chain_of(index, where.lon, where.lat)
@@ -410,7 +501,7 @@ def placement(
         "routed_by": route.routed_by,
     }
     far = photo_records.far_from(conn, report.photos, *spot, far_m) if spot and report.photos else []
-    return placed, [n for n in (where.note, outside_note, *far) if n]
+    return placed, [n for n in (where.note, outside_note, *far) if n], spot
 
 
 def log_event(
@@ -484,6 +575,18 @@ def likely_duplicates(
         conn, case.lon, case.lat, case.category, case.duplicate_m, case.duplicate_hours,
         at=case.received_at, snap_m=snap_m, besides=case_id,
     )  # fmt: skip
+
+
+def duplicates_of(
+    conn: Connection, ready: Prepared, filed: Filed, snap_m: float = 0.0
+) -> list[dict[str, Any]]:
+    """``likely_duplicates`` of a case just filed, from what its filing knew (its point and
+    category): no query to look them up."""
+    if ready.spot is None:
+        return []
+    c = ready.category
+    return similar_near(conn, *ready.spot, c.code, c.duplicate_m, c.duplicate_hours, at=filed.received_at,
+                        snap_m=snap_m, besides=filed.id)  # fmt: skip
 
 
 def similar_near(

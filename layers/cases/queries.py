@@ -12,13 +12,17 @@ case to turn amber or red: amber once 80 % of its time is used, red past the dea
 from __future__ import annotations
 
 import json
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Connection,
+    DateTime,
     and_,
     bindparam,
     case,
@@ -29,6 +33,7 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from geo.errors import InvalidInput, NotFound
 from layers.accounts import audit
@@ -124,7 +129,7 @@ def id_of(conn: Connection, number: str) -> int:
 
 
 # One case's reads, built once (the case row's select is large: building it and its cache key
-# again for every read cost more than the query).
+# again for every read cost more than the query); and the same for the cases of one intake batch.
 _ONE_CASE = CASE_ROW.where(INC.c.id == bindparam("id"), INC.c.received_at == bindparam("at"))
 _ITS_REPORTERS = (
     select(INCIDENT_REPORTERS)
@@ -132,12 +137,23 @@ _ITS_REPORTERS = (
     .order_by(INCIDENT_REPORTERS.c.id)
 )
 _EVENTS = INCIDENT_EVENTS.c
-_ITS_HISTORY = (
-    select(_EVENTS.at, _EVENTS.actor, _EVENTS.role, _EVENTS.action, _EVENTS.from_status, _EVENTS.to_status)
-    .add_columns(_EVENTS.unit, _EVENTS.note, _EVENTS.photos)
-    .where(_EVENTS.incident_id == bindparam("id"), _EVENTS.case_received_at == bindparam("at"))
-    .order_by(_EVENTS.id)
+_HISTORY = select(_EVENTS.incident_id, _EVENTS.at, _EVENTS.actor, _EVENTS.role, _EVENTS.action).add_columns(
+    _EVENTS.from_status, _EVENTS.to_status, _EVENTS.unit, _EVENTS.note, _EVENTS.photos
 )
+_ITS_HISTORY = _HISTORY.where(
+    _EVENTS.incident_id == bindparam("id"), _EVENTS.case_received_at == bindparam("at")
+).order_by(_EVENTS.id)
+_IDS = bindparam("ids", type_=ARRAY(BigInteger))
+_ATS = bindparam("ats", type_=ARRAY(DateTime(timezone=True)))
+_THESE_CASES = CASE_ROW.where(INC.c.id == func.any(_IDS), INC.c.received_at == func.any(_ATS))
+_THEIR_REPORTERS = (
+    select(INCIDENT_REPORTERS)
+    .where(INCIDENT_REPORTERS.c.incident_id == func.any(_IDS))
+    .order_by(INCIDENT_REPORTERS.c.id)
+)
+_THEIR_HISTORY = _HISTORY.where(
+    _EVENTS.incident_id == func.any(_IDS), _EVENTS.case_received_at == func.any(_ATS)
+).order_by(_EVENTS.id)
 
 
 def get(
@@ -151,14 +167,50 @@ def get(
     row = conn.execute(_ONE_CASE, which).mappings().first() if received is not None else None
     if row is None:
         raise NotFound(f"no incident {case_id}", field="id")
-    case = _case(dict(row))
-    reporters = conn.execute(_ITS_REPORTERS, which).mappings()
-    views = [v for v in (privacy.reporter_view(dict(r), actor, case["unit"]) for r in reporters) if v]
+    reporters = [dict(r) for r in conn.execute(_ITS_REPORTERS, which).mappings()]
+    history = [dict(r) for r in conn.execute(_ITS_HISTORY, which).mappings()]
+    return _whole(conn, dict(row), reporters, history, actor, snap_m)
+
+
+def get_many(
+    conn: Connection, cases: Sequence[tuple[int, datetime]], actors: Sequence[Actor], snap_m: float = 0.0
+) -> list[dict[str, Any]]:
+    """``get`` of each (id, received_at) for its actor, in three queries for them all (the
+    answers of one intake batch)."""
+    which = {"ids": [i for i, _ in cases], "ats": sorted({at for _, at in cases})}
+    rows = {r["id"]: dict(r) for r in conn.execute(_THESE_CASES, which).mappings()}
+    reporters: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for r in conn.execute(_THEIR_REPORTERS, which).mappings():
+        reporters[r["incident_id"]].append(dict(r))
+    history: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for r in conn.execute(_THEIR_HISTORY, which).mappings():
+        history[r["incident_id"]].append(dict(r))
+    found = []
+    for (case_id, _), actor in zip(cases, actors, strict=True):
+        if case_id not in rows:
+            raise NotFound(f"no incident {case_id}", field="id")
+        found.append(_whole(conn, rows[case_id], reporters[case_id], history[case_id], actor, snap_m))
+    return found
+
+
+def _whole(
+    conn: Connection,
+    row: dict[str, Any],
+    reporters: list[dict[str, Any]],
+    history: list[dict[str, Any]],
+    actor: Actor,
+    snap_m: float,
+) -> dict[str, Any]:
+    """A case as ``get`` answers it, from its row, its reporters and its history."""
+    case = _case(row)
+    views = [v for v in (privacy.reporter_view(r, actor, case["unit"]) for r in reporters) if v]
     case["reporters"] = views
     if privacy.revealed(views):
-        audit.record(conn, actor, "personal.read", f"incident:{case_id}", reporters=len(views))
-    case["history"] = [dict(r) for r in conn.execute(_ITS_HISTORY, which).mappings()]
-    case["version"] = len(case["history"])
+        audit.record(conn, actor, "personal.read", f"incident:{case['id']}", reporters=len(views))
+    for entry in history:
+        entry.pop("incident_id")
+    case["history"] = history
+    case["version"] = len(history)
     return privacy.public_case(case, snap_m) if actor is PUBLIC else case
 
 

@@ -258,7 +258,7 @@ def reroute(
         correction = IncidentIn(source=case.source, category=category.code, **where)
     except ValidationError as exc:
         raise InvalidInput(str(exc.errors()[0]["msg"]), field="lon") from None
-    placed, notes = placement(conn, index, catalogue, category, correction)
+    placed, notes, _ = placement(conn, index, catalogue, category, correction)
     changes: dict[str, Any] = {**placed, "category": category.code, "location_note": "; ".join(notes) or None}
     status = case.status
     if placed["unit"] != case.unit and status in ("in_progress", "rework"):

@@ -37,6 +37,11 @@ _SUBSCRIBED = (
 )
 
 
+def subscribers(conn: Connection, kind: str) -> list[int]:
+    """The active webhooks that take events of ``kind``."""
+    return list(conn.execute(_SUBSCRIBED, {"kind": kind}).scalars())
+
+
 def emit(
     conn: Connection,
     kind: str,
@@ -44,11 +49,14 @@ def emit(
     *,
     incident_id: int | None = None,
     recipients: Sequence[tuple[str, str]] = (),
+    subscribed: Sequence[int] | None = None,
 ) -> int | None:
-    """Write one event and its deliveries (webhooks of ``kind``, and ``recipients`` as
-    (channel, address)); answers the event's row id, or None when nobody receives it (a
-    ``payload`` given as a function is then not even built)."""
-    subscribed = conn.execute(_SUBSCRIBED, {"kind": kind}).scalars().all()
+    """Write one event and its deliveries (webhooks of ``kind``, or the ``subscribed`` ones
+    the caller looked up, and ``recipients`` as (channel, address)); answers the event's row
+    id, or None when nobody receives it (a ``payload`` given as a function is then not even
+    built)."""
+    if subscribed is None:
+        subscribed = subscribers(conn, kind)
     if not subscribed and not recipients:
         return None
     said = payload() if callable(payload) else payload
@@ -99,12 +107,20 @@ def _reporters(conn: Connection, case_id: int) -> list[tuple[str, str]]:
     return found
 
 
+def cases_created(conn: Connection, case_ids: Sequence[int]) -> None:
+    """``case.created`` for each new case (the webhooks looked up once for them all)."""
+    hooks = subscribers(conn, "case.created")
+    for case_id in case_ids if hooks else ():
+        said = {"case": public_case(conn, case_id)}
+        emit(conn, "case.created", said, incident_id=case_id, subscribed=hooks)
+
+
 def case_changed(
     conn: Connection, case_id: int, action: str, from_status: str | None, to_status: str | None, note: str
 ) -> None:
     """The outbox's part of a case event (``layers.cases.intake.log_event`` calls it)."""
     if action == "create":
-        emit(conn, "case.created", lambda: {"case": public_case(conn, case_id)}, incident_id=case_id)
+        cases_created(conn, [case_id])
         return
     if to_status is None or from_status == to_status:
         return

@@ -27,7 +27,7 @@ import numpy.typing as npt
 from sqlalchemy import Connection, Engine, and_, func, or_, select
 from sqlalchemy.exc import DBAPIError
 
-from geo.errors import Conflict
+from geo.errors import Conflict, WanggeError
 from layers.accounts.actors import Actor
 from layers.cases import categories, intake, workflow, worktime
 from layers.db import sql
@@ -128,18 +128,23 @@ class Feed:
     catalogue: categories.Catalogue
 
     def file_due(self, conn: Connection, now: datetime) -> int:
-        """File the planned cases of (cursor, now]; answers how many were new. The caller moves
-        the cursor once the transaction has committed."""
-        filed = 0
+        """File the planned cases of (cursor, now], all in one batch (``intake.file_many``);
+        answers how many were new. The caller moves the cursor once the transaction has committed."""
+        due = []
         day = self.cursor.astimezone(worktime.BEIJING).date()
         while day <= now.astimezone(worktime.BEIJING).date():
             for p in plan(self.seed, day, self.per_day, self.where):
                 if self.cursor < p.at <= now:
-                    filed += intake.create(
+                    due.append(intake.prepare(
                         conn, self.index, self.catalogue, p.report, actor=FILER, work_hours=self.hours,
                         key=p.key, now=p.at,
-                    ).created  # fmt: skip
+                    ))  # fmt: skip
             day += timedelta(days=1)
+        filed = 0
+        for result in intake.file_many(conn, due):
+            if isinstance(result, WanggeError):  # a generated report is never refused: a defect, said so
+                raise result
+            filed += result.created
         return filed
 
     def work_due(self, conn: Connection, now: datetime) -> int:

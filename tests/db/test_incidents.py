@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -14,10 +17,17 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from api.app import create_app
+from api.db import Database
+from api.filing import Filer, Report
 from api.settings import Settings
+from api.state import WorkerState
 from layers.accounts import users
+from layers.accounts.actors import PUBLIC
 from layers.cases import categories, privacy, routing, worktime
 from layers.cases.categories import Catalogue, Category
+from layers.cases.intake import IncidentIn
+from layers.cases.worktime import WorkHours
+from layers.grid.index import AreaIndex
 from tests.conftest import PASSWORD, rolled_back
 
 NEAR_ENXIAN = (120.3725, 36.0935)  # WGS84, inside the district
@@ -426,6 +436,86 @@ def test_concurrent_intake_with_retries_stores_exactly_the_accepted(live_server:
             ).all()
         )
     assert stored == {key: ids[0] for key, ids in acknowledged.items()}  # exactly the accepted, once each
+
+
+def test_concurrent_reports_share_commits_and_a_bad_one_fails_alone(live_server: str, engine: Engine) -> None:
+    """Reports sent at once are filed together (``api.filing``: their cases share a transaction);
+    a report with a photo never uploaded (found only while filing), one of an unknown category
+    and a key reused for another request each get their own error, and the rest are filed."""
+    run = uuid.uuid4().hex[:8]
+    good = [
+        (f"{run}-{i:02d}", _report(lon=120.36 + i * 1e-4, lat=36.09, description=f"{run} {i}"))
+        for i in range(20)
+    ]
+    bad = [
+        (f"{run}-photo", _report(lon=120.37, lat=36.09, photos=["/api/photos/" + "0" * 64])),
+        (f"{run}-kind", _report(lon=120.37, lat=36.09, category="X9999")),
+        (good[0][0], _report(lon=120.37, lat=36.09, description="another request under a used key")),
+    ]
+    sent = good + bad
+    start = threading.Barrier(len(sent))
+
+    def send(item: tuple[str, dict[str, Any]]) -> httpx.Response:
+        with httpx.Client(base_url=live_server, timeout=30) as http:
+            start.wait()
+            return http.post("/api/incidents", json=item[1], headers={"Idempotency-Key": item[0]})
+
+    with ThreadPoolExecutor(max_workers=len(sent)) as pool:
+        got = list(pool.map(send, sent))
+    codes = [r.status_code for r in got]
+    assert codes[1:20] == [201] * 19, [r.text for r in got[1:20] if r.status_code != 201]
+    photo, kind, reused = got[20:]
+    assert photo.status_code == 400 and photo.json()["error"]["field"] == "photos[0]", photo.text
+    assert kind.status_code == 400 and kind.json()["error"]["field"] == "category", kind.text
+    # the two requests under one key: whichever came first is filed, the other is a conflict
+    assert sorted([codes[0], reused.status_code]) == [201, 409]
+    with engine.connect() as conn:
+        stored = conn.execute(
+            text("SELECT idempotency_key, number, xmin::text FROM incidents WHERE idempotency_key LIKE :p"),
+            {"p": f"{run}-%"},
+        ).all()
+    assert sorted(k for k, _, _ in stored) == sorted(k for k, _ in good)  # the good ones, once each
+    assert len({n for _, n, _ in stored}) == len(stored)
+    assert len({x for _, _, x in stored}) < len(stored), "no two reports shared a commit"
+
+
+def test_the_filer_files_a_batch_in_one_commit_and_a_failing_batch_report_by_report(
+    test_settings: Settings, engine: Engine, demo: int
+) -> None:
+    """``api.filing.Filer`` on the real database: reports handed over together are one
+    transaction, numbered in the order given; a report that breaks its batch in a way no
+    check foresaw makes the batch be filed again report by report, and fails alone."""
+    state = cast(WorkerState, SimpleNamespace(
+        db=Database(engine), settings=test_settings, work_hours=WorkHours.parse(test_settings.work_hours)
+    ))  # fmt: skip
+    filer = Filer(state)
+    with engine.connect() as conn:
+        index = AreaIndex(conn, demo)
+    run = uuid.uuid4().hex[:8]
+
+    def report(i: int, where: AreaIndex) -> Report:
+        body = IncidentIn.model_validate(_report(lon=120.36 + i * 1e-4, lat=36.09, description=f"{run} {i}"))
+        return Report(body, PUBLIC, f"{run}-{i}", where)
+
+    async def hand_over(reports: list[Report]) -> list[Any]:
+        return await asyncio.gather(*(filer.file(r) for r in reports), return_exceptions=True)
+
+    together = asyncio.run(hand_over([report(i, index) for i in range(5)]))
+    broken = cast(AreaIndex, SimpleNamespace())  # no ``locate``: fails inside the batch's transaction
+    apart = asyncio.run(hand_over([report(5, index), report(6, broken), report(7, index)]))
+    assert all(created for _, created in together) and [c["number"] for c, _ in together] == sorted(
+        c["number"] for c, _ in together
+    )
+    assert isinstance(apart[1], AttributeError) and apart[0][1] and apart[2][1]
+    with engine.connect() as conn:
+        commits = dict(
+            conn.execute(
+                text("SELECT id, xmin::text FROM incidents WHERE idempotency_key LIKE :p"), {"p": f"{run}-%"}
+            ).all()
+        )
+    assert len(commits) == 7  # the five, and the two good ones of the broken batch
+    assert len({commits[c["id"]] for c, _ in together}) == 1  # one batch, one commit
+    assert commits[apart[0][0]["id"]] != commits[apart[2][0]["id"]]  # filed again one by one
 
 
 def test_database_down_answers_503_and_the_retry_stores_once(
