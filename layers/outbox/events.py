@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Text, bindparam, func, insert, select, update
@@ -45,7 +45,7 @@ def subscribers(conn: Connection, kind: str) -> list[int]:
 def emit(
     conn: Connection,
     kind: str,
-    payload: dict[str, Any] | Callable[[], dict[str, Any]],
+    payload: dict[str, Any],
     *,
     incident_id: int | None = None,
     recipients: Sequence[tuple[str, str]] = (),
@@ -53,14 +53,13 @@ def emit(
 ) -> int | None:
     """Write one event and its deliveries (webhooks of ``kind``, or the ``subscribed`` ones
     the caller looked up, and ``recipients`` as (channel, address)); answers the event's row
-    id, or None when nobody receives it (a ``payload`` given as a function is then not even
-    built)."""
+    id, or None when nobody receives it."""
     if subscribed is None:
         subscribed = subscribers(conn, kind)
     if not subscribed and not recipients:
         return None
-    said = payload() if callable(payload) else payload
-    event = conn.execute(insert(OUTBOX).values(kind=kind, payload=said).returning(OUTBOX.c.id)).scalar_one()
+    written = insert(OUTBOX).values(kind=kind, payload=payload).returning(OUTBOX.c.id)
+    event = conn.execute(written).scalar_one()
     rows = [{"channel": "webhook", "target": f"webhook:{h}", "webhook_id": h} for h in subscribed]
     rows += [{"channel": c, "target": a, "webhook_id": None} for c, a in dict.fromkeys(recipients)]
     conn.execute(
