@@ -155,6 +155,7 @@ class Feed:
             select(func.count())
             .where(
                 INCIDENT_EVENTS.c.incident_id == c.id,
+                INCIDENT_EVENTS.c.case_received_at == c.received_at,  # the case's month alone
                 INCIDENT_EVENTS.c.action.in_(("transition", "evaluate")),
             )
             .scalar_subquery()
