@@ -34,9 +34,13 @@ GENERATED = "description LIKE '生成%'"  # not the cases other tests file
 
 
 def _queue(conn: Connection, at: datetime) -> tuple[int, int]:
-    """(open cases, of them past their deadline) at ``at``."""
+    """(open generated cases received by ``at``, of them past their deadline at ``at``): the
+    cases other tests file (today, after the fixed instant) are not the demo's queue."""
     row = conn.execute(
-        text(f"SELECT count(*), count(*) FILTER (WHERE deadline < :at) FROM incidents WHERE {OPEN}"),
+        text(
+            "SELECT count(*), count(*) FILTER (WHERE deadline < :at) FROM incidents "
+            f"WHERE {OPEN} AND {GENERATED} AND received_at <= :at"
+        ),
         {"at": at},
     ).one()
     return int(row[0]), int(row[1])
