@@ -69,8 +69,9 @@ def _healthz_poll(base: str, stop: threading.Event, out: list[float]) -> None:
             time.sleep(0.02)
 
 
-def _http(lon: np.ndarray, lat: np.ndarray, work: Path) -> tuple[float, int, float, int]:
-    """Median seconds of a 1M-point CSV in, CSV out over HTTP, the answer's bytes, /healthz p99 during.
+def _http(settings: Settings, lon: np.ndarray, lat: np.ndarray, work: Path) -> tuple[float, int, float, int]:
+    """Median seconds of a 1M-point CSV in, CSV out over HTTP (served from the bench's database),
+    the answer's bytes, /healthz p99 during.
 
     The client is curl (C): a Python client reading 100 MB would measure itself, not the server.
     """
@@ -78,7 +79,7 @@ def _http(lon: np.ndarray, lat: np.ndarray, work: Path) -> tuple[float, int, flo
     times: list[float] = []
     health: list[float] = []
     size = 0
-    with uvicorn_server({}) as base:
+    with uvicorn_server({"DATABASE_URL": settings.sqlalchemy_url()}) as base:
         curl = ["curl", "-sS", "-o", str(work / "answer.csv"), "-w", "%{size_download}", "-H", "Content-Type: text/csv",
                 "-H", "Accept: text/csv", "--data-binary", f"@{work / 'http.csv'}", f"{base}/api/locate/batch"]  # fmt: skip
         subprocess.run(curl, check=True, capture_output=True)
@@ -147,7 +148,7 @@ def bench_bulk(settings: Settings, engine: Engine) -> list[str]:
     lon, lat = _points(index, HTTP_POINTS, 18)
     tree_s, locator_s = _baselines(index, lon, lat)
     with tempfile.TemporaryDirectory(prefix="wangge-http-") as tmp:
-        http_s, size, healthz_p99, polls = _http(lon, lat, Path(tmp))
+        http_s, size, healthz_p99, polls = _http(settings, lon, lat, Path(tmp))
 
     def rate(n: int, s: float) -> str:
         return f"{n / s / 1e6:.2f}M"

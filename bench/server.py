@@ -26,8 +26,9 @@ def free_port() -> int:
 def uvicorn_server(
     env: dict[str, str], warm_path: str = "/api/locate?lon=120.36&lat=36.1", workers: int = 1
 ) -> Iterator[str]:
-    """Serve with ``env`` on top of ours (rate limits and the report throttle off: the client is one
-    caller); yield the base URL once ``/readyz`` answers 200 and the locator is warm."""
+    """Serve with ``env`` (naming its ``DATABASE_URL``) on top of ours (rate limits and the report
+    throttle off: the client is one caller); yield the base URL once ``/readyz`` answers 200 and
+    the locator is warm."""
     with uvicorn_process(env, warm_path, workers) as (base, _):
         yield base
 
@@ -36,7 +37,11 @@ def uvicorn_server(
 def uvicorn_process(
     env: dict[str, str], warm_path: str = "/api/locate?lon=120.36&lat=36.1", workers: int = 1, cores: str = ""
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``uvicorn_server`` that also yields the server's process (pinned to ``cores`` if given)."""
+    """``uvicorn_server`` that also yields the server's process (pinned to ``cores`` if given).
+    ``env`` must say its ``DATABASE_URL`` (empty: the embedded cluster of its ``WANGGE_HOME``), so
+    that no bench or test serves the developer's own database by leaving it out."""
+    if "DATABASE_URL" not in env:
+        raise ValueError("uvicorn_process: env must name the DATABASE_URL it serves")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     full = {
