@@ -279,7 +279,11 @@ def bench_http(settings: Settings, polys: np.ndarray, pg: dict[str, float]) -> l
             for r in [at_1000, *ramp]
             if not r["errors"] and r["p99_ms"] <= 10 and r["achieved_rps"] >= 0.95 * r["rate"]
         ]
-        sustainable = max(passed, default=0)
+        sustainable = (
+            f"Highest sustainable rate measured: **{max(passed):,.0f} req/s** on one worker."
+            if passed
+            else "None of the rates measured (1,000 req/s and the ramp's) was sustainable on one worker here."
+        )
     lines = [
         "One uvicorn worker (one core) serving; the load generator (`bench/loadgen.py`, open loop, latency from the "
         "scheduled send) in a second process on the other core; random points over the district.",
@@ -302,7 +306,7 @@ def bench_http(settings: Settings, polys: np.ndarray, pg: dict[str, float]) -> l
             for r in ramp
         ],
         "",
-        f"Highest sustainable rate measured: **{sustainable:,.0f} req/s** on one worker.",
+        sustainable,
     ]
     return lines
 
